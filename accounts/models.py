@@ -1,0 +1,140 @@
+"""The Barong user: uid, e-mail, role, level and state (MODELS.md, users)."""
+
+import json
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+
+
+def generate_uid() -> str:
+    """``<PREFIX><10 upper-case hex>``, as Barong's uids look (``ID30DD0DD986``)."""
+    return f"{settings.BARONG_UID_PREFIX}{secrets.token_hex(5).upper()}"
+
+
+def validate_json_text(value: str | None) -> None:
+    if value in (None, ""):
+        return
+    try:
+        json.loads(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("not JSON", code="invalid_format") from exc
+
+
+class UserManager(BaseUserManager):
+    """Creation goes through ``accounts.services.user_create``, so the rules hold here too."""
+
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        from accounts.services import user_create
+
+        return user_create(email=email, password=password or "", **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        from accounts.services import superuser_create
+
+        return superuser_create(email=email, password=password)
+
+    def get_by_natural_key(self, username: str):
+        return self.get(email=(username or "").lower())
+
+
+class User(AbstractBaseUser):
+    """A person or service account; its level and state follow its private labels."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        ACTIVE = "active"
+        BANNED = "banned"
+        DELETED = "deleted"
+        LOCKED = "locked"
+
+    uid = models.CharField(max_length=32, unique=True, default=generate_uid, editable=False)
+    email = models.CharField(max_length=255)
+    role = models.CharField(max_length=64, default="member", db_index=True)
+    data = models.TextField(null=True, blank=True, max_length=1024, validators=[validate_json_text])
+    level = models.PositiveIntegerField(default=0)
+    otp = models.BooleanField(default=False)
+    state = models.CharField(max_length=255, default=State.PENDING, db_index=True)
+    referral = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referees"
+    )
+    # Bumped on every change that must invalidate cached authz answers and JWTs.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        db_table = "users"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="users_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.uid} <{self.email}>"
+
+    @property
+    def is_active(self) -> bool:  # Django auth: pending users may log in, as in Barong
+        return self.state in (self.State.ACTIVE, self.State.PENDING)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.state == self.State.ACTIVE and self.role in settings.BARONG_OPERATOR_ROLES
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_staff and self.role == "superadmin"
+
+    @property
+    def referral_uid(self) -> str | None:
+        return self.referral.uid if self.referral_id else None
+
+    @property
+    def language(self) -> str:
+        try:
+            value = json.loads(self.data or "{}").get("language")
+        except (ValueError, AttributeError):
+            value = None
+        return str(value or settings.BARONG_DEFAULT_LANGUAGE).lower()
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        from accounts.backends import operator_has_perm
+
+        return operator_has_perm(self, perm)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        from accounts.backends import operator_has_module_perms
+
+        return operator_has_module_perms(self, app_label)
+
+
+class OTPDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A user's TOTP seed (RFC 6238, SHA1, 30 s, 6 digits), encrypted at rest with AES-GCM.
+
+    ``last_t`` is the last accepted time step, so each code is accepted once (RFC 6238 §5.2).
+    ``confirmed`` turns true when 2FA is enabled with a code from this seed.
+    """
+
+    encrypted_key = models.TextField()
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        db_table = "otp_devices"
+        constraints = [models.UniqueConstraint(fields=["user"], name="otp_device_one_per_user")]
+
+    def __str__(self) -> str:
+        return f"TOTP device of {self.user_id}"
+
+    def get_throttle_factor(self) -> int:
+        return 1

@@ -1,0 +1,148 @@
+"""Every change to a user goes through here: views, admin, commands and tasks alike."""
+
+import json
+import re
+import secrets
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from accounts.passwords import password_error
+from barong.api.errors import ApiError
+from barong.hooks import hook
+
+# Barong's strict rule: 1–64 chars of letters, digits and - + . _ ; labels ; a TLD of ≥ 2 letters.
+EMAIL_RE = re.compile(r"\A[\w\-+.]{1,64}@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}\Z", re.UNICODE)
+ACTIVE_STATES = ("active", "pending")
+
+
+def email_normalize(email: str) -> str:
+    """Stored and compared lower-case; surrounding whitespace is not part of the address."""
+    return email.strip().lower()
+
+
+def _email_errors(email: str) -> list[str]:
+    if not email:
+        return ["email.blank"]
+    if len(email) > 255:
+        return ["email.too_long"]
+    if not EMAIL_RE.match(email):
+        return ["email.invalid"]
+    if User.objects.filter(email=email).exists():
+        return ["email.taken"]
+    return []
+
+
+def _data_errors(data: str | None) -> list[str]:
+    if data in (None, ""):
+        return []
+    if len(data) > 1024:
+        return ["data.too_long"]
+    try:
+        json.loads(data)
+    except ValueError:
+        return ["data.invalid_format"]
+    return []
+
+
+def user_create(
+    *,
+    email: str,
+    password: str,
+    data: str | None = None,
+    referral: User | None = None,
+    role: str = "member",
+    state: str = User.State.PENDING,
+) -> User:
+    """Register a user; every broken rule is reported at once, in Barong's order."""
+    email = email_normalize(email)
+    errors = _email_errors(email)
+    if not password:
+        errors.append("password.blank")
+    elif key := password_error(password):
+        errors.append(key)
+    errors += _data_errors(data)
+    if not hook("role_exists")(role):
+        errors.append("role.doesnt_exist")
+    if errors:
+        raise ApiError(errors)
+    user = User(email=email, data=data or None, referral=referral, role=role, state=state)
+    user.set_password(password)
+    for _ in range(5):  # a uid collision is astronomically rare; a new uid fixes it
+        try:
+            with transaction.atomic():
+                user.save()
+            return user
+        except IntegrityError as exc:
+            if User.objects.filter(email=email).exists():
+                raise ApiError("email.taken") from exc  # a concurrent sign-up won
+            user.uid = f"{user.uid[:-10]}{secrets.token_hex(5).upper()}"
+    raise ApiError("uid.taken")
+
+
+@transaction.atomic
+def superuser_create(*, email: str, password: str | None) -> User:
+    """``createsuperuser``: an active superadmin with a verified e-mail."""
+    if not password:
+        raise ApiError("password.blank")
+    user = user_create(email=email, password=password, role="superadmin", state="active")
+    hook("label_set")(user=user, key="email", value="verified", scope="private")
+    return user
+
+
+def user_password_set(*, user: User, password: str) -> User:
+    """Set a new password that meets the rules; its version bump ends cached JWTs."""
+    if key := ("password.blank" if not password else password_error(password)):
+        raise ApiError(key)
+    user.set_password(password)
+    user.version += 1
+    user.save(update_fields=["password", "version", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_state_set(*, user: User, state: str) -> User:
+    """Move a user to ``state``; any state but active switches off their API keys."""
+    if user.state == state:
+        return user
+    user.state = state
+    user.version += 1
+    user.save(update_fields=["state", "version", "updated_at"])
+    if state != User.State.ACTIVE:
+        hook("api_keys_deactivate")(user=user)
+    return user
+
+
+@transaction.atomic
+def user_otp_set(*, user: User, enabled: bool) -> User:
+    """Switch the 2FA flag; switching it off also switches off the user's API keys."""
+    user.otp = enabled
+    user.version += 1
+    user.save(update_fields=["otp", "version", "updated_at"])
+    if not enabled:
+        hook("api_keys_deactivate")(user=user)
+    return user
+
+
+@transaction.atomic
+def user_role_set(*, user: User, role: str) -> User:
+    """Give a user another role that exists in the permission table."""
+    if not hook("role_exists")(role):
+        raise ApiError("role.doesnt_exist")
+    user.role = role
+    user.version += 1
+    user.save(update_fields=["role", "version", "updated_at"])
+    return user
+
+
+def user_level_save(*, user: User, level: int, state: str) -> User:
+    """Store a recomputed level/state (called by the label service inside its transaction)."""
+    changed_state = user.state != state
+    if user.level == level and not changed_state:
+        return user
+    if changed_state:
+        user_state_set(user=user, state=state)
+    user.level = level
+    user.version += 1
+    user.save(update_fields=["level", "version", "updated_at"])
+    return user

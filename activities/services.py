@@ -1,0 +1,100 @@
+"""``activity_record``: the one way every flow writes the activity log (API.md §10)."""
+
+import json
+import logging
+import re
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from activities.models import Activity
+from barong.api.net import remote_ip, user_agent
+
+logger = logging.getLogger(__name__)
+
+BROWSER_RE = re.compile(
+    r"(Mozilla/\d|Chrome/|Chromium/|Safari/|Firefox/|Edg/|OPR/|Opera|Trident/|"
+    r"MSIE |YaBrowser/|SamsungBrowser/|Vivaldi/|Brave/)"
+)
+SUSPICIOUS_NOTE = "Detected suspicious browser"
+
+METHOD_ACTIONS = {
+    "POST": "create",
+    "PUT": "update",
+    "PATCH": "update",
+    "GET": "read",
+    "DELETE": "delete",
+}
+
+
+def _data_text(data: dict[str, Any] | None, agent: str) -> str | None:
+    """JSON text of ``data``, with Barong's note when the agent is not a known browser."""
+    payload = dict(data or {})
+    if not BROWSER_RE.search(agent):
+        payload["note"] = SUSPICIOUS_NOTE
+    return json.dumps(payload, default=str, ensure_ascii=False) if payload else None
+
+
+def activity_record(
+    *,
+    user,
+    topic: str,
+    action: str,
+    result: str = Activity.Result.SUCCEED,
+    request: HttpRequest | None = None,
+    data: dict[str, Any] | None = None,
+    category: str = Activity.Category.USER,
+    target=None,
+    user_ip: str | None = None,
+    user_agent_text: str | None = None,
+) -> Activity | None:
+    """Append one row; recording never fails the request that triggered it (Barong §1.9)."""
+    if user is None or getattr(user, "pk", None) is None:
+        return None
+    ip = user_ip or (remote_ip(request) if request is not None else "127.0.0.1")
+    agent = (
+        user_agent_text
+        if user_agent_text is not None
+        else (user_agent(request) if request is not None else "system")
+    )
+    target_uid = getattr(target, "uid", target) if category == Activity.Category.ADMIN else None
+    try:
+        with transaction.atomic():  # a savepoint, so a failed insert leaves the caller's work
+            return Activity.objects.create(
+                user=user,
+                target_uid=target_uid,
+                category=category,
+                user_ip=ip[:64],
+                user_agent=(agent or "")[:255],
+                topic=topic[:255],
+                action=action[:255],
+                result=result,
+                data=_data_text(data, agent or ""),
+            )
+    except Exception:  # an audit row must not turn a committed action into a 500
+        logger.exception("activity not recorded: %s/%s/%s", topic, action, result)
+        return None
+
+
+def admin_activity_record(
+    *,
+    admin,
+    topic: str,
+    action: str,
+    target=None,
+    request: HttpRequest | None = None,
+    data: dict[str, Any] | None = None,
+    result: str = Activity.Result.SUCCEED,
+) -> Activity | None:
+    """An operator's action on a user, for the admin audit log."""
+    return activity_record(
+        user=admin,
+        topic=topic,
+        action=action,
+        result=result,
+        request=request,
+        data=data,
+        category=Activity.Category.ADMIN,
+        target=target,
+    )

@@ -1,0 +1,27 @@
+"""HMAC API keys: the kid is public, the secret is encrypted at rest (AES-GCM)."""
+
+from django.db import models
+
+
+class APIKey(models.Model):
+    """A user's HS256 key for signed requests; only ``active`` keys authenticate."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active"
+        INACTIVE = "inactive"
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="api_keys")
+    kid = models.CharField(max_length=255, unique=True)
+    algorithm = models.CharField(max_length=16, default="HS256")
+    scope = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=255, default=State.ACTIVE)
+    encrypted_secret = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "apikeys"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kid} ({self.state})"

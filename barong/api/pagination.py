@@ -1,0 +1,80 @@
+"""Barong's paginated collections: a bare JSON array plus Total/Page/Per-Page headers."""
+
+from typing import Any
+
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+from barong.api.errors import ApiError
+
+
+def _positive(raw: Any, default: int, non_integer: str) -> int:
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool):
+        raise ApiError(non_integer)
+    text = str(raw).strip()
+    if not text.lstrip("-").isdigit() or len(text) > 12:
+        raise ApiError(non_integer)
+    return int(text)
+
+
+class BarongPagination(BasePagination):
+    """``page`` ≥ 1 and ``limit`` 1…100, bad values are 422 with Barong's bare keys (§1.5)."""
+
+    max_limit = 100
+
+    def parse(self, params: dict[str, Any]) -> tuple[int, int]:
+        errors: list[str] = []
+        page = limit = 0
+        try:
+            page = _positive(params.get("page"), 1, "non_integer_page")
+            if page <= 0:
+                errors.append("non_positive_page")
+        except ApiError as exc:
+            errors += exc.keys
+        try:
+            limit = _positive(params.get("limit"), self.max_limit, "non_integer_limit")
+            if not 1 <= limit <= self.max_limit:
+                errors.append("invalid_limit")
+        except ApiError as exc:
+            errors += exc.keys
+        if errors:
+            raise ApiError(errors)
+        return page, limit
+
+    def paginate_queryset(self, queryset, request, view=None):
+        from barong.api.params import request_params
+
+        self.page, self.limit = self.parse(request_params(request))
+        self.total = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        start = (self.page - 1) * self.limit
+        return list(queryset[start : start + self.limit])
+
+    def get_paginated_response(self, data):
+        response = Response(data)
+        response["Total"] = str(self.total)
+        response["Page"] = str(self.page)
+        response["Per-Page"] = str(self.limit)
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        return schema
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "description": "Page number (defaults to 1).",
+                "schema": {"type": "integer", "minimum": 1, "default": 1},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": "Number of items per page (defaults to 100, maximum is 100).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
+            },
+        ]

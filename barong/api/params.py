@@ -1,0 +1,80 @@
+"""Barong's parameter handling: query, form and JSON merged, validated in declaration order."""
+
+from typing import Any
+
+from django.http import QueryDict
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from barong.api.errors import ApiError, serializer_error_keys
+
+
+def request_params(request: Request) -> dict[str, Any]:
+    """Query string, then the body (form or JSON object) on top, as one flat dict (§1.2)."""
+    merged: dict[str, Any] = {}
+    for key in request.query_params:
+        merged[key] = request.query_params.get(key)
+    data = request.data
+    if isinstance(data, QueryDict):
+        for key in data:
+            merged[key] = data.get(key)
+    elif isinstance(data, dict):
+        merged.update(data)
+    return merged
+
+
+def validate_params(
+    serializer_class: type[serializers.Serializer],
+    data: dict[str, Any],
+    prefix: str,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Validate with an ``<Entity><Verb>Input`` serializer; failures are 422 with Barong keys."""
+    serializer = serializer_class(data=data, context=context or {})
+    if not serializer.is_valid():
+        raise ApiError(serializer_error_keys(prefix, serializer.errors, serializer), 422)
+    return dict(serializer.validated_data)
+
+
+class Str(serializers.CharField):
+    """Barong ``String``: any scalar becomes a string, whitespace kept as sent."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("max_length", 65536)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, bool):
+            data = "true" if data else "false"
+        return super().to_internal_value(data)
+
+
+class Bool(serializers.BooleanField):
+    """Barong ``Boolean``: true/false/1/0/t/f/yes/no/y/n/on/off in any case, or JSON booleans."""
+
+    TRUE = {"true", "1", "t", "yes", "y", "on"}
+    FALSE = {"false", "0", "f", "no", "n", "off"}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        if isinstance(data, int | str):
+            value = str(data).strip().lower()
+            if value in self.TRUE:
+                return True
+            if value in self.FALSE:
+                return False
+        self.fail("invalid", input=data)
+        return False
+
+
+class Int(serializers.IntegerField):
+    """Barong ``Integer``: digits (optionally signed), never a float or a boolean."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or isinstance(data, float):
+            self.fail("invalid")
+        if isinstance(data, str) and len(data) > 20:
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -1,0 +1,41 @@
+"""In-app authorization: the same permission table the authz endpoint uses (§1.6)."""
+
+from rest_framework.permissions import BasePermission
+
+from activities.services import admin_activity_record
+from barong.api.errors import ApiError
+from permissions import engine
+
+
+class RolePermission(BasePermission):
+    """Apply the role rules to ``/api/v2/<x>`` as ``api/v2/barong/<x>``; denials are logged."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if user is None:
+            raise ApiError("jwt.decode_and_verify", 401)
+        path = engine.gateway_path(request.path)
+        decision = engine.check(user.role, request.method, path)
+        if not decision.allowed:
+            admin_activity_record(
+                admin=user,
+                topic=_topic(path),
+                action=_action(request.method),
+                request=request,
+                data={"path": path},
+                result="denied",
+            )
+            raise ApiError("authz.invalid_permission", 403)
+        return True
+
+
+def _topic(path: str) -> str:
+    """The path segment after ``admin/``, else ``general`` (§5.6)."""
+    _, found, rest = path.partition("admin/")
+    return rest.split("/", 1)[0] if found and rest else "general"
+
+
+def _action(method: str) -> str:
+    from activities.services import METHOD_ACTIONS
+
+    return METHOD_ACTIONS.get(method.upper(), "system")

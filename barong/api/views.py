@@ -1,0 +1,88 @@
+"""Base viewsets: Barong's parameter merging, error prefix, pagination and authentication."""
+
+from functools import cached_property
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.response import Response
+
+from barong.api.authentication import BearerJWTAuthentication, SessionCookieAuthentication
+from barong.api.pagination import BarongPagination
+from barong.api.params import request_params, validate_params
+from barong.api.permissions import RolePermission
+
+
+class ErrorsSerializer(serializers.Serializer):
+    errors = serializers.ListField(child=serializers.CharField())
+
+
+def errors_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorsSerializer, description=description)
+
+
+def barong_schema(
+    *,
+    summary: str,
+    input: type[serializers.Serializer] | None = None,
+    output: Any = None,
+    status: int = 200,
+    errors: dict[int, str] | None = None,
+    query: bool = False,
+    many: bool = False,
+    **kwargs: Any,
+):
+    """One place to describe an operation: its parameters, success and error statuses."""
+    responses: dict[int, Any] = {
+        status: output(many=True) if many and output else (output or OpenApiResponse(None))
+    }
+    for code, text in (errors or {}).items():
+        responses[code] = errors_response(text)
+    if query and input is not None:
+        return extend_schema(summary=summary, parameters=[input], responses=responses, **kwargs)
+    return extend_schema(summary=summary, request=input, responses=responses, **kwargs)
+
+
+class BarongViewSet(viewsets.GenericViewSet):
+    """Handlers parse with ``self.parse(Input)``, call one service, and serialize."""
+
+    error_prefix = "api"
+    authentication_classes: list = []
+    permission_classes: list = []
+    pagination_class = BarongPagination
+
+    @cached_property
+    def params(self) -> dict[str, Any]:
+        return request_params(self.request)
+
+    def parse(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
+        return validate_params(
+            serializer_class, self.params, self.error_prefix, {"request": self.request}
+        )
+
+    def paginated(self, queryset, serializer_class: type[serializers.Serializer]) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        data = serializer_class(page, many=True, context={"request": self.request}).data
+        return paginator.get_paginated_response(data)
+
+
+class ResourceViewSet(BarongViewSet):
+    """A logged-in user: Bearer JWT or session cookie, then the role's permission rules."""
+
+    authentication_classes = [BearerJWTAuthentication, SessionCookieAuthentication]
+    permission_classes = [RolePermission]
+
+
+class AdminViewSet(ResourceViewSet):
+    """An operator: same authentication; the seeded rules keep members out."""
+
+
+def status_only(status: int) -> Response:
+    """Where Barong answered a bare number as body, the contract answers ``{}``."""
+    return Response({}, status=status)
+
+
+def route_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    return JsonResponse({"errors": ["route.not_found"]}, status=404)

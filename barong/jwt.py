@@ -1,0 +1,142 @@
+"""The RS256 signing key, its JWK set, and minting/verifying Barong's JWTs (§1.9, §5.7)."""
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    kid: str
+    private_key: Any  # RSAPrivateKey, or None for a verification-only (previous) key
+    public_key: Any
+
+
+def _b64url(number: int) -> str:
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def public_jwk(public_key) -> dict[str, str]:
+    numbers = public_key.public_numbers()
+    return {"kty": "RSA", "e": _b64url(numbers.e), "n": _b64url(numbers.n)}
+
+
+def thumbprint(public_key) -> str:
+    """RFC 7638 thumbprint: a stable kid derived from the key itself."""
+    jwk = public_jwk(public_key)
+    canonical = json.dumps({k: jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _pem(text: str) -> bytes:
+    text = text.strip()
+    if "-----BEGIN" not in text:
+        try:
+            text = base64.b64decode(text).decode()
+        except ValueError as exc:
+            raise ImproperlyConfigured("JWT key must be PEM or base64 of PEM") from exc
+    return text.encode()
+
+
+def _load_private() -> Any:
+    if settings.JWT_PRIVATE_KEY:
+        return serialization.load_pem_private_key(_pem(settings.JWT_PRIVATE_KEY), password=None)
+    path = settings.JWT_PRIVATE_KEY_FILE
+    if not path.exists():  # development: generate once, keep it so tokens survive restarts
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        path.chmod(0o600)
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+@lru_cache(maxsize=1)
+def keyring() -> tuple[KeyPair, ...]:
+    """Current signing key first, then an optional previous key kept for verification."""
+    private = _load_private()
+    current = KeyPair(thumbprint(private.public_key()), private, private.public_key())
+    keys = [current]
+    if settings.JWT_PREVIOUS_PUBLIC_KEY:
+        previous = serialization.load_pem_public_key(_pem(settings.JWT_PREVIOUS_PUBLIC_KEY))
+        keys.append(KeyPair(thumbprint(previous), None, previous))
+    return tuple(keys)
+
+
+def signing_key() -> KeyPair:
+    return keyring()[0]
+
+
+def jwks() -> dict[str, list[dict[str, str]]]:
+    return {
+        "keys": [
+            {**public_jwk(pair.public_key), "kid": pair.kid, "alg": "RS256", "use": "sig"}
+            for pair in keyring()
+        ]
+    }
+
+
+def encode(payload: dict[str, Any], *, sub: str = "session", lifetime: int | None = None) -> str:
+    """Sign Barong claims: iat, exp, sub, iss, aud and a fresh jti are added here."""
+    now = int(time.time())
+    claims = {
+        **payload,
+        "iat": now,
+        "exp": now + (lifetime if lifetime is not None else settings.BARONG_JWT_EXPIRE_TIME),
+        "sub": sub,
+        "iss": settings.JWT_ISSUER,
+        "aud": settings.JWT_AUDIENCE,
+        "jti": secrets.token_hex(10),
+    }
+    pair = signing_key()
+    return jwt.encode(claims, pair.private_key, algorithm="RS256", headers={"kid": pair.kid})
+
+
+def decode(token: str, *, sub: str) -> dict[str, Any]:
+    """Verify signature (any key of the ring), exp/iat/nbf, iss, aud, jti and ``sub``.
+
+    Raises ``jwt.InvalidTokenError`` on any failure.
+    """
+    if not isinstance(token, str) or len(token) > 8192:
+        raise jwt.InvalidTokenError("token too long")
+    header = jwt.get_unverified_header(token)
+    if header.get("alg") != "RS256":
+        raise jwt.InvalidAlgorithmError("RS256 only")
+    candidates = [p for p in keyring() if p.kid == header.get("kid")] or list(keyring())
+    last_error: Exception = jwt.InvalidSignatureError("no key")
+    for pair in candidates:
+        try:
+            claims = jwt.decode(
+                token,
+                pair.public_key,
+                algorithms=["RS256"],
+                audience=settings.JWT_AUDIENCE,
+                issuer=settings.JWT_ISSUER,
+                options={"require": ["exp", "iat", "jti", "sub"]},
+            )
+        except jwt.InvalidSignatureError as exc:
+            last_error = exc
+            continue
+        if claims.get("sub") != sub:
+            raise jwt.InvalidTokenError("wrong subject")
+        if claims["iat"] > time.time() + 30:
+            raise jwt.ImmatureSignatureError("issued in the future")
+        return claims
+    raise last_error

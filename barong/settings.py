@@ -1,0 +1,401 @@
+"""Settings for Barong-for-Django: the only module that reads ``os.environ``.
+
+Every value has the embedded development default from CONTRACT.md (SQLite in a
+data directory, a file cache, eager Celery, generated keys kept on disk).
+``BARONG_ENV=production`` refuses to start without the real secrets.
+"""
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.strip().isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+# ---------------------------------------------------------------- Core
+BARONG_ENV = env("BARONG_ENV", "development").lower()
+PRODUCTION = BARONG_ENV == "production"
+DATA_DIR = Path(env("BARONG_DATA_DIR", str(BASE_DIR / "var")))
+
+if PRODUCTION:
+    _missing = [
+        name
+        for name in (
+            "DJANGO_SECRET_KEY",
+            "DATABASE_URL",
+            "JWT_PRIVATE_KEY",
+            "BARONG_ENCRYPTION_KEY",
+        )
+        if not env(name)
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            "BARONG_ENV=production needs these environment variables: " + ", ".join(_missing)
+        )
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _dev_secret(filename: str, make) -> str:
+    """A development secret generated once and kept in the data directory."""
+    path = DATA_DIR / filename
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text()
+
+
+SECRET_KEY = env("DJANGO_SECRET_KEY") or _dev_secret(
+    "secret_key", lambda: secrets.token_urlsafe(50)
+)
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "*" if not PRODUCTION else "localhost")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "django_otp",
+    "accounts",
+    "activities",
+    "permissions",
+    "kyc",
+    "apikeys",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "barong.urls"
+# E-mail uniqueness is a case-insensitive functional index (users_email_ci_unique),
+# which this check cannot see.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+WSGI_APPLICATION = "barong.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(DATA_DIR / "static")))
+
+# ---------------------------------------------------------------- Database
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "db.sqlite3",
+            "OPTIONS": {"timeout": 20},
+        }
+    }
+
+# ---------------------------------------------------------------- Cache
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("BARONG_CACHE_PREFIX", "barong"),
+        }
+    }
+elif env("BARONG_CACHE") == "locmem":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    # Survives restarts and is shared by every process on one machine, unlike locmem.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# ---------------------------------------------------------------- Auth & sessions
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.OperatorBackend"]
+PASSWORD_HASHERS = [
+    "accounts.hashers.BarongArgon2Hasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+BARONG_SESSION_NAME = env("BARONG_SESSION_NAME", "_barong_session")
+BARONG_SESSION_EXPIRE_TIME = env_int("BARONG_SESSION_EXPIRE_TIME", 1800)
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_COOKIE_NAME = BARONG_SESSION_NAME
+SESSION_COOKIE_AGE = 24 * 3600  # Barong's store lifetime, refreshed on every write
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("BARONG_COOKIE_SECURE", True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_SAVE_EVERY_REQUEST = False
+LOGIN_URL = "/admin/login/"
+
+# ---------------------------------------------------------------- DRF
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "barong.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "barong.api.schema.BarongAutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [],
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Barong",
+    "DESCRIPTION": "Identity, KYC and authorization server (Barong 2.4 API).",
+    "VERSION": "2.4.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v2/(barong/)?",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# ---------------------------------------------------------------- JWT
+# PEM or base64 PEM; development generates one key once and keeps it in DATA_DIR.
+JWT_PRIVATE_KEY = env("JWT_PRIVATE_KEY")
+JWT_PREVIOUS_PUBLIC_KEY = env("JWT_PREVIOUS_PUBLIC_KEY")
+JWT_PRIVATE_KEY_FILE = DATA_DIR / "jwt_private.pem"
+JWT_ISSUER = env("JWT_ISSUER", "barong")
+JWT_AUDIENCE = env_list("JWT_AUDIENCE", "peatio,barong")
+BARONG_JWT_EXPIRE_TIME = env_int("BARONG_JWT_EXPIRE_TIME", 3600)
+
+# ---------------------------------------------------------------- Secrets at rest
+BARONG_ENCRYPTION_KEY = env("BARONG_ENCRYPTION_KEY") or _dev_secret(
+    "encryption_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+)
+
+# ---------------------------------------------------------------- Celery
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_DEFAULT_QUEUE = "barong"
+
+# ---------------------------------------------------------------- Email
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if not PRODUCTION
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 1025)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+BARONG_SENDER_EMAIL = env("BARONG_SENDER_EMAIL", "noreply@barong.io")
+BARONG_SENDER_NAME = env("BARONG_SENDER_NAME", "Barong")
+DEFAULT_FROM_EMAIL = f"{BARONG_SENDER_NAME} <{BARONG_SENDER_EMAIL}>"
+
+# ---------------------------------------------------------------- Storage (KYC files)
+BARONG_STORAGE_PROVIDER = env("BARONG_STORAGE_PROVIDER", "local").lower()
+MEDIA_ROOT = Path(env("BARONG_UPLOAD_ROOT", str(DATA_DIR / "uploads")))  # never served
+if BARONG_STORAGE_PROVIDER in ("aws", "s3"):
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("BARONG_STORAGE_BUCKET_NAME"),
+            "access_key": env("BARONG_STORAGE_ACCESS_KEY"),
+            "secret_key": env("BARONG_STORAGE_SECRET_KEY"),
+            "endpoint_url": env("BARONG_STORAGE_ENDPOINT") or None,
+            "region_name": env("BARONG_STORAGE_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 60 * env_int("BARONG_UPLOAD_AUTH_URL_EXPIRATION", 1),
+            "addressing_style": "path" if env_bool("BARONG_STORAGE_PATHSTYLE", False) else None,
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "base_url": "/api/v2/resource/documents/file/"},
+    }
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+FILE_UPLOAD_PERMISSIONS = 0o600
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# ---------------------------------------------------------------- Barong
+BARONG_APP_NAME = env("BARONG_APP_NAME", "Barong")
+BARONG_DOMAIN = env("BARONG_DOMAIN", "openware.com")
+BARONG_UID_PREFIX = env("BARONG_UID_PREFIX", "ID").upper()
+if not (2 <= len(BARONG_UID_PREFIX) <= 6 and BARONG_UID_PREFIX.isalpha()):
+    raise ImproperlyConfigured("BARONG_UID_PREFIX must be 2 to 6 letters")
+BARONG_DEFAULT_LANGUAGE = env("BARONG_DEFAULT_LANGUAGE", "en").lower()
+BARONG_REQUIRED_DOCS_EXPIRE = env_bool("BARONG_REQUIRED_DOCS_EXPIRE", True)
+BARONG_DOC_NUM_LIMIT = env_int("BARONG_DOC_NUM_LIMIT", 10)
+BARONG_DOCUMENT_TYPES = env_list(
+    "BARONG_DOCUMENT_TYPES",
+    "Passport,Identity card,Driver license,Utility Bill,Residental,Institutional",
+)
+BARONG_UPLOAD_SIZE_MIN_RANGE = env_int("BARONG_UPLOAD_SIZE_MIN_RANGE", 1)  # bytes, as Barong
+BARONG_UPLOAD_SIZE_MAX_RANGE = env_int("BARONG_UPLOAD_SIZE_MAX_RANGE", 10)  # megabytes
+BARONG_UPLOAD_EXTENSION_WHITELIST = [
+    ext.lower() for ext in env_list("BARONG_UPLOAD_EXTENSION_WHITELIST", "jpg,jpeg,png,pdf")
+]
+BARONG_USER_STORAGE_TITLES = env_list("BARONG_USER_STORAGE_TITLES", "personal")
+BARONG_CSRF_PROTECTION = env_bool("BARONG_CSRF_PROTECTION", True)
+BARONG_APIKEY_NONCE_LIFETIME = env_int("BARONG_APIKEY_NONCE_LIFETIME", 5000)
+BARONG_GATEWAY = env("BARONG_GATEWAY", "cloudflare").lower()
+BARONG_PASSWORD_REGEXP = env("BARONG_PASSWORD_REGEXP")
+BARONG_PASSWORD_MIN_ENTROPY = env_int("BARONG_PASSWORD_MIN_ENTROPY", 14)
+BARONG_PASSWORD_USE_DICTIONARY = env_bool("BARONG_PASSWORD_USE_DICTIONARY", True)
+BARONG_CAPTCHA = env("BARONG_CAPTCHA", "none").lower()
+if BARONG_CAPTCHA not in ("none", "recaptcha", "geetest"):
+    raise ImproperlyConfigured("BARONG_CAPTCHA must be none, recaptcha or geetest")
+BARONG_CAPTCHA_PROTECTED_ENDPOINTS = env_list(
+    "BARONG_CAPTCHA_PROTECTED_ENDPOINTS",
+    "user_create,session_create,password_reset,email_confirmation",
+)
+BARONG_RECAPTCHA_SITE_KEY = env("BARONG_RECAPTCHA_SITE_KEY")
+BARONG_RECAPTCHA_SECRET_KEY = env("BARONG_RECAPTCHA_SECRET_KEY")
+BARONG_RECAPTCHA_VERIFY_URL = env(
+    "BARONG_RECAPTCHA_VERIFY_URL", "https://www.google.com/recaptcha/api/siteverify"
+)
+BARONG_GEETEST_ID = env("BARONG_GEETEST_ID")
+BARONG_GEETEST_KEY = env("BARONG_GEETEST_KEY")
+BARONG_GEETEST_API_URL = env("BARONG_GEETEST_API_URL", "https://api.geetest.com")
+BARONG_CAPTCHA_TIMEOUT = env_int("BARONG_CAPTCHA_TIMEOUT", 5)
+BARONG_PHONE_VERIFICATION = env("BARONG_PHONE_VERIFICATION", "mock").lower()
+BARONG_TWILIO_PHONE_NUMBER = env("BARONG_TWILIO_PHONE_NUMBER", "+15005550000")
+BARONG_TWILIO_ACCOUNT_SID = env("BARONG_TWILIO_ACCOUNT_SID")
+BARONG_TWILIO_AUTH_TOKEN = env("BARONG_TWILIO_AUTH_TOKEN")
+BARONG_TWILIO_SERVICE_SID = env("BARONG_TWILIO_SERVICE_SID")
+BARONG_TWILIO_API_URL = env("BARONG_TWILIO_API_URL", "https://api.twilio.com")
+BARONG_TWILIO_VERIFY_URL = env("BARONG_TWILIO_VERIFY_URL", "https://verify.twilio.com")
+BARONG_SMS_CONTENT_TEMPLATE = env(
+    "BARONG_SMS_CONTENT_TEMPLATE", "Your verification code for Barong: {{code}}"
+)
+BARONG_ACTIVATION_REQUIREMENTS = {"email": "verified"}
+BARONG_STATE_TRIGGERS = {
+    "banned": ["ban", "fraud"],
+    "deleted": ["delete"],
+    "locked": ["suspicious", "lock"],
+}
+# Keys users may never set on their own labels: they drive state or belong to operators.
+BARONG_RESERVED_LABEL_KEYS = ["ban", "fraud", "delete", "lock", "suspicious"]
+BARONG_OPERATOR_ROLES = ["superadmin", "admin", "accountant", "compliance", "technical", "support"]
+BARONG_AUTHZ_RULES_FILE = env(
+    "BARONG_AUTHZ_RULES_FILE", str(BASE_DIR / "permissions" / "seeds" / "authz_rules.yml")
+)
+BARONG_SEED_LEVELS_FILE = str(BASE_DIR / "kyc" / "seeds" / "levels.yml")
+BARONG_SEED_PERMISSIONS_FILE = str(BASE_DIR / "permissions" / "seeds" / "permissions.yml")
+BARONG_GIT_TAG = env("BARONG_GIT_TAG", "2.4.0")
+BARONG_GIT_SHA = env("BARONG_GIT_SHA", "")
+BARONG_BUILD_DATE = env("BARONG_BUILD_DATE", "")
+
+# Rate limits: "<count>/<seconds>", counted in the cache (Redis in production).
+BARONG_RATE_LIMITS = env_bool("BARONG_RATE_LIMITS", True)
+BARONG_RATE_LIMIT_RULES = {
+    "login_ip": env("BARONG_RATE_LOGIN_IP", "30/300"),
+    "login_account": env("BARONG_RATE_LOGIN_ACCOUNT", "10/300"),
+    "signup_ip": env("BARONG_RATE_SIGNUP_IP", "20/3600"),
+    "email_code_ip": env("BARONG_RATE_EMAIL_CODE_IP", "20/3600"),
+    "email_code_account": env("BARONG_RATE_EMAIL_CODE_ACCOUNT", "5/3600"),
+    "otp_account": env("BARONG_RATE_OTP_ACCOUNT", "10/300"),
+    "phone_code_account": env("BARONG_RATE_PHONE_CODE_ACCOUNT", "5/600"),
+    "phone_verify_account": env("BARONG_RATE_PHONE_VERIFY_ACCOUNT", "10/600"),
+}
+
+# ---------------------------------------------------------------- Logging
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
+
+# Later apps that accounts calls, wired here so dependencies point one way (STYLE §1).
+BARONG_HOOKS = {
+    "role_exists": "permissions.selectors.role_exists",
+    "label_set": "kyc.services.label_set",
+    "user_full_info_serializer": "kyc.serializers.UserWithFullInfoSerializer",
+    "api_keys_deactivate": "apikeys.services.api_keys_deactivate",
+}

@@ -1,0 +1,32 @@
+"""One API tree served under ``/api/v2/`` and again under ``/api/v2/barong/`` (CONTRACT.md)."""
+
+from django.contrib import admin as django_admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+import accounts.urls
+import activities.urls
+import apikeys.urls
+import kyc.urls
+import permissions.urls
+from accounts.views import GeneralViewSet
+from barong.api.views import route_not_found
+
+APPS = [accounts.urls, kyc.urls, apikeys.urls, activities.urls, permissions.urls]
+
+api_v2 = [
+    *[route for app in APPS for route in app.identity],
+    path("resource/", include([route for app in APPS for route in app.resource])),
+    path("admin/", include([route for app in APPS for route in app.admin])),
+]
+
+urlpatterns = [
+    path("api/v2/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v2/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path(".well-known/jwks.json", GeneralViewSet.as_view({"get": "jwks"}), name="well-known-jwks"),
+    *permissions.urls.authz,
+    path("api/v2/barong/", include(api_v2)),
+    path("api/v2/", include(api_v2)),
+    re_path(r"^api/v2(?:/.*)?$", route_not_found),
+    path("admin/", django_admin.site.urls),
+]

@@ -1,0 +1,37 @@
+"""``manage.py seed_levels [--file F]``: load the level seeds; re-runs are no-ops."""
+
+import yaml
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from barong.api.errors import ApiError
+from kyc.services import level_upsert
+
+
+class Command(BaseCommand):
+    help = "Create or update the levels of a YAML seed file (Barong's defaults if none given)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--file", default=settings.BARONG_SEED_LEVELS_FILE)
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        try:
+            with open(options["file"], encoding="utf-8") as handle:
+                rows = (yaml.safe_load(handle) or {}).get("levels") or []
+        except (OSError, yaml.YAMLError) as exc:
+            raise CommandError(f"cannot read {options['file']}: {exc}") from exc
+        for number, row in enumerate(rows, start=1):
+            try:
+                level_upsert(
+                    id=int(row["id"]),
+                    key=str(row["key"]),
+                    value=str(row["value"]),
+                    description=str(row.get("description") or row["key"]),
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise CommandError(f"level #{number} needs id, key, value") from exc
+            except ApiError as exc:
+                raise CommandError(f"level #{number}: {', '.join(exc.keys)}") from exc
+        self.stdout.write(f"levels: {len(rows)} in place")

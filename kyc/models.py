@@ -1,0 +1,178 @@
+"""KYC: labels and levels, profiles, phones, documents and data storage (MODELS.md)."""
+
+import uuid
+from pathlib import PurePath
+
+from django.core.validators import MinLengthValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from accounts.models import validate_json_text
+
+LABEL_RE = RegexValidator(r"\A[a-z0-9_-]+\Z", code="invalid")
+
+
+class Label(models.Model):
+    """A tag on a user; private labels are set by flows and operators and decide the level."""
+
+    class Scope(models.TextChoices):
+        PUBLIC = "public"
+        PRIVATE = "private"
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="labels")
+    key = models.CharField(max_length=255, validators=[MinLengthValidator(3), LABEL_RE])
+    value = models.CharField(max_length=255, validators=[MinLengthValidator(3), LABEL_RE])
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.PUBLIC)
+    description = models.CharField(max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "labels"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key", "scope"],
+                name="labels_user_key_scope_unique",
+                violation_error_code="taken",
+            )
+        ]
+        indexes = [models.Index(fields=["key", "value", "scope"])]
+
+    def __str__(self) -> str:
+        return f"{self.key}:{self.value} ({self.scope})"
+
+
+class Level(models.Model):
+    """Level N is reached when levels 1…N each have a matching private label."""
+
+    id = models.PositiveIntegerField(primary_key=True)
+    key = models.CharField(max_length=255)
+    value = models.CharField(max_length=255)
+    description = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "levels"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "value"], name="levels_key_value_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.key}:{self.value}"
+
+
+class Profile(models.Model):
+    """Personal details; the drafted one is editable, the submitted one awaits review."""
+
+    class State(models.TextChoices):
+        DRAFTED = "drafted"
+        SUBMITTED = "submitted"
+        VERIFIED = "verified"
+        REJECTED = "rejected"
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="profiles")
+    first_name = models.CharField(max_length=255, null=True, blank=True)
+    last_name = models.CharField(max_length=255, null=True, blank=True)
+    dob = models.DateField(null=True, blank=True)
+    address = models.CharField(max_length=255, null=True, blank=True)
+    postcode = models.CharField(max_length=255, null=True, blank=True)
+    city = models.CharField(max_length=255, null=True, blank=True)
+    country = models.CharField(max_length=3, null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFTED)
+    metadata = models.TextField(null=True, blank=True, validators=[validate_json_text])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "profiles"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"profile {self.pk} of {self.user_id} ({self.state})"
+
+
+class Phone(models.Model):
+    """A phone number being verified by a code; verified once ``validated_at`` is set."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="phones")
+    country = models.CharField(max_length=2)
+    number = models.CharField(max_length=32, db_index=True)
+    code = models.CharField(max_length=16, null=True, blank=True)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "phones"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "number"], name="phones_user_number_unique"),
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=models.Q(validated_at__isnull=False),
+                name="phones_verified_number_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"+{self.number}"
+
+
+def document_upload_to(instance: "Document", filename: str) -> str:
+    """A random folder per file, so names never collide or reveal other uploads."""
+    name = PurePath(filename).name[-100:] or "upload"
+    return f"uploads/document/upload/{uuid.uuid4().hex}/{name}"
+
+
+class Document(models.Model):
+    """One uploaded KYC file; never served publicly."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="documents")
+    upload = models.FileField(upload_to=document_upload_to, max_length=255)
+    doc_type = models.CharField(max_length=255)
+    doc_number = models.CharField(
+        max_length=128, validators=[RegexValidator(r"\A[A-Za-z0-9\-\s]+\Z", code="invalid")]
+    )
+    doc_expire = models.DateField(null=True, blank=True)
+    metadata = models.TextField(null=True, blank=True, validators=[validate_json_text])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "documents"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.doc_type} {self.doc_number} of {self.user_id}"
+
+
+class DataStorage(models.Model):
+    """Free-form JSON a user keeps under one of the allowed titles."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="data_storages"
+    )
+    title = models.CharField(max_length=64)
+    data = models.TextField(max_length=5120, validators=[validate_json_text])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "data_storages"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                "user",
+                Lower("title"),
+                name="data_storages_user_title_ci_unique",
+                violation_error_code="taken",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} of {self.user_id}"

@@ -1,0 +1,106 @@
+"""The compiled permission table held in memory, refreshed through a version key in the cache.
+
+Every worker keeps the table in process memory and compares a version stamp in the
+shared cache on each check, so an operator's change is seen by the very next request
+on every worker, and the steady state never touches the database.
+"""
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+
+VERSION_KEY = "permissions:version"
+
+
+@dataclass(frozen=True)
+class Rule:
+    verb: str
+    path: str
+    action: str
+    topic: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one check: allowed or not, and the audit topic when AUDIT matched."""
+
+    allowed: bool
+    audit: bool = False
+    topic: str | None = None
+
+
+@dataclass
+class Table:
+    version: str | None = None
+    rules: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
+
+
+_table = Table()
+_lock = threading.Lock()
+
+
+def _load() -> dict[str, tuple[Rule, ...]]:
+    from permissions.models import Permission
+
+    compiled: dict[str, list[Rule]] = {}
+    for role, verb, path, action, topic in Permission.objects.order_by("id").values_list(
+        "role", "verb", "path", "action", "topic"
+    ):
+        compiled.setdefault(role, []).append(
+            Rule(verb.upper(), path, action.upper(), topic or None)
+        )
+    return {role: tuple(rules) for role, rules in compiled.items()}
+
+
+def current_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:  # cache flushed or first start: any stamp forces a reload
+        version = uuid.uuid4().hex
+        if not cache.add(VERSION_KEY, version, None):
+            version = cache.get(VERSION_KEY) or version
+    return version
+
+
+def table(version: str | None = None) -> dict[str, tuple[Rule, ...]]:
+    """The compiled rules, reloaded only when the shared version stamp changed."""
+    version = version or current_version()
+    if _table.version != version:
+        with _lock:
+            if _table.version != version:
+                _table.rules = _load()
+                _table.version = version
+    return _table.rules
+
+
+def invalidate() -> None:
+    """Call after any permission write commits: every worker reloads on its next check."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def check(role: str, method: str, path: str, *, version: str | None = None) -> Decision:
+    """Role × verb × path prefix: DROP beats ACCEPT, no match denies, AUDIT only logs (§5.4)."""
+    method = method.upper()
+    accept = drop = False
+    audit_topic: str | None = None
+    audit = False
+    for rule in table(version).get(role, ()):
+        if rule.verb not in (method, "ALL") or not path.startswith(rule.path):
+            continue
+        if rule.action == "DROP":
+            drop = True
+        elif rule.action == "ACCEPT":
+            accept = True
+        elif rule.action == "AUDIT" and not audit:
+            audit, audit_topic = True, rule.topic
+    allowed = accept and not drop
+    return Decision(allowed=allowed, audit=audit, topic=audit_topic)
+
+
+def gateway_path(request_path: str) -> str:
+    """``/api/v2/x`` and ``/api/v2/barong/x`` are both checked as ``api/v2/barong/x``."""
+    path = request_path.lstrip("/")
+    if path.startswith("api/v2/") and not path.startswith("api/v2/barong/"):
+        path = "api/v2/barong/" + path[len("api/v2/") :]
+    return path

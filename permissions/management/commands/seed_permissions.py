@@ -1,0 +1,40 @@
+"""``manage.py seed_permissions [--file F]``: load the permission seeds; re-runs are no-ops."""
+
+import yaml
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from barong.api.errors import ApiError
+from permissions.services import permission_upsert
+
+
+class Command(BaseCommand):
+    help = "Create the permission rules of a YAML seed file (Barong's defaults if none given)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--file", default=settings.BARONG_SEED_PERMISSIONS_FILE)
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        try:
+            with open(options["file"], encoding="utf-8") as handle:
+                rows = (yaml.safe_load(handle) or {}).get("permissions") or []
+        except (OSError, yaml.YAMLError) as exc:
+            raise CommandError(f"cannot read {options['file']}: {exc}") from exc
+        created = 0
+        for number, row in enumerate(rows, start=1):
+            try:
+                _, new = permission_upsert(
+                    role=str(row["role"]),
+                    verb=str(row["verb"]),
+                    path=str(row["path"]),
+                    action=str(row["action"]),
+                    topic=row.get("topic"),
+                )
+            except (KeyError, TypeError) as exc:
+                raise CommandError(f"permission #{number} needs role, verb, path, action") from exc
+            except ApiError as exc:
+                raise CommandError(f"permission #{number}: {', '.join(exc.keys)}") from exc
+            created += new
+        self.stdout.write(f"permissions: {created} created, {len(rows) - created} already there")

@@ -1,0 +1,6 @@
+"""permissions' routes: ``identity``, ``resource`` and ``admin`` lists for barong/urls.py."""
+
+identity: list = []
+resource: list = []
+admin: list = []
+authz: list = []
