@@ -32,3 +32,19 @@ def make_user_with(
 
 def make_admin_user(*, role: str = "superadmin", **kwargs) -> User:
     return make_user_with(role=role, **kwargs)
+
+
+def totp_code(user: User, now: float | None = None) -> str:
+    """The current TOTP code of a user's (encrypted) seed, as an authenticator app shows it."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    from accounts.models import OTPDevice
+    from barong.crypto import decrypt
+
+    device = OTPDevice.objects.get(user=user)
+    key = bytes.fromhex(decrypt(device.encrypted_key, context=f"otp:{user.uid}"))
+    totp = TOTP(key, 30, 0, 6, 0)
+    totp.time = now if now is not None else time.time()
+    return f"{totp.token():06d}"

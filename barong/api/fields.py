@@ -1,0 +1,30 @@
+"""Output fields with Barong's time formats (§1.7)."""
+
+from datetime import UTC
+
+from rest_framework import serializers
+
+
+class EntityTime(serializers.DateTimeField):
+    """Entity timestamps: UTC, no fractional seconds (``2019-01-28T08:35:29Z``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(format="%Y-%m-%dT%H:%M:%SZ", default_timezone=None, **kwargs)
+
+    def to_representation(self, value):
+        return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RawTime(serializers.DateTimeField):
+    """Raw-record timestamps: UTC with milliseconds (``2019-01-28T08:35:29.000Z``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
