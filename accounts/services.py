@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.passwords import password_error
+from activities.services import admin_activity_record
 from barong.api.errors import ApiError
 from barong.hooks import hook
 
@@ -145,4 +146,93 @@ def user_level_save(*, user: User, level: int, state: str) -> User:
     user.level = level
     user.version += 1
     user.save(update_fields=["level", "version", "updated_at"])
+    return user
+
+
+# ------------------------------------------------------------ operators (admin API, back office)
+SUPERADMIN = "superadmin"
+
+
+def user_admin_guard(
+    *, admin: User, user: User, key: str = "admin.user.superadmin_change", himself: bool = True
+) -> None:
+    """Only a superadmin changes a superadmin; an operator never changes their own account."""
+    if user.role == SUPERADMIN and admin.role != SUPERADMIN:
+        raise ApiError(key)
+    if himself and user.pk == admin.pk:
+        raise ApiError("admin.user.update_himself")
+
+
+def _locked(user: User) -> User:
+    """The user's row, locked for the rest of the transaction (two operators, one answer)."""
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+@transaction.atomic
+def user_state_admin_set(*, admin: User, user: User, state: str, request=None) -> User:
+    """An operator moves a user to one of the known states; the change is audited."""
+    user = _locked(user)
+    user_admin_guard(admin=admin, user=user)
+    if user.state == state:
+        raise ApiError("admin.user.state_no_change")
+    if state not in User.State.values:
+        raise ApiError("state.inclusion")
+    previous = user.state
+    user = user_state_set(user=user, state=state)
+    admin_activity_record(
+        admin=admin,
+        topic="users",
+        action="update",
+        target=user,
+        request=request,
+        data={"uid": user.uid, "state": state, "previous_state": previous},
+    )
+    return user
+
+
+@transaction.atomic
+def user_otp_admin_set(*, admin: User, user: User, otp: bool, request=None) -> User:
+    """Operators may only switch 2FA off (the user alone holds the seed); audited."""
+    user = _locked(user)
+    user_admin_guard(admin=admin, user=user)
+    if otp:
+        raise ApiError("admin.user.enable_2fa")
+    if not user.otp:
+        raise ApiError("admin.user.otp_no_change")
+    user = user_otp_set(user=user, enabled=False)
+    admin_activity_record(
+        admin=admin,
+        topic="users",
+        action="update",
+        target=user,
+        request=request,
+        data={"uid": user.uid, "otp": False, "previous_otp": True},
+    )
+    return user
+
+
+def user_otp_admin_disable(*, admin: User, user: User, request=None) -> User:
+    """Switch a user's 2FA off on their behalf (lost authenticator); audited."""
+    return user_otp_admin_set(admin=admin, user=user, otp=False, request=request)
+
+
+@transaction.atomic
+def user_role_admin_set(*, admin: User, user: User, role: str, request=None) -> User:
+    """Give a user another known role; only a superadmin grants or removes ``superadmin``."""
+    user = _locked(user)
+    user_admin_guard(admin=admin, user=user)
+    if user.role == role:
+        raise ApiError("admin.user.role_no_change")
+    if role == SUPERADMIN and admin.role != SUPERADMIN:
+        raise ApiError("admin.user.superadmin_change")
+    previous = user.role
+    user = user_role_set(user=user, role=role)
+    admin_activity_record(
+        admin=admin,
+        topic="users",
+        action="update",
+        target=user,
+        request=request,
+        data={"uid": user.uid, "role": role, "previous_role": previous},
+    )
     return user
