@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from accounts.services import user_level_save
+from accounts.services import user_admin_guard, user_level_save
+from activities.services import admin_activity_record
 from barong.api.errors import ApiError, model_error_keys
-from kyc.models import Label, Level
+from kyc.models import DataStorage, Label, Level
 
 
 def label_normalize(text: object) -> str:
@@ -102,3 +103,124 @@ def level_upsert(*, id: int, key: str, value: str, description: str) -> Level:
         raise ApiError(model_error_keys(exc)) from exc
     level.save()
     return level
+
+
+# ------------------------------------------------------------ operators (admin API, back office)
+KYC_DECISIONS = ("verified", "rejected")
+
+
+def _label_find(*, user: User, key: str, scope: str) -> Label | None:
+    return Label.objects.filter(user=user, key=label_normalize(key), scope=scope).first()
+
+
+def _label_audit(*, admin: User, user: User, action: str, label: Label, request) -> None:
+    data = {"uid": user.uid, "key": label.key, "value": label.value, "scope": label.scope}
+    private_document = label.key == "document" and label.scope == Label.Scope.PRIVATE
+    if private_document and label.value in KYC_DECISIONS and action != "delete":
+        data["kyc_decision"] = label.value  # the operator's KYC verdict on the documents
+    admin_activity_record(
+        admin=admin, topic="users", action=action, target=user, request=request, data=data
+    )
+
+
+@transaction.atomic
+def label_admin_create(
+    *,
+    admin: User,
+    user: User,
+    key: str,
+    value: str,
+    scope: str = Label.Scope.PUBLIC,
+    description: str | None = None,
+    request=None,
+) -> Label:
+    """An operator adds a label that the user does not have yet (``key.taken`` otherwise)."""
+    user_admin_guard(admin=admin, user=user, himself=False)
+    if _label_find(user=user, key=key, scope=scope) is not None:
+        raise ApiError("key.taken")
+    label = label_set(user=user, key=key, value=value, scope=scope, description=description)
+    _label_audit(admin=admin, user=user, action="create", label=label, request=request)
+    return label
+
+
+@transaction.atomic
+def label_admin_upsert(
+    *,
+    admin: User,
+    user: User,
+    key: str,
+    value: str,
+    scope: str,
+    description: str | None = None,
+    replace: bool = True,
+    request=None,
+) -> Label:
+    """Set a label's value and description, creating it when ``replace`` allows (AD-11)."""
+    user_admin_guard(admin=admin, user=user, himself=False)
+    found = _label_find(user=user, key=key, scope=scope)
+    if found is None and not replace:
+        raise ApiError("admin.label.doesnt_exist", 404)
+    label = label_set(user=user, key=key, value=value, scope=scope, description=description)
+    action = "create" if found is None else "update"
+    _label_audit(admin=admin, user=user, action=action, label=label, request=request)
+    return label
+
+
+@transaction.atomic
+def label_admin_update(
+    *,
+    admin: User,
+    user: User,
+    key: str,
+    value: str,
+    scope: str,
+    description: str | None = None,
+    request=None,
+) -> Label:
+    """Change an existing label's value; its description only when one is given (AD-12)."""
+    user_admin_guard(admin=admin, user=user, himself=False)
+    if _label_find(user=user, key=key, scope=scope) is None:
+        raise ApiError("admin.label.doesnt_exist", 404)
+    label = label_set(
+        user=user,
+        key=key,
+        value=value,
+        scope=scope,
+        description=description,
+        keep_description=description is None,
+    )
+    _label_audit(admin=admin, user=user, action="update", label=label, request=request)
+    return label
+
+
+@transaction.atomic
+def label_admin_delete(*, admin: User, user: User, key: str, scope: str, request=None) -> None:
+    """Remove a user's label; a private one recomputes level and state (AD-13)."""
+    user_admin_guard(admin=admin, user=user, himself=False)
+    label = _label_find(user=user, key=key, scope=scope)
+    if label is None:
+        raise ApiError("admin.label.doesnt_exist", 404)
+    _label_audit(admin=admin, user=user, action="delete", label=label, request=request)
+    label_delete(label=label)
+
+
+@transaction.atomic
+def data_storage_admin_delete(*, admin: User, user: User, title: str, request=None) -> None:
+    """Delete a user's data storage and the ``<title>=recorded`` label it left (AD-07)."""
+    user_admin_guard(admin=admin, user=user, himself=False)
+    storage = DataStorage.objects.filter(user=user, title__iexact=title).first()
+    if storage is None:
+        raise ApiError("admin.storage.doesnt_exist", 404)
+    stored_title = storage.title
+    storage.delete()
+    label = _label_find(user=user, key=stored_title, scope=Label.Scope.PRIVATE)
+    if label is not None:
+        label_delete(label=label)
+    admin_activity_record(
+        admin=admin,
+        topic="users",
+        action="delete",
+        target=user,
+        request=request,
+        data={"uid": user.uid, "data_storage": stored_title},
+    )
