@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.services import user_admin_guard, user_level_save
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError, model_error_keys
-from kyc.models import DataStorage, Label, Level
+from kyc.models import DataStorage, Label, Level, Profile
 
 
 def label_normalize(text: object) -> str:
@@ -224,3 +224,39 @@ def data_storage_admin_delete(*, admin: User, user: User, title: str, request=No
         request=request,
         data={"uid": user.uid, "data_storage": stored_title},
     )
+
+
+PROFILE_DECISIONS = (Profile.State.VERIFIED, Profile.State.REJECTED, Profile.State.DRAFTED)
+
+
+@transaction.atomic
+def profile_state_set(*, profile: Profile, state: str, actor: User, request=None) -> Profile:
+    """An operator's decision on a submitted profile; the private ``profile`` label follows.
+
+    Only the state moves (no personal data changes), so a verified ``document`` label is
+    left as it is. Operators never decide on their own profile.
+    """
+    profile = Profile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+    user = profile.user
+    user_admin_guard(admin=actor, user=user, key="admin.profiles.superadmin_change")
+    if state not in PROFILE_DECISIONS:
+        raise ApiError("state.inclusion")
+    if profile.state != Profile.State.SUBMITTED:
+        raise ApiError("admin.profiles.doesnt_exist_or_not_editable", 404)
+    profile.state = state
+    profile.save(update_fields=["state", "updated_at"])
+    label_set(user=user, key="profile", value=state, scope=Label.Scope.PRIVATE)
+    admin_activity_record(
+        admin=actor,
+        topic="profiles",
+        action="update",
+        target=user,
+        request=request,
+        data={
+            "uid": user.uid,
+            "profile_id": profile.pk,
+            "state": state,
+            "previous_state": "submitted",
+        },
+    )
+    return profile
