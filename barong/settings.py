@@ -271,6 +271,7 @@ DEFAULT_FROM_EMAIL = f"{BARONG_SENDER_NAME} <{BARONG_SENDER_EMAIL}>"
 
 # ---------------------------------------------------------------- Storage (KYC files)
 BARONG_STORAGE_PROVIDER = env("BARONG_STORAGE_PROVIDER", "local").lower()
+BARONG_UPLOAD_AUTH_URL_EXPIRATION = env_int("BARONG_UPLOAD_AUTH_URL_EXPIRATION", 1)  # minutes
 MEDIA_ROOT = Path(env("BARONG_UPLOAD_ROOT", str(DATA_DIR / "uploads")))  # never served
 if BARONG_STORAGE_PROVIDER in ("aws", "s3"):
     _default_storage = {
@@ -283,13 +284,14 @@ if BARONG_STORAGE_PROVIDER in ("aws", "s3"):
             "region_name": env("BARONG_STORAGE_REGION") or None,
             "default_acl": "private",
             "querystring_auth": True,
-            "querystring_expire": 60 * env_int("BARONG_UPLOAD_AUTH_URL_EXPIRATION", 1),
+            "querystring_expire": 60 * BARONG_UPLOAD_AUTH_URL_EXPIRATION,
             "addressing_style": "path" if env_bool("BARONG_STORAGE_PATHSTYLE", False) else None,
         },
     }
 else:
     _default_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Private disk; url() is a signed, expiring link to kyc.storage.document_file.
+        "BACKEND": "kyc.storage.PrivateFileStorage",
         "OPTIONS": {"location": MEDIA_ROOT, "base_url": "/api/v2/resource/documents/file/"},
     }
 STORAGES = {
@@ -378,6 +380,7 @@ BARONG_RATE_LIMIT_RULES = {
     "email_code_ip": env("BARONG_RATE_EMAIL_CODE_IP", "20/3600"),
     "email_code_account": env("BARONG_RATE_EMAIL_CODE_ACCOUNT", "5/3600"),
     "otp_account": env("BARONG_RATE_OTP_ACCOUNT", "10/300"),
+    "password_account": env("BARONG_RATE_PASSWORD_ACCOUNT", "10/300"),
     "phone_code_account": env("BARONG_RATE_PHONE_CODE_ACCOUNT", "5/600"),
     "phone_verify_account": env("BARONG_RATE_PHONE_VERIFY_ACCOUNT", "10/600"),
 }
@@ -398,4 +401,6 @@ BARONG_HOOKS = {
     "label_set": "kyc.services.label_set",
     "user_full_info_serializer": "kyc.serializers.UserWithFullInfoSerializer",
     "api_keys_deactivate": "apikeys.services.api_keys_deactivate",
+    "user_cache_invalidate": "permissions.snapshots.user_cache_invalidate",
+    "label_delete": "kyc.services.label_delete",
 }

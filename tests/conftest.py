@@ -40,7 +40,7 @@ def _fast_and_clean(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": "kyc.storage.PrivateFileStorage",
             "OPTIONS": {"location": tmp_path / "media"},
         },
     }
@@ -72,3 +72,30 @@ def make_user(seeded):
 @pytest.fixture
 def make_admin(seeded):
     return make_admin_user
+
+
+def bearer_for(user) -> str:
+    """A session JWT for ``user``, as the authz endpoint mints it for the gateway."""
+    from barong import jwt as barong_jwt
+
+    claims = {
+        "uid": user.uid,
+        "email": user.email,
+        "role": user.role,
+        "level": user.level,
+        "state": user.state,
+        "referral_id": None,
+    }
+    return barong_jwt.encode(claims, sub="session")
+
+
+@pytest.fixture
+def auth_api():
+    """``auth_api(user)``: a browser-like client carrying ``user``'s Bearer JWT."""
+
+    def build(user) -> APIClient:
+        client = APIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.10")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {bearer_for(user)}")
+        return client
+
+    return build
