@@ -1,11 +1,15 @@
 """accounts' routes: ``identity`` (public), ``resource`` and ``admin`` lists for barong/urls.py."""
 
-from accounts import views
+from accounts import resource_views, views
 from barong.api.routers import BarongRouter
 
 identity_router = BarongRouter()
 identity_router.register("identity", views.GeneralViewSet, basename="identity-general")
 
 identity = identity_router.urls
-resource: list = []
+resource_router = BarongRouter()
+resource_router.register("users", resource_views.UserResourceViewSet, basename="resource-users")
+resource_router.register("otp", resource_views.OTPViewSet, basename="resource-otp")
+
+resource = resource_router.urls
 admin: list = []

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from accounts.models import User
 from accounts.serializers import UserSerializer
 from barong.api.fields import EntityTime, RawTime
-from kyc.models import DataStorage, Document, Label, Phone, Profile
+from kyc.models import DataStorage, Document, Label, Level, Phone, Profile
 
 
 class LabelSerializer(serializers.ModelSerializer):
@@ -187,3 +187,11 @@ class UserWithFullInfoSerializer(UserSerializer):
         if not self.context.get("csrf_token"):
             body.pop("csrf_token", None)
         return body
+
+
+class LevelSerializer(serializers.ModelSerializer):
+    """Barong's Level entity: ``id`` is the level number."""
+
+    class Meta:
+        model = Level
+        fields = ["id", "key", "value"]
