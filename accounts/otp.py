@@ -6,16 +6,27 @@ is accepted once (RFC 6238 §5.2), even by two concurrent requests.
 """
 
 import base64
+import io
 import secrets
 import time
 from urllib.parse import quote, urlencode
 
+import qrcode
+import qrcode.constants
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django_otp.oath import TOTP
+from PIL import Image
 
 from accounts.models import OTPDevice, User
+from accounts.services import user_otp_set
+from accounts.sessions import user_sessions_revoke
+from activities.services import activity_record
+from barong.api.errors import ApiError
 from barong.crypto import decrypt, encrypt
+from barong.hooks import hook
+from barong.ratelimit import rate_limit_hit
 
 STEP = 30
 DIGITS = 6
@@ -93,3 +104,162 @@ def otp_verify(*, user: User, code: object, now: float | None = None) -> bool:
 def otp_device_confirm(*, user: User) -> None:
     """Mark the seed as the one in use (2FA enabled)."""
     OTPDevice.objects.filter(user=user).update(confirmed=True)
+
+
+# ---------------------------------------------------------------- 2FA of the own account (RS-19…22)
+
+QR_SIZE = 300  # pixels, as Barong asks Vault for
+
+
+def otp_qrcode_png(url: str) -> str:
+    """The otpauth URL as a base64 PNG QR code, ``QR_SIZE`` pixels square."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4)
+    qr.add_data(url)
+    qr.make(fit=True)
+    image = qr.make_image().get_image().convert("L").resize((QR_SIZE, QR_SIZE), Image.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def otp_attempt(*, user: User, code: object, error_key: str) -> bool:
+    """One TOTP check counted against the account's budget (429 ``error_key`` past it)."""
+    rate_limit_hit("otp_account", user.uid, error_key=error_key)
+    return otp_verify(user=user, code=code)
+
+
+def _otp_failed(
+    *, user: User, action: str, reason: str, key: str, status: int, request: HttpRequest | None
+) -> ApiError:
+    """Record the failed 2FA action (§10) and give the error to raise."""
+    activity_record(
+        user=user,
+        topic="otp",
+        action=action,
+        result="failed",
+        request=request,
+        data={"reason": reason},
+    )
+    return ApiError(key, status)
+
+
+def otp_qrcode_generate(*, user: User, request: HttpRequest | None = None) -> dict[str, str]:
+    """A new seed and its QR code, refused while 2FA is on (the seed in use stays)."""
+    action = "request QR code for 2FA"
+    with transaction.atomic():
+        # The user row lock orders this against a concurrent enable: never swap the seed in use.
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        secret = None if locked.otp else otp_secret_create(user=locked)
+    if secret is None:
+        raise _otp_failed(
+            user=user,
+            action=action,
+            reason="2FA has been already enabled for this account",
+            key="resource.otp.already_enabled",
+            status=400,
+            request=request,
+        )
+    activity_record(user=user, topic="otp", action=action, request=request)
+    url = otp_url(user=user, secret_b32=secret)
+    return {"barcode": otp_qrcode_png(url), "url": url}
+
+
+def otp_enable(
+    *, user: User, code: str, request: HttpRequest | None = None, keep_session: str | None = None
+) -> User:
+    """A valid code of the new seed turns 2FA on (flag, device, label ``otp``); others log out."""
+    action = "enable 2FA"
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.otp:
+            outcome = "already_enabled"
+        elif not otp_attempt(user=locked, code=code, error_key="resource.otp.too_many_requests"):
+            outcome = "invalid"  # the throttling counter written by otp_verify is kept
+        else:
+            user_otp_set(user=locked, enabled=True)
+            otp_device_confirm(user=locked)
+            hook("label_set")(user=locked, key="otp", value="enabled", scope="private")
+            outcome = "enabled"
+    if outcome == "already_enabled":
+        raise _otp_failed(
+            user=user,
+            action=action,
+            reason="2FA has been already enabled for this account",
+            key="resource.otp.already_enabled",
+            status=400,
+            request=request,
+        )
+    if outcome == "invalid":
+        raise _otp_failed(
+            user=user,
+            action=action,
+            reason="OTP code is invalid",
+            key="resource.otp.invalid",
+            status=422,
+            request=request,
+        )
+    activity_record(user=user, topic="otp", action=action, request=request)
+    user_sessions_revoke(user.uid, keep=keep_session)
+    user.refresh_from_db()
+    return user
+
+
+def otp_disable(*, user: User, code: str, request: HttpRequest | None = None) -> User:
+    """A valid code turns 2FA off: API keys go inactive, label ``otp`` goes; the seed is kept."""
+    action = "disable 2FA"
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.otp:
+            outcome = "not_enabled"
+        elif not otp_attempt(user=locked, code=code, error_key="resource.otp.too_many_requests"):
+            outcome = "invalid"
+        else:
+            user_otp_set(user=locked, enabled=False)
+            for label in locked.labels.filter(key="otp", scope="private"):
+                hook("label_delete")(label=label)
+            outcome = "disabled"
+    if outcome == "not_enabled":
+        raise _otp_failed(
+            user=user,
+            action=action,
+            reason="2FA has not been enabled for this account",
+            key="resource.otp.not_enabled",
+            status=400,
+            request=request,
+        )
+    if outcome == "invalid":
+        raise _otp_failed(
+            user=user,
+            action=action,
+            reason="OTP code is invalid",
+            key="resource.otp.invalid",
+            status=422,
+            request=request,
+        )
+    activity_record(user=user, topic="otp", action=action, request=request)
+    user.refresh_from_db()
+    return user
+
+
+def otp_code_check(*, user: User, code: str, request: HttpRequest | None = None) -> None:
+    """``otp/verify``: is this code valid now? Only failures are recorded, as in Barong."""
+    action = "verify 2FA code"
+    if not user.otp:
+        # Barong's key for "not enabled" here is, oddly, ``already_enabled``.
+        raise _otp_failed(
+            user=user,
+            action=action,
+            reason="2FA has not been enabled for this account",
+            key="resource.otp.already_enabled",
+            status=400,
+            request=request,
+        )
+    if not otp_attempt(user=user, code=code, error_key="resource.otp.too_many_requests"):
+        raise _otp_failed(
+            user=user,
+            action=action,
+            reason="OTP code is invalid",
+            key="resource.otp.invalid",
+            status=422,
+            request=request,
+        )

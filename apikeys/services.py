@@ -1,16 +1,27 @@
 """API keys: creation with an encrypted secret, state changes, and deactivation rules."""
 
+import json
 import secrets
 
 from django.db import IntegrityError, transaction
 
+from accounts.models import User
+from accounts.otp import otp_attempt
+from accounts.sessions import ACTIVE_STATES
 from apikeys.models import APIKey
 from barong.api.errors import ApiError
 from barong.crypto import decrypt, encrypt
 
+SCOPE_MAX_LENGTH = 255
+
 
 def _context(kid: str) -> str:
     return f"apikey:{kid}"
+
+
+def _scope_errors(scope: list[str]) -> list[str]:
+    """The stored list must fit Barong's ``varchar(255)`` column."""
+    return ["scope.too_long"] if len(json.dumps(scope)) > SCOPE_MAX_LENGTH else []
 
 
 def api_key_secret(*, api_key: APIKey) -> str:
@@ -33,6 +44,7 @@ def api_key_create(
         errors.append("algorithm.inclusion")
     if not kid:
         errors.append("kid.blank")
+    errors += _scope_errors(scope or [])
     if errors:
         raise ApiError(errors)
     secret = secrets.token_hex(16)
@@ -56,3 +68,65 @@ def api_keys_deactivate(*, user) -> int:
     return APIKey.objects.filter(user=user, state=APIKey.State.ACTIVE).update(
         state=APIKey.State.INACTIVE
     )
+
+
+def api_key_scope_parse(text: str) -> list[str]:
+    """Barong's comma-separated ``scope`` parameter as a list, blank entries dropped."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def api_key_totp_check(*, user: User, totp_code: str) -> None:
+    """Every key change needs 2FA on and a fresh code from it (Barong's ``otp_protected!``)."""
+    if not user.otp:
+        raise ApiError("resource.api_key.2fa_disabled", 400)
+    if not totp_code.strip():
+        raise ApiError("resource.api_key.missing_totp")
+    if not otp_attempt(user=user, code=totp_code, error_key="resource.api_key.too_many_requests"):
+        raise ApiError("resource.api_key.invalid_totp")
+
+
+def api_key_get(*, user: User, kid: str) -> APIKey:
+    """One of ``user``'s keys by kid; someone else's kid is as unknown as a made-up one."""
+    api_key = APIKey.objects.filter(user=user, kid=kid).first()
+    if api_key is None:
+        raise ApiError("record.not_found", 404)
+    return api_key
+
+
+@transaction.atomic
+def api_key_update(
+    *, api_key: APIKey, scope: list[str] | None = None, state: str | None = None
+) -> APIKey:
+    """Change scope and/or state; an omitted field keeps its value (unlike Barong's scope reset).
+
+    Only ``active``/``inactive`` are states, and a key turns active only for an owner who
+    may use keys: 2FA on and the account active or pending.
+    """
+    api_key = APIKey.objects.select_for_update().get(pk=api_key.pk)
+    errors: list[str] = []
+    if scope is not None:
+        errors += _scope_errors(scope)
+    if state is not None and state not in APIKey.State.values:
+        errors.append("state.inclusion")
+    if errors:
+        raise ApiError(errors)
+    if state == APIKey.State.ACTIVE and state != api_key.state:
+        owner = User.objects.get(pk=api_key.user_id)
+        if not owner.otp:
+            raise ApiError("resource.api_key.2fa_disabled", 400)
+        if owner.state not in ACTIVE_STATES:
+            raise ApiError("resource.api_key.user_not_active")
+    fields = ["updated_at"]
+    if scope is not None:
+        api_key.scope = list(scope)
+        fields.append("scope")
+    if state is not None:
+        api_key.state = state
+        fields.append("state")
+    api_key.save(update_fields=fields)
+    return api_key
+
+
+def api_key_delete(*, api_key: APIKey) -> None:
+    """Remove the key; its encrypted secret lives in the row and goes with it."""
+    APIKey.objects.filter(pk=api_key.pk).delete()

@@ -1,0 +1,208 @@
+"""Resource API of the own account: ``users/me``, ``users/activity``, ``users/password`` and
+the four ``otp/*`` operations (API.md §3, RS-01…04 and RS-19…22)."""
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts import otp, services
+from accounts import resource_serializers as s
+from activities.models import Activity
+from barong.api.errors import ApiError
+from barong.api.pagination import BarongPagination
+from barong.api.views import ResourceViewSet, barong_schema, status_only
+from kyc.serializers import UserWithFullInfoSerializer
+
+ACTIVITY_TOPICS = ("all", "session", "otp", "password", "account")
+UNAUTHORIZED = "Invalid bearer token or session"
+NO_STORE = {"Cache-Control": "no-store"}
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="Page number (defaults to 1)."),
+    OpenApiParameter(
+        "limit",
+        OpenApiTypes.INT,
+        description="Number of items per page (defaults to 100, maximum is 100).",
+    ),
+]
+
+
+def current_session_key(request) -> str | None:
+    """The key of the cookie session this call came with, when it belongs to the caller."""
+    django_request = getattr(request, "_request", request)
+    if settings.SESSION_COOKIE_NAME not in django_request.COOKIES:
+        return None
+    session = django_request.session
+    if session.get("uid") != request.user.uid:
+        return None
+    return session.session_key
+
+
+class UserResourceViewSet(ResourceViewSet):
+    """``/resource/users/me`` (GET, DELETE), ``users/activity/{topic}``, ``users/password``."""
+
+    error_prefix = "resource.user"
+
+    @barong_schema(
+        summary="Returns current user",
+        output=UserWithFullInfoSerializer,
+        errors={401: UNAUTHORIZED, 404: "User of the token is not found"},
+    )
+    @action(detail=False, methods=["get"], url_path="me")
+    def me(self, request):
+        return Response(UserWithFullInfoSerializer(request.user).data)
+
+    @barong_schema(
+        summary="Deletes the current account (password and, with 2FA on, otp_code)",
+        input=s.UserDeleteInput,
+        output=s.EmptySerializer,
+        query=True,
+        errors={
+            401: UNAUTHORIZED,
+            422: "resource.user.invalid_password, missing_otp_code, empty_otp_code, invalid_otp",
+            429: "resource.user.too_many_requests",
+        },
+    )
+    @me.mapping.delete
+    def me_delete(self, request):
+        params = self.parse(s.UserDeleteInput)
+        services.user_self_delete(
+            user=request.user, password=params["password"], otp_code=params.get("otp_code")
+        )
+        if current_session_key(request) is not None:
+            request.session.flush()  # this very session ends too; the cookie is cleared
+        return status_only(status.HTTP_200_OK)
+
+    @barong_schema(
+        summary="Returns user activity (newest first)",
+        output=s.ActivityRowSerializer,
+        many=True,
+        parameters=[
+            OpenApiParameter(
+                "topic",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(ACTIVITY_TOPICS),
+                description="Topic of user activity",
+            ),
+            *PAGE_PARAMETERS,
+        ],
+        errors={
+            401: UNAUTHORIZED,
+            422: "resource.user.wrong_topic, resource.user.no_activity, pagination keys",
+        },
+    )
+    @action(detail=False, methods=["get"], url_path=r"activity/(?P<topic>[^/]+)")
+    def activity(self, request, topic: str):
+        BarongPagination().parse(self.params)  # Barong validates page/limit before the body
+        if topic not in ACTIVITY_TOPICS:
+            raise ApiError("resource.user.wrong_topic")
+        rows = Activity.objects.filter(user=request.user).order_by("-id")
+        if topic != "all":
+            rows = rows.filter(topic=topic)
+        if not rows.exists():
+            raise ApiError("resource.user.no_activity")
+        return self.paginated(rows, s.ActivityRowSerializer)
+
+    @barong_schema(
+        summary="Sets new account password",
+        input=s.PasswordChangeInput,
+        output=s.EmptySerializer,
+        status=201,
+        errors={
+            400: "resource.password.prev_pass_not_correct, resource.password.no_change_provided",
+            401: UNAUTHORIZED,
+            422: "resource.password.doesnt_match, password.requirements|weak|too_long",
+            429: "resource.password.too_many_requests",
+        },
+    )
+    @action(detail=False, methods=["put"], url_path="password")
+    def password(self, request):
+        params = self.parse(s.PasswordChangeInput)
+        services.user_password_change(
+            user=request.user,
+            old_password=params["old_password"],
+            new_password=params["new_password"],
+            confirm_password=params["confirm_password"],
+            request=request,
+            keep_session=current_session_key(request),
+        )
+        return status_only(status.HTTP_201_CREATED)
+
+
+class OTPViewSet(ResourceViewSet):
+    """``/resource/otp/generate_qrcode``, ``enable``, ``disable`` and ``verify`` (TOTP 2FA)."""
+
+    error_prefix = "resource.otp"
+
+    @barong_schema(
+        summary="Generate qr code for 2FA",
+        output=s.QRCodeSerializer,
+        status=201,
+        errors={400: "resource.otp.already_enabled", 401: UNAUTHORIZED},
+    )
+    @action(detail=False, methods=["post"], url_path="generate_qrcode")
+    def generate_qrcode(self, request):
+        data = otp.otp_qrcode_generate(user=request.user, request=request)
+        return Response({"data": data}, status=status.HTTP_201_CREATED, headers=NO_STORE)
+
+    @barong_schema(
+        summary="Enable 2FA",
+        input=s.OTPCodeInput,
+        output=s.EmptySerializer,
+        status=201,
+        errors={
+            400: "resource.otp.already_enabled",
+            401: UNAUTHORIZED,
+            422: "resource.otp.missing_code, empty_code, invalid",
+            429: "resource.otp.too_many_requests",
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="enable")
+    def enable(self, request):
+        params = self.parse(s.OTPCodeInput)
+        otp.otp_enable(
+            user=request.user,
+            code=params["code"],
+            request=request,
+            keep_session=current_session_key(request),
+        )
+        return status_only(status.HTTP_201_CREATED)
+
+    @barong_schema(
+        summary="Disable 2FA",
+        input=s.OTPCodeInput,
+        output=s.EmptySerializer,
+        status=200,
+        errors={
+            400: "resource.otp.not_enabled",
+            401: UNAUTHORIZED,
+            422: "resource.otp.missing_code, empty_code, invalid",
+            429: "resource.otp.too_many_requests",
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="disable")
+    def disable(self, request):
+        params = self.parse(s.OTPCodeInput)
+        otp.otp_disable(user=request.user, code=params["code"], request=request)
+        return status_only(status.HTTP_200_OK)
+
+    @barong_schema(
+        summary="Verify 2FA code",
+        input=s.OTPCodeInput,
+        output=s.EmptySerializer,
+        status=201,
+        errors={
+            400: "resource.otp.already_enabled (sic: 2FA is not enabled)",
+            401: UNAUTHORIZED,
+            422: "resource.otp.missing_code, empty_code, invalid",
+            429: "resource.otp.too_many_requests",
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="verify")
+    def verify(self, request):
+        params = self.parse(s.OTPCodeInput)
+        otp.otp_code_check(user=request.user, code=params["code"], request=request)
+        return status_only(status.HTTP_201_CREATED)
