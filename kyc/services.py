@@ -260,3 +260,82 @@ def profile_state_set(*, profile: Profile, state: str, actor: User, request=None
         },
     )
     return profile
+
+
+DOCUMENT_WAITING = ("pending", "replaced")
+
+
+@transaction.atomic
+def document_admin_decide(
+    *, admin: User, user: User, decision: str, reason: str | None = None, request=None
+) -> Label:
+    """Verify or reject a waiting user's documents: the private ``document`` label moves.
+
+    Only a waiting request (label pending or replaced) is decided, so two operators cannot
+    both answer it; operators never decide on their own documents.
+    """
+    if decision not in KYC_DECISIONS:
+        raise ApiError("value.inclusion")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user_admin_guard(admin=admin, user=user)
+    current = _label_find(user=user, key="document", scope=Label.Scope.PRIVATE)
+    if current is None or current.value not in DOCUMENT_WAITING:
+        raise ApiError("admin.label.not_pending")
+    return label_admin_upsert(
+        admin=admin,
+        user=user,
+        key="document",
+        value=decision,
+        scope=Label.Scope.PRIVATE,
+        description=reason,
+        request=request,
+    )
+
+
+def user_levels_resync(*, from_level: int) -> int:
+    """After level rows change, recompute every user whose level walk could reach them."""
+    synced = 0
+    for pk in User.objects.filter(level__gte=max(from_level, 0)).values_list("pk", flat=True):
+        with transaction.atomic():
+            user = User.objects.select_for_update().filter(pk=pk).first()
+            if user is not None:
+                user_level_sync(user=user)
+                synced += 1
+    return synced
+
+
+BAN_LABEL = "ban"
+BAN_VALUE = "by_admin"
+
+
+@transaction.atomic
+def user_ban_admin_set(
+    *, admin: User, user: User, banned: bool, reason: str | None = None, request=None
+) -> User:
+    """Ban or unban through the private ``ban`` label, so state and level stay derived.
+
+    Unbanning removes that label only; another trigger label (``fraud…``) keeps the state.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user_admin_guard(admin=admin, user=user)
+    found = _label_find(user=user, key=BAN_LABEL, scope=Label.Scope.PRIVATE)
+    if banned:
+        if found is not None:
+            raise ApiError("admin.user.state_no_change")
+        label_admin_create(
+            admin=admin,
+            user=user,
+            key=BAN_LABEL,
+            value=BAN_VALUE,
+            scope=Label.Scope.PRIVATE,
+            description=reason,
+            request=request,
+        )
+    else:
+        if found is None:
+            raise ApiError("admin.user.state_no_change")
+        label_admin_delete(
+            admin=admin, user=user, key=BAN_LABEL, scope=Label.Scope.PRIVATE, request=request
+        )
+    user.refresh_from_db()
+    return user
