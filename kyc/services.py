@@ -1,16 +1,29 @@
 """The KYC chain: labels decide level and state; flows and operators change labels here."""
 
+import logging
 import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, validate_json_text
 from accounts.services import user_admin_guard, user_level_save
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError, model_error_keys
-from kyc.models import DataStorage, Label, Level, Profile
+from barong.ratelimit import rate_limit_hit
+from kyc.countries import country_code
+from kyc.documents import upload_check, upload_errors
+from kyc.models import DataStorage, Document, Label, Level, Phone, Profile
+from kyc.phones import PhoneNumber, PhoneProviderError, phone_number_parse, phone_provider
+
+logger = logging.getLogger(__name__)
 
 
 def label_normalize(text: object) -> str:
@@ -304,38 +317,501 @@ def user_levels_resync(*, from_level: int) -> int:
     return synced
 
 
-BAN_LABEL = "ban"
-BAN_VALUE = "by_admin"
+# ---------------------------------------------------------------- user-facing labels (RS-05…09)
+
+LABEL_KEY_RE = re.compile(r"\A[a-z0-9_-]+\Z")
+# Labels Barong's own flows set (§8.1); a user may not take their keys, even as public labels.
+FLOW_LABEL_KEYS = ("email", "phone", "profile", "document", "otp")
+
+
+def _state_trigger_prefixes() -> tuple[str, ...]:
+    prefixes = set(settings.BARONG_RESERVED_LABEL_KEYS)
+    for trigger_prefixes in settings.BARONG_STATE_TRIGGERS.values():
+        prefixes.update(trigger_prefixes)
+    return tuple(sorted(prefixes))
+
+
+def _flow_key(key: str) -> bool:
+    """A key a flow or a level row gives meaning to (``email``, ``phone``, ``document``…)."""
+    return key in FLOW_LABEL_KEYS or Level.objects.filter(key=key).exists()
+
+
+def label_key_reserved(key: str) -> bool:
+    """Operator keys (state-trigger prefixes), flow and level keys, data-storage titles."""
+    key = label_normalize(key)
+    titles = {label_normalize(title) for title in settings.BARONG_USER_STORAGE_TITLES}
+    return key.startswith(_state_trigger_prefixes()) or key in titles or _flow_key(key)
+
+
+def label_user_find(*, user: User, key: str) -> Label | None:
+    """The user's first label with that key, whatever its scope (Barong's lookup, §3 RS-06)."""
+    return Label.objects.filter(user=user, key=label_normalize(key)).order_by("id").first()
+
+
+def _label_user_editable(label: Label) -> None:
+    if label.scope != Label.Scope.PUBLIC:
+        raise ApiError("resource.labels.private", 400)
+    if label_key_reserved(label.key):
+        raise ApiError("key.reserved")
 
 
 @transaction.atomic
-def user_ban_admin_set(
-    *, admin: User, user: User, banned: bool, reason: str | None = None, request=None
-) -> User:
-    """Ban or unban through the private ``ban`` label, so state and level stay derived.
-
-    Unbanning removes that label only; another trigger label (``fraud…``) keeps the state.
-    """
+def label_public_create(*, user: User, key: str, value: str) -> Label:
+    """A user tags themselves: public scope only, never a reserved key, key unique per scope."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    user_admin_guard(admin=admin, user=user)
-    found = _label_find(user=user, key=BAN_LABEL, scope=Label.Scope.PRIVATE)
-    if banned:
-        if found is not None:
-            raise ApiError("admin.user.state_no_change")
-        label_admin_create(
-            admin=admin,
+    label = Label(user=user, key=label_normalize(key), value=label_normalize(value))
+    try:
+        label.full_clean(exclude=["user"], validate_constraints=False)
+    except ValidationError as exc:
+        raise ApiError(model_error_keys(exc)) from exc
+    if label_key_reserved(label.key):
+        raise ApiError("key.reserved")
+    if Label.objects.filter(user=user, key=label.key, scope=Label.Scope.PUBLIC).exists():
+        raise ApiError("key.taken")
+    try:
+        with transaction.atomic():
+            label.save()
+    except IntegrityError as exc:
+        raise ApiError("key.taken") from exc
+    return label
+
+
+@transaction.atomic
+def label_public_update(*, label: Label, value: str) -> Label:
+    """Change the value of one of the user's own public labels (422 on an invalid value)."""
+    _label_user_editable(label)
+    label.value = label_normalize(value)
+    try:
+        label.full_clean(exclude=["user"], validate_constraints=False)
+    except ValidationError as exc:
+        raise ApiError(model_error_keys(exc)) from exc
+    label.save(update_fields=["value", "updated_at"])
+    return label
+
+
+def label_public_delete(*, label: Label) -> None:
+    """Remove one of the user's own public labels; private ones belong to flows and operators."""
+    _label_user_editable(label)
+    label_delete(label=label)
+
+
+# ---------------------------------------------------------------- profiles (RS-10…12, AD-15)
+
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "dob",
+    "address",
+    "postcode",
+    "city",
+    "country",
+    "metadata",
+)
+# Python's \w is Unicode-aware: letters and digits of every script, and "_".
+NAME_RE = re.compile(r"\A[\w\s'-]+\Z")
+POSTCODE_RE = re.compile(r"\A[\w\s-]+\Z")
+ADDRESS_RE = re.compile(r"\A[\w\s\-,.;/:#\"\\&'()]+\Z")
+PROFILE_TEXT_RULES = {  # field: (pattern, min length, squish)
+    "first_name": (NAME_RE, 1, True),
+    "last_name": (NAME_RE, 1, True),
+    "address": (ADDRESS_RE, 1, False),
+    "postcode": (POSTCODE_RE, 2, True),
+    "city": (NAME_RE, 1, True),
+}
+DOB_EARLIEST = date(1900, 1, 1)
+
+
+def _squish(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def profile_fields_clean(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Normalise the given profile fields; answers (values, model keys of every broken rule)."""
+    values: dict[str, Any] = {}
+    keys: list[str] = []
+    for name in PROFILE_FIELDS:
+        if name not in fields:
+            continue
+        raw = fields[name]
+        if name == "dob":
+            if raw is not None and not (DOB_EARLIEST <= raw <= timezone.now().date()):
+                keys.append("dob.invalid")  # in the future, or no living person's
+            values[name] = raw
+            continue
+        text = unicodedata.normalize("NFC", "" if raw is None else str(raw))
+        if name in PROFILE_TEXT_RULES:
+            pattern, shortest, squish = PROFILE_TEXT_RULES[name]
+            text = _squish(text) if squish else text.strip()
+            if text:
+                if len(text) > 255:
+                    keys.append(f"{name}.too_long")
+                elif len(text) < shortest:
+                    keys.append(f"{name}.too_short")
+                elif not pattern.match(text):
+                    keys.append(f"{name}.invalid")
+        elif name == "country":
+            text = text.strip()
+            if text:
+                code = country_code(text)
+                if code is None:
+                    keys.append("country.invalid")
+                text = code or text
+        elif name == "metadata" and text.strip():
+            try:
+                validate_json_text(text)
+            except ValidationError:
+                keys.append("metadata.invalid_format")
+        values[name] = text or None
+    return values, keys
+
+
+def profile_labels_sync(*, profile: Profile) -> None:
+    """Private ``profile`` = state; a verified document must be reviewed again (``replaced``)."""
+    label_set(user=profile.user, key="profile", value=profile.state, scope=Label.Scope.PRIVATE)
+    document = Label.objects.filter(
+        user=profile.user, key="document", scope=Label.Scope.PRIVATE
+    ).first()
+    if document is not None and document.value == "verified":
+        label_set(user=profile.user, key="document", value="replaced", scope=Label.Scope.PRIVATE)
+
+
+def _profile_save(profile: Profile) -> Profile:
+    try:
+        profile.full_clean(exclude=["user"])
+    except ValidationError as exc:
+        raise ApiError(model_error_keys(exc)) from exc
+    profile.save()
+    profile_labels_sync(profile=profile)
+    return profile
+
+
+@transaction.atomic
+def profile_create(*, user: User, fields: dict[str, Any], confirm: bool = False) -> Profile:
+    """A new profile (submitted when confirmed); one drafted or submitted profile at a time."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    values, keys = profile_fields_clean(fields)
+    open_states = [Profile.State.DRAFTED, Profile.State.SUBMITTED]
+    if Profile.objects.filter(user=user, state__in=open_states).exists():
+        keys.append("state.exists")
+    if keys:
+        raise ApiError(keys)
+    state = Profile.State.SUBMITTED if confirm else Profile.State.DRAFTED
+    return _profile_save(Profile(user=user, state=state, **values))
+
+
+@transaction.atomic
+def profile_update(*, profile: Profile, fields: dict[str, Any], confirm: bool = False) -> Profile:
+    """Change only the given fields; ``confirm`` submits the profile for review."""
+    User.objects.select_for_update().get(pk=profile.user_id)
+    values, keys = profile_fields_clean(fields)
+    if keys:
+        raise ApiError(keys)
+    for name, value in values.items():
+        setattr(profile, name, value)
+    if confirm:
+        profile.state = Profile.State.SUBMITTED
+    return _profile_save(profile)
+
+
+@transaction.atomic
+def profile_draft_update(*, user: User, fields: dict[str, Any], confirm: bool = False) -> Profile:
+    """RS-12: edit the user's drafted profile, found under the user lock (404 when none)."""
+    User.objects.select_for_update().get(pk=user.pk)
+    profile = (
+        Profile.objects.select_related("user")
+        .filter(user=user, state=Profile.State.DRAFTED)
+        .order_by("-id")
+        .first()
+    )
+    if profile is None:
+        raise ApiError("resource.profile.doesnt_exist_or_not_editable", 404)
+    return profile_update(profile=profile, fields=fields, confirm=confirm)
+
+
+# ---------------------------------------------------------------- documents (RS-13…14)
+
+DOCUMENT_BUSY_STATES = ("verified",)
+DATE_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
+
+
+def document_expire_parse(raw: object) -> date | None:
+    """``doc_expire``: a YYYY-MM-DD date, required and not past when BARONG_REQUIRED_DOCS_EXPIRE."""
+    parsed: date | None = None
+    if isinstance(raw, datetime):
+        parsed = raw.date()
+    elif isinstance(raw, date):
+        parsed = raw
+    elif isinstance(raw, str) and raw.strip():
+        try:
+            parsed = date.fromisoformat(raw.strip()) if DATE_RE.match(raw.strip()) else None
+        except ValueError:
+            parsed = None
+        if parsed is None and not settings.BARONG_REQUIRED_DOCS_EXPIRE:
+            raise ApiError("resource.documents.expire_not_a_date")
+    elif raw not in (None, "") and not settings.BARONG_REQUIRED_DOCS_EXPIRE:
+        raise ApiError("resource.documents.expire_not_a_date")
+    if settings.BARONG_REQUIRED_DOCS_EXPIRE:
+        if parsed is None:
+            raise ApiError("resource.documents.invalid_format")
+        if parsed < timezone.now().date():
+            raise ApiError("resource.documents.already_expired")
+    return parsed
+
+
+def _document_label_pending(user: User) -> None:
+    label = Label.objects.filter(user=user, key="document", scope=Label.Scope.PRIVATE).first()
+    if label is None or label.value not in DOCUMENT_BUSY_STATES:
+        label_set(user=user, key="document", value="pending", scope=Label.Scope.PRIVATE)
+
+
+def document_create_many(
+    *,
+    user: User,
+    doc_type: str,
+    doc_number: str,
+    doc_expire: object,
+    metadata: str | None,
+    files: list[File],
+    update_labels: bool = True,
+) -> list[Document]:
+    """One document per file, all or none; the per-user limit is counted under the user lock."""
+    expire = document_expire_parse(doc_expire)
+    metadata = metadata if metadata not in ("", None) else None
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update().get(pk=user.pk)
+            count = Document.objects.filter(user=user).count()
+            limit = settings.BARONG_DOC_NUM_LIMIT
+            if count >= limit:
+                raise ApiError("resource.documents.limit_reached", 400)
+            if count + len(files) > limit:
+                raise ApiError("resource.documents.limit_will_be_reached", 400)
+            keys = _document_errors(user, doc_type, doc_number, expire, metadata, files)
+            if keys:
+                raise ApiError(keys)
+            documents = []
+            for file in files:
+                checked = upload_check(file)
+                document = Document(
+                    user=user,
+                    doc_type=doc_type,
+                    doc_number=doc_number,
+                    doc_expire=expire,
+                    metadata=metadata,
+                )
+                _document_file_store(document, checked.name, file)
+                saved.append(document.upload.name)
+                document.save()
+                documents.append(document)
+            if update_labels:
+                _document_label_pending(user)
+            return documents
+    except BaseException:
+        for name in saved:  # the rows rolled back; their files must not stay behind
+            _document_file_discard(name)
+        raise
+
+
+def _document_errors(
+    user: User,
+    doc_type: str,
+    doc_number: str,
+    expire: date | None,
+    metadata: str | None,
+    files: list[File],
+) -> list[str]:
+    keys: list[str] = []
+    if doc_type not in settings.BARONG_DOCUMENT_TYPES:
+        keys.append("doc_type.inclusion")
+    probe = Document(
+        user=user, doc_type=doc_type, doc_number=doc_number, doc_expire=expire, metadata=metadata
+    )
+    try:
+        probe.full_clean(exclude=["user", "upload", "doc_type"])
+    except ValidationError as exc:
+        keys += model_error_keys(exc)
+    if not files:
+        keys.append("upload.blank")
+    for file in files:
+        keys += [key for key in upload_errors(file) if key not in keys]
+    return keys
+
+
+def _document_file_store(document: Document, name: str, file: File) -> None:
+    try:
+        document.upload.save(name, file, save=False)
+    except Exception as exc:  # any storage back-end (disk, S3) failure; the cause is logged
+        logger.exception("document upload not stored")
+        raise ApiError("resource.documents.storage_error") from exc
+
+
+def _document_file_discard(name: str) -> None:
+    try:
+        default_storage.delete(name)
+    except Exception:  # cleanup is best effort; the failure is logged, not raised over the cause
+        logger.exception("could not remove %s after a failed upload", name)
+
+
+# ---------------------------------------------------------------- phones (RS-15…18)
+
+PHONE_CODE_LIFETIME = timedelta(minutes=10)
+PHONE_CODE_ATTEMPTS = 5  # wrong codes before the code is burned and a new send is needed
+
+
+def _phone_number(raw: object) -> PhoneNumber:
+    parsed = phone_number_parse(raw)
+    if parsed is None:
+        raise ApiError("resource.phone.invalid_num", 400)
+    return parsed
+
+
+def _phone_verified_exists(number: str) -> bool:
+    return Phone.objects.filter(number=number, validated_at__isnull=False).exists()
+
+
+def _phone_code_live(phone: Phone, now: datetime) -> bool:
+    return bool(
+        phone.code
+        and phone.code_sent_at is not None
+        and now - phone.code_sent_at < PHONE_CODE_LIFETIME
+        and phone.attempts < PHONE_CODE_ATTEMPTS
+    )
+
+
+def _phone_code_deliver(phone: Phone, channel: str) -> str:
+    try:
+        return phone_provider().code_send(number=phone.number, code=phone.code, channel=channel)
+    except PhoneProviderError as exc:
+        raise ApiError(exc.key) from exc
+
+
+def phone_create(*, user: User, phone_number: str, channel: str = "sms") -> tuple[Phone, str]:
+    """Add a number and send it a code; answers the phone and the channel used."""
+    parsed = _phone_number(phone_number)
+    if _phone_verified_exists(parsed.number):
+        raise ApiError("resource.phone.number_exist", 400)
+    if Phone.objects.filter(user=user, number=parsed.number).exists():
+        raise ApiError("resource.phone.exists", 400)
+    rate_limit_hit("phone_code_account", user.uid, error_key="resource.phone.too_many_requests")
+    with transaction.atomic():  # a code that could not be sent leaves no phone behind
+        User.objects.select_for_update().get(pk=user.pk)
+        phone = Phone(
             user=user,
-            key=BAN_LABEL,
-            value=BAN_VALUE,
-            scope=Label.Scope.PRIVATE,
-            description=reason,
-            request=request,
+            number=parsed.number,
+            country=parsed.country,
+            code=phone_provider().code_generate(),
+            code_sent_at=timezone.now(),
         )
-    else:
-        if found is None:
-            raise ApiError("admin.user.state_no_change")
-        label_admin_delete(
-            admin=admin, user=user, key=BAN_LABEL, scope=Label.Scope.PRIVATE, request=request
+        try:
+            phone.full_clean(exclude=["user"], validate_constraints=False)
+        except ValidationError as exc:
+            raise ApiError(model_error_keys(exc)) from exc
+        try:
+            with transaction.atomic():
+                phone.save()
+        except IntegrityError as exc:
+            raise ApiError("resource.phone.exists", 400) from exc
+        used = _phone_code_deliver(phone, channel)
+    return phone, used
+
+
+def phone_code_send(*, user: User, phone_number: str, channel: str = "sms") -> str:
+    """Resend the outstanding code; an expired or burned one is replaced by a new code."""
+    parsed = _phone_number(phone_number)
+    if _phone_verified_exists(parsed.number):
+        raise ApiError("resource.phone.number_exist", 400)
+    if not Phone.objects.filter(user=user, number=parsed.number).exists():
+        raise ApiError("resource.phone.doesnt_exist", 404)
+    rate_limit_hit("phone_code_account", user.uid, error_key="resource.phone.too_many_requests")
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)
+        phone = Phone.objects.select_for_update().get(user=user, number=parsed.number)
+        now = timezone.now()
+        if not _phone_code_live(phone, now):
+            phone.code = phone_provider().code_generate()
+            phone.code_sent_at = now
+            phone.attempts = 0
+            phone.save(update_fields=["code", "code_sent_at", "attempts", "updated_at"])
+        return _phone_code_deliver(phone, channel)
+
+
+def phone_verify(*, user: User, phone_number: str, code: str) -> User:
+    """A live code (10 minutes, 5 tries) verifies the number: private label ``phone:verified``."""
+    parsed = _phone_number(phone_number)
+    rate_limit_hit("phone_verify_account", user.uid, error_key="resource.phone.too_many_requests")
+    if _phone_verified_exists(parsed.number):
+        raise ApiError("resource.phone.number_exist", 400)
+    if not Phone.objects.filter(user=user, number=parsed.number).exists():
+        raise ApiError("resource.phone.doesnt_exist", 404)
+    # A wrong code must stay counted, so this block commits before the error is raised.
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)
+        phone = Phone.objects.select_for_update().get(user=user, number=parsed.number)
+        now = timezone.now()
+        verified = _phone_code_live(phone, now) and phone_provider().code_check(
+            number=phone.number, code=code, stored=phone.code
         )
+        if verified:
+            phone.validated_at, phone.code, phone.attempts = now, None, 0
+            try:
+                with transaction.atomic():
+                    phone.save(update_fields=["validated_at", "code", "attempts", "updated_at"])
+            except IntegrityError as exc:  # another account verified it a moment ago
+                raise ApiError("resource.phone.number_exist", 400) from exc
+            label_set(user=user, key="phone", value="verified", scope=Label.Scope.PRIVATE)
+        elif phone.code:
+            phone.attempts += 1
+            if phone.attempts >= PHONE_CODE_ATTEMPTS:
+                phone.code = None
+            phone.save(update_fields=["attempts", "code", "updated_at"])
+    if not verified:
+        raise ApiError("resource.phone.verification_invalid", 404)
     user.refresh_from_db()
     return user
+
+
+# ---------------------------------------------------------------- data storage (RS-27)
+
+# Titles become private label keys: never one a flow, a level or a state trigger uses.
+DATA_STORAGE_EXCLUDED_TITLES = ("document", "label", "profile", "phone", "user")
+
+
+def data_storage_title_excluded(title: str) -> bool:
+    """Barong's excluded titles, plus any whose ``<title>:recorded`` label would mean something
+    (``email``, a level key, a state trigger such as ``banana`` → banned)."""
+    key = label_normalize(title)
+    return (
+        key in DATA_STORAGE_EXCLUDED_TITLES
+        or key.startswith(_state_trigger_prefixes())
+        or _flow_key(key)
+    )
+
+
+@transaction.atomic
+def data_storage_create(*, user: User, title: str, data: str) -> DataStorage:
+    """Keep a JSON document under an allowed title, once per title; label ``<title>:recorded``."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    keys: list[str] = []
+    if DataStorage.objects.filter(user=user, title__iexact=title).exists():
+        keys.append("title.taken")
+    if title not in settings.BARONG_USER_STORAGE_TITLES:
+        keys.append("title.inclusion")
+    if data_storage_title_excluded(title):
+        keys.append("title.exclusion")
+    storage = DataStorage(user=user, title=title, data=data)
+    try:
+        storage.full_clean(exclude=["user"], validate_constraints=False)
+    except ValidationError as exc:
+        keys += [key for key in model_error_keys(exc) if key not in keys]
+    if keys:
+        raise ApiError(keys)
+    try:
+        with transaction.atomic():
+            storage.save()
+    except IntegrityError as exc:
+        raise ApiError("title.taken") from exc
+    key = label_normalize(title)
+    if LABEL_KEY_RE.match(key) and 3 <= len(key) <= 255:  # Barong skips keys a label can't take
+        label_set(user=user, key=key, value="recorded", scope=Label.Scope.PRIVATE)
+    return storage

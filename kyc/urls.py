@@ -1,5 +1,21 @@
 """kyc' routes: ``identity``, ``resource`` and ``admin`` lists for barong/urls.py."""
 
+from django.urls import path
+
+from barong.api.routers import BarongRouter
+from kyc import storage, views
+
 identity: list = []
-resource: list = []
+resource_router = BarongRouter()
+resource_router.register("labels", views.LabelViewSet, basename="resource-labels")
+resource_router.register("profiles", views.ProfileViewSet, basename="resource-profiles")
+resource_router.register("documents", views.DocumentViewSet, basename="resource-documents")
+resource_router.register("phones", views.PhoneViewSet, basename="resource-phones")
+resource_router.register("data_storage", views.DataStorageViewSet, basename="resource-datastorage")
+
+resource = [
+    # Signed, expiring links to KYC files (kyc.storage): no Bearer, the signature is the key.
+    path("documents/file/<str:token>", storage.document_file, name="resource-documents-file"),
+    *resource_router.urls,
+]
 admin: list = []

@@ -1,0 +1,447 @@
+"""Resource API for KYC (§3): labels, profiles, documents, phones and data storage."""
+
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from barong.api.errors import ApiError
+from barong.api.params import Bool, Str, validate_params
+from barong.api.views import ResourceViewSet, barong_schema, status_only
+from kyc import services
+from kyc.models import Document, Label, Phone, Profile
+from kyc.serializers import (
+    LabelSerializer,
+    PhoneSerializer,
+    ProfileSerializer,
+    UploadField,
+    UserWithFullInfoSerializer,
+)
+
+AUTH_ERRORS = {401: "Invalid bearer token", 403: "Denied by the permission table"}
+
+
+def required(**kwargs: Any) -> Str:
+    """A required non-blank String parameter: ``<prefix>.missing_<name>`` and ``empty_<name>``."""
+    return Str(allow_blank=False, **kwargs)
+
+
+class DateParam(serializers.Field):
+    """Barong ``Date``: ``YYYY-MM-DD`` (a full ISO timestamp gives its date); blank is no date."""
+
+    default_error_messages = {"invalid": "invalid"}
+
+    def to_internal_value(self, data: Any) -> date | None:
+        if data is None or (isinstance(data, str) and not data.strip()):
+            return None
+        if not isinstance(data, str) or len(data) > 40:
+            self.fail("invalid")
+        text = data.strip()
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:
+            return datetime.fromisoformat(text).date()
+        except ValueError:
+            self.fail("invalid")
+        return None
+
+    def to_representation(self, value: date | None) -> str | None:
+        return value.isoformat() if value else None
+
+
+# ---------------------------------------------------------------- labels
+
+
+class LabelCreateInput(serializers.Serializer):
+    key = required()
+    value = required()
+
+
+class LabelUpdateInput(serializers.Serializer):
+    value = required()
+
+
+class LabelViewSet(ResourceViewSet):
+    """``/resource/labels`` and ``/resource/labels/{key}``: users manage their PUBLIC labels."""
+
+    error_prefix = "resource.label"
+    lookup_field = "key"
+    lookup_value_regex = r"[^/]+"
+
+    def _label(self, key: str) -> Label:
+        label = services.label_user_find(user=self.request.user, key=key)
+        if label is None:
+            raise ApiError("record.not_found", 404)
+        return label
+
+    @barong_schema(
+        summary="All labels of the current user (public and private)",
+        output=LabelSerializer,
+        many=True,
+        errors=AUTH_ERRORS,
+    )
+    def list(self, request):
+        labels: QuerySet[Label] = Label.objects.filter(user=request.user).order_by("id")
+        return Response(LabelSerializer(labels, many=True).data)
+
+    @barong_schema(
+        summary="One label of the current user by key (any scope)",
+        output=LabelSerializer,
+        errors={**AUTH_ERRORS, 404: "record.not_found"},
+    )
+    def retrieve(self, request, key: str):
+        return Response(LabelSerializer(self._label(key)).data)
+
+    @barong_schema(
+        summary="Add a public label (key and value lower-cased, 3-255 chars of a-z 0-9 _ -)",
+        input=LabelCreateInput,
+        output=LabelSerializer,
+        status=201,
+        errors={
+            **AUTH_ERRORS,
+            422: "resource.label.missing_key|empty_key|missing_value|empty_value, key.taken, "
+            "key.invalid, key.too_short, key.too_long, key.reserved, value.invalid, ...",
+        },
+    )
+    def create(self, request):
+        data = self.parse(LabelCreateInput)
+        label = services.label_public_create(user=request.user, **data)
+        return Response(LabelSerializer(label).data, status=status.HTTP_201_CREATED)
+
+    @barong_schema(
+        summary="Change the value of a public label",
+        input=LabelUpdateInput,
+        output=LabelSerializer,
+        errors={
+            **AUTH_ERRORS,
+            400: "resource.labels.private",
+            404: "record.not_found",
+            422: "resource.label.missing_value|empty_value, value.invalid, value.too_short, "
+            "key.reserved",
+        },
+    )
+    def partial_update(self, request, key: str):
+        data = self.parse(LabelUpdateInput)
+        label = services.label_public_update(label=self._label(key), value=data["value"])
+        return Response(LabelSerializer(label).data)
+
+    @barong_schema(
+        summary="Delete a public label",
+        status=204,
+        errors={
+            **AUTH_ERRORS,
+            400: "resource.labels.private",
+            404: "record.not_found",
+            422: "key.reserved",
+        },
+    )
+    def destroy(self, request, key: str):
+        services.label_public_delete(label=self._label(key))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------- profiles
+
+
+class ProfileInput(serializers.Serializer):
+    first_name = Str(required=False, allow_blank=True, allow_null=True)
+    last_name = Str(required=False, allow_blank=True, allow_null=True)
+    dob = DateParam(
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": "resource.profile.invalid_dob"},
+        help_text="Date of birth, YYYY-MM-DD",
+    )
+    address = Str(required=False, allow_blank=True, allow_null=True)
+    postcode = Str(required=False, allow_blank=True, allow_null=True)
+    city = Str(required=False, allow_blank=True, allow_null=True)
+    country = Str(
+        required=False, allow_blank=True, allow_null=True, help_text="ISO alpha-2 or alpha-3"
+    )
+    metadata = Str(required=False, allow_blank=True, allow_null=True, help_text="JSON text")
+    confirm = Bool(required=False, default=False, help_text="true submits it for review")
+
+
+def _profile_fields(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    confirm = bool(data.pop("confirm", False))
+    return {k: v for k, v in data.items() if k in services.PROFILE_FIELDS}, confirm
+
+
+PROFILE_MODEL_ERRORS = (
+    "first_name.invalid, first_name.too_long, last_name.*, dob.invalid, address.*, "
+    "postcode.invalid, postcode.too_short, city.*, country.invalid, metadata.invalid_format, "
+    "resource.profile.invalid_dob"
+)
+
+
+class ProfileViewSet(ResourceViewSet):
+    """``/resource/profiles`` (POST create, PUT edit the draft) and ``/resource/profiles/me``."""
+
+    error_prefix = "resource.profile"
+
+    @barong_schema(
+        summary="All profiles of the current user",
+        output=ProfileSerializer,
+        many=True,
+        errors=AUTH_ERRORS,
+    )
+    @action(detail=False, methods=["get"], url_path="me")
+    def me(self, request):
+        profiles = Profile.objects.filter(user=request.user).order_by("id")
+        return Response(ProfileSerializer(profiles, many=True).data)
+
+    @barong_schema(
+        summary="Create a profile (drafted, or submitted with confirm=true)",
+        input=ProfileInput,
+        output=ProfileSerializer,
+        status=201,
+        errors={**AUTH_ERRORS, 422: f"state.exists, {PROFILE_MODEL_ERRORS}"},
+    )
+    def create(self, request):
+        fields, confirm = _profile_fields(self.parse(ProfileInput))
+        profile = services.profile_create(user=request.user, fields=fields, confirm=confirm)
+        return Response(ProfileSerializer(profile).data, status=status.HTTP_201_CREATED)
+
+    @barong_schema(
+        summary="Edit the drafted profile (only the given fields)",
+        input=ProfileInput,
+        output=ProfileSerializer,
+        errors={
+            **AUTH_ERRORS,
+            404: "resource.profile.doesnt_exist_or_not_editable",
+            422: PROFILE_MODEL_ERRORS,
+        },
+    )
+    def update_by_id(self, request):
+        fields, confirm = _profile_fields(self.parse(ProfileInput))
+        profile = services.profile_draft_update(user=request.user, fields=fields, confirm=confirm)
+        return Response(ProfileSerializer(profile).data)
+
+
+# ---------------------------------------------------------------- documents
+
+
+class DocumentCreateInput(serializers.Serializer):
+    doc_type = required(help_text="One of BARONG_DOCUMENT_TYPES")
+    doc_number = required()
+    upload = serializers.ListField(
+        child=serializers.FileField(),
+        allow_empty=False,
+        error_messages={
+            "required": "resource.document.missing_upload",
+            "empty": "resource.document.missing_upload",
+        },
+        help_text="One or more files, multipart field upload[] (or upload)",
+    )
+    doc_expire = Str(
+        required=False, allow_blank=True, allow_null=True, help_text="YYYY-MM-DD, not past"
+    )
+    metadata = Str(required=False, allow_blank=True, allow_null=True, help_text="JSON text")
+
+
+class DocumentEntrySerializer(serializers.ModelSerializer):
+    """RS-13 shows only these four fields of a document."""
+
+    upload = UploadField()
+    doc_expire = serializers.DateField(format="%Y-%m-%d", read_only=True)
+
+    class Meta:
+        model = Document
+        fields = ["upload", "doc_type", "doc_number", "doc_expire"]
+
+
+class DocumentViewSet(ResourceViewSet):
+    """``/resource/documents``: list and upload KYC files."""
+
+    error_prefix = "resource.document"
+
+    @barong_schema(
+        summary="The current user's documents (upload URLs are signed and expire)",
+        output=DocumentEntrySerializer,
+        many=True,
+        errors=AUTH_ERRORS,
+    )
+    def list(self, request):
+        documents = Document.objects.filter(user=request.user).order_by("id")
+        return Response(DocumentEntrySerializer(documents, many=True).data)
+
+    @barong_schema(
+        summary="Upload documents: one row per file, all or none",
+        input=DocumentCreateInput,
+        status=201,
+        errors={
+            **AUTH_ERRORS,
+            400: "resource.documents.limit_reached, resource.documents.limit_will_be_reached",
+            422: "resource.document.missing_*, resource.documents.invalid_format, "
+            "resource.documents.already_expired, resource.documents.expire_not_a_date, "
+            "doc_type.inclusion, doc_number.invalid, doc_number.too_long, "
+            "metadata.invalid_format, upload.blank, upload.extension_whitelist_error, "
+            "upload.size_range_error, upload.integrity_error, resource.documents.storage_error",
+        },
+    )
+    def create(self, request):
+        files = request.FILES.getlist("upload[]") + request.FILES.getlist("upload")
+        params = {k: v for k, v in self.params.items() if k not in ("upload", "upload[]")}
+        if files:
+            params["upload"] = files
+        elif "upload" in self.params:
+            params["upload"] = self.params["upload"]  # not a file: reported as invalid_upload
+        data = self._parse_data(DocumentCreateInput, params)
+        services.document_create_many(
+            user=request.user,
+            doc_type=data["doc_type"],
+            doc_number=data["doc_number"],
+            doc_expire=data.get("doc_expire"),
+            metadata=data.get("metadata"),
+            files=data["upload"],
+        )
+        return status_only(status.HTTP_201_CREATED)
+
+    def _parse_data(self, serializer_class, params: dict[str, Any]) -> dict[str, Any]:
+        return validate_params(
+            serializer_class, params, self.error_prefix, {"request": self.request}
+        )
+
+
+# ---------------------------------------------------------------- phones
+
+
+class PhoneSendInput(serializers.Serializer):
+    phone_number = required()
+    channel = serializers.ChoiceField(
+        choices=["sms", "call"],
+        required=False,
+        default="sms",
+        error_messages={
+            "invalid_choice": "resource.phone.invalid_channel",
+            "blank": "resource.phone.invalid_channel",
+            "null": "resource.phone.invalid_channel",
+            "invalid": "resource.phone.invalid_channel",
+        },
+    )
+
+
+class PhoneVerifyInput(serializers.Serializer):
+    phone_number = required()
+    verification_code = required(max_length=64)
+
+
+class PhoneMessageSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+PHONE_SEND_ERRORS = {
+    **AUTH_ERRORS,
+    400: "resource.phone.invalid_num, resource.phone.number_exist, resource.phone.exists",
+    422: "resource.phone.missing_phone_number|empty_phone_number, "
+    "resource.phone.invalid_channel, resource.phone.num_not_reachable, "
+    "resource.phone.num_not_valid, resource.phone.sms_content_invalid, "
+    "resource.phone.unsubscribed_recipient, resource.phone.twilio_unexpected",
+    429: "resource.phone.too_many_requests",
+}
+
+
+def _sent(channel: str) -> Response:
+    return Response(
+        {"message": f"Code was sent successfully via {channel}"}, status=status.HTTP_201_CREATED
+    )
+
+
+class PhoneViewSet(ResourceViewSet):
+    """``/resource/phones``: add a number, resend its code, verify it."""
+
+    error_prefix = "resource.phone"
+
+    @barong_schema(
+        summary="The current user's phones", output=PhoneSerializer, many=True, errors=AUTH_ERRORS
+    )
+    def list(self, request):
+        phones: QuerySet[Phone] = Phone.objects.filter(user=request.user).order_by("id")
+        return Response(PhoneSerializer(phones, many=True).data)
+
+    @barong_schema(
+        summary="Add a phone number and send it a verification code",
+        input=PhoneSendInput,
+        output=PhoneMessageSerializer,
+        status=201,
+        errors=PHONE_SEND_ERRORS,
+    )
+    def create(self, request):
+        data = self.parse(PhoneSendInput)
+        _, channel = services.phone_create(
+            user=request.user, phone_number=data["phone_number"], channel=data["channel"]
+        )
+        return _sent(channel)
+
+    @barong_schema(
+        summary="Send the verification code again (a new one once it expired)",
+        input=PhoneSendInput,
+        output=PhoneMessageSerializer,
+        status=201,
+        errors={**PHONE_SEND_ERRORS, 404: "resource.phone.doesnt_exist"},
+    )
+    @action(detail=False, methods=["post"], url_path="send_code")
+    def send_code(self, request):
+        data = self.parse(PhoneSendInput)
+        channel = services.phone_code_send(
+            user=request.user, phone_number=data["phone_number"], channel=data["channel"]
+        )
+        return _sent(channel)
+
+    @barong_schema(
+        summary="Verify a phone with its code: private label phone:verified",
+        input=PhoneVerifyInput,
+        output=UserWithFullInfoSerializer,
+        status=201,
+        errors={
+            **AUTH_ERRORS,
+            400: "resource.phone.invalid_num, resource.phone.number_exist",
+            404: "resource.phone.doesnt_exist, resource.phone.verification_invalid",
+            422: "resource.phone.missing_phone_number|empty_phone_number|"
+            "missing_verification_code|empty_verification_code",
+            429: "resource.phone.too_many_requests",
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="verify")
+    def verify(self, request):
+        data = self.parse(PhoneVerifyInput)
+        user = services.phone_verify(
+            user=request.user,
+            phone_number=data["phone_number"],
+            code=data["verification_code"],
+        )
+        return Response(UserWithFullInfoSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+# ---------------------------------------------------------------- data storage
+
+
+class DataStorageCreateInput(serializers.Serializer):
+    title = required(help_text="One of BARONG_USER_STORAGE_TITLES")
+    data = required(help_text="JSON text, at most 5120 chars")
+
+
+class DataStorageViewSet(ResourceViewSet):
+    """``/resource/data_storage``: keep one JSON document per allowed title."""
+
+    error_prefix = "resource.datastorage"
+
+    @barong_schema(
+        summary="Store a JSON document under an allowed title (label <title>:recorded)",
+        input=DataStorageCreateInput,
+        status=201,
+        errors={
+            **AUTH_ERRORS,
+            422: "resource.datastorage.missing_title|empty_title|missing_data|empty_data, "
+            "title.taken, title.inclusion, title.exclusion, data.invalid_format, data.too_long",
+        },
+    )
+    def create(self, request):
+        data = self.parse(DataStorageCreateInput)
+        services.data_storage_create(user=request.user, title=data["title"], data=data["data"])
+        return status_only(status.HTTP_201_CREATED)
