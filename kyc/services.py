@@ -815,3 +815,40 @@ def data_storage_create(*, user: User, title: str, data: str) -> DataStorage:
     if LABEL_KEY_RE.match(key) and 3 <= len(key) <= 255:  # Barong skips keys a label can't take
         label_set(user=user, key=key, value="recorded", scope=Label.Scope.PRIVATE)
     return storage
+
+
+BAN_LABEL = "ban"
+BAN_VALUE = "by_admin"
+
+
+@transaction.atomic
+def user_ban_admin_set(
+    *, admin: User, user: User, banned: bool, reason: str | None = None, request=None
+) -> User:
+    """Ban or unban through the private ``ban`` label, so state and level stay derived.
+
+    Unbanning removes that label only; another trigger label (``fraud…``) keeps the state.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user_admin_guard(admin=admin, user=user)
+    found = _label_find(user=user, key=BAN_LABEL, scope=Label.Scope.PRIVATE)
+    if banned:
+        if found is not None:
+            raise ApiError("admin.user.state_no_change")
+        label_admin_create(
+            admin=admin,
+            user=user,
+            key=BAN_LABEL,
+            value=BAN_VALUE,
+            scope=Label.Scope.PRIVATE,
+            description=reason,
+            request=request,
+        )
+    else:
+        if found is None:
+            raise ApiError("admin.user.state_no_change")
+        label_admin_delete(
+            admin=admin, user=user, key=BAN_LABEL, scope=Label.Scope.PRIVATE, request=request
+        )
+    user.refresh_from_db()
+    return user
