@@ -1,9 +1,15 @@
 """Input serializers per identity operation and the User output entity."""
 
+import json
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
 from barong.api.params import Str
+
+CAPTCHA_MAX_SIZE = 8192
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -17,6 +23,106 @@ class UserSerializer(serializers.ModelSerializer):
 
     def get_referral_uid(self, user: User) -> str | None:
         return user.referral_uid
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "description": "reCAPTCHA response token"},
+            {
+                "type": "object",
+                "description": "GeeTest result",
+                "properties": {
+                    "geetest_challenge": {"type": "string"},
+                    "geetest_validate": {"type": "string"},
+                    "geetest_seccode": {"type": "string"},
+                },
+            },
+        ]
+    }
+)
+class CaptchaResponse(serializers.Field):
+    """Barong's ``[String, Hash]`` param: a reCAPTCHA token or GeeTest's object, nothing else."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str | dict:
+        if isinstance(data, str) and len(data) <= CAPTCHA_MAX_SIZE:
+            return data
+        if isinstance(data, dict) and len(json.dumps(data, default=str)) <= CAPTCHA_MAX_SIZE:
+            return data
+        self.fail("invalid")
+        return ""
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+def _captcha(prefix: str) -> CaptchaResponse:
+    return CaptchaResponse(error_messages={"invalid": f"{prefix}.invalid_captcha_format"})
+
+
+class SessionCreateInput(serializers.Serializer):
+    """ID-01: ``email`` and ``password`` may be empty; an empty pair simply fails to log in."""
+
+    email = Str(allow_blank=True)
+    password = Str(allow_blank=True)
+    captcha_response = _captcha("identity.session")
+    otp_code = Str(required=False, allow_blank=True, allow_null=True, max_length=64)
+
+
+class UserCreateInput(serializers.Serializer):
+    """ID-03: sign-up; ``data`` is JSON text, ``refid`` a referrer's uid."""
+
+    email = Str(allow_blank=False)
+    password = Str(allow_blank=False)
+    refid = Str(required=False, allow_blank=True, allow_null=True, max_length=255)
+    lang = Str(required=False, allow_blank=True, allow_null=True, max_length=255)
+    captcha_response = _captcha("identity.user")
+    data = Str(required=False, allow_blank=True, allow_null=True)
+
+
+class UserEmailInput(serializers.Serializer):
+    """ID-05 and ID-07: an e-mail to send a confirmation or reset link to."""
+
+    email = Str(allow_blank=False)
+    lang = Str(required=False, allow_blank=True, allow_null=True, max_length=255)
+    captcha_response = _captcha("identity.user")
+
+
+class UserEmailConfirmInput(serializers.Serializer):
+    """ID-06: the token from the confirmation e-mail; ``lang``, when sent, must not be blank."""
+
+    token = Str(allow_blank=False)
+    lang = Str(required=False, allow_blank=False, max_length=255)
+
+
+class UserPasswordResetInput(serializers.Serializer):
+    """ID-08: the token from the reset e-mail and the new password, twice."""
+
+    reset_password_token = Str(
+        allow_blank=False, error_messages={"required": "identity.user.missing_pass_token"}
+    )
+    password = Str(allow_blank=False)
+    confirm_password = Str(allow_blank=False)
+    lang = Str(required=False, allow_blank=True, allow_null=True, max_length=255)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["password"] != attrs["confirm_password"]:
+            raise serializers.ValidationError("identity.user.passwords_doesnt_match")
+        return attrs
+
+
+class GeetestRegisterSerializer(serializers.Serializer):
+    gt = serializers.CharField()
+    challenge = serializers.CharField()
+
+
+class EmptySerializer(serializers.Serializer):
+    """``{}``: where Barong answered a bare status number."""
 
 
 class PasswordValidateInput(serializers.Serializer):

@@ -4,6 +4,8 @@ from accounts import resource_views, views
 from barong.api.routers import BarongRouter
 
 identity_router = BarongRouter()
+identity_router.register("identity/sessions", views.SessionViewSet, basename="identity-sessions")
+identity_router.register("identity/users", views.UserViewSet, basename="identity-users")
 identity_router.register("identity", views.GeneralViewSet, basename="identity-general")
 
 identity = identity_router.urls

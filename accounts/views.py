@@ -1,5 +1,6 @@
 """Identity API (public): general endpoints, sessions and users (§2)."""
 
+import hashlib
 import time
 
 from django.conf import settings
@@ -9,9 +10,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import serializers as s
+from accounts import services
+from accounts.captcha import captcha_verify, geetest_register
 from accounts.passwords import password_entropy, password_regexp
+from accounts.sessions import session_destroy, session_open
 from barong import jwt as barong_jwt
-from barong.api.views import BarongViewSet, barong_schema
+from barong.api.net import remote_ip
+from barong.api.views import BarongViewSet, barong_schema, status_only
+from barong.hooks import hook
+from barong.ratelimit import rate_limit_hit, rate_limit_reset
 
 START_TIME = timezone.now()
 
@@ -75,3 +82,178 @@ class GeneralViewSet(BarongViewSet):
     @action(detail=False, methods=["get"], url_path="jwks")
     def jwks(self, request):
         return Response(barong_jwt.jwks())
+
+
+def _account(email: str) -> str:
+    """A bounded rate-limit subject for an e-mail, whatever the client sent."""
+    return hashlib.sha256(services.email_normalize(email).encode()).hexdigest()
+
+
+def _full_info(user, csrf_token: str) -> dict:
+    return hook("user_full_info_serializer")(user, context={"csrf_token": csrf_token}).data
+
+
+LOGIN_ERRORS = {
+    401: "Unknown e-mail, wrong password (identity.session.invalid_params), or the account is"
+    " banned, deleted or not active",
+    403: "2FA is on and the code is missing or wrong",
+    422: "Missing parameters, invalid captcha format or failed captcha",
+    400: "Captcha required or incomplete",
+    429: "Too many login attempts from this address or for this account",
+}
+
+
+class SessionViewSet(BarongViewSet):
+    """``/identity/sessions``: log in (POST) and log out (DELETE) with the session cookie."""
+
+    error_prefix = "identity.session"
+
+    @barong_schema(
+        summary="Log in: opens a session cookie and answers the user with its CSRF token",
+        input=s.SessionCreateInput,
+        output=hook("user_full_info_serializer"),
+        status=200,
+        errors=LOGIN_ERRORS,
+    )
+    def create(self, request):
+        data = self.parse(s.SessionCreateInput)
+        account = _account(data["email"])
+        rate_limit_hit(
+            "login_ip", remote_ip(request), error_key="identity.session.too_many_requests"
+        )
+        rate_limit_hit("login_account", account, error_key="identity.session.too_many_requests")
+        captcha_verify(endpoint="session_create", response=data.get("captcha_response"))
+        user = services.user_login(
+            email=data["email"],
+            password=data["password"],
+            otp_code=data.get("otp_code"),
+            request=request,
+        )
+        rate_limit_reset("login_account", account)
+        csrf_token = session_open(request, user)
+        return Response(_full_info(user, csrf_token), status=status.HTTP_200_OK)
+
+    @barong_schema(
+        summary="Log out: ends the session of the cookie",
+        output=s.EmptySerializer,
+        errors={404: "No session (identity.session.not_found)"},
+    )
+    def destroy_by_id(self, request):
+        services.user_logout(uid=request.session.get("uid"), request=request)
+        session_destroy(request)
+        return status_only(status.HTTP_200_OK)
+
+
+class UserViewSet(BarongViewSet):
+    """``/identity/users``: sign-up, e-mail confirmation, password reset, GeeTest."""
+
+    error_prefix = "identity.user"
+
+    def _limit_email_codes(self, email: str) -> None:
+        key = "identity.user.too_many_requests"
+        rate_limit_hit("email_code_ip", remote_ip(self.request), error_key=key)
+        rate_limit_hit("email_code_account", _account(email), error_key=key)
+
+    @barong_schema(
+        summary="Sign up: a pending user, logged in at once; a confirmation e-mail follows",
+        input=s.UserCreateInput,
+        output=hook("user_full_info_serializer"),
+        status=201,
+        errors={
+            400: "Captcha required or incomplete",
+            422: "Missing parameters, bad referral, model keys (email.taken, password.weak, …)",
+            429: "Too many sign-ups from this address",
+        },
+    )
+    def create(self, request):
+        data = self.parse(s.UserCreateInput)
+        rate_limit_hit("signup_ip", remote_ip(request), error_key="identity.user.too_many_requests")
+        captcha_verify(endpoint="user_create", response=data.get("captcha_response"))
+        refid = data.get("refid")
+        referral = services.referral_find(refid=refid) if refid else None
+        user = services.user_register(
+            email=data["email"],
+            password=data["password"],
+            data=data.get("data"),
+            referral=referral,
+            lang=data.get("lang"),
+            request=request,
+        )
+        csrf_token = session_open(request, user)
+        return Response(_full_info(user, csrf_token), status=status.HTTP_201_CREATED)
+
+    @barong_schema(
+        summary="GeeTest challenge for the captcha widget (empty challenge when unavailable)",
+        output=s.GeetestRegisterSerializer,
+    )
+    @action(detail=False, methods=["get"], url_path="register_geetest")
+    def register_geetest(self, request):
+        return Response(geetest_register())
+
+    @barong_schema(
+        summary="Send the confirmation e-mail again (201 whatever the e-mail)",
+        input=s.UserEmailInput,
+        output=s.EmptySerializer,
+        status=201,
+        errors={400: "Captcha required", 422: "Missing e-mail", 429: "Too many requests"},
+    )
+    @action(detail=False, methods=["post"], url_path="email/generate_code")
+    def email_generate_code(self, request):
+        data = self.parse(s.UserEmailInput)
+        self._limit_email_codes(data["email"])
+        captcha_verify(endpoint="email_confirmation", response=data.get("captcha_response"))
+        services.user_email_confirmation_request(email=data["email"], lang=data.get("lang"))
+        return status_only(status.HTTP_201_CREATED)
+
+    @barong_schema(
+        summary="Confirm the e-mail with the e-mailed token; opens a session",
+        input=s.UserEmailConfirmInput,
+        output=hook("user_full_info_serializer"),
+        status=201,
+        errors={
+            403: "Invalid or expired token (jwt.decode_and_verify)",
+            422: "Missing token, user active or unknown, token already used or superseded",
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="email/confirm_code")
+    def email_confirm_code(self, request):
+        data = self.parse(s.UserEmailConfirmInput)
+        user = services.user_email_confirm(token=data["token"])
+        csrf_token = session_open(request, user)
+        return Response(_full_info(user, csrf_token), status=status.HTTP_201_CREATED)
+
+    @barong_schema(
+        summary="Send a password-reset e-mail (201 whatever the e-mail)",
+        input=s.UserEmailInput,
+        output=s.EmptySerializer,
+        status=201,
+        errors={400: "Captcha required", 422: "Missing e-mail", 429: "Too many requests"},
+    )
+    @action(detail=False, methods=["post"], url_path="password/generate_code")
+    def password_generate_code(self, request):
+        data = self.parse(s.UserEmailInput)
+        self._limit_email_codes(data["email"])
+        captcha_verify(endpoint="password_reset", response=data.get("captcha_response"))
+        services.user_password_reset_request(
+            email=data["email"], lang=data.get("lang"), request=request
+        )
+        return status_only(status.HTTP_201_CREATED)
+
+    @barong_schema(
+        summary="Set a new password with the e-mailed token; ends all the user's sessions",
+        input=s.UserPasswordResetInput,
+        output=s.EmptySerializer,
+        status=201,
+        errors={
+            403: "Invalid or expired token (jwt.decode_and_verify)",
+            404: "The token's user no longer exists",
+            422: "Missing parameters, passwords differ, token used or superseded, weak password",
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="password/confirm_code")
+    def password_confirm_code(self, request):
+        data = self.parse(s.UserPasswordResetInput)
+        services.user_password_reset(
+            token=data["reset_password_token"], password=data["password"], request=request
+        )
+        return status_only(status.HTTP_201_CREATED)
