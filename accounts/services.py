@@ -21,6 +21,11 @@ EMAIL_RE = re.compile(r"\A[\w\-+.]{1,64}@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{
 ACTIVE_STATES = ("active", "pending")
 
 
+def _user_changed(user: User) -> None:
+    """Authz caches a snapshot of the user; every version bump drops it (now and on commit)."""
+    hook("user_cache_invalidate")(user.uid)
+
+
 def email_normalize(email: str) -> str:
     """Stored and compared lower-case; surrounding whitespace is not part of the address."""
     return email.strip().lower()
@@ -102,6 +107,7 @@ def user_password_set(*, user: User, password: str) -> User:
     user.set_password(password)
     user.version += 1
     user.save(update_fields=["password", "version", "updated_at"])
+    _user_changed(user)
     return user
 
 
@@ -113,6 +119,7 @@ def user_state_set(*, user: User, state: str) -> User:
     user.state = state
     user.version += 1
     user.save(update_fields=["state", "version", "updated_at"])
+    _user_changed(user)
     if state != User.State.ACTIVE:
         hook("api_keys_deactivate")(user=user)
     return user
@@ -124,6 +131,7 @@ def user_otp_set(*, user: User, enabled: bool) -> User:
     user.otp = enabled
     user.version += 1
     user.save(update_fields=["otp", "version", "updated_at"])
+    _user_changed(user)
     if not enabled:
         hook("api_keys_deactivate")(user=user)
     return user
@@ -137,6 +145,7 @@ def user_role_set(*, user: User, role: str) -> User:
     user.role = role
     user.version += 1
     user.save(update_fields=["role", "version", "updated_at"])
+    _user_changed(user)
     return user
 
 
@@ -150,6 +159,7 @@ def user_level_save(*, user: User, level: int, state: str) -> User:
     user.level = level
     user.version += 1
     user.save(update_fields=["level", "version", "updated_at"])
+    _user_changed(user)
     return user
 
 

@@ -8,6 +8,7 @@ can be ended, and checks CSRF, binding and idle expiry for cookie requests.
 import ipaddress
 import secrets
 import time
+from functools import lru_cache
 from importlib import import_module
 
 from django.conf import settings
@@ -36,6 +37,7 @@ def _index_add(uid: str, session_key: str) -> None:
     cache.set(_index_key(uid), [*keys[-49:], session_key], INDEX_TTL)
 
 
+@lru_cache(maxsize=4096)
 def same_network(stored: str, current: str) -> bool:
     """Same /16 for IPv4, same /96 for IPv6, as Barong binds sessions."""
     try:
@@ -44,10 +46,8 @@ def same_network(stored: str, current: str) -> bool:
         return False
     if a.version != b.version:
         return False
-    prefix = 16 if a.version == 4 else 96
-    return ipaddress.ip_network(f"{a}/{prefix}", strict=False) == ipaddress.ip_network(
-        f"{b}/{prefix}", strict=False
-    )
+    shift = 16 if a.version == 4 else 32  # keep the top 16 of 32 bits, 96 of 128 bits
+    return int(a) >> shift == int(b) >> shift
 
 
 def session_open(request: HttpRequest, user) -> str:
@@ -116,5 +116,9 @@ def session_check(request: HttpRequest, *, csrf: bool = True) -> str:
     if not bound:
         session.flush()
         raise ApiError("authz.client_session_mismatch", 401)
-    session["expire_time"] = now + settings.BARONG_SESSION_EXPIRE_TIME
+    expire_time = now + settings.BARONG_SESSION_EXPIRE_TIME
+    # Writing the same second again would only cost a cache write (and a Set-Cookie)
+    # per request; the expiry still slides to the second.
+    if session.get("expire_time") != expire_time:
+        session["expire_time"] = expire_time
     return uid

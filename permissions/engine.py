@@ -80,7 +80,7 @@ def invalidate() -> None:
 
 
 def check(role: str, method: str, path: str, *, version: str | None = None) -> Decision:
-    """Role × verb × path prefix: DROP beats ACCEPT, no match denies, AUDIT only logs (§5.4)."""
+    """Role, verb and path prefix: DROP beats ACCEPT, no match denies, AUDIT only logs (§5.4)."""
     method = method.upper()
     accept = drop = False
     audit_topic: str | None = None

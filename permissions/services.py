@@ -1,11 +1,16 @@
 """Writes to the permission and restriction tables; each one refreshes authz everywhere."""
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+import ipaddress
 
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+
+from activities.services import admin_activity_record
 from barong.api.errors import ApiError, model_error_keys
-from permissions import engine
-from permissions.models import Permission
+from permissions import engine, geo, restrictions
+from permissions.models import Permission, Restriction
+from permissions.selectors import role_exists
 
 VERBS = {choice.lower() for choice in Permission.Verb.values}
 ACTIONS = {choice.lower() for choice in Permission.Action.values}
@@ -14,7 +19,7 @@ ACTIONS = {choice.lower() for choice in Permission.Action.values}
 def permission_upsert(
     *, role: str, verb: str, path: str, action: str, topic: str | None = None
 ) -> tuple[Permission, bool]:
-    """Seed one rule unless an identical (role, verb, path, action) exists; returns (row, created)."""
+    """Seed one rule unless the same (role, verb, path, action) exists; returns (row, created)."""
     verb, action = verb.upper(), action.upper()
     existing = Permission.objects.filter(role=role, verb=verb, path=path, action=action).first()
     if existing is not None:
@@ -27,3 +32,236 @@ def permission_upsert(
     permission.save()
     transaction.on_commit(engine.invalidate)
     return permission, True
+
+
+# ------------------------------------------------------------ operators (admin API, back office)
+
+
+def _permission_fields(
+    *, role: str, verb: str, path: str, action: str, topic: str | None
+) -> dict[str, str | None]:
+    """AD-17's checks, in Barong's order, applied to creates and updates alike."""
+    if verb.lower() not in VERBS:
+        raise ApiError("admin.permissions.invalid_verb")
+    if action.lower() not in ACTIONS:
+        raise ApiError("admin.permissions.invalid_action")
+    if not role_exists(role):
+        raise ApiError("admin.permission.role_doesnt_exist")
+    # Paths are gateway paths without the leading slash; "/api/v2/x" would never match.
+    return {
+        "role": role,
+        "verb": verb.upper(),
+        "path": path.lstrip("/"),
+        "action": action.upper(),
+        "topic": topic or None,
+    }
+
+
+def _permission_save(permission: Permission) -> Permission:
+    same = Permission.objects.filter(
+        role=permission.role, verb=permission.verb, path=permission.path, action=permission.action
+    ).exclude(pk=permission.pk)
+    try:
+        permission.full_clean(validate_constraints=False)
+        if same.exists():
+            raise ApiError("path.taken")
+        with transaction.atomic():
+            permission.save()
+    except ValidationError as exc:
+        raise ApiError(model_error_keys(exc)) from exc
+    except IntegrityError as exc:  # a concurrent identical rule won the race
+        raise ApiError("path.taken") from exc
+    transaction.on_commit(engine.invalidate)
+    return permission
+
+
+def _permission_data(permission: Permission) -> dict[str, object]:
+    return {
+        "id": permission.pk,
+        "role": permission.role,
+        "verb": permission.verb,
+        "path": permission.path,
+        "action": permission.action,
+        "topic": permission.topic,
+    }
+
+
+@transaction.atomic
+def permission_create(
+    *,
+    admin,
+    role: str,
+    verb: str,
+    path: str,
+    action: str,
+    topic: str | None = None,
+    request: HttpRequest | None = None,
+) -> Permission:
+    """AD-17: a rule for a role that already exists; identical rules are refused."""
+    fields = _permission_fields(role=role, verb=verb, path=path, action=action, topic=topic)
+    permission = _permission_save(Permission(**fields))
+    admin_activity_record(
+        admin=admin,
+        topic="permissions",
+        action="create",
+        request=request,
+        data=_permission_data(permission),
+    )
+    return permission
+
+
+@transaction.atomic
+def permission_update(
+    *, admin, permission: Permission, request: HttpRequest | None = None, **changes: str | None
+) -> Permission:
+    """AD-18: change the given fields; the result must pass AD-17's checks again."""
+    previous = _permission_data(permission)
+    current = {key: getattr(permission, key) for key in ("role", "verb", "path", "action")}
+    current["topic"] = permission.topic
+    current.update({key: value for key, value in changes.items() if value is not None})
+    for key, value in _permission_fields(**current).items():
+        setattr(permission, key, value)
+    permission = _permission_save(permission)
+    admin_activity_record(
+        admin=admin,
+        topic="permissions",
+        action="update",
+        request=request,
+        data={**_permission_data(permission), "previous": previous},
+    )
+    return permission
+
+
+@transaction.atomic
+def permission_delete(*, admin, permission: Permission, request: HttpRequest | None = None) -> None:
+    """AD-19: remove a rule; every worker stops applying it on its next request."""
+    data = _permission_data(permission)
+    permission.delete()
+    transaction.on_commit(engine.invalidate)
+    admin_activity_record(
+        admin=admin, topic="permissions", action="delete", request=request, data=data
+    )
+
+
+# ------------------------------------------------------------ restrictions
+
+
+def restriction_value(*, scope: str, value: str) -> str:
+    """A value checked and normalised for its scope; raises ``value.invalid``.
+
+    IPs and subnets (IPv4 or IPv6) are stored in canonical form, countries and
+    continents as ISO codes (``Japan`` → ``JP``, ``Europe`` → ``EU``).
+    """
+    text = value.strip()
+    try:
+        if scope == Restriction.Scope.IP:
+            return str(ipaddress.ip_address(text))
+        if scope == Restriction.Scope.IP_SUBNET:
+            if "/" not in text:
+                raise ValueError("a subnet needs a prefix length")
+            return str(ipaddress.ip_network(text, strict=False))
+    except ValueError as exc:
+        raise ApiError("value.invalid") from exc
+    if scope == Restriction.Scope.COUNTRY:
+        code = geo.country_code(text)
+    elif scope == Restriction.Scope.CONTINENT:
+        code = geo.continent_code(text)
+    else:  # scope "all" matches every address whatever its value says
+        code = text or None
+    if code is None:
+        raise ApiError("value.invalid")
+    return code
+
+
+def _restriction_save(restriction: Restriction) -> Restriction:
+    restriction.value = restriction_value(scope=restriction.scope, value=restriction.value)
+    if restriction.code is not None and not 100 <= restriction.code <= 599:
+        raise ApiError("code.invalid")
+    same = Restriction.objects.filter(
+        category=restriction.category, scope=restriction.scope, value=restriction.value
+    ).exclude(pk=restriction.pk)
+    try:
+        restriction.full_clean(validate_constraints=False)
+        if same.exists():
+            raise ApiError("value.taken")
+        with transaction.atomic():
+            restriction.save()
+    except ValidationError as exc:
+        raise ApiError(model_error_keys(exc)) from exc
+    except IntegrityError as exc:  # a concurrent identical restriction won the race
+        raise ApiError("value.taken") from exc
+    transaction.on_commit(restrictions.invalidate)
+    return restriction
+
+
+def _restriction_data(restriction: Restriction) -> dict[str, object]:
+    return {
+        "id": restriction.pk,
+        "category": restriction.category,
+        "scope": restriction.scope,
+        "value": restriction.value,
+        "code": restriction.code,
+        "state": restriction.state,
+    }
+
+
+@transaction.atomic
+def restriction_create(
+    *,
+    admin,
+    category: str,
+    scope: str,
+    value: str,
+    state: str = Restriction.State.ENABLED,
+    code: int | None = None,
+    request: HttpRequest | None = None,
+) -> Restriction:
+    """AD-21: a whitelist, maintenance or blacklist rule, unique per (category, scope, value)."""
+    restriction = _restriction_save(
+        Restriction(category=category, scope=scope, value=value, state=state, code=code)
+    )
+    admin_activity_record(
+        admin=admin,
+        topic="restrictions",
+        action="create",
+        request=request,
+        data=_restriction_data(restriction),
+    )
+    return restriction
+
+
+@transaction.atomic
+def restriction_update(
+    *,
+    admin,
+    restriction: Restriction,
+    request: HttpRequest | None = None,
+    **changes: str | int | None,
+) -> Restriction:
+    """AD-22: change the given fields; the value is re-checked against the (new) scope."""
+    previous = _restriction_data(restriction)
+    for key, value in changes.items():
+        if value is not None:
+            setattr(restriction, key, value)
+    restriction = _restriction_save(restriction)
+    admin_activity_record(
+        admin=admin,
+        topic="restrictions",
+        action="update",
+        request=request,
+        data={**_restriction_data(restriction), "previous": previous},
+    )
+    return restriction
+
+
+@transaction.atomic
+def restriction_delete(
+    *, admin, restriction: Restriction, request: HttpRequest | None = None
+) -> None:
+    """AD-23: remove a restriction; every worker stops applying it on its next request."""
+    data = _restriction_data(restriction)
+    restriction.delete()
+    transaction.on_commit(restrictions.invalidate)
+    admin_activity_record(
+        admin=admin, topic="restrictions", action="delete", request=request, data=data
+    )

@@ -1,0 +1,118 @@
+"""The HMAC check of API-key requests at the authz endpoint (§5.2b, CONTRACT.md).
+
+``X-Auth-Signature`` = hex HMAC-SHA256(secret, nonce + kid), ``X-Auth-Nonce`` = unix
+milliseconds within ``BARONG_APIKEY_NONCE_LIFETIME`` of now either way, and each
+signature is accepted once (a marker in the shared cache for the whole window).
+
+Key rows are cached (state, owner uid, the still-encrypted secret) and the decrypted
+secret is kept in process memory only, so a steady stream of signed requests does not
+touch the database; saving or deleting a key drops its cached row.
+"""
+
+import hashlib
+import hmac
+import math
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.cache import cache
+
+from barong.api.errors import ApiError
+
+KEY_TTL = 60
+MISSING = "missing"
+MAX_KID = 255
+MAX_NONCE_DIGITS = 20
+
+
+@dataclass(frozen=True)
+class VerifiedKey:
+    """A key whose signature checked out: its kid, state and the owner's uid."""
+
+    kid: str
+    state: str
+    uid: str
+
+
+def _cache_key(kid: str) -> str:
+    return "authz:apikey:" + hashlib.sha256(kid.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def api_key_cache_invalidate(kid: str) -> None:
+    """Forget a key's cached row (after it was created, changed or deleted)."""
+    cache.delete(_cache_key(kid))
+
+
+def _key_row(kid: str) -> dict | str:
+    """The cached row of ``kid``, or MISSING; unknown kids are remembered too."""
+    key = _cache_key(kid)
+    row = cache.get(key)
+    if row is not None:
+        return row
+    from apikeys.models import APIKey
+
+    found = (
+        APIKey.objects.filter(kid=kid).values_list("state", "encrypted_secret", "user__uid").first()
+    )
+    row = (
+        MISSING
+        if found is None
+        else {"state": found[0], "encrypted_secret": found[1], "uid": found[2]}
+    )
+    cache.set(key, row, KEY_TTL)
+    return row
+
+
+@lru_cache(maxsize=4096)
+def _secret(kid: str, encrypted_secret: str) -> bytes:
+    from barong.crypto import decrypt
+
+    return decrypt(encrypted_secret, context=f"apikey:{kid}").encode()
+
+
+def _nonce(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_NONCE_DIGITS:
+        raise ApiError("authz.nonce_not_valid_timestamp", 401)
+    value = int(text)
+    if value <= 0:
+        raise ApiError("authz.nonce_not_valid_timestamp", 401)
+    return value
+
+
+def api_key_verify(
+    *, kid: str, nonce: str, signature: str, now_ms: int | None = None
+) -> VerifiedKey:
+    """Key exists, nonce in the window, signature right and never seen before, key active.
+
+    Raises ApiError with Barong's authz keys (422 for blank headers, else 401).
+    """
+    if not kid or not nonce or not signature:
+        raise ApiError("authz.invalid_api_key_headers", 422)
+    row = MISSING if len(kid) > MAX_KID else _key_row(kid)
+    if row == MISSING:
+        raise ApiError("authz.unexistent_apikey", 401)
+    value = _nonce(nonce)
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    lifetime = settings.BARONG_APIKEY_NONCE_LIFETIME
+    if now_ms - value >= lifetime:
+        raise ApiError("authz.nonce_expired", 401)
+    if value - now_ms > lifetime:
+        raise ApiError("authz.nonce_from_future", 401)
+    try:
+        secret = _secret(kid, row["encrypted_secret"])
+    except ValueError as exc:  # a secret that no longer decrypts authenticates nobody
+        raise ApiError("authz.invalid_signature", 401) from exc
+    expected = hmac.new(secret, (nonce + kid).encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        raise ApiError("authz.invalid_signature", 401)
+    # A nonce is accepted up to `lifetime` either side of now: remember the signature
+    # for the whole span it could still be accepted in. `add` is atomic, so of two
+    # concurrent identical requests exactly one gets through.
+    window = math.ceil(2 * lifetime / 1000) + 1
+    if not cache.add(f"authz:apikey:signature:{expected}", 1, window):
+        raise ApiError("authz.signature_blacklisted", 401)
+    if row["state"] != "active":
+        raise ApiError("authz.apikey_not_active", 401)
+    return VerifiedKey(kid=kid, state=row["state"], uid=row["uid"])

@@ -1,0 +1,294 @@
+"""``/api/v2/auth/<path>``: the gateway's question "may this request go upstream?" (§5).
+
+Order (2.4.17, CONTRACT.md): restrictions (except for the whitelink access path), block
+rules, pass rules (public: 200 without a token), then the session cookie or the API-key
+headers, the role's permission rules, and a JWT for the upstream in ``Authorization``.
+A blocked path or denied permission is 403; missing or bad credentials are 401.
+
+This runs before every proxied request, so it is a plain Django view that in the
+steady state reads only the shared cache: compiled rule tables checked against version
+stamps, a cached user snapshot, and a recently minted JWT reused for a short while.
+"""
+
+import json
+import threading
+import time
+from functools import lru_cache
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.sessions import ACTIVE_STATES, session_check
+from activities.services import METHOD_ACTIONS, admin_activity_record
+from apikeys.signatures import api_key_verify
+from barong import jwt as barong_jwt
+from barong.api.errors import ApiError
+from barong.api.net import remote_ip
+from permissions import engine, restrictions, snapshots
+
+ACCESS_PATH = "api/v2/barong/identity/users/access"
+API_KEY_HEADERS = ("HTTP_X_AUTH_APIKEY", "HTTP_X_AUTH_NONCE", "HTTP_X_AUTH_SIGNATURE")
+MAX_PATH = 4096
+MAX_PARAMS_BODY = 64 * 1024
+TOKEN_REUSE_MAX = 60
+TOKEN_CACHE_SIZE = 20_000
+
+
+# ---------------------------------------------------------------- rules file
+
+
+@lru_cache(maxsize=8)
+def _rules(path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    with open(path, encoding="utf-8") as handle:
+        rules = (yaml.safe_load(handle) or {}).get("rules") or {}
+    return (
+        tuple(str(item) for item in rules.get("pass") or ()),
+        tuple(str(item) for item in rules.get("block") or ()),
+    )
+
+
+def authz_rules() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(pass prefixes, block prefixes) of ``BARONG_AUTHZ_RULES_FILE``, read once per file."""
+    return _rules(str(settings.BARONG_AUTHZ_RULES_FILE))
+
+
+# ---------------------------------------------------------------- path
+
+
+def gateway_path(raw: str) -> str:
+    """The checked path: no leading slash, ``.``/``..``/empty segments resolved, format dropped.
+
+    Barong matches the raw path; resolving dot segments here means
+    ``api/v2/barong/identity/../admin`` is judged as the admin path an upstream would
+    serve, not as a public identity path.
+    """
+    segments: list[str] = []
+    for segment in raw[:MAX_PATH].split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    if segments:  # Barong's router drops a trailing ".ext" format suffix
+        head, dot, ext = segments[-1].rpartition(".")
+        if dot and head and ext:
+            segments[-1] = head
+    return "/".join(segments)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+class _TokenCache:
+    """JWTs minted recently, per (session or key, claims, signing key), in process memory.
+
+    Signing costs more than the rest of the request; a token is reused for at most a
+    quarter of its lifetime (60 s at most), so it always has three quarters left. The
+    key holds every claim, so a change of role, state or level mints a new token, and
+    the principal, so nothing is shared between sessions or users.
+    """
+
+    def __init__(self) -> None:
+        self._tokens: dict[tuple, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, now: float) -> str | None:
+        hit = self._tokens.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        return None
+
+    def put(self, key: tuple, token: str, until: float) -> None:
+        with self._lock:
+            if len(self._tokens) >= TOKEN_CACHE_SIZE:
+                self._tokens.clear()
+            self._tokens[key] = (token, until)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+tokens = _TokenCache()
+
+
+def token_for(principal: str, user: dict[str, Any]) -> str:
+    """A JWT with Barong's claims (§5.7) for ``user``, reused briefly for ``principal``."""
+    claims = {
+        "uid": user["uid"],
+        "email": user["email"],
+        "role": user["role"],
+        "level": user["level"],
+        "state": user["state"],
+        "referral_id": user["referral_id"],
+    }
+    signing_kid = barong_jwt.signing_key().kid
+    key = (principal, signing_kid, *claims.values())
+    now = time.time()
+    token = tokens.get(key, now)
+    if token is None:
+        lifetime = settings.BARONG_JWT_EXPIRE_TIME
+        token = barong_jwt.encode(claims, sub="session", lifetime=lifetime)
+        tokens.put(key, token, now + min(TOKEN_REUSE_MAX, lifetime / 4))
+    return token
+
+
+# ---------------------------------------------------------------- audit
+
+
+def request_params(request: HttpRequest) -> dict[str, Any]:
+    """Query string, form or JSON object body merged, as the audit row records them."""
+    params: dict[str, Any] = {key: request.GET.get(key) for key in request.GET}
+    try:
+        content_type = request.content_type or ""
+        if content_type == "application/json":
+            body = request.body[: MAX_PARAMS_BODY + 1]
+            if len(body) <= MAX_PARAMS_BODY:
+                data = json.loads(body or b"{}")
+                if isinstance(data, dict):
+                    params.update(data)
+        elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            params.update({key: request.POST.get(key) for key in request.POST})
+    except Exception:  # an unreadable body only leaves the audit row without its params
+        return params
+    return params
+
+
+def _clean(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL; the audit row keeps everything else as sent."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def audit_topic(path: str, topic: str | None) -> str:
+    """The rule's topic, else the segment after the first ``admin/``, else ``general`` (§5.6)."""
+    if topic:
+        return topic
+    _, found, rest = path.partition("admin/")
+    segment = rest.split("/", 1)[0] if found else ""
+    return segment or "general"
+
+
+def audit_record(
+    request: HttpRequest, user: dict[str, Any], path: str, topic: str | None, result: str
+) -> None:
+    """An admin activity for an audited or denied request (§5.6)."""
+    from accounts.models import User
+
+    params = _clean(request_params(request))
+    target = params.get("uid") or params.get("user_uid")
+    if target is not None and (
+        not isinstance(target, str) or not User.objects.filter(uid=target).exists()
+    ):
+        return  # Barong drops the row when the target uid does not exist
+    admin_activity_record(
+        admin=User(pk=user["id"], uid=user["uid"]),
+        topic=audit_topic(path, topic),
+        action=METHOD_ACTIONS.get(request.method or "", "system"),
+        target=target,
+        request=request,
+        data={**params, "path": _clean(path)},
+        result=result,
+    )
+
+
+# ---------------------------------------------------------------- the endpoint
+
+
+def _fail(keys: str | list[str], status: int) -> JsonResponse:
+    return JsonResponse({"errors": [keys] if isinstance(keys, str) else keys}, status=status)
+
+
+def _cookie_user(request: HttpRequest, cached: dict | None) -> tuple[str, dict[str, Any]]:
+    """Cookie mode (§5.2a): CSRF, binding and idle expiry, then the user's state."""
+    uid = session_check(request)
+    user = snapshots.user_snapshot(uid, cached)
+    if user is None:
+        request.session.flush()
+        raise ApiError("authz.invalid_session", 401)
+    if user["state"] not in ACTIVE_STATES:
+        raise ApiError("authz.user_not_active", 401)
+    return f"session:{request.session.session_key}", user
+
+
+def _api_key_user(request: HttpRequest) -> tuple[str, dict[str, Any]]:
+    """API-key mode (§5.2b): signature, nonce window, replay, key and owner state, 2FA."""
+    meta = request.META
+    key = api_key_verify(
+        kid=meta.get("HTTP_X_AUTH_APIKEY", ""),
+        nonce=meta.get("HTTP_X_AUTH_NONCE", ""),
+        signature=meta.get("HTTP_X_AUTH_SIGNATURE", ""),
+    )
+    user = snapshots.user_snapshot(key.uid)
+    if user is None or user["state"] not in ACTIVE_STATES:
+        raise ApiError("authz.invalid_session", 401)
+    if not user["otp"]:
+        raise ApiError("authz.disabled_2fa", 401)
+    return f"apikey:{key.kid}", user
+
+
+def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
+    """The decision for one gateway request; ApiError carries every refusal."""
+    path = gateway_path(raw_path)
+    meta = request.META
+    api_key_mode = any(name in meta for name in API_KEY_HEADERS)
+
+    # One round trip for the version stamps and, in cookie mode, the user snapshot.
+    uid = None
+    if not api_key_mode and settings.SESSION_COOKIE_NAME in request.COOKIES:
+        uid = request.session.get("uid")
+    wanted = [engine.VERSION_KEY, restrictions.VERSION_KEY]
+    if isinstance(uid, str):
+        wanted.append(snapshots.user_key(uid))
+    found = cache.get_many(wanted)
+
+    if path != ACCESS_PATH:
+        match = restrictions.evaluate(
+            remote_ip(request), version=found.get(restrictions.VERSION_KEY)
+        )
+        if match is not None:
+            return _fail(match.key, match.status)
+
+    pass_rules, block_rules = authz_rules()
+    if path.startswith(block_rules):
+        raise ApiError("authz.permission_denied", 403)
+    if path.startswith(pass_rules):
+        return HttpResponse(status=200, content_type="text/plain")
+
+    if api_key_mode:
+        principal, user = _api_key_user(request)
+    else:
+        cached = found.get(snapshots.user_key(uid)) if isinstance(uid, str) else None
+        principal, user = _cookie_user(request, cached)
+
+    method = request.method or "GET"
+    decision = engine.check(user["role"], method, path, version=found.get(engine.VERSION_KEY))
+    if not decision.allowed:
+        audit_record(request, user, path, None, "denied")
+        raise ApiError("authz.invalid_permission", 403)
+    if decision.audit:
+        audit_record(request, user, path, decision.topic, "succeed")
+
+    response = HttpResponse(status=200, content_type="text/plain")
+    response["Authorization"] = f"Bearer {token_for(principal, user)}"
+    return response
+
+
+@csrf_exempt
+def authz_view(request: HttpRequest, path: str | None = None) -> HttpResponse:
+    """``/api/v2/auth/<path>``, any method."""
+    try:
+        return authorize(request, path or "")
+    except ApiError as exc:
+        return _fail(exc.keys, exc.status_code)

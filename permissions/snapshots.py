@@ -1,0 +1,73 @@
+"""What authz needs to know about a user, kept in the shared cache and dropped on change.
+
+The authz hot path must not touch the database in the steady state. A snapshot holds
+the user's JWT claims plus the fields authz checks (state, 2FA); accounts services
+call ``user_cache_invalidate`` after every committed change, so a ban, a role change
+or 2FA switched off is seen by the very next request on every worker. The TTL bounds
+the one race a delete-on-change cache has (a reader filling the cache with a row it
+read just before the writer committed).
+"""
+
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+
+USER_TTL = 60
+
+
+def user_key(uid: str) -> str:
+    return f"authz:user:{uid}"
+
+
+def user_snapshot_build(user) -> dict[str, Any]:
+    """The cached fields: Barong's JWT claims, the 2FA flag, the row id and version."""
+    return {
+        "id": user.pk,
+        "uid": user.uid,
+        "email": user.email,
+        "role": user.role,
+        "level": int(user.level),
+        "state": user.state,
+        "otp": bool(user.otp),
+        "referral_id": user.referral_id,
+        "version": user.version,
+    }
+
+
+def user_snapshot_load(uid: str) -> dict[str, Any] | None:
+    """The snapshot from the database (and into the cache); None if no such user."""
+    from accounts.models import User
+
+    user = User.objects.filter(uid=uid).first()
+    if user is None:
+        return None
+    snapshot = user_snapshot_build(user)
+    cache.set(user_key(uid), snapshot, USER_TTL)
+    return snapshot
+
+
+def user_snapshot(uid: str, cached: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The user's snapshot, from ``cached`` (a value already fetched) or the cache or the DB."""
+    if cached is None:
+        cached = cache.get(user_key(uid))
+    if cached is not None:
+        return cached
+    return user_snapshot_load(uid)
+
+
+def _drop(uid: str) -> None:
+    from apikeys.models import APIKey
+    from apikeys.signatures import api_key_cache_invalidate
+
+    cache.delete(user_key(uid))
+    # A ban or 2FA off deactivates the user's keys with a bulk update, which sends no
+    # signal: drop their snapshots too.
+    for kid in APIKey.objects.filter(user__uid=uid).values_list("kid", flat=True):
+        api_key_cache_invalidate(kid)
+
+
+def user_cache_invalidate(uid: str) -> None:
+    """Forget the user's snapshot now and again once the current transaction commits."""
+    cache.delete(user_key(uid))
+    transaction.on_commit(lambda: _drop(uid))
