@@ -1,6 +1,6 @@
 """accounts' routes: ``identity`` (public), ``resource`` and ``admin`` lists for barong/urls.py."""
 
-from accounts import resource_views, views
+from accounts import admin_views, resource_views, views
 from barong.api.routers import BarongRouter
 
 identity_router = BarongRouter()
@@ -14,4 +14,9 @@ resource_router.register("users", resource_views.UserResourceViewSet, basename="
 resource_router.register("otp", resource_views.OTPViewSet, basename="resource-otp")
 
 resource = resource_router.urls
-admin: list = []
+admin_router = BarongRouter()
+# Literal sub-paths (update, role, documents/pending, data_storage) are matched before
+# ``users/{uid}``, whose uid pattern also refuses those words (kyc's ``users/labels``).
+admin_router.register("users", admin_views.AdminUserViewSet, basename="admin-users")
+
+admin = admin_router.urls

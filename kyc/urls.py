@@ -3,7 +3,7 @@
 from django.urls import path
 
 from barong.api.routers import BarongRouter
-from kyc import storage, views
+from kyc import admin_views, storage, views
 
 identity: list = []
 resource_router = BarongRouter()
@@ -18,4 +18,9 @@ resource = [
     path("documents/file/<str:token>", storage.document_file, name="resource-documents-file"),
     *resource_router.urls,
 ]
-admin: list = []
+admin_router = BarongRouter()
+admin_router.register("users/labels", admin_views.AdminUserLabelViewSet, basename="admin-labels")
+admin_router.register("profiles", admin_views.AdminProfileViewSet, basename="admin-profiles")
+admin_router.register("levels", admin_views.AdminLevelViewSet, basename="admin-levels")
+
+admin = admin_router.urls

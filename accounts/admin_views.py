@@ -1,0 +1,283 @@
+"""Admin API, users (AD-01…AD-07): search, one user's KYC file, state, 2FA, role, storage."""
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.filters import RANGES, UserFilter
+from accounts.models import User
+from accounts.serializers import UserSerializer
+from accounts.services import user_otp_admin_set, user_role_admin_set, user_state_admin_set
+from barong.api.errors import ApiError
+from barong.api.params import Bool, Int, Str, validate_params
+from barong.api.views import AdminViewSet, barong_schema, status_only
+from kyc.models import Label
+from kyc.serializers import UserWithKYCSerializer, UserWithProfileSerializer
+from kyc.services import data_storage_admin_delete
+
+# Barong's uids are ``<PREFIX><HEX>``; the words below are sibling routes, never uids.
+UID_PATH_REGEX = r"(?!(?:labels|documents|data_storage|update|role)$)[A-Za-z0-9]{1,64}"
+KYC_RELATIONS = ("profiles", "labels", "phones", "documents", "data_storages")
+PENDING_DOCUMENTS = ("pending", "replaced")
+# Inclusive unix-second bounds that a datetime can hold (years 1970…3000).
+UNIX_MAX = 32503680000
+
+
+# ---------------------------------------------------------------- inputs
+
+
+class BareInvalidInt(Int):
+    """Barong's ``Integer`` without a custom message: any failure is the bare key ``invalid``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "error_messages",
+            {
+                code: "invalid"
+                for code in ("invalid", "max_value", "min_value", "max_string_length", "null")
+            },
+        )
+        super().__init__(**kwargs)
+
+
+class OptionalBool(Bool):
+    """An optional Barong ``Boolean``: blank is ``<prefix>.empty_<name>``, junk is ``invalid``."""
+
+    default_error_messages = {"blank": "This field may not be blank.", "invalid": "invalid"}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if data == "":
+            self.fail("blank")
+        return super().to_internal_value(data)
+
+
+class UserListInput(serializers.Serializer):
+    """AD-01 and AD-06 filters; blank values are dropped before validation (no filter)."""
+
+    extended = Bool(
+        required=False,
+        default=False,
+        error_messages={"invalid": "admin.user.non_boolean_extended"},
+        help_text="When true the answer carries full information about each user",
+    )
+    uid = Str(required=False)
+    email = Str(required=False)
+    role = Str(required=False)
+    first_name = Str(required=False)
+    last_name = Str(required=False)
+    country = Str(required=False)
+    level = BareInvalidInt(required=False, min_value=0, max_value=2**31 - 1)
+    state = Str(required=False)
+    range = serializers.ChoiceField(
+        choices=RANGES,
+        required=False,
+        default="created",
+        error_messages={"invalid_choice": "admin.user.invalid_range"},
+        help_text="Which timestamp `from`/`to` bound: created (default) or updated",
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # ``from`` is a Python keyword, so these two cannot be class attributes.
+        fields["from"] = BareInvalidInt(
+            required=False,
+            min_value=0,
+            max_value=UNIX_MAX,
+            help_text="Unix seconds; only users whose timestamp is at or after it",
+        )
+        fields["to"] = BareInvalidInt(
+            required=False,
+            min_value=0,
+            max_value=UNIX_MAX,
+            help_text="Unix seconds; only users whose timestamp is at or before it",
+        )
+        return fields
+
+
+class UserUpdateInput(serializers.Serializer):
+    uid = Str(allow_blank=False, help_text="user uniq id")
+    state = Str(required=False, allow_blank=False, help_text="user state")
+    otp = OptionalBool(required=False, help_text="user 2fa status (only false is accepted)")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("state" in attrs) == ("otp" in attrs):
+            raise serializers.ValidationError("admin.user.one_of_state_otp")
+        return attrs
+
+
+class UserRoleInput(serializers.Serializer):
+    uid = Str(allow_blank=False, help_text="user uniq id")
+    role = Str(allow_blank=False, help_text="user role")
+
+
+class UserDataStorageDeleteInput(serializers.Serializer):
+    uid = Str(allow_blank=False, help_text="user uniq id")
+    title = Str(allow_blank=False, help_text="data storage uniq title")
+
+
+# ---------------------------------------------------------------- reads shared with kyc
+
+
+def users_for_entity(queryset: QuerySet[User], serializer_class: type) -> QuerySet[User]:
+    """Load what the entity shows in a constant number of queries, whatever the page size."""
+    queryset = queryset.select_related("referral")
+    if serializer_class is UserWithKYCSerializer:
+        return queryset.prefetch_related(*KYC_RELATIONS)
+    if serializer_class is UserWithProfileSerializer:
+        return queryset.prefetch_related("profiles")
+    return queryset
+
+
+def admin_user_get(uid: str, queryset: QuerySet[User] | None = None) -> User:
+    """The target of an operator's request, or 404 ``admin.user.doesnt_exist``."""
+    user = (queryset if queryset is not None else User.objects).filter(uid=uid.upper()).first()
+    if user is None:
+        raise ApiError("admin.user.doesnt_exist", 404)
+    return user
+
+
+def users_with_pending_documents() -> QuerySet[User]:
+    """Users awaiting a KYC decision, the oldest request first (AD-06)."""
+    documents = Label.objects.filter(user=OuterRef("pk"), key="document", scope=Label.Scope.PRIVATE)
+    return (
+        User.objects.filter(Exists(documents.filter(value__in=PENDING_DOCUMENTS)))
+        .annotate(document_at=Subquery(documents.values("updated_at")[:1]))
+        .order_by("document_at", "id")
+    )
+
+
+# ---------------------------------------------------------------- views
+
+SEARCH_ERRORS = {
+    401: "Invalid bearer token",
+    403: "The role may not use this endpoint",
+    422: "Invalid filter or pagination parameter",
+}
+WRITE_ERRORS = {
+    401: "Invalid bearer token",
+    403: "The role may not use this endpoint",
+    404: "admin.user.doesnt_exist",
+    422: "Validation errors, guards (superadmin, himself) or no change",
+}
+
+
+class AdminUserViewSet(AdminViewSet):
+    """``/admin/users``, ``/admin/users/{uid}`` and their literal sub-paths."""
+
+    error_prefix = "admin.user"
+    lookup_field = "uid"
+    lookup_url_kwarg = "uid"
+    lookup_value_regex = UID_PATH_REGEX
+
+    def _search(self, base: QuerySet[User], extended_serializer: type) -> Response:
+        params = {key: value for key, value in self.params.items() if value not in ("", None)}
+        data = validate_params(UserListInput, params, self.error_prefix)
+        if "from" in data:
+            data["time_from"] = data.pop("from")
+        if "to" in data:
+            data["time_to"] = data.pop("to")
+        serializer_class = extended_serializer if data.pop("extended") else UserSerializer
+        users = UserFilter(data=data, queryset=base).qs
+        return self.paginated(users_for_entity(users, serializer_class), serializer_class)
+
+    @barong_schema(
+        summary="Search users (paginated); extended=true adds their profiles",
+        input=UserListInput,
+        output=UserWithProfileSerializer,
+        many=True,
+        query=True,
+        errors=SEARCH_ERRORS,
+    )
+    def list(self, request):
+        return self._search(User.objects.order_by("id"), UserWithProfileSerializer)
+
+    @barong_schema(
+        summary="A user with profiles, labels, phones, documents and data storage",
+        output=UserWithKYCSerializer,
+        errors={
+            401: "Invalid bearer token",
+            403: "The role may not use this endpoint",
+            404: "admin.user.doesnt_exist",
+        },
+    )
+    def retrieve(self, request, uid: str):
+        user = admin_user_get(uid, users_for_entity(User.objects, UserWithKYCSerializer))
+        return Response(UserWithKYCSerializer(user).data)
+
+    def _update(self) -> Response:
+        data = self.parse(UserUpdateInput)
+        user = admin_user_get(data["uid"])
+        if "state" in data:
+            user_state_admin_set(
+                admin=self.request.user, user=user, state=data["state"], request=self.request
+            )
+        else:
+            user_otp_admin_set(
+                admin=self.request.user, user=user, otp=data["otp"], request=self.request
+            )
+        return status_only(200)
+
+    @barong_schema(
+        summary="Change a user's state, or switch their 2FA off (answers {})",
+        input=UserUpdateInput,
+        errors=WRITE_ERRORS,
+    )
+    def update_by_id(self, request):
+        return self._update()
+
+    @barong_schema(
+        summary="Change a user's state, or switch their 2FA off (POST form; answers {})",
+        input=UserUpdateInput,
+        errors=WRITE_ERRORS,
+    )
+    @action(detail=False, methods=["post"], url_path="update")
+    def update_form(self, request):
+        return self._update()
+
+    @barong_schema(
+        summary="Give a user another role (answers {}); only a superadmin grants superadmin",
+        input=UserRoleInput,
+        errors=WRITE_ERRORS,
+    )
+    @action(detail=False, methods=["post"], url_path="role")
+    def role(self, request):
+        data = self.parse(UserRoleInput)
+        user = admin_user_get(data["uid"])
+        user_role_admin_set(admin=request.user, user=user, role=data["role"], request=self.request)
+        return status_only(200)
+
+    @barong_schema(
+        summary="Users whose documents await a decision, oldest first (paginated)",
+        input=UserListInput,
+        output=UserWithKYCSerializer,
+        many=True,
+        query=True,
+        errors=SEARCH_ERRORS,
+    )
+    @action(detail=False, methods=["get"], url_path="documents/pending")
+    def documents_pending(self, request):
+        return self._search(users_with_pending_documents(), UserWithKYCSerializer)
+
+    @barong_schema(
+        summary="Delete a user's data storage and its label; answers the user's KYC file",
+        input=UserDataStorageDeleteInput,
+        output=UserWithKYCSerializer,
+        query=True,
+        errors={
+            **WRITE_ERRORS,
+            404: "admin.user.doesnt_exist or admin.storage.doesnt_exist",
+            422: "Missing or blank parameters, superadmin guard",
+        },
+    )
+    @action(detail=False, methods=["delete"], url_path="data_storage")
+    def data_storage(self, request):
+        data = self.parse(UserDataStorageDeleteInput)
+        user = admin_user_get(data["uid"])
+        data_storage_admin_delete(
+            admin=request.user, user=user, title=data["title"], request=self.request
+        )
+        user = admin_user_get(user.uid, users_for_entity(User.objects, UserWithKYCSerializer))
+        return Response(UserWithKYCSerializer(user).data)

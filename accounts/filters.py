@@ -1,0 +1,67 @@
+"""django-filter FilterSets behind the operators' user searches (AD-01, AD-06)."""
+
+from datetime import UTC, datetime, timedelta
+
+import django_filters
+from django.db.models import Exists, OuterRef, QuerySet
+
+from accounts.models import User
+
+RANGES = ("created", "updated")
+PROFILE_FIELDS = ("first_name", "last_name", "country")
+
+
+def unix_time(seconds: int) -> datetime:
+    """A unix-seconds bound as an aware UTC datetime."""
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+class UserFilter(django_filters.FilterSet):
+    """Exact matches (case-insensitive where Barong's MySQL collation was), all combined.
+
+    Profile fields match any of the user's profiles through ``EXISTS``, so a user with
+    several profiles is listed once. ``from``/``to`` are inclusive unix seconds on
+    ``<range>_at``; the values arrive already validated by the view's input serializer.
+    """
+
+    uid = django_filters.CharFilter(method="filter_uid")
+    email = django_filters.CharFilter(method="filter_email")
+    role = django_filters.CharFilter(field_name="role")
+    first_name = django_filters.CharFilter(method="filter_profile")
+    last_name = django_filters.CharFilter(method="filter_profile")
+    country = django_filters.CharFilter(method="filter_profile")
+    level = django_filters.NumberFilter(field_name="level")
+    state = django_filters.CharFilter(field_name="state")
+    # ``range`` only says which column ``from``/``to`` bound; it filters nothing itself.
+    range = django_filters.ChoiceFilter(choices=[(r, r) for r in RANGES], method="filter_range")
+    time_from = django_filters.NumberFilter(method="filter_from")
+    time_to = django_filters.NumberFilter(method="filter_to")
+
+    class Meta:
+        model = User
+        fields: list[str] = []
+
+    def filter_uid(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
+        return queryset.filter(uid=value.upper())  # uids are stored upper-case
+
+    def filter_email(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
+        return queryset.filter(email=value.strip().lower())  # e-mails are stored lower-case
+
+    def filter_profile(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
+        profile_model = User._meta.get_field("profiles").related_model
+        profiles = profile_model.objects.filter(user=OuterRef("pk"), **{f"{name}__iexact": value})
+        return queryset.filter(Exists(profiles))
+
+    def filter_range(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
+        return queryset
+
+    def _column(self) -> str:
+        return f"{self.form.cleaned_data.get('range') or 'created'}_at"
+
+    def filter_from(self, queryset: QuerySet[User], name: str, value) -> QuerySet[User]:
+        return queryset.filter(**{f"{self._column()}__gte": unix_time(int(value))})
+
+    def filter_to(self, queryset: QuerySet[User], name: str, value) -> QuerySet[User]:
+        # Inclusive of the whole second ``to`` names, as Barong's second-precision columns were.
+        bound = unix_time(int(value)) + timedelta(seconds=1)
+        return queryset.filter(**{f"{self._column()}__lt": bound})
