@@ -15,4 +15,5 @@ identity: list = []
 resource: list = []
 admin: list = admin_router.urls
 # Any path at all, newlines and NULs included, so hostile input gets an authz answer.
-authz: list = [re_path(r"(?s)^api/v2/auth(?:/(?P<path>.*))?\Z", authz_view, name="authz")]
+# [\s\S] rather than a (?s) flag: Django cannot reverse any URL of a resolver holding one.
+authz: list = [re_path(r"^api/v2/auth(?:/(?P<path>[\s\S]*))?\Z", authz_view, name="authz")]
