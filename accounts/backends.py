@@ -1,54 +1,96 @@
-"""Django-admin access derived from the Barong role (the back-office follows the same roles)."""
+"""Django-admin access derived from the Barong role (the back-office follows the same roles).
+
+Only an active user whose role is one of ``BARONG_OPERATOR_ROLES`` is staff; what each role
+may see and change mirrors the seeded permission table of the admin API (API.md §4, §11.3):
+
+- superadmin: everything;
+- admin: everything but the permission table and the admin audit log (both DROP rules);
+- compliance: reviews KYC (documents, profiles, labels, data storage) and user state;
+- accountant, technical: read-only, without the permission table;
+- support: read-only on users, KYC and the user activity log.
+
+Users are never deleted and activities never written from the back-office, whatever the
+role: their ModelAdmins refuse those actions outright.
+"""
 
 from django.conf import settings
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.hashers import check_password
 
-# What each operator role may do in the back-office, per Django permission action.
-# Mirrors the seeded permission table: support reads, compliance reviews KYC,
-# admin runs everything but the permission table, superadmin everything.
-ROLE_ADMIN_RIGHTS: dict[str, dict[str, set[str]]] = {
-    "superadmin": {"*": {"view", "add", "change", "delete"}},
+ALL = frozenset({"view", "add", "change", "delete"})
+VIEW = frozenset({"view"})
+NONE: frozenset[str] = frozenset()
+
+# ``activities.adminactivity`` is not a model: it guards the admin-category rows of the
+# activity log (``/admin/activities/admin`` in the API), which only a superadmin reads.
+ROLE_ADMIN_RIGHTS: dict[str, dict[str, frozenset[str]]] = {
+    "superadmin": {"*": ALL},
     "admin": {
-        "*": {"view", "add", "change", "delete"},
-        "permissions.permission": {"view"},
+        "*": ALL,
+        "permissions.permission": NONE,
+        "activities.adminactivity": NONE,
     },
     "compliance": {
-        "*": {"view"},
-        "kyc": {"view", "add", "change", "delete"},
-        "accounts.user": {"view", "change"},
-        "permissions": set(),
+        "*": NONE,
+        "accounts.user": frozenset({"view", "change"}),
+        "kyc.label": ALL,
+        "kyc.document": frozenset({"view", "change"}),
+        "kyc.profile": frozenset({"view", "change"}),
+        "kyc.phone": VIEW,
+        "kyc.level": VIEW,
+        "kyc.datastorage": frozenset({"view", "delete"}),
+        "apikeys.apikey": VIEW,
+        "activities.activity": VIEW,
     },
-    "accountant": {"*": {"view"}, "permissions": set()},
-    "technical": {"*": {"view"}, "permissions.permission": set()},
-    "support": {"*": {"view"}, "permissions": set()},
+    "accountant": {
+        "*": VIEW,
+        "permissions.permission": NONE,
+        "activities.adminactivity": NONE,
+    },
+    "technical": {
+        "*": VIEW,
+        "permissions.permission": NONE,
+        "activities.adminactivity": NONE,
+    },
+    "support": {
+        "*": NONE,
+        "accounts.user": VIEW,
+        "kyc.label": VIEW,
+        "kyc.document": VIEW,
+        "kyc.profile": VIEW,
+        "kyc.phone": VIEW,
+        "apikeys.apikey": VIEW,
+        "activities.activity": VIEW,
+    },
 }
 
 
-def _rights(role: str, app_label: str, model: str) -> set[str]:
+def role_rights(role: str, app_label: str, model: str) -> frozenset[str]:
+    """The actions ``role`` may take on ``app_label.model``: the most specific entry wins."""
     table = ROLE_ADMIN_RIGHTS.get(role, {})
     for key in (f"{app_label}.{model}", app_label, "*"):
         if key in table:
             return table[key]
-    return set()
+    return NONE
 
 
 def operator_has_perm(user, perm: str) -> bool:
-    """``app.action_model`` → allowed by the operator's role."""
-    if not user.is_staff or "." not in perm:
+    """``app.action_model`` (Django's permission naming) → allowed by the operator's role."""
+    if not getattr(user, "is_staff", False) or "." not in perm:
         return False
     app_label, codename = perm.split(".", 1)
     action, _, model = codename.partition("_")
-    return action in _rights(user.role, app_label, model)
+    return bool(model) and action in role_rights(user.role, app_label, model)
 
 
 def operator_has_module_perms(user, app_label: str) -> bool:
-    if not user.is_staff:
+    """Whether the app shows on the admin index: any right on the app or one of its models."""
+    if not getattr(user, "is_staff", False):
         return False
     table = ROLE_ADMIN_RIGHTS.get(user.role, {})
-    rights = table.get(app_label, table.get("*", set()))
-    models_for_app = [k for k in table if k.startswith(f"{app_label}.")]
-    return bool(rights) or any(table[k] for k in models_for_app)
+    if table.get(app_label, table.get("*", NONE)):
+        return True
+    return any(rights for key, rights in table.items() if key.startswith(f"{app_label}."))
 
 
 class OperatorBackend(BaseBackend):
@@ -72,6 +114,7 @@ class OperatorBackend(BaseBackend):
         from accounts.models import User
 
         user = User.objects.filter(pk=user_id).first()
+        # Re-checked on every request: a banned or demoted operator is out at once.
         return user if user is not None and user.is_staff else None
 
     def has_perm(self, user_obj, perm, obj=None):

@@ -1,0 +1,331 @@
+"""Users in the back-office: search, KYC at a glance, and the operator actions of the admin API.
+
+State, role, 2FA, bans and labels change only through the services the admin API uses
+(``user_state_admin_set``, ``user_role_admin_set``, ``user_otp_admin_disable``,
+``user_ban_admin_set``, ``label_admin_*``), with the same guards and audit rows. Users are
+never deleted from here: self-deletion is the ``delete`` label, a ban the ``ban`` label.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html
+
+from accounts.models import User
+from accounts.services import (
+    user_admin_guard,
+    user_otp_admin_disable,
+    user_role_admin_set,
+    user_state_admin_set,
+)
+from activities.models import Activity
+from apikeys.models import APIKey
+from barong.admin_site import ServiceAdminMixin
+from barong.api.errors import ApiError
+from barong.hooks import hook
+from kyc import services as kyc_services
+from kyc.admin import LabelForm, document_preview
+from kyc.models import Document, Label, Phone, Profile
+
+RECENT_ACTIVITIES = 20
+
+# Barong's roles are the back-office's groups; Django's own groups would be a second system.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+class ReadOnlyInline:
+    """An inline that shows rows and never writes them."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ProfileInline(ReadOnlyInline, admin.TabularInline):
+    model = Profile
+    fields = ("first_name", "last_name", "dob", "country", "city", "state", "updated_at")
+    readonly_fields = fields
+    ordering = ("-id",)
+    show_change_link = True
+
+
+class PhoneInline(ReadOnlyInline, admin.TabularInline):
+    model = Phone
+    fields = ("number", "country", "validated_at", "created_at")  # never the code
+    readonly_fields = fields
+
+
+class DocumentInline(ReadOnlyInline, admin.TabularInline):
+    model = Document
+    fields = ("doc_type", "doc_number", "doc_expire", "preview", "created_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+    @admin.display(description="File")
+    def preview(self, obj: Document):
+        return document_preview(obj, size=80)
+
+
+class LabelInline(admin.TabularInline):
+    """Labels are edited in place; ``UserAdmin.save_formset`` sends them to the services."""
+
+    model = Label
+    form = LabelForm
+    fields = ("key", "value", "scope", "description", "updated_at")
+    readonly_fields = ("updated_at",)
+    extra = 0
+    ordering = ("scope", "key")
+
+
+class APIKeyInline(ReadOnlyInline, admin.TabularInline):
+    model = APIKey
+    fields = ("kid", "algorithm", "scope", "state", "created_at", "updated_at")
+    readonly_fields = fields  # the encrypted secret is never shown, not even encrypted
+    exclude = ("encrypted_secret",)
+
+
+class RecentActivityFormSet(BaseInlineFormSet):
+    """Only the newest rows: a busy account has thousands."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_recent"):
+            self._recent = super().get_queryset().order_by("-created_at", "-id")[:RECENT_ACTIVITIES]
+        return self._recent
+
+
+class ActivityInline(ReadOnlyInline, admin.TabularInline):
+    model = Activity
+    formset = RecentActivityFormSet
+    fk_name = "user"
+    verbose_name_plural = f"Recent activities (newest {RECENT_ACTIVITIES})"
+    fields = ("created_at", "category", "topic", "action", "result", "user_ip", "target_uid")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not request.user.has_perm("activities.view_adminactivity"):
+            queryset = queryset.filter(category=Activity.Category.USER)
+        return queryset
+
+
+class UserChangeForm(forms.ModelForm):
+    """State and role are the only fields an operator types; the guards run before saving."""
+
+    state = forms.ChoiceField(
+        choices=User.State.choices,
+        help_text="A manual state is recomputed from the private labels at their next change; "
+        "use the ban/unban actions to keep it.",
+    )
+
+    class Meta:
+        model = User
+        fields = ("state", "role")
+
+    operator: User | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        state = self.instance.state
+        if "state" in self.fields and state not in User.State.values:
+            # A custom state set through the API stays selectable instead of failing.
+            self.fields["state"].choices = [*User.State.choices, (state, state)]
+
+    def clean_role(self):
+        role = (self.cleaned_data.get("role") or "").strip()
+        if role != self.instance.role and not hook("role_exists")(role):
+            raise ValidationError("No permission rule uses this role (role.doesnt_exist).")
+        return role
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.operator is not None and set(self.changed_data) & {"state", "role"}:
+            try:
+                user_admin_guard(admin=self.operator, user=self.instance)
+            except ApiError as exc:
+                raise ValidationError(f"Not allowed: {', '.join(exc.keys)}") from exc
+        return cleaned
+
+
+@admin.register(User)
+class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    form = UserChangeForm
+    bulk_delete = False
+    list_display = ("email", "uid", "role", "level", "state", "otp", "created_at")
+    list_filter = ("state", "role", "level", "otp")
+    search_fields = ("email", "uid", "profiles__first_name", "profiles__last_name")
+    ordering = ("-created_at",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    list_per_page = 50
+    derived = (
+        "uid",
+        "email",
+        "level",
+        "otp",
+        "referral_uid",
+        "data",
+        "created_at",
+        "updated_at",
+        "activity_links",
+    )
+    actions = ("ban_users", "unban_users", "disable_2fa")
+    inlines = (
+        ProfileInline,
+        PhoneInline,
+        DocumentInline,
+        LabelInline,
+        APIKeyInline,
+        ActivityInline,
+    )
+
+    def get_fields(self, request, obj=None):
+        return ("uid", "email", "role", "state", "level", "otp", *self.derived[4:])
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = self.derived
+        if not self.has_change_permission(request, obj):
+            return (*fixed, "state", "role")
+        # Only a superadmin changes roles (AD-05: every other role has a DROP rule).
+        if request.user.role != "superadmin":
+            return (*fixed, "role")
+        return fixed
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"operator": request.user})
+
+    @admin.display(description="Referral")
+    def referral_uid(self, obj: User):
+        return obj.referral_uid or "—"
+
+    @admin.display(description="Activity log")
+    def activity_links(self, obj: User):
+        url = reverse("admin:activities_activity_changelist")
+        return format_html(
+            '<a href="{0}?q={1}">Actions by this user</a> · '
+            '<a href="{0}?target_uid={1}">Operator actions on this user</a>',
+            url,
+            obj.uid,
+        )
+
+    def has_add_permission(self, request):
+        # Accounts come from sign-up, the management API or ``createsuperuser``.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if "state" in form.changed_data:
+            user_state_admin_set(
+                admin=request.user, user=obj, state=form.cleaned_data["state"], request=request
+            )
+        if "role" in form.changed_data:
+            user_role_admin_set(
+                admin=request.user, user=obj, role=form.cleaned_data["role"], request=request
+            )
+        obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Label:
+            return  # the other inlines are read-only
+        formset.save(commit=False)
+        user = form.instance
+        for label in formset.deleted_objects:
+            kyc_services.label_admin_delete(
+                admin=request.user, user=user, key=label.key, scope=label.scope, request=request
+            )
+        for label, changed in formset.changed_objects:
+            original = Label.objects.get(pk=label.pk)
+            if {"key", "scope"} & set(changed):
+                kyc_services.label_admin_delete(
+                    admin=request.user,
+                    user=user,
+                    key=original.key,
+                    scope=original.scope,
+                    request=request,
+                )
+                self._label_create(request, user, label)
+            else:
+                kyc_services.label_admin_update(
+                    admin=request.user,
+                    user=user,
+                    key=label.key,
+                    value=label.value,
+                    scope=label.scope,
+                    description=label.description or None,
+                    request=request,
+                )
+        for label in formset.new_objects:
+            self._label_create(request, user, label)
+
+    def _label_create(self, request, user: User, label: Label) -> None:
+        kyc_services.label_admin_create(
+            admin=request.user,
+            user=user,
+            key=label.key,
+            value=label.value,
+            scope=label.scope,
+            description=label.description or None,
+            request=request,
+        )
+
+    def _each(self, request, queryset, done_message: str, call) -> None:
+        """Run one service per user; refusals are reported per user and change nothing."""
+        done = 0
+        for user in queryset:
+            try:
+                call(user)
+            except ApiError as exc:
+                self.message_user(
+                    request, f"{user.email}: not changed ({', '.join(exc.keys)})", messages.ERROR
+                )
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message.format(count=done), messages.SUCCESS)
+
+    @admin.action(description="Ban selected users (private ban label)", permissions=["change"])
+    def ban_users(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "{count} user(s) banned.",
+            lambda user: kyc_services.user_ban_admin_set(
+                admin=request.user, user=user, banned=True, request=request
+            ),
+        )
+
+    @admin.action(description="Unban selected users (remove the ban label)", permissions=["change"])
+    def unban_users(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "{count} user(s) unbanned.",
+            lambda user: kyc_services.user_ban_admin_set(
+                admin=request.user, user=user, banned=False, request=request
+            ),
+        )
+
+    @admin.action(description="Disable 2FA of selected users", permissions=["change"])
+    def disable_2fa(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "2FA disabled for {count} user(s).",
+            lambda user: user_otp_admin_disable(admin=request.user, user=user, request=request),
+        )

@@ -1,0 +1,27 @@
+"""API keys in the back-office: metadata only, never the secret (not even encrypted)."""
+
+from django.contrib import admin
+
+from apikeys.models import APIKey
+
+
+@admin.register(APIKey)
+class APIKeyAdmin(admin.ModelAdmin):
+    """Read-only: keys are created and revoked by their owner; a ban switches them off."""
+
+    list_display = ("kid", "user", "algorithm", "state", "created_at", "updated_at")
+    list_filter = ("state", "algorithm")
+    search_fields = ("kid", "user__email", "user__uid")
+    list_select_related = ("user",)
+    fields = ("kid", "user", "algorithm", "scope", "state", "created_at", "updated_at")
+    readonly_fields = fields
+    exclude = ("encrypted_secret",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,142 @@
+"""The operator back-office at ``/admin/``: login by Barong role, 2FA, and KYC review entries."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+from django.urls import NoReverseMatch, reverse
+
+from barong.api.errors import ApiError
+from barong.api.net import remote_ip
+from barong.ratelimit import rate_limit_hit, rate_limit_reset
+
+
+class OperatorLoginForm(AdminAuthenticationForm):
+    """E-mail, password and, for an operator with 2FA on, the current TOTP code.
+
+    Attempts count against the same per-IP and per-account limits as the API login, and
+    every failure gives the same message, so the form reveals nothing about an account.
+    """
+
+    otp_code = forms.CharField(
+        label="2FA code",
+        required=False,
+        max_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text="Required when two-factor authentication is enabled on your account.",
+    )
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "too_many": "Too many login attempts. Try again later.",
+        "otp": "Please enter a correct e-mail, password and 2FA code.",
+    }
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").strip().lower()
+        try:
+            if self.request is not None:
+                rate_limit_hit("login_ip", remote_ip(self.request), error_key="too_many")
+            if email:
+                rate_limit_hit("login_account", email, error_key="too_many")
+        except ApiError as exc:
+            raise ValidationError(self.error_messages["too_many"], code="too_many") from exc
+        cleaned = super().clean()
+        user = self.get_user()
+        if user is not None and user.otp:
+            from accounts.otp import otp_verify
+
+            if not otp_verify(user=user, code=self.cleaned_data.get("otp_code")):
+                self.user_cache = None
+                raise ValidationError(self.error_messages["otp"], code="otp")
+        if user is not None and email:
+            rate_limit_reset("login_account", email)
+        return cleaned
+
+
+class BarongAdminSite(admin.AdminSite):
+    """``admin.site`` for this project: the KYC review queues head the KYC section."""
+
+    site_header = "Barong back-office"
+    site_title = "Barong back-office"
+    index_title = "Operations"
+    login_form = OperatorLoginForm
+
+    def get_app_list(self, request, app_label=None):
+        app_list = super().get_app_list(request, app_label)
+        queues = self._review_queues(request)
+        for app in app_list:
+            if app["app_label"] == "kyc" and queues:
+                app["models"] = [*queues, *app["models"]]
+        return app_list
+
+    def _review_queues(self, request) -> list[dict]:
+        """Index entries for the document and profile review queues the operator may open."""
+        from kyc.admin import pending_documents_count, submitted_profiles_count
+
+        entries = []
+        for model, url_name, label, count in (
+            ("document", "kyc_document_review", "Document review queue", pending_documents_count),
+            ("profile", "kyc_profile_review", "Profile review queue", submitted_profiles_count),
+        ):
+            if not request.user.has_perm(f"kyc.view_{model}"):
+                continue
+            try:
+                url = reverse(f"admin:{url_name}", current_app=self.name)
+            except NoReverseMatch:
+                continue
+            can_decide = request.user.has_perm(f"kyc.change_{model}")
+            entries.append(
+                {
+                    "name": f"{label} ({count()})",
+                    "object_name": f"{model}review",
+                    "perms": {"view": True, "change": can_decide, "add": False, "delete": False},
+                    "admin_url": url,
+                    "add_url": None,
+                    "view_only": not can_decide,
+                }
+            )
+        return entries
+
+
+class ServiceAdminMixin:
+    """Admin classes whose writes go through services (STYLE §2).
+
+    A service refuses with ``ApiError``; the change or delete view then rolls back (the
+    admin wraps both in a transaction) and returns to the page with the Barong keys as
+    an error message instead of a 500. ``bulk_delete`` = False removes "delete selected"
+    where deleting many rows at once makes no sense.
+    """
+
+    bulk_delete = True
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApiError as exc:
+            return self._refused(request, exc)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ApiError as exc:
+            return self._refused(request, exc)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except ApiError as exc:
+            return self._refused(request, exc)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.bulk_delete:
+            actions.pop("delete_selected", None)
+        return actions
+
+    def _refused(self, request, exc: ApiError):
+        from django.contrib import messages
+        from django.http import HttpResponseRedirect
+
+        self.message_user(request, f"Not saved: {', '.join(exc.keys)}", messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())

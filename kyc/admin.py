@@ -1,0 +1,452 @@
+"""KYC in the back-office: the document and profile review queues, labels, levels, phones.
+
+Every decision and edit calls the same service as the admin API (``label_admin_*``,
+``profile_state_set``, ``level_upsert``), so level, state and the audit row follow alike.
+"""
+
+from pathlib import PurePath
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from accounts.models import User
+from barong.admin_site import ServiceAdminMixin
+from barong.api.errors import ApiError
+from kyc import services
+from kyc.models import DataStorage, Document, Label, Level, Phone, Profile
+
+PENDING_DOCUMENT_VALUES = services.DOCUMENT_WAITING
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
+QUEUE_PAGE_SIZE = 10
+REASON_MAX = 255
+
+
+# ---------------------------------------------------------------- review queue reads
+def document_queue() -> QuerySet[User]:
+    """Users whose private ``document`` label is pending or replaced, oldest request first."""
+    requested = Label.objects.filter(
+        user=OuterRef("pk"),
+        key="document",
+        scope=Label.Scope.PRIVATE,
+        value__in=PENDING_DOCUMENT_VALUES,
+    )
+    return (
+        User.objects.annotate(
+            requested_at=Subquery(requested.values("updated_at")[:1]),
+            document_label=Subquery(requested.values("value")[:1]),
+        )
+        .filter(requested_at__isnull=False)
+        .order_by("requested_at", "id")
+    )
+
+
+def pending_documents_count() -> int:
+    return Label.objects.filter(
+        key="document", scope=Label.Scope.PRIVATE, value__in=PENDING_DOCUMENT_VALUES
+    ).count()
+
+
+def submitted_profiles_count() -> int:
+    return Profile.objects.filter(state=Profile.State.SUBMITTED).count()
+
+
+def document_file(document: Document) -> dict:
+    """What the review page shows for one upload: a signed URL and whether it is an image."""
+    name = document.upload.name if document.upload else ""
+    return {
+        "document": document,
+        "url": default_storage.url(name) if name else None,
+        "filename": PurePath(name).name,
+        "is_image": PurePath(name).suffix.lower() in IMAGE_EXTENSIONS,
+    }
+
+
+def document_preview(document: Document, *, size: int = 120):
+    """A thumbnail (images) or a link (PDFs) to the signed URL of one KYC file."""
+    item = document_file(document)
+    if item["url"] is None:
+        return "—"
+    if item["is_image"]:
+        return format_html(
+            '<a href="{0}" target="_blank" rel="noopener"><img src="{0}" alt="{1}" '
+            'style="max-width:{2}px;max-height:{2}px;border:1px solid #ccc"></a>',
+            item["url"],
+            item["filename"],
+            size,
+        )
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener">{}</a>', item["url"], item["filename"]
+    )
+
+
+# ---------------------------------------------------------------- documents
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    """Uploaded files are evidence: read-only here; decisions are made in the review queue."""
+
+    list_display = ("user", "doc_type", "doc_number", "doc_expire", "preview", "created_at")
+    list_filter = ("doc_type",)
+    search_fields = ("user__email", "user__uid", "doc_number")
+    list_select_related = ("user",)
+    readonly_fields = (
+        "user",
+        "doc_type",
+        "doc_number",
+        "doc_expire",
+        "metadata",
+        "preview",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+    ordering = ("-created_at",)
+
+    @admin.display(description="File")
+    def preview(self, obj: Document):
+        return document_preview(obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # "change" on documents is the right to decide in the queue, not to edit an upload.
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("review/", view(self.review_view), name="kyc_document_review"),
+            path(
+                "review/<str:uid>/decide/",
+                view(self.decide_view),
+                name="kyc_document_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def review_view(self, request):
+        """The queue: each waiting user with profile, phones, labels and document previews."""
+        if not request.user.has_perm("kyc.view_document"):
+            raise PermissionDenied
+        queue = document_queue()
+        search = (request.GET.get("q") or "").strip()[:255]
+        if search:
+            queue = queue.filter(
+                Q(email__icontains=search)
+                | Q(uid__iexact=search)
+                | Q(profiles__first_name__icontains=search)
+                | Q(profiles__last_name__icontains=search)
+            ).distinct()
+        page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
+        entries = []
+        for user in page.object_list:
+            documents = list(user.documents.order_by("-created_at"))
+            entries.append(
+                {
+                    "user": user,
+                    "files": [document_file(document) for document in documents],
+                    "profile": user.profiles.order_by("-id").first(),
+                    "phones": list(user.phones.all()),
+                    "labels": list(user.labels.filter(scope=Label.Scope.PRIVATE)),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Document review queue",
+            "opts": self.model._meta,
+            "entries": entries,
+            "page": page,
+            "search": search,
+            "total": page.paginator.count,
+            "can_decide": request.user.has_perm("kyc.change_document"),
+            "reason_max": REASON_MAX,
+        }
+        return TemplateResponse(request, "admin/kyc/document_review.html", context)
+
+    def decide_view(self, request, uid: str):
+        """POST ``decision`` = verified | rejected (and an optional reason) for one user."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:kyc_document_review"))
+        if not request.user.has_perm("kyc.change_document"):
+            raise PermissionDenied
+        user = get_object_or_404(User, uid=uid)
+        decision = request.POST.get("decision", "")
+        reason = (request.POST.get("reason") or "").strip()[:REASON_MAX] or None
+        try:
+            services.document_admin_decide(
+                admin=request.user, user=user, decision=decision, reason=reason, request=request
+            )
+        except ApiError as exc:
+            self.message_user(
+                request, f"{user.email}: not changed ({', '.join(exc.keys)})", messages.ERROR
+            )
+        else:
+            user.refresh_from_db()
+            self.message_user(
+                request,
+                f"{user.email}: documents {decision}; level {user.level}, state {user.state}.",
+                messages.SUCCESS,
+            )
+        back = reverse("admin:kyc_document_review")
+        query = request.POST.get("next_query", "")
+        return HttpResponseRedirect(f"{back}?{query}" if query else back)
+
+
+# ---------------------------------------------------------------- profiles
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    """Profiles are the user's words: operators verify or reject submitted ones."""
+
+    list_display = (
+        "user",
+        "first_name",
+        "last_name",
+        "dob",
+        "country",
+        "city",
+        "state",
+        "updated_at",
+    )
+    list_filter = ("state", "country")
+    search_fields = ("user__email", "user__uid", "first_name", "last_name")
+    list_select_related = ("user",)
+    readonly_fields = (
+        "user",
+        "first_name",
+        "last_name",
+        "dob",
+        "address",
+        "postcode",
+        "city",
+        "country",
+        "state",
+        "metadata",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+    actions = ("verify_profiles", "reject_profiles")
+    ordering = ("updated_at", "id")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("review/", view(self.review_view), name="kyc_profile_review"),
+            *super().get_urls(),
+        ]
+
+    def review_view(self, request):
+        """The profile queue is the changelist of submitted profiles, oldest first."""
+        if not request.user.has_perm("kyc.view_profile"):
+            raise PermissionDenied
+        changelist = reverse("admin:kyc_profile_changelist")
+        return HttpResponseRedirect(f"{changelist}?state__exact={Profile.State.SUBMITTED}")
+
+    def _decide(self, request, queryset, state: str) -> None:
+        done = 0
+        for profile in queryset.select_related("user"):
+            try:
+                services.profile_state_set(
+                    profile=profile, state=state, actor=request.user, request=request
+                )
+            except ApiError as exc:
+                self.message_user(
+                    request,
+                    f"{profile.user.email}: profile not changed ({', '.join(exc.keys)})",
+                    messages.ERROR,
+                )
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} profile(s) {state}.", messages.SUCCESS)
+
+    @admin.action(description="Verify selected submitted profiles", permissions=["change"])
+    def verify_profiles(self, request, queryset):
+        self._decide(request, queryset, Profile.State.VERIFIED)
+
+    @admin.action(description="Reject selected submitted profiles", permissions=["change"])
+    def reject_profiles(self, request, queryset):
+        self._decide(request, queryset, Profile.State.REJECTED)
+
+
+# ---------------------------------------------------------------- labels
+class LabelForm(forms.ModelForm):
+    """Keys and values are normalised as the service does before the model rules run."""
+
+    class Meta:
+        model = Label
+        fields = ("user", "key", "value", "scope", "description")
+
+    def clean_key(self):
+        return services.label_normalize(self.cleaned_data["key"])
+
+    def clean_value(self):
+        return services.label_normalize(self.cleaned_data["value"])
+
+
+@admin.register(Label)
+class LabelAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Labels through ``label_admin_*``: guards, level/state recomputation and audit."""
+
+    form = LabelForm
+    list_display = ("user", "key", "value", "scope", "description", "updated_at")
+    list_filter = ("scope", "key", "value")
+    search_fields = ("user__email", "user__uid", "key", "value")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    readonly_fields = ("created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A label is identified by (user, key, scope): changing those is a delete and an add.
+        if obj is not None:
+            return ("user", "key", "scope", *self.readonly_fields)
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            label = services.label_admin_update(
+                admin=request.user,
+                user=obj.user,
+                key=obj.key,
+                value=obj.value,
+                scope=obj.scope,
+                description=obj.description or None,
+                request=request,
+            )
+        else:
+            label = services.label_admin_create(
+                admin=request.user,
+                user=obj.user,
+                key=obj.key,
+                value=obj.value,
+                scope=obj.scope,
+                description=obj.description or None,
+                request=request,
+            )
+        obj.pk, obj.created_at, obj.updated_at = label.pk, label.created_at, label.updated_at
+
+    def delete_model(self, request, obj):
+        services.label_admin_delete(
+            admin=request.user, user=obj.user, key=obj.key, scope=obj.scope, request=request
+        )
+
+    def delete_queryset(self, request, queryset):
+        for label in queryset.select_related("user"):
+            self.delete_model(request, label)
+
+
+# ---------------------------------------------------------------- levels
+class LevelForm(forms.ModelForm):
+    """A level names the private label that reaches it; the id is the level number."""
+
+    class Meta:
+        model = Level
+        fields = ("id", "key", "value", "description")
+
+    def clean_key(self):
+        return services.label_normalize(self.cleaned_data["key"])
+
+    def clean_value(self):
+        return services.label_normalize(self.cleaned_data["value"])
+
+    def clean_id(self):
+        level_id = self.cleaned_data["id"]
+        if level_id is None or level_id < 1:
+            raise forms.ValidationError("Levels are numbered from 1.")
+        if self.instance._state.adding and Level.objects.filter(pk=level_id).exists():
+            raise forms.ValidationError("This level already exists.")
+        below = Level.objects.filter(pk__lt=level_id).count()
+        if self.instance._state.adding and below != level_id - 1:
+            raise forms.ValidationError("Levels are consecutive: add the next number.")
+        return level_id
+
+
+@admin.register(Level)
+class LevelAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Levels through ``level_upsert``; the users whose level may move are recomputed."""
+
+    form = LevelForm
+    list_display = ("id", "key", "value", "description", "updated_at")
+    ordering = ("id",)
+    bulk_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("id", "created_at", "updated_at") if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        # Removing a level would renumber every user's level; not an operator's click.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        level = services.level_upsert(
+            id=obj.pk, key=obj.key, value=obj.value, description=obj.description
+        )
+        services.user_levels_resync(from_level=level.pk - 1)
+        obj.created_at, obj.updated_at = level.created_at, level.updated_at
+
+
+# ---------------------------------------------------------------- phones, data storage
+@admin.register(Phone)
+class PhoneAdmin(admin.ModelAdmin):
+    """Phones are verified by their owner's code only: read-only here (no code shown)."""
+
+    list_display = ("user", "number", "country", "validated_at", "created_at")
+    list_filter = ("country", ("validated_at", admin.EmptyFieldListFilter))
+    search_fields = ("user__email", "user__uid", "number")
+    list_select_related = ("user",)
+    fields = ("user", "number", "country", "validated_at", "created_at", "updated_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DataStorage)
+class DataStorageAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Users' stored data: readable, removable through ``data_storage_admin_delete``."""
+
+    list_display = ("user", "title", "updated_at")
+    list_filter = ("title",)
+    search_fields = ("user__email", "user__uid", "title")
+    list_select_related = ("user",)
+    fields = ("user", "title", "data", "created_at", "updated_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.data_storage_admin_delete(
+            admin=request.user, user=obj.user, title=obj.title, request=request
+        )
+
+    def delete_queryset(self, request, queryset):
+        for storage in queryset.select_related("user"):
+            self.delete_model(request, storage)
