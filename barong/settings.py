@@ -86,7 +86,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "*" if not PRODUCTION else "loc
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "barong.apps.BarongAdminConfig",  # django.contrib.admin with the back-office site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
