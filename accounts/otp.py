@@ -76,7 +76,7 @@ def otp_url(*, user: User, secret_b32: str) -> str:
 def otp_verify(*, user: User, code: object, now: float | None = None) -> bool:
     """True once per valid code: the device row is locked and the used step stored."""
     text = str(code or "").strip()
-    if len(text) != DIGITS or not text.isdigit():
+    if len(text) != DIGITS or not (text.isascii() and text.isdigit()):  # "²" is a digit too
         return False
     device = OTPDevice.objects.select_for_update().filter(user=user).first()
     if device is None:

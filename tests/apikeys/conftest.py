@@ -1,0 +1,1 @@
+from tests.resource_account.helpers import clock  # noqa: F401  (fixture)
