@@ -230,7 +230,7 @@ class DocumentCreateInput(serializers.Serializer):
     doc_type = required(help_text="One of BARONG_DOCUMENT_TYPES")
     doc_number = required()
     upload = serializers.ListField(
-        child=serializers.FileField(),
+        child=serializers.FileField(allow_empty_file=True),
         allow_empty=False,
         error_messages={
             "required": "resource.document.missing_upload",

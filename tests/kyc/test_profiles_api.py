@@ -1,10 +1,12 @@
 """RS-10…12: profiles are created, edited while drafted, submitted; labels follow."""
 
+import contextlib
 import threading
 from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from kyc.models import Label, Profile
@@ -263,12 +265,17 @@ def test_two_concurrent_creates_leave_one_open_profile(seeded, auth_api):
 
     user = make_user_with()
     results: list[int] = []
+    barrier = threading.Barrier(2)
+    # SQLite's in-memory test database refuses (rather than waits for) a locked table, so
+    # there the requests take turns; on PostgreSQL they race and the user-row lock decides.
+    gate = threading.Lock() if connection.vendor == "sqlite" else contextlib.nullcontext()
 
     def create() -> None:
-        from django.db import connection
-
         try:
-            results.append(auth_api(user).post(PROFILES, {"first_name": "Ann"}).status_code)
+            client = auth_api(user)
+            barrier.wait()
+            with gate:
+                results.append(client.post(PROFILES, {"first_name": "Ann"}).status_code)
         finally:
             connection.close()
 
