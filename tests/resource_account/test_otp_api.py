@@ -387,7 +387,7 @@ def test_verify_when_2fa_is_off_uses_barongs_odd_key(auth_api, make_user):
         ({}, ["resource.otp.missing_code", "resource.otp.empty_code"]),
         ({"code": ""}, ["resource.otp.empty_code"]),
         ({"code": ["1"]}, ["resource.otp.invalid_code"]),
-        ({"code": "１２３４５６"}, ["resource.otp.invalid"]),
+        ({"code": "\uff11\uff12\uff13\uff14\uff15\uff16"}, ["resource.otp.invalid"]),  # fullwidth
         ({"code": HUGE}, ["resource.otp.invalid"]),
     ],
 )
