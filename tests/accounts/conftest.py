@@ -4,9 +4,12 @@ import re
 
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
+from django.test import TestCase
+from rest_framework.test import APIClient
 
 from accounts.otp import otp_device_confirm, otp_secret_create
 from accounts.services import user_otp_set
+from tests.conftest import BROWSER_UA
 
 TOKEN_RE = {
     "confirmation": re.compile(
@@ -29,6 +32,24 @@ def last_token(mailoutbox, kind: str, to: str | None = None) -> str:
     messages = [m for m in mailoutbox if to is None or m.to == [to]]
     assert messages, f"no e-mail to {to}"
     return token_in(messages[-1], kind)
+
+
+class CommittingAPIClient(APIClient):
+    """Each request ends as it does in production: its on-commit work (e-mails) runs.
+
+    pytest-django wraps a test in one transaction, so without this the callbacks that
+    queue e-mails would wait for a commit that never comes.
+    """
+
+    def request(self, **kwargs):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**kwargs)
+
+
+@pytest.fixture
+def api():
+    """A browser-like client whose requests commit their side effects."""
+    return CommittingAPIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.10")
 
 
 class CountingHasher(MD5PasswordHasher):
