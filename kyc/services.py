@@ -852,3 +852,46 @@ def user_ban_admin_set(
         )
     user.refresh_from_db()
     return user
+
+
+@transaction.atomic
+def profile_admin_update(
+    *, admin: User, profile: Profile, fields: dict[str, Any], request=None
+) -> Profile:
+    """An operator corrects a submitted profile and may decide it (AD-15); audited.
+
+    Same field rules as the user's own edits. An operator never reviews their own
+    profile, and only a superadmin touches a superadmin's.
+    """
+    profile = Profile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+    user = profile.user
+    user_admin_guard(admin=admin, user=user, key="admin.profiles.superadmin_change")
+    if profile.state != Profile.State.SUBMITTED:
+        raise ApiError("admin.profiles.doesnt_exist_or_not_editable", 404)
+    fields = dict(fields)
+    state = fields.pop("state", None)
+    values, keys = profile_fields_clean(fields)
+    if state is not None and state not in Profile.State.values:
+        keys.append("state.inclusion")
+    if keys:
+        raise ApiError(keys)
+    for name, value in values.items():
+        setattr(profile, name, value)
+    if state is not None:
+        profile.state = state
+    profile = _profile_save(profile)
+    admin_activity_record(
+        admin=admin,
+        topic="profiles",
+        action="update",
+        target=user,
+        request=request,
+        data={
+            "uid": user.uid,
+            "profile_id": profile.pk,
+            "fields": sorted(values),
+            "state": profile.state,
+            "previous_state": Profile.State.SUBMITTED.value,
+        },
+    )
+    return profile
