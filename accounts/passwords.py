@@ -11,8 +11,9 @@ from zxcvbn import zxcvbn
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
-# zxcvbn's cost grows quickly with length; longer inputs are refused before scoring anyway.
-SCORED_LENGTH = MAX_LENGTH
+# zxcvbn refuses more than 72 characters (ValueError) and its cost grows quickly with length;
+# a longer password is at least as strong as its first 72 characters, so those are scored.
+SCORED_LENGTH = 72
 
 
 @lru_cache(maxsize=1)
