@@ -242,7 +242,9 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Label:
-            return  # the other inlines are read-only
+            # The other inlines are read-only: nothing is written, nothing to log.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return
         formset.save(commit=False)
         user = form.instance
         for label in formset.deleted_objects:

@@ -22,7 +22,7 @@ from accounts.models import User
 from barong.admin_site import ServiceAdminMixin
 from barong.api.errors import ApiError
 from kyc import services
-from kyc.models import DataStorage, Document, Label, Level, Phone, Profile
+from kyc.models import LABEL_RE, DataStorage, Document, Label, Level, Phone, Profile
 
 PENDING_DOCUMENT_VALUES = services.DOCUMENT_WAITING
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
@@ -354,6 +354,14 @@ class LabelAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 # ---------------------------------------------------------------- levels
+def _label_text(raw: str) -> str:
+    """A level's key or value must be a possible label key or value, or no one reaches it."""
+    text = services.label_normalize(raw)
+    if len(text) < 3 or not LABEL_RE.regex.match(text):
+        raise forms.ValidationError("3 to 255 characters of a-z, 0-9, _ and - (as label keys).")
+    return text
+
+
 class LevelForm(forms.ModelForm):
     """A level names the private label that reaches it; the id is the level number."""
 
@@ -362,10 +370,10 @@ class LevelForm(forms.ModelForm):
         fields = ("id", "key", "value", "description")
 
     def clean_key(self):
-        return services.label_normalize(self.cleaned_data["key"])
+        return _label_text(self.cleaned_data["key"])
 
     def clean_value(self):
-        return services.label_normalize(self.cleaned_data["value"])
+        return _label_text(self.cleaned_data["value"])
 
     def clean_id(self):
         level_id = self.cleaned_data["id"]

@@ -1,0 +1,203 @@
+"""Who may open which back-office page: the role table of the admin API (API.md §4, §11.3)."""
+
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+
+from accounts.otp import otp_secret_create
+from accounts.services import user_otp_set
+from tests.backoffice.conftest import OPERATOR_ROLES
+from tests.conftest import BROWSER_UA
+from tests.factories import DEFAULT_PASSWORD, totp_code
+
+pytestmark = pytest.mark.django_db
+
+SA, A, COMP, ACC, TECH, SUP = OPERATOR_ROLES
+EVERYONE = set(OPERATOR_ROLES)
+
+# page → roles that may open it (everyone else gets 403)
+PAGES = {
+    "/admin/": EVERYONE,
+    "/admin/accounts/user/": EVERYONE,
+    "/admin/kyc/document/review/": EVERYONE,
+    "/admin/kyc/document/": EVERYONE,
+    "/admin/kyc/profile/": EVERYONE,
+    "/admin/kyc/label/": EVERYONE,
+    "/admin/kyc/phone/": EVERYONE,
+    "/admin/apikeys/apikey/": EVERYONE,
+    "/admin/activities/activity/": EVERYONE,
+    "/admin/kyc/level/": {SA, A, COMP, ACC, TECH},
+    "/admin/kyc/datastorage/": {SA, A, COMP, ACC, TECH},
+    "/admin/permissions/restriction/": {SA, A, ACC, TECH},
+    "/admin/permissions/permission/": {SA},
+    "/admin/kyc/label/add/": {SA, A, COMP},
+    "/admin/kyc/level/add/": {SA, A},
+    "/admin/permissions/restriction/add/": {SA, A},
+    "/admin/permissions/permission/add/": {SA},
+}
+
+
+@pytest.mark.parametrize("role", OPERATOR_ROLES)
+@pytest.mark.parametrize(("url", "allowed"), PAGES.items(), ids=list(PAGES))
+def test_each_page_opens_only_for_the_roles_allowed(operator_client, role, url, allowed):
+    client, _ = operator_client(role)
+
+    response = client.get(url)
+
+    expected = HTTPStatus.OK if role in allowed else HTTPStatus.FORBIDDEN
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize("url", ["/admin/auth/group/", "/admin/accounts/user/add/"])
+def test_pages_that_exist_for_nobody(operator_client, url):
+    client, _ = operator_client(SA)
+
+    assert client.get(url).status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND)
+
+
+@pytest.mark.parametrize("role", OPERATOR_ROLES)
+def test_index_lists_only_sections_the_role_may_open(operator_client, role):
+    client, _ = operator_client(role)
+
+    body = client.get("/admin/").content.decode()
+
+    assert ('href="/admin/permissions/permission/"' in body) is (role == SA)
+    assert ('href="/admin/permissions/restriction/"' in body) is (role in {SA, A, ACC, TECH})
+    assert "Document review queue" in body
+
+
+@pytest.mark.parametrize("role", OPERATOR_ROLES)
+def test_user_page_is_editable_only_by_reviewing_roles(operator_client, make_user, role):
+    client, _ = operator_client(role)
+    member = make_user()
+
+    body = client.get(f"/admin/accounts/user/{member.pk}/change/").content.decode()
+
+    editable = role in {SA, A, COMP}
+    assert ('name="state"' in body) is editable
+    assert ('name="_save"' in body) is editable
+    assert ('name="role"' in body) is (role == SA)  # AD-05: superadmin only
+
+
+def _login(client: Client, email: str, password: str = DEFAULT_PASSWORD, otp_code: str = ""):
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": email, "password": password, "otp_code": otp_code},
+    )
+
+
+def _client() -> Client:
+    return Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.30")
+
+
+@pytest.mark.parametrize("role", OPERATOR_ROLES)
+def test_operator_logs_in_with_email_and_password(make_admin, role):
+    operator = make_admin(role=role)
+    client = _client()
+
+    response = _login(client, operator.email.upper())
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("role", ["member", "trader", "broker"])
+def test_non_operator_roles_cannot_log_in(make_user, role):
+    user = make_user(role=role)
+    client = _client()
+
+    response = _login(client, user.email)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Please enter the correct" in response.content.decode()
+    assert client.get("/admin/").status_code == HTTPStatus.FOUND  # back to the login page
+
+
+def test_member_session_never_reaches_admin_pages(make_user):
+    member = make_user()
+    client = _client()
+    client.force_login(member)
+
+    response = client.get("/admin/accounts/user/")
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_wrong_password_and_unknown_email_look_the_same(make_admin):
+    operator = make_admin(role=SA)
+
+    wrong = _login(_client(), operator.email, password="Not-The-Password-1")
+    unknown = _login(_client(), "nobody@example.com")
+
+    assert wrong.status_code == unknown.status_code == HTTPStatus.OK
+    assert wrong.context["form"].errors == unknown.context["form"].errors
+
+
+@pytest.mark.parametrize("labels", [{"ban": "by_admin"}, {"lock": "suspicious"}])
+def test_banned_or_locked_operator_cannot_log_in(make_admin, labels):
+    operator = make_admin(role=SA, labels=labels)
+    assert operator.state != "active"
+
+    response = _login(_client(), operator.email)
+
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_operator_with_unconfirmed_email_cannot_log_in(make_admin):
+    operator = make_admin(role=SA, verified=False)
+
+    assert _login(_client(), operator.email).status_code == HTTPStatus.OK
+
+
+def test_operator_banned_after_login_is_logged_out(operator_client):
+    from kyc.services import label_set
+
+    client, operator = operator_client(A)
+    label_set(user=operator, key="ban", value="by_admin", scope="private")
+
+    assert client.get("/admin/").status_code == HTTPStatus.FOUND
+
+
+@pytest.fixture
+def operator_with_2fa(make_admin):
+    operator = make_admin(role=COMP)
+    otp_secret_create(user=operator)
+    user_otp_set(user=operator, enabled=True)
+    return operator
+
+
+@pytest.mark.parametrize("code", ["", "000000", "abcdef", "1" * 300])
+def test_operator_with_2fa_needs_a_valid_code(operator_with_2fa, code):
+    client = _client()
+
+    response = _login(client, operator_with_2fa.email, otp_code=code)
+
+    assert response.status_code == HTTPStatus.OK
+    assert client.get("/admin/").status_code == HTTPStatus.FOUND
+
+
+def test_operator_with_2fa_logs_in_with_the_current_code_once(operator_with_2fa):
+    code = totp_code(operator_with_2fa)
+    client = _client()
+
+    assert _login(client, operator_with_2fa.email, otp_code=code).status_code == HTTPStatus.FOUND
+    replay = _login(_client(), operator_with_2fa.email, otp_code=code)
+    assert replay.status_code == HTTPStatus.OK
+
+
+def test_login_attempts_are_rate_limited(make_admin, settings):
+    settings.BARONG_RATE_LIMIT_RULES = {
+        **settings.BARONG_RATE_LIMIT_RULES,
+        "login_account": "3/300",
+    }
+    operator = make_admin(role=SA)
+    for _ in range(3):
+        _login(_client(), operator.email, password="Not-The-Password-1")
+
+    response = _login(_client(), operator.email)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Too many login attempts" in response.content.decode()
