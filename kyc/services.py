@@ -136,6 +136,11 @@ def _label_audit(*, admin: User, user: User, action: str, label: Label, request)
     )
 
 
+def _label_guard(*, admin: User, user: User, scope: str) -> None:
+    """Private labels decide state and level, so no operator sets their own (KYC, bans)."""
+    user_admin_guard(admin=admin, user=user, himself=scope == Label.Scope.PRIVATE)
+
+
 @transaction.atomic
 def label_admin_create(
     *,
@@ -148,7 +153,7 @@ def label_admin_create(
     request=None,
 ) -> Label:
     """An operator adds a label that the user does not have yet (``key.taken`` otherwise)."""
-    user_admin_guard(admin=admin, user=user, himself=False)
+    _label_guard(admin=admin, user=user, scope=scope)
     if _label_find(user=user, key=key, scope=scope) is not None:
         raise ApiError("key.taken")
     label = label_set(user=user, key=key, value=value, scope=scope, description=description)
@@ -169,7 +174,7 @@ def label_admin_upsert(
     request=None,
 ) -> Label:
     """Set a label's value and description, creating it when ``replace`` allows (AD-11)."""
-    user_admin_guard(admin=admin, user=user, himself=False)
+    _label_guard(admin=admin, user=user, scope=scope)
     found = _label_find(user=user, key=key, scope=scope)
     if found is None and not replace:
         raise ApiError("admin.label.doesnt_exist", 404)
@@ -191,7 +196,7 @@ def label_admin_update(
     request=None,
 ) -> Label:
     """Change an existing label's value; its description only when one is given (AD-12)."""
-    user_admin_guard(admin=admin, user=user, himself=False)
+    _label_guard(admin=admin, user=user, scope=scope)
     if _label_find(user=user, key=key, scope=scope) is None:
         raise ApiError("admin.label.doesnt_exist", 404)
     label = label_set(
@@ -209,7 +214,7 @@ def label_admin_update(
 @transaction.atomic
 def label_admin_delete(*, admin: User, user: User, key: str, scope: str, request=None) -> None:
     """Remove a user's label; a private one recomputes level and state (AD-13)."""
-    user_admin_guard(admin=admin, user=user, himself=False)
+    _label_guard(admin=admin, user=user, scope=scope)
     label = _label_find(user=user, key=key, scope=scope)
     if label is None:
         raise ApiError("admin.label.doesnt_exist", 404)
@@ -775,6 +780,7 @@ def phone_verify(*, user: User, phone_number: str, code: str) -> User:
 
 # Titles become private label keys: never one a flow, a level or a state trigger uses.
 DATA_STORAGE_EXCLUDED_TITLES = ("document", "label", "profile", "phone", "user")
+DATA_STORAGE_MAX_LENGTH = 5120
 
 
 def data_storage_title_excluded(title: str) -> bool:
@@ -804,6 +810,8 @@ def data_storage_create(*, user: User, title: str, data: str) -> DataStorage:
         storage.full_clean(exclude=["user"], validate_constraints=False)
     except ValidationError as exc:
         keys += [key for key in model_error_keys(exc) if key not in keys]
+    if len(data) > DATA_STORAGE_MAX_LENGTH:  # TextField max_length is not a model validator
+        keys.append("data.too_long")
     if keys:
         raise ApiError(keys)
     try:

@@ -444,3 +444,32 @@ def test_label_writes_on_a_superadmin_need_a_superadmin(operator, admin_api, sa_
     assert [errors(r) for r in responses] == [["admin.user.superadmin_change"]] * 3
     assert ("tier", "gold", "public", None) in labels_of(target)
     assert sa_api.put(LABELS, base).status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("post", LABELS, {"key": "document", "value": "verified", "scope": "private"}),
+        ("post", f"{LABELS}/update", {"key": "document", "value": "verified", "scope": "private"}),
+        ("put", LABELS, {"key": "email", "value": "verified", "scope": "private"}),
+    ],
+)
+def test_no_operator_sets_their_own_private_labels(operator, method, path, params):
+    admin, client = operator("admin")
+    before = labels_of(admin)
+
+    response = getattr(client, method)(path, {"uid": admin.uid, **params})
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert errors(response) == ["admin.user.update_himself"]
+    assert labels_of(admin) == before
+
+
+def test_no_operator_deletes_their_own_private_label(operator):
+    admin, client = operator("admin")
+    label_set(user=admin, key="phone", value="verified", scope="private")
+
+    response = client.delete(f"{LABELS}?uid={admin.uid}&key=phone&scope=private")
+
+    assert (response.status_code, errors(response)) == (422, ["admin.user.update_himself"])
+    assert Label.objects.filter(user=admin, key="phone").exists()
