@@ -68,6 +68,10 @@ def _drop(uid: str) -> None:
 
 
 def user_cache_invalidate(uid: str) -> None:
-    """Forget the user's snapshot now and again once the current transaction commits."""
-    cache.delete(user_key(uid))
+    """Forget the user's snapshot (and keys) now and again once the transaction commits.
+
+    Now, so this process and tests see it at once; after commit, because a concurrent
+    reader may have cached the old row in between.
+    """
+    _drop(uid)
     transaction.on_commit(lambda: _drop(uid))
