@@ -348,3 +348,13 @@ def test_signup_rate_limit_off(api, seeded, settings):
     ]
 
     assert statuses == [HTTPStatus.CREATED] * 3
+
+
+@pytest.mark.parametrize("length", [73, 100, 128])
+def test_long_passwords_up_to_128_characters_are_accepted(api, seeded, length):
+    password = ("Correct-Horse-Battery-9-" * 6)[:length]
+
+    response = api.post(SIGNUP, {"email": "long@example.com", "password": password})
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert User.objects.get().check_password(password)
