@@ -1,7 +1,7 @@
 """KYC in the back-office: the document and profile review queues, labels, levels, phones.
 
 Every decision and edit calls the same service as the admin API (``label_admin_*``,
-``profile_state_set``, ``level_upsert``), so level, state and the audit row follow alike.
+``profile_admin_update``, ``level_upsert``), so level, state and the audit row follow alike.
 """
 
 from pathlib import PurePath
@@ -205,10 +205,50 @@ class DocumentAdmin(admin.ModelAdmin):
 
 
 # ---------------------------------------------------------------- profiles
-@admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
-    """Profiles are the user's words: operators verify or reject submitted ones."""
+PROFILE_EDITABLE = (
+    "first_name",
+    "last_name",
+    "dob",
+    "address",
+    "postcode",
+    "city",
+    "country",
+    "metadata",
+)
+PROFILE_EDITORS = ("superadmin", "admin")  # AD-15: every other role only reads profiles
 
+
+class ProfileForm(forms.ModelForm):
+    """The user's own field rules (``profile_fields_clean``), shown as form errors."""
+
+    # An ISO 3166 alpha-2 or alpha-3 code in any case (``jpn`` → ``JPN``), as the API takes it.
+    country = forms.CharField(max_length=255, required=False)
+
+    class Meta:
+        model = Profile
+        fields = PROFILE_EDITABLE
+
+    def clean(self):
+        cleaned = super().clean()
+        given = {name: cleaned[name] for name in PROFILE_EDITABLE if name in cleaned}
+        values, keys = services.profile_fields_clean(given)
+        for key in keys:
+            field, _, code = key.partition(".")
+            self.add_error(field if field in self.fields else None, f"{code} ({key})")
+        cleaned.update(values)
+        return cleaned
+
+
+@admin.register(Profile)
+class ProfileAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Profiles are the user's words: operators verify or reject submitted ones (AD-15).
+
+    Decisions and corrections call ``profile_admin_update``, as the admin API does, so the
+    ``profile`` label follows and a verified ``document`` label becomes ``replaced``.
+    """
+
+    form = ProfileForm
+    bulk_delete = False
     list_display = (
         "user",
         "first_name",
@@ -222,29 +262,35 @@ class ProfileAdmin(admin.ModelAdmin):
     list_filter = ("state", "country")
     search_fields = ("user__email", "user__uid", "first_name", "last_name")
     list_select_related = ("user",)
-    readonly_fields = (
-        "user",
-        "first_name",
-        "last_name",
-        "dob",
-        "address",
-        "postcode",
-        "city",
-        "country",
-        "state",
-        "metadata",
-        "created_at",
-        "updated_at",
-    )
-    fields = readonly_fields
+    fields = ("user", *PROFILE_EDITABLE, "state", "created_at", "updated_at")
     actions = ("verify_profiles", "reject_profiles")
     ordering = ("updated_at", "id")
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = (
+            obj is not None
+            and obj.state == Profile.State.SUBMITTED
+            and request.user.role in PROFILE_EDITORS
+        )
+        fixed = ("user", "state", "created_at", "updated_at")
+        return fixed if editable else (*fixed, *PROFILE_EDITABLE)
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        if fields:
+            services.profile_admin_update(
+                admin=request.user,
+                profile=Profile.objects.get(pk=obj.pk),
+                fields=fields,
+                request=request,
+            )
+        obj.refresh_from_db()
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -263,9 +309,12 @@ class ProfileAdmin(admin.ModelAdmin):
     def _decide(self, request, queryset, state: str) -> None:
         done = 0
         for profile in queryset.select_related("user"):
+            document = Label.objects.filter(
+                user=profile.user, key="document", scope=Label.Scope.PRIVATE
+            ).first()
             try:
-                services.profile_state_set(
-                    profile=profile, state=state, actor=request.user, request=request
+                services.profile_admin_update(
+                    admin=request.user, profile=profile, fields={"state": state}, request=request
                 )
             except ApiError as exc:
                 self.message_user(
@@ -273,8 +322,15 @@ class ProfileAdmin(admin.ModelAdmin):
                     f"{profile.user.email}: profile not changed ({', '.join(exc.keys)})",
                     messages.ERROR,
                 )
-            else:
-                done += 1
+                continue
+            done += 1
+            if document is not None and document.value == "verified":
+                self.message_user(
+                    request,
+                    f"{profile.user.email}: verified documents moved to 'replaced' "
+                    "(a profile change asks for a new document review).",
+                    messages.WARNING,
+                )
         if done:
             self.message_user(request, f"{done} profile(s) {state}.", messages.SUCCESS)
 

@@ -244,42 +244,6 @@ def data_storage_admin_delete(*, admin: User, user: User, title: str, request=No
     )
 
 
-PROFILE_DECISIONS = (Profile.State.VERIFIED, Profile.State.REJECTED, Profile.State.DRAFTED)
-
-
-@transaction.atomic
-def profile_state_set(*, profile: Profile, state: str, actor: User, request=None) -> Profile:
-    """An operator's decision on a submitted profile; the private ``profile`` label follows.
-
-    Only the state moves (no personal data changes), so a verified ``document`` label is
-    left as it is. Operators never decide on their own profile.
-    """
-    profile = Profile.objects.select_for_update().select_related("user").get(pk=profile.pk)
-    user = profile.user
-    user_admin_guard(admin=actor, user=user, key="admin.profiles.superadmin_change")
-    if state not in PROFILE_DECISIONS:
-        raise ApiError("state.inclusion")
-    if profile.state != Profile.State.SUBMITTED:
-        raise ApiError("admin.profiles.doesnt_exist_or_not_editable", 404)
-    profile.state = state
-    profile.save(update_fields=["state", "updated_at"])
-    label_set(user=user, key="profile", value=state, scope=Label.Scope.PRIVATE)
-    admin_activity_record(
-        admin=actor,
-        topic="profiles",
-        action="update",
-        target=user,
-        request=request,
-        data={
-            "uid": user.uid,
-            "profile_id": profile.pk,
-            "state": state,
-            "previous_state": "submitted",
-        },
-    )
-    return profile
-
-
 DOCUMENT_WAITING = ("pending", "replaced")
 
 
@@ -536,7 +500,7 @@ def profile_draft_update(*, user: User, fields: dict[str, Any], confirm: bool = 
 # ---------------------------------------------------------------- documents (RS-13…14)
 
 DOCUMENT_BUSY_STATES = ("verified",)
-DATE_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
+DATE_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 
 
 def document_expire_parse(raw: object) -> date | None:

@@ -240,3 +240,93 @@ def test_support_cannot_decide_profiles(operator_client, kyc_user):
 
     profile.refresh_from_db()
     assert profile.state == "submitted"
+
+
+def test_verifying_a_profile_asks_for_a_new_document_review(operator_client, kyc_user):
+    """AD-15's rule: any profile change moves a verified document label to ``replaced``."""
+    client, _ = operator_client("compliance")
+    _decide(client, kyc_user, "verified")
+    kyc_user.refresh_from_db()
+    assert kyc_user.level == 3
+
+    response = _profile_action(client, "verify_profiles", kyc_user.profiles.get())
+
+    kyc_user.refresh_from_db()
+    assert _document_label(kyc_user).value == "replaced"
+    assert kyc_user.level == 2
+    assert "replaced" in response.content.decode()
+    assert kyc_user.email in _queue_emails(client.get(QUEUE))
+
+
+def _profile_form(profile: Profile, **changes) -> dict[str, str]:
+    data = {
+        name: getattr(profile, name) or ""
+        for name in (
+            "first_name",
+            "last_name",
+            "address",
+            "postcode",
+            "city",
+            "country",
+            "metadata",
+        )
+    }
+    data["dob"] = profile.dob.isoformat() if profile.dob else ""
+    data.update(changes)
+    return data
+
+
+def test_admin_corrects_a_submitted_profile_through_the_service(operator_client, kyc_user):
+    client, operator = operator_client("admin")
+    profile = kyc_user.profiles.get()
+
+    response = client.post(
+        f"/admin/kyc/profile/{profile.pk}/change/",
+        _profile_form(profile, last_name="  Byron   King ", country="jpn"),
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    profile.refresh_from_db()
+    assert (profile.last_name, profile.country, profile.state) == ("Byron King", "JPN", "submitted")
+    [row] = Activity.objects.filter(category="admin", target_uid=kyc_user.uid)
+    assert row.user == operator
+    assert json.loads(row.data)["fields"] == ["country", "last_name"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("first_name", "Ada<script>"),
+        ("country", "Atlantis"),
+        ("dob", "2999-01-01"),
+        ("metadata", "{not json"),
+        ("last_name", "x" * 10_000),
+    ],
+)
+def test_profile_corrections_follow_the_user_field_rules(operator_client, kyc_user, field, value):
+    client, _ = operator_client("superadmin")
+    profile = kyc_user.profiles.get()
+
+    response = client.post(
+        f"/admin/kyc/profile/{profile.pk}/change/", _profile_form(profile, **{field: value})
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert field in response.context["adminform"].form.errors
+    profile.refresh_from_db()
+    assert profile.first_name == "Ada"
+    assert profile.last_name == "Lovelace"
+    assert not Activity.objects.filter(category="admin").exists()
+
+
+@pytest.mark.parametrize("role", ["compliance", "support"])
+def test_only_admins_correct_profile_fields(operator_client, kyc_user, role):
+    client, _ = operator_client(role)
+    profile = kyc_user.profiles.get()
+
+    client.post(
+        f"/admin/kyc/profile/{profile.pk}/change/", _profile_form(profile, last_name="Other")
+    )
+
+    profile.refresh_from_db()
+    assert profile.last_name == "Lovelace"
