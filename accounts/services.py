@@ -214,6 +214,8 @@ def user_otp_admin_set(*, admin: User, user: User, otp: bool, request=None) -> U
     if not user.otp:
         raise ApiError("admin.user.otp_no_change")
     user = user_otp_set(user=user, enabled=False)
+    for label in user.labels.filter(key="otp", scope="private"):  # as when users disable it
+        hook("label_delete")(label=label)
     admin_activity_record(
         admin=admin,
         topic="users",

@@ -150,3 +150,14 @@ def test_data_storage_delete_service(make_admin, make_user):
         user=member,
         title="personal",
     )
+
+
+def test_otp_disable_removes_the_otp_label(make_admin, make_user):
+    admin, member = make_admin(role="admin"), make_user()
+    user_otp_set(user=member, enabled=True)
+    label_set(user=member, key="otp", value="enabled", scope="private")
+
+    user_otp_admin_disable(admin=admin, user=member)
+
+    assert not Label.objects.filter(user=member, key="otp").exists()
+    assert User.objects.get(pk=member.pk).level == 1
