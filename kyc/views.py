@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import TooManyFilesSent
 from django.db.models import QuerySet
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -285,7 +286,10 @@ class DocumentViewSet(ResourceViewSet):
         },
     )
     def create(self, request):
-        files = request.FILES.getlist("upload[]") + request.FILES.getlist("upload")
+        try:
+            files = request.FILES.getlist("upload[]") + request.FILES.getlist("upload")
+        except TooManyFilesSent as exc:  # more parts than Django parses: far over the limit
+            raise ApiError("resource.documents.limit_will_be_reached", 400) from exc
         params = {k: v for k, v in self.params.items() if k not in ("upload", "upload[]")}
         if files:
             params["upload"] = files

@@ -450,3 +450,14 @@ def test_two_concurrent_uploads_at_the_limit_store_one(seeded, auth_api, setting
     assert sorted(results) == [HTTPStatus.CREATED, HTTPStatus.BAD_REQUEST]
     assert Document.objects.filter(user=user).count() == 1
     assert len(stored_files(settings)) == 1
+
+
+def test_hundreds_of_files_in_one_request_are_refused_cleanly(member, member_api, settings):
+    files = [png(f"{i}.png") for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)]
+
+    response = member_api.post(DOCUMENTS, {**params(), "upload[]": files})
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"errors": ["resource.documents.limit_will_be_reached"]}
+    assert not Document.objects.exists()
+    assert stored_files(settings) == []
