@@ -85,8 +85,7 @@ class LabelInline(admin.TabularInline):
 
     model = Label
     form = LabelForm
-    fields = ("key", "value", "scope", "description", "updated_at")
-    readonly_fields = ("updated_at",)
+    fields = ("key", "value", "scope", "description")
     extra = 0
     ordering = ("scope", "key")
 

@@ -60,12 +60,35 @@ class BarongAdminSite(admin.AdminSite):
     site_header = "Barong back-office"
     site_title = "Barong back-office"
     index_title = "Operations"
+    site_url = None  # no public site behind "View site": the front end is elsewhere
     login_form = OperatorLoginForm
+
+    # Display names Django derives badly from app labels and model names.
+    APP_NAMES = {"kyc": "KYC", "apikeys": "API keys"}
+    MODEL_NAMES = {"Activity": "Activities", "APIKey": "API keys"}
+
+    def login(self, request, extra_context=None):
+        """Django's login view; a successful operator login leaves an admin audit row."""
+        response = super().login(request, extra_context)
+        if request.method == "POST" and response.status_code == 302 and request.user.is_staff:
+            from activities.services import admin_activity_record
+
+            admin_activity_record(
+                admin=request.user,
+                topic="session",
+                action="login",
+                request=request,
+                data={"via": "backoffice"},
+            )
+        return response
 
     def get_app_list(self, request, app_label=None):
         app_list = super().get_app_list(request, app_label)
         queues = self._review_queues(request)
         for app in app_list:
+            app["name"] = self.APP_NAMES.get(app["app_label"], app["name"])
+            for model in app["models"]:
+                model["name"] = self.MODEL_NAMES.get(model["object_name"], model["name"])
             if app["app_label"] == "kyc" and queues:
                 app["models"] = [*queues, *app["models"]]
         return app_list

@@ -190,13 +190,15 @@ class DocumentAdmin(admin.ModelAdmin):
             )
         except ApiError as exc:
             self.message_user(
-                request, f"{user.email}: not changed ({', '.join(exc.keys)})", messages.ERROR
+                request,
+                f"Documents of {user.email} not changed ({', '.join(exc.keys)})",
+                messages.ERROR,
             )
         else:
             user.refresh_from_db()
             self.message_user(
                 request,
-                f"{user.email}: documents {decision}; level {user.level}, state {user.state}.",
+                f"Documents of {user.email} {decision}; level {user.level}, state {user.state}.",
                 messages.SUCCESS,
             )
         back = reverse("admin:kyc_document_review")

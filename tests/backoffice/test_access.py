@@ -7,6 +7,7 @@ from django.test import Client
 
 from accounts.otp import otp_secret_create
 from accounts.services import user_otp_set
+from activities.models import Activity
 from tests.backoffice.conftest import OPERATOR_ROLES
 from tests.conftest import BROWSER_UA
 from tests.factories import DEFAULT_PASSWORD, totp_code
@@ -101,6 +102,13 @@ def test_operator_logs_in_with_email_and_password(make_admin, role):
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == HTTPStatus.OK
+    [row] = Activity.objects.filter(user=operator)
+    assert (row.category, row.topic, row.action, row.user_ip) == (
+        "admin",
+        "session",
+        "login",
+        "203.0.113.30",
+    )
 
 
 @pytest.mark.parametrize("role", ["member", "trader", "broker"])
@@ -113,6 +121,7 @@ def test_non_operator_roles_cannot_log_in(make_user, role):
     assert response.status_code == HTTPStatus.OK
     assert "Please enter the correct" in response.content.decode()
     assert client.get("/admin/").status_code == HTTPStatus.FOUND  # back to the login page
+    assert not Activity.objects.filter(category="admin").exists()
 
 
 def test_member_session_never_reaches_admin_pages(make_user):

@@ -1,0 +1,98 @@
+"""End to end in Chromium: an operator approves a user's documents from the review queue."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kyc.models import Label
+from tests.factories import DEFAULT_PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = os.environ.get("BACKOFFICE_SCREENSHOTS")  # a directory, to look at the pages
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium); "
+        "Playwright's own browsers are never downloaded",
+    ),
+]
+
+
+@pytest.fixture
+def page(live_server, monkeypatch, settings):
+    """A Chromium page; Playwright's sync API runs an event loop Django must tolerate."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.CSRF_COOKIE_SECURE = False  # the live server speaks plain http
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+def _shot(page, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("role", ["compliance", "superadmin"])
+def test_operator_approves_documents_and_the_user_reaches_level_3(
+    page, live_server, transactional_db, make_admin, kyc_user, role
+):
+    operator = make_admin(role=role)
+    assert (kyc_user.level, kyc_user.state) == (2, "active")
+
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", operator.email)
+    page.fill("#id_password", DEFAULT_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+    page.click("text=Document review queue")
+    page.wait_for_selector(f"#kyc-{kyc_user.uid}")
+    card = page.locator(f"#kyc-{kyc_user.uid}")
+    assert kyc_user.email in card.inner_text()
+    assert card.locator("img").count() == 1
+    _shot(page, f"queue-{role}")
+
+    card.locator("input[name=reason]").fill("Passport matches the profile")
+    card.locator("button[value=verified]").click()
+    page.wait_for_selector(".messagelist .success")
+    _shot(page, f"approved-{role}")
+
+    assert "level 3" in page.locator(".messagelist").inner_text()
+    assert page.locator(f"#kyc-{kyc_user.uid}").count() == 0
+    kyc_user.refresh_from_db()
+    assert kyc_user.level == 3
+    label = Label.objects.get(user=kyc_user, key="document", scope="private")
+    assert (label.value, label.description) == ("verified", "Passport matches the profile")
+
+
+def test_member_cannot_log_in_to_the_back_office(page, live_server, transactional_db, make_user):
+    member = make_user()
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", member.email)
+    page.fill("#id_password", DEFAULT_PASSWORD)
+    page.click("input[type=submit]")
+
+    page.wait_for_selector(".errornote")
+    page.goto(f"{live_server.url}/admin/kyc/document/review/")
+    assert "/admin/login/" in page.url
