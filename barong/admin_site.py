@@ -1,14 +1,21 @@
 """The operator back-office at ``/admin/``: login by Barong role, 2FA, and KYC review entries."""
 
+import time
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
 from barong.api.errors import ApiError
 from barong.api.net import remote_ip
 from barong.ratelimit import rate_limit_hit, rate_limit_reset
+
+SEEN_KEY = "backoffice_seen"  # last back-office request, for the idle timeout
 
 
 class OperatorLoginForm(AdminAuthenticationForm):
@@ -66,6 +73,19 @@ class BarongAdminSite(admin.AdminSite):
     # Display names Django derives badly from app labels and model names.
     APP_NAMES = {"kyc": "KYC", "apikeys": "API keys"}
     MODEL_NAMES = {"Activity": "Activities", "APIKey": "API keys"}
+
+    def has_permission(self, request) -> bool:
+        """Staff, and the back-office session not idle longer than Barong's session lifetime."""
+        if not super().has_permission(request):
+            return False
+        now = int(time.time())
+        seen = request.session.get(SEEN_KEY)
+        if isinstance(seen, int) and now - seen > settings.BARONG_SESSION_EXPIRE_TIME:
+            logout(request)
+            return False
+        if seen != now:
+            request.session[SEEN_KEY] = now
+        return True
 
     def login(self, request, extra_context=None):
         """Django's login view; a successful operator login leaves an admin audit row."""
@@ -146,7 +166,11 @@ class ServiceAdminMixin:
             return self._refused(request, exc)
 
     def changelist_view(self, request, extra_context=None):
+        # Actions (bulk delete included) are all-or-nothing: one refusal rolls back the rest.
         try:
+            if request.method == "POST":
+                with transaction.atomic():
+                    return super().changelist_view(request, extra_context)
             return super().changelist_view(request, extra_context)
         except ApiError as exc:
             return self._refused(request, exc)
