@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -150,16 +150,19 @@ class DocumentAdmin(admin.ModelAdmin):
                 | Q(profiles__last_name__icontains=search)
             ).distinct()
         page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
+        users = list(page.object_list)
+        prefetch_related_objects(users, "documents", "profiles", "phones", "labels")
         entries = []
-        for user in page.object_list:
-            documents = list(user.documents.order_by("-created_at"))
+        for user in users:
+            documents = sorted(user.documents.all(), key=lambda d: d.created_at, reverse=True)
+            profiles = sorted(user.profiles.all(), key=lambda p: p.pk, reverse=True)
             entries.append(
                 {
                     "user": user,
                     "files": [document_file(document) for document in documents],
-                    "profile": user.profiles.order_by("-id").first(),
+                    "profile": profiles[0] if profiles else None,
                     "phones": list(user.phones.all()),
-                    "labels": list(user.labels.filter(scope=Label.Scope.PRIVATE)),
+                    "labels": [lb for lb in user.labels.all() if lb.scope == Label.Scope.PRIVATE],
                 }
             )
         context = {

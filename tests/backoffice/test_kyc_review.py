@@ -6,6 +6,8 @@ from http import HTTPStatus
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from activities.models import Activity
@@ -330,3 +332,20 @@ def test_only_admins_correct_profile_fields(operator_client, kyc_user, role):
 
     profile.refresh_from_db()
     assert profile.last_name == "Lovelace"
+
+
+def test_queue_page_costs_the_same_queries_for_1_or_10_users(
+    operator_client, make_user, django_assert_max_num_queries
+):
+    client, _ = operator_client("compliance")
+    document_add(make_user())
+    client.get(QUEUE)  # session and caches warm
+    with CaptureQueriesContext(connection) as one:
+        client.get(QUEUE)
+    for _ in range(9):
+        document_add(make_user())
+
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(QUEUE)
+
+    assert len(response.context["entries"]) == 10
