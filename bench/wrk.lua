@@ -1,0 +1,66 @@
+-- wrk script: one JSON line of results per run (throughput, p50/p90/p99, non-200 count).
+-- With arguments `-- <signatures file> <threads>` each request carries the next unused
+-- X-Auth-Nonce / X-Auth-Signature pair; thread i takes lines i, i+n, i+2n, ...
+
+local thread_count = 0
+local threads = {}
+
+function setup(thread)
+  thread:set("id", thread_count)
+  table.insert(threads, thread)
+  thread_count = thread_count + 1
+end
+
+function init(args)
+  non200 = 0
+  if args[1] then
+    pairs_ = {}
+    for line in io.lines(args[1]) do
+      local nonce, signature = line:match("^(%d+) (%x+)$")
+      table.insert(pairs_, { nonce, signature })
+    end
+    step = tonumber(args[2])
+    index = id + 1
+  end
+end
+
+function request()
+  if pairs_ then
+    local pair = pairs_[index]
+    if pair == nil then
+      -- Out of fresh signatures: a replay, which the server must refuse (counted below).
+      pair = pairs_[1]
+    end
+    index = index + step
+    wrk.headers["X-Auth-Nonce"] = pair[1]
+    wrk.headers["X-Auth-Signature"] = pair[2]
+  end
+  return wrk.format()
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    non200 = non200 + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors
+  local non200 = 0
+  for _, thread in ipairs(threads) do
+    non200 = non200 + thread:get("non200")
+  end
+  io.write(string.format(
+    '{"requests": %d, "duration_s": %.3f, "rps": %.1f, "p50_ms": %.3f, "p90_ms": %.3f, '
+      .. '"p99_ms": %.3f, "max_ms": %.3f, "non_200": %d, "socket_errors": %d}\n',
+    summary.requests,
+    summary.duration / 1e6,
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000,
+    latency:percentile(90) / 1000,
+    latency:percentile(99) / 1000,
+    latency.max / 1000,
+    non200,
+    errors.connect + errors.read + errors.write + errors.timeout
+  ))
+end
