@@ -36,19 +36,20 @@ class VerifiedKey:
     uid: str
 
 
-def _cache_key(kid: str) -> str:
+def api_key_cache_key(kid: str) -> str:
+    """Where a key's row is cached (hashed: a kid may hold any character)."""
     return "authz:apikey:" + hashlib.sha256(kid.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def api_key_cache_invalidate(kid: str) -> None:
     """Forget a key's cached row (after it was created, changed or deleted)."""
-    cache.delete(_cache_key(kid))
+    cache.delete(api_key_cache_key(kid))
 
 
-def _key_row(kid: str) -> dict | str:
+def _key_row(kid: str, cached: dict | str | None) -> dict | str:
     """The cached row of ``kid``, or MISSING; unknown kids are remembered too."""
-    key = _cache_key(kid)
-    row = cache.get(key)
+    key = api_key_cache_key(kid)
+    row = cached if cached is not None else cache.get(key)
     if row is not None:
         return row
     from apikeys.models import APIKey
@@ -82,15 +83,21 @@ def _nonce(text: str) -> int:
 
 
 def api_key_verify(
-    *, kid: str, nonce: str, signature: str, now_ms: int | None = None
+    *,
+    kid: str,
+    nonce: str,
+    signature: str,
+    now_ms: int | None = None,
+    cached: dict | str | None = None,
 ) -> VerifiedKey:
     """Key exists, nonce in the window, signature right and never seen before, key active.
 
-    Raises ApiError with Barong's authz keys (422 for blank headers, else 401).
+    ``cached`` is the key's cache entry when the caller already fetched it. Raises
+    ApiError with Barong's authz keys (422 for blank headers, else 401).
     """
     if not kid or not nonce or not signature:
         raise ApiError("authz.invalid_api_key_headers", 422)
-    row = MISSING if len(kid) > MAX_KID else _key_row(kid)
+    row = MISSING if len(kid) > MAX_KID else _key_row(kid, cached)
     if row == MISSING:
         raise ApiError("authz.unexistent_apikey", 401)
     value = _nonce(nonce)

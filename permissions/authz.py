@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.sessions import ACTIVE_STATES, session_check
 from activities.services import METHOD_ACTIONS, admin_activity_record
-from apikeys.signatures import api_key_verify
+from apikeys.signatures import MAX_KID, api_key_cache_key, api_key_verify
 from barong import jwt as barong_jwt
 from barong.api.errors import ApiError
 from barong.api.net import remote_ip
@@ -210,9 +210,37 @@ def _fail(keys: str | list[str], status: int) -> JsonResponse:
     return JsonResponse({"errors": [keys] if isinstance(keys, str) else keys}, status=status)
 
 
-def _cookie_user(request: HttpRequest, cached: dict | None) -> tuple[str, dict[str, Any]]:
+class _Hints(dict):
+    """session key or kid → owner uid, remembered so one cache round trip fetches all.
+
+    A session key or an API key never changes owner, so a stale hint is impossible;
+    the hint only chooses which snapshot to prefetch, the stored data stays the authority.
+    """
+
+    def remember(self, key: str, uid: str) -> None:
+        if len(self) >= TOKEN_CACHE_SIZE:
+            self.clear()
+        self[key] = uid
+
+
+owners = _Hints()
+
+
+def _session_cache_key(request: HttpRequest) -> str | None:
+    """The cache key of this request's session, when sessions live in the default cache."""
+    store = request.session
+    if not store.session_key or not hasattr(store, "cache_key"):
+        return None
+    if settings.SESSION_CACHE_ALIAS != "default":
+        return None
+    return store.cache_key
+
+
+def _cookie_user(request: HttpRequest, found: dict, uid_hint: str | None) -> tuple[str, dict]:
     """Cookie mode (§5.2a): CSRF, binding and idle expiry, then the user's state."""
     uid = session_check(request)
+    owners.remember(request.session.session_key, uid)
+    cached = found.get(snapshots.user_key(uid)) if uid == uid_hint else None
     user = snapshots.user_snapshot(uid, cached)
     if user is None:
         request.session.flush()
@@ -222,15 +250,19 @@ def _cookie_user(request: HttpRequest, cached: dict | None) -> tuple[str, dict[s
     return f"session:{request.session.session_key}", user
 
 
-def _api_key_user(request: HttpRequest) -> tuple[str, dict[str, Any]]:
+def _api_key_user(request: HttpRequest, found: dict, uid_hint: str | None) -> tuple[str, dict]:
     """API-key mode (§5.2b): signature, nonce window, replay, key and owner state, 2FA."""
     meta = request.META
+    kid = meta.get("HTTP_X_AUTH_APIKEY", "")
     key = api_key_verify(
-        kid=meta.get("HTTP_X_AUTH_APIKEY", ""),
+        kid=kid,
         nonce=meta.get("HTTP_X_AUTH_NONCE", ""),
         signature=meta.get("HTTP_X_AUTH_SIGNATURE", ""),
+        cached=found.get(api_key_cache_key(kid)) if kid else None,
     )
-    user = snapshots.user_snapshot(key.uid)
+    owners.remember(f"apikey:{key.kid}", key.uid)
+    cached = found.get(snapshots.user_key(key.uid)) if key.uid == uid_hint else None
+    user = snapshots.user_snapshot(key.uid, cached)
     if user is None or user["state"] not in ACTIVE_STATES:
         raise ApiError("authz.invalid_session", 401)
     if not user["otp"]:
@@ -238,20 +270,34 @@ def _api_key_user(request: HttpRequest) -> tuple[str, dict[str, Any]]:
     return f"apikey:{key.kid}", user
 
 
+def _prefetch(request: HttpRequest, api_key_mode: bool) -> tuple[dict, str | None]:
+    """One cache round trip: version stamps, the session or key row, the owner's snapshot."""
+    wanted = [engine.VERSION_KEY, restrictions.VERSION_KEY]
+    session_key = uid_hint = None
+    if api_key_mode:
+        kid = request.META.get("HTTP_X_AUTH_APIKEY", "")
+        if 0 < len(kid) <= MAX_KID:
+            wanted.append(api_key_cache_key(kid))
+            uid_hint = owners.get(f"apikey:{kid}")
+    elif settings.SESSION_COOKIE_NAME in request.COOKIES:
+        session_key = _session_cache_key(request)
+        if session_key is not None:
+            wanted.append(session_key)
+            uid_hint = owners.get(request.session.session_key)
+    if uid_hint is not None:
+        wanted.append(snapshots.user_key(uid_hint))
+    found = cache.get_many(wanted)
+    if session_key is not None and session_key in found:
+        # Hand the session data to the store so it is not fetched a second time.
+        request.session._session_cache = found[session_key]
+    return found, uid_hint
+
+
 def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
     """The decision for one gateway request; ApiError carries every refusal."""
     path = gateway_path(raw_path)
-    meta = request.META
-    api_key_mode = any(name in meta for name in API_KEY_HEADERS)
-
-    # One round trip for the version stamps and, in cookie mode, the user snapshot.
-    uid = None
-    if not api_key_mode and settings.SESSION_COOKIE_NAME in request.COOKIES:
-        uid = request.session.get("uid")
-    wanted = [engine.VERSION_KEY, restrictions.VERSION_KEY]
-    if isinstance(uid, str):
-        wanted.append(snapshots.user_key(uid))
-    found = cache.get_many(wanted)
+    api_key_mode = any(name in request.META for name in API_KEY_HEADERS)
+    found, uid_hint = _prefetch(request, api_key_mode)
 
     if path != ACCESS_PATH:
         match = restrictions.evaluate(
@@ -267,10 +313,9 @@ def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
         return HttpResponse(status=200, content_type="text/plain")
 
     if api_key_mode:
-        principal, user = _api_key_user(request)
+        principal, user = _api_key_user(request, found, uid_hint)
     else:
-        cached = found.get(snapshots.user_key(uid)) if isinstance(uid, str) else None
-        principal, user = _cookie_user(request, cached)
+        principal, user = _cookie_user(request, found, uid_hint)
 
     method = request.method or "GET"
     decision = engine.check(user["role"], method, path, version=found.get(engine.VERSION_KEY))
