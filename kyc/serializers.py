@@ -1,6 +1,7 @@
 """KYC entities (§1.8) and the user views that carry KYC data."""
 
 from django.core.files.storage import default_storage
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
@@ -57,6 +58,9 @@ class PhoneSerializer(serializers.ModelSerializer):
         fields = ["country", "number", "validated_at"]
 
 
+@extend_schema_field(
+    {"type": "object", "properties": {"url": {"type": "string", "nullable": True}}}
+)
 class UploadField(serializers.Field):
     """``{"url": …}``: a signed storage URL, never a public path."""
 
