@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from django.contrib.auth.hashers import MD5PasswordHasher
+from django.contrib.auth.hashers import MD5PasswordHasher, PBKDF2PasswordHasher
 from django.test import TestCase
 from rest_framework.test import APIClient
 
@@ -50,6 +50,12 @@ class CommittingAPIClient(APIClient):
 def api():
     """A browser-like client whose requests commit their side effects."""
     return CommittingAPIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.10")
+
+
+class FastPBKDF2Hasher(PBKDF2PasswordHasher):
+    """PBKDF2 with few iterations: a cheap stand-in for "the current hasher"."""
+
+    iterations = 1000
 
 
 class CountingHasher(MD5PasswordHasher):

@@ -173,7 +173,7 @@ def test_login_from_unknown_agent_notes_suspicious_browser(make_user):
 
 def test_login_upgrades_an_old_password_hash(api, make_user, settings):
     settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "tests.accounts.conftest.FastPBKDF2Hasher",
         "django.contrib.auth.hashers.MD5PasswordHasher",
     ]
     user = make_user(password=STRONG_PASSWORD)
