@@ -5,6 +5,8 @@ from typing import Any
 
 from django.core.exceptions import TooManyFilesSent
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -30,6 +32,7 @@ def required(**kwargs: Any) -> Str:
     return Str(allow_blank=False, **kwargs)
 
 
+@extend_schema_field(OpenApiTypes.DATE)
 class DateParam(serializers.Field):
     """Barong ``Date``: ``YYYY-MM-DD`` (a full ISO timestamp gives its date); blank is no date."""
 
@@ -58,12 +61,12 @@ class DateParam(serializers.Field):
 # ---------------------------------------------------------------- labels
 
 
-class LabelCreateInput(serializers.Serializer):
+class UserLabelCreateInput(serializers.Serializer):
     key = required()
     value = required()
 
 
-class LabelUpdateInput(serializers.Serializer):
+class UserLabelUpdateInput(serializers.Serializer):
     value = required()
 
 
@@ -100,7 +103,7 @@ class LabelViewSet(ResourceViewSet):
 
     @barong_schema(
         summary="Add a public label (key and value lower-cased, 3-255 chars of a-z 0-9 _ -)",
-        input=LabelCreateInput,
+        input=UserLabelCreateInput,
         output=LabelSerializer,
         status=201,
         errors={
@@ -110,13 +113,13 @@ class LabelViewSet(ResourceViewSet):
         },
     )
     def create(self, request):
-        data = self.parse(LabelCreateInput)
+        data = self.parse(UserLabelCreateInput)
         label = services.label_public_create(user=request.user, **data)
         return Response(LabelSerializer(label).data, status=status.HTTP_201_CREATED)
 
     @barong_schema(
         summary="Change the value of a public label",
-        input=LabelUpdateInput,
+        input=UserLabelUpdateInput,
         output=LabelSerializer,
         errors={
             **AUTH_ERRORS,
@@ -127,7 +130,7 @@ class LabelViewSet(ResourceViewSet):
         },
     )
     def partial_update(self, request, key: str):
-        data = self.parse(LabelUpdateInput)
+        data = self.parse(UserLabelUpdateInput)
         label = services.label_public_update(label=self._label(key), value=data["value"])
         return Response(LabelSerializer(label).data)
 
