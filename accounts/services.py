@@ -16,7 +16,7 @@ from barong.api.errors import ApiError
 from barong.hooks import hook
 from barong.ratelimit import rate_limit_hit
 
-# Barong's strict rule: 1–64 chars of letters, digits and - + . _ ; labels ; a TLD of ≥ 2 letters.
+# Barong's strict rule: 1 to 64 of letters, digits, - + . _ ; labels ; a TLD of ≥ 2 letters.
 EMAIL_RE = re.compile(r"\A[\w\-+.]{1,64}@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}\Z", re.UNICODE)
 ACTIVE_STATES = ("active", "pending")
 
