@@ -331,7 +331,9 @@ def user_email_queue(*, user: User, name: str, lang: str | None = None) -> None:
     from accounts.tasks import user_email_send
 
     user_id = user.pk
-    transaction.on_commit(lambda: user_email_send.delay(user_id, name, lang))
+    # robust: a broker outage is logged; it must not turn a committed sign-up into a 500
+    # (the user can ask for the e-mail again).
+    transaction.on_commit(lambda: user_email_send.delay(user_id, name, lang), robust=True)
 
 
 @transaction.atomic

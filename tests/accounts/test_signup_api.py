@@ -358,3 +358,20 @@ def test_long_passwords_up_to_128_characters_are_accepted(api, seeded, length):
 
     assert response.status_code == HTTPStatus.CREATED
     assert User.objects.get().check_password(password)
+
+
+def test_broker_outage_does_not_fail_a_committed_signup(api, seeded, mailoutbox, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from accounts import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("broker unreachable")
+
+    monkeypatch.setattr(tasks.user_email_send, "delay", broker_down)
+
+    response = api.post(SIGNUP, {"email": "b@example.com", "password": STRONG_PASSWORD})
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert User.objects.filter(email="b@example.com").exists()
+    assert mailoutbox == []
