@@ -97,7 +97,8 @@ def api_key_verify(
     """
     if not kid or not nonce or not signature:
         raise ApiError("authz.invalid_api_key_headers", 422)
-    row = MISSING if len(kid) > MAX_KID else _key_row(kid, cached)
+    # No stored kid is that long or holds a NUL (which PostgreSQL refuses in a query).
+    row = MISSING if len(kid) > MAX_KID or "\x00" in kid else _key_row(kid, cached)
     if row == MISSING:
         raise ApiError("authz.unexistent_apikey", 401)
     value = _nonce(nonce)

@@ -187,6 +187,7 @@ def audit_record(
     from accounts.models import User
 
     params = _clean(request_params(request))
+    path = _clean(path)
     target = params.get("uid") or params.get("user_uid")
     if target is not None and (
         not isinstance(target, str) or not User.objects.filter(uid=target).exists()
@@ -198,7 +199,7 @@ def audit_record(
         action=METHOD_ACTIONS.get(request.method or "", "system"),
         target=target,
         request=request,
-        data={**params, "path": _clean(path)},
+        data={**params, "path": path},
         result=result,
     )
 

@@ -12,8 +12,18 @@ from permissions.models import Permission, Restriction
 MAX_ID = 2**63 - 1
 
 
-def _non_blank(help_text: str, **kwargs: Any) -> Str:
-    return Str(allow_blank=False, help_text=help_text, **kwargs)
+class Text(Str):
+    """A Barong ``String`` that refuses NUL, which no row can store (PostgreSQL text)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if "\x00" in value:
+            self.fail("invalid")
+        return value
+
+
+def _non_blank(help_text: str, **kwargs: Any) -> Text:
+    return Text(allow_blank=False, help_text=help_text, **kwargs)
 
 
 class BareInvalidInt(Int):
@@ -30,7 +40,7 @@ class BareInvalidInt(Int):
         super().__init__(**kwargs)
 
 
-class OneOf(Str):
+class OneOf(Text):
     """A non-blank string from a fixed list; anything else is ``<prefix>.invalid_<name>``.
 
     Barong's keys for these are ``admin.restriction.invalid_scope`` etc., which is the

@@ -89,7 +89,7 @@ def test_one_header_alone_selects_api_key_mode_even_with_a_session(api, make_use
     assert response.json() == {"errors": ["authz.invalid_api_key_headers"]}
 
 
-@pytest.mark.parametrize("kid", ["0123456789abcdef", "x" * 300, "ü", "a b"])
+@pytest.mark.parametrize("kid", ["0123456789abcdef", "x" * 300, "ü", "a b", "a\x00b"])
 def test_unknown_kid_is_unexistent_apikey(api, db, kid):
     headers = signed_headers("0123456789abcdef", "0" * 32)
     headers["HTTP_X_AUTH_APIKEY"] = kid

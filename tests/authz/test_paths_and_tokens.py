@@ -133,6 +133,7 @@ def test_denied_hostile_path_is_still_audited(api, make_user):
     assert response.status_code == HTTPStatus.FORBIDDEN
     row = Activity.objects.get(user=user, category="admin", result="denied")
     assert "\x00" not in row.data
+    assert row.topic == "users\ufffdx"
 
 
 # ---------------------------------------------------------------- RBAC

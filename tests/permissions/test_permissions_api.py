@@ -194,6 +194,9 @@ def test_blank_param_is_empty_key(admin_api, field, fmt):
         ({"role": {"a": 1}}, "admin.permission.invalid_role"),
         ({"path": ["a", "b"]}, "admin.permission.invalid_path"),
         ({"verb": None}, "admin.permission.empty_verb"),
+        ({"role": "member\x00"}, "admin.permission.invalid_role"),
+        ({"path": "api/v2/\x00"}, "admin.permission.invalid_path"),
+        ({"topic": "\x00"}, "admin.permission.invalid_topic"),
     ],
 )
 def test_create_refusals_leave_the_table_unchanged(admin_api, fields, key):

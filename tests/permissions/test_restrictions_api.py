@@ -266,6 +266,8 @@ def test_create_without_params(admin_api, fmt):
         ({"scope": "continent", "value": "Middle Earth"}, "value.invalid"),
         ({"scope": "continent", "value": "JP"}, "value.invalid"),
         ({"scope": "all", "value": "a" * 65}, "value.too_long"),
+        ({"scope": "all", "value": "a\x00"}, "admin.restriction.invalid_value"),
+        ({"scope": "ip\x00"}, "admin.restriction.invalid_scope"),
     ],
 )
 def test_create_refusals_leave_the_table_unchanged(admin_api, fields, key):
