@@ -167,7 +167,8 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, reusing its Redis clients (see barong/cache.py).
+            "BACKEND": "barong.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("BARONG_CACHE_PREFIX", "barong"),
         }
