@@ -499,7 +499,8 @@ def profile_draft_update(*, user: User, fields: dict[str, Any], confirm: bool = 
 
 # ---------------------------------------------------------------- documents (RS-13…14)
 
-DOCUMENT_BUSY_STATES = ("verified",)
+# A new upload never takes a verified user back to pending (Barong, §8.1).
+DOCUMENT_KEPT_LABELS = ("verified",)
 DATE_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 
 
@@ -529,7 +530,7 @@ def document_expire_parse(raw: object) -> date | None:
 
 def _document_label_pending(user: User) -> None:
     label = Label.objects.filter(user=user, key="document", scope=Label.Scope.PRIVATE).first()
-    if label is None or label.value not in DOCUMENT_BUSY_STATES:
+    if label is None or label.value not in DOCUMENT_KEPT_LABELS:
         label_set(user=user, key="document", value="pending", scope=Label.Scope.PRIVATE)
 
 
