@@ -60,9 +60,7 @@ def documented_params(schema: dict, operation: dict) -> set[str]:
 
 @pytest.mark.parametrize("prefix", PREFIXES)
 @pytest.mark.parametrize(("method", "path", "params"), SEED_OPERATIONS)
-def test_operation_is_in_the_schema_with_every_seed_parameter(
-    schema, prefix, method, path, params
-):
+def test_operation_is_in_the_schema_with_every_seed_parameter(schema, prefix, method, path, params):
     operation = schema["paths"].get(prefix + path, {}).get(method.lower())
 
     assert operation is not None, f"{method} {prefix}{path} is missing from /api/v2/schema/"

@@ -49,7 +49,7 @@ class BearerJWTAuthentication(JWTAuthentication):
 
 
 class SessionCookieAuthentication(BaseAuthentication):
-    """The ``_barong_session`` cookie with ``X-CSRF-Token`` on unsafe methods, as authz checks it."""
+    """The ``_barong_session`` cookie, ``X-CSRF-Token`` on unsafe methods, as authz checks it."""
 
     def authenticate(self, request):
         if settings.SESSION_COOKIE_NAME not in request.COOKIES:

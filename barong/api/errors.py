@@ -59,8 +59,8 @@ def model_error_keys(error: DjangoValidationError) -> list[str]:
 def _field_keys(prefix: str, field: str, errors, serializer) -> list[str]:
     keys: list[str] = []
     if isinstance(errors, dict):  # nested serializer: flatten with the outer name
-        for sub, sub_errors in errors.items():
-            keys += _field_keys(prefix, f"{field}", sub_errors, serializer)
+        for sub_errors in errors.values():
+            keys += _field_keys(prefix, field, sub_errors, serializer)
         return keys
     for error in errors:
         message = str(error)

@@ -73,7 +73,7 @@ class Int(serializers.IntegerField):
     """Barong ``Integer``: digits (optionally signed), never a float or a boolean."""
 
     def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or isinstance(data, float):
+        if isinstance(data, bool | float):
             self.fail("invalid")
         if isinstance(data, str) and len(data) > 20:
             self.fail("invalid")
