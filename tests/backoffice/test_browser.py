@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from kyc.models import Label
 from tests.factories import DEFAULT_PASSWORD
@@ -45,6 +46,9 @@ def page(live_server, monkeypatch, settings):
             yield context.new_page()
         finally:
             browser.close()
+            # Playwright's greenlet gives the test body its own context, hence its own
+            # database connection: close it, or PostgreSQL cannot drop the test database.
+            connections.close_all()
 
 
 def _shot(page, name: str) -> None:
