@@ -5,7 +5,8 @@ may see and change mirrors the seeded permission table of the admin API (API.md 
 
 - superadmin: everything;
 - admin: everything but the permission table and the admin audit log (both DROP rules);
-- compliance: reviews KYC (documents, profiles, labels, data storage) and user state;
+- compliance: reviews KYC (documents, profiles, labels, data storage) and user state, and
+  reads the user activity log (no levels, restrictions or permissions: AD-20, AD-27);
 - accountant, technical: read-only, without the permission table;
 - support: read-only on users, KYC and the user activity log.
 
@@ -37,7 +38,6 @@ ROLE_ADMIN_RIGHTS: dict[str, dict[str, frozenset[str]]] = {
         "kyc.document": frozenset({"view", "change"}),
         "kyc.profile": frozenset({"view", "change"}),
         "kyc.phone": VIEW,
-        "kyc.level": VIEW,
         "kyc.datastorage": frozenset({"view", "delete"}),
         "apikeys.apikey": VIEW,
         "activities.activity": VIEW,

@@ -5,7 +5,7 @@ import time
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -61,6 +61,63 @@ class OperatorLoginForm(AdminAuthenticationForm):
         return cleaned
 
 
+class OperatorPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's password page, with Barong's rules through ``user_password_change``.
+
+    Django's own form would store any password (no validators are configured) and
+    leave the operator's API sessions alive; the service checks the old password
+    against the account's rate limit, applies the password rules, records the
+    ``password change`` activity and ends the other sessions.
+    """
+
+    request = None  # bound per request by BarongAdminSite.password_change
+
+    FIELD_OF_KEY = {
+        "resource.password.prev_pass_not_correct": "old_password",
+        "resource.password.no_change_provided": "new_password1",
+        "resource.password.doesnt_match": "new_password2",
+    }
+
+    def clean_old_password(self):
+        # Checked by the service, where wrong guesses count against the rate limit.
+        return self.cleaned_data["old_password"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        from accounts.services import user_password_change
+
+        try:
+            user_password_change(
+                user=self.user,
+                old_password=cleaned["old_password"],
+                new_password=cleaned["new_password1"],
+                confirm_password=cleaned["new_password2"],
+                request=self.request,
+                keep_session=self.request.session.session_key if self.request else None,
+            )
+        except ApiError as exc:
+            for key in exc.keys:
+                field = self.FIELD_OF_KEY.get(key, "new_password1" if "password." in key else None)
+                self.add_error(field, f"{PASSWORD_MESSAGES.get(key, 'Refused')} ({key})")
+        return cleaned
+
+    def save(self, commit=True):
+        return self.user  # the service stored it in clean()
+
+
+PASSWORD_MESSAGES = {
+    "resource.password.prev_pass_not_correct": "The current password is not correct",
+    "resource.password.no_change_provided": "The new password is the current one",
+    "resource.password.doesnt_match": "The two new passwords differ",
+    "resource.password.too_many_requests": "Too many attempts; try again later",
+    "password.requirements": "At least 8 characters",
+    "password.too_long": "At most 128 characters",
+    "password.weak": "Too weak or too common",
+}
+
+
 class BarongAdminSite(admin.AdminSite):
     """``admin.site`` for this project: the KYC review queues head the KYC section."""
 
@@ -86,6 +143,20 @@ class BarongAdminSite(admin.AdminSite):
         if seen != now:
             request.session[SEEN_KEY] = now
         return True
+
+    def password_change(self, request, extra_context=None):
+        """Django's view with ``OperatorPasswordChangeForm`` bound to this request."""
+        from django.contrib.auth.views import PasswordChangeView
+
+        form_class = type(
+            "BoundOperatorPasswordChangeForm", (OperatorPasswordChangeForm,), {"request": request}
+        )
+        request.current_app = self.name
+        return PasswordChangeView.as_view(
+            form_class=form_class,
+            success_url=reverse("admin:password_change_done", current_app=self.name),
+            extra_context={**self.each_context(request), **(extra_context or {})},
+        )(request)
 
     def login(self, request, extra_context=None):
         """Django's login view; a successful operator login leaves an admin audit row."""

@@ -28,7 +28,7 @@ PAGES = {
     "/admin/kyc/phone/": EVERYONE,
     "/admin/apikeys/apikey/": EVERYONE,
     "/admin/activities/activity/": EVERYONE,
-    "/admin/kyc/level/": {SA, A, COMP, ACC, TECH},
+    "/admin/kyc/level/": {SA, A, ACC, TECH},
     "/admin/kyc/datastorage/": {SA, A, COMP, ACC, TECH},
     "/admin/permissions/restriction/": {SA, A, ACC, TECH},
     "/admin/permissions/permission/": {SA},
@@ -210,3 +210,51 @@ def test_login_attempts_are_rate_limited(make_admin, settings):
 
     assert response.status_code == HTTPStatus.OK
     assert "Too many login attempts" in response.content.decode()
+
+
+def _password_change(client, old: str, new1: str, new2: str | None = None):
+    return client.post(
+        "/admin/password_change/",
+        {
+            "old_password": old,
+            "new_password1": new1,
+            "new_password2": new1 if new2 is None else new2,
+        },
+    )
+
+
+def test_password_change_follows_barong_rules_and_keeps_this_session(operator_client):
+    client, operator = operator_client("support")
+    new = "Purple-Kettle-Drum-77"
+
+    response = _password_change(client, DEFAULT_PASSWORD, new)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == "/admin/password_change/done/"
+    operator.refresh_from_db()
+    assert operator.check_password(new)
+    assert client.get("/admin/").status_code == HTTPStatus.OK
+    row = Activity.objects.get(user=operator, topic="password")
+    assert (row.action, row.result) == ("password change", "succeed")
+
+
+@pytest.mark.parametrize(
+    ("old", "new1", "new2", "key"),
+    [
+        ("Not-The-Password-1", "Purple-Kettle-Drum-77", None, "prev_pass_not_correct"),
+        (DEFAULT_PASSWORD, "short", None, "password.requirements"),
+        (DEFAULT_PASSWORD, "password123", None, "password.weak"),
+        (DEFAULT_PASSWORD, "x" * 10_000, None, "password.too_long"),
+        (DEFAULT_PASSWORD, DEFAULT_PASSWORD, None, "no_change_provided"),
+        (DEFAULT_PASSWORD, "Purple-Kettle-Drum-77", "Purple-Kettle-Drum-78", "didn"),
+    ],
+)
+def test_password_change_refusals_keep_the_old_password(operator_client, old, new1, new2, key):
+    client, operator = operator_client("admin")
+
+    response = _password_change(client, old, new1, new2)
+
+    assert response.status_code == HTTPStatus.OK
+    assert key in response.content.decode()
+    operator.refresh_from_db()
+    assert operator.check_password(DEFAULT_PASSWORD)
