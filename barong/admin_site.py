@@ -22,7 +22,8 @@ class OperatorLoginForm(AdminAuthenticationForm):
     """E-mail, password and, for an operator with 2FA on, the current TOTP code.
 
     Attempts count against the same per-IP and per-account limits as the API login, and
-    every failure gives the same message, so the form reveals nothing about an account.
+    every failure (unknown e-mail, wrong password, wrong or missing code, not an active
+    operator) gives the same message, so the form reveals nothing about an account.
     """
 
     otp_code = forms.CharField(
@@ -36,7 +37,6 @@ class OperatorLoginForm(AdminAuthenticationForm):
     error_messages = {
         **AdminAuthenticationForm.error_messages,
         "too_many": "Too many login attempts. Try again later.",
-        "otp": "Please enter a correct e-mail, password and 2FA code.",
     }
 
     def clean(self):
@@ -54,8 +54,9 @@ class OperatorLoginForm(AdminAuthenticationForm):
             from accounts.otp import otp_verify
 
             if not otp_verify(user=user, code=self.cleaned_data.get("otp_code")):
+                # The same answer as a wrong password: no hint that the password was right.
                 self.user_cache = None
-                raise ValidationError(self.error_messages["otp"], code="otp")
+                raise self.get_invalid_login_error()
         if user is not None and email:
             rate_limit_reset("login_account", email)
         return cleaned
@@ -126,6 +127,7 @@ class BarongAdminSite(admin.AdminSite):
     index_title = "Operations"
     site_url = None  # no public site behind "View site": the front end is elsewhere
     login_form = OperatorLoginForm
+    login_template = "admin/barong_login.html"  # adds the 2FA code row
 
     # Display names Django derives badly from app labels and model names.
     APP_NAMES = {"kyc": "KYC", "apikeys": "API keys"}

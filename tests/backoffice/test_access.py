@@ -170,6 +170,13 @@ def test_operator_banned_after_login_is_logged_out(operator_client):
     assert client.get("/admin/").status_code == HTTPStatus.FOUND
 
 
+def test_login_page_asks_for_the_2fa_code(db):
+    body = _client().get("/admin/login/").content.decode()
+
+    assert 'name="otp_code"' in body
+    assert 'autocomplete="one-time-code"' in body
+
+
 @pytest.fixture
 def operator_with_2fa(make_admin):
     operator = make_admin(role=COMP)
@@ -183,9 +190,12 @@ def test_operator_with_2fa_needs_a_valid_code(operator_with_2fa, code):
     client = _client()
 
     response = _login(client, operator_with_2fa.email, otp_code=code)
+    wrong_password = _login(_client(), operator_with_2fa.email, "Not-The-Password-1", code)
 
     assert response.status_code == HTTPStatus.OK
     assert client.get("/admin/").status_code == HTTPStatus.FOUND
+    # No hint that the password itself was right.
+    assert response.context["form"].errors == wrong_password.context["form"].errors
 
 
 def test_operator_with_2fa_logs_in_with_the_current_code_once(operator_with_2fa):

@@ -93,3 +93,16 @@ def test_activities_are_read_only_even_for_a_superadmin(operator_client, log):
     row.refresh_from_db()
     assert row.topic != "forged"
     assert Activity.objects.count() == count
+
+
+@pytest.mark.parametrize(("role", "shown"), [("superadmin", True), ("admin", False)])
+def test_user_page_shows_admin_rows_only_to_roles_that_read_the_audit_log(
+    operator_client, log, role, shown
+):
+    _, operator = log
+    client, _ = operator_client(role)
+
+    response = client.get(f"/admin/accounts/user/{operator.pk}/change/")
+
+    inline = next(f for f in response.context["inline_admin_formsets"] if f.opts.model is Activity)
+    assert (len(list(inline)) == 1) is shown

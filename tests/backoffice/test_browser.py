@@ -100,3 +100,27 @@ def test_member_cannot_log_in_to_the_back_office(page, live_server, transactiona
     page.wait_for_selector(".errornote")
     page.goto(f"{live_server.url}/admin/kyc/document/review/")
     assert "/admin/login/" in page.url
+
+
+def test_operator_with_2fa_logs_in_with_the_code(page, live_server, transactional_db, make_admin):
+    from accounts.otp import otp_secret_create
+    from accounts.services import user_otp_set
+    from tests.factories import totp_code
+
+    operator = make_admin(role="support")
+    otp_secret_create(user=operator)
+    user_otp_set(user=operator, enabled=True)
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", operator.email)
+    page.fill("#id_password", DEFAULT_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector(".errornote")
+    _shot(page, "login-2fa-missing")
+
+    page.fill("#id_password", DEFAULT_PASSWORD)
+    page.fill("#id_otp_code", totp_code(operator))
+    page.click("input[type=submit]")
+
+    page.wait_for_url(f"{live_server.url}/admin/")
+    assert "Users" in page.locator("#content-main").inner_text()
