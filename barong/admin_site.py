@@ -53,6 +53,11 @@ class OperatorLoginForm(AdminAuthenticationForm):
         if user is not None and user.otp:
             from accounts.otp import otp_verify
 
+            try:  # the API login's budget of code attempts (identity.session.too_many_requests)
+                rate_limit_hit("otp_account", user.uid, error_key="too_many")
+            except ApiError as exc:
+                self.user_cache = None
+                raise ValidationError(self.error_messages["too_many"], code="too_many") from exc
             if not otp_verify(user=user, code=self.cleaned_data.get("otp_code")):
                 # The same answer as a wrong password: no hint that the password was right.
                 self.user_cache = None

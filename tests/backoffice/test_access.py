@@ -268,3 +268,14 @@ def test_password_change_refusals_keep_the_old_password(operator_client, old, ne
     assert key in response.content.decode()
     operator.refresh_from_db()
     assert operator.check_password(DEFAULT_PASSWORD)
+
+
+def test_2fa_code_attempts_are_rate_limited(operator_with_2fa, settings):
+    settings.BARONG_RATE_LIMIT_RULES = {**settings.BARONG_RATE_LIMIT_RULES, "otp_account": "2/300"}
+    for _ in range(2):
+        _login(_client(), operator_with_2fa.email, otp_code="000000")
+
+    response = _login(_client(), operator_with_2fa.email, otp_code=totp_code(operator_with_2fa))
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Too many login attempts" in response.content.decode()
