@@ -24,7 +24,7 @@ class Permission(models.Model):
     role = models.CharField(max_length=64, db_index=True)
     verb = models.CharField(max_length=16, choices=Verb.choices)
     path = models.CharField(max_length=255)
-    topic = models.CharField(max_length=255, null=True, blank=True, db_index=True)  # noqa: DJ001 -- Barong keeps NULL topics
+    topic = models.CharField(max_length=255, null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
