@@ -12,6 +12,7 @@ touch the database; saving or deleting a key drops its cached row.
 import hashlib
 import hmac
 import math
+import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +26,7 @@ KEY_TTL = 60
 MISSING = "missing"
 MAX_KID = 255
 MAX_NONCE_DIGITS = 20
+SIGNATURE_RE = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,34 @@ def _nonce(text: str) -> int:
     return value
 
 
+def _window_seconds() -> int:
+    # A nonce is accepted up to `lifetime` either side of now: a signature is remembered
+    # for the whole span it could still be accepted in.
+    return math.ceil(2 * settings.BARONG_APIKEY_NONCE_LIFETIME / 1000) + 1
+
+
+def api_key_replay_marker(
+    *, nonce: str, signature: str, now_ms: int | None = None
+) -> tuple[str, int] | None:
+    """(cache key, timeout) to claim this signature with, if it may be claimed early.
+
+    The caller can then claim it in the same round trip as its other reads and pass
+    the outcome as ``claimed``. Only a well-formed signature with a nonce inside the
+    window qualifies; a forged one can claim nothing but itself, which no real
+    request would ever send.
+    """
+    if not SIGNATURE_RE.fullmatch(signature):
+        return None
+    try:
+        value = _nonce(nonce)
+    except ApiError:
+        return None
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    if abs(now_ms - value) >= settings.BARONG_APIKEY_NONCE_LIFETIME:
+        return None
+    return f"authz:apikey:signature:{signature}", _window_seconds()
+
+
 def api_key_verify(
     *,
     kid: str,
@@ -89,11 +119,13 @@ def api_key_verify(
     signature: str,
     now_ms: int | None = None,
     cached: dict | str | None = None,
+    claimed: bool | None = None,
 ) -> VerifiedKey:
     """Key exists, nonce in the window, signature right and never seen before, key active.
 
-    ``cached`` is the key's cache entry when the caller already fetched it. Raises
-    ApiError with Barong's authz keys (422 for blank headers, else 401).
+    ``cached`` is the key's cache entry and ``claimed`` the outcome of claiming
+    ``api_key_replay_marker`` when the caller already did both. Raises ApiError with
+    Barong's authz keys (422 for blank headers, else 401).
     """
     if not kid or not nonce or not signature:
         raise ApiError("authz.invalid_api_key_headers", 422)
@@ -115,11 +147,10 @@ def api_key_verify(
     expected = hmac.new(secret, (nonce + kid).encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         raise ApiError("authz.invalid_signature", 401)
-    # A nonce is accepted up to `lifetime` either side of now: remember the signature
-    # for the whole span it could still be accepted in. `add` is atomic, so of two
-    # concurrent identical requests exactly one gets through.
-    window = math.ceil(2 * lifetime / 1000) + 1
-    if not cache.add(f"authz:apikey:signature:{expected}", 1, window):
+    # `add` is atomic, so of two concurrent identical requests exactly one gets through.
+    if claimed is None:
+        claimed = cache.add(f"authz:apikey:signature:{expected}", 1, _window_seconds())
+    if not claimed:
         raise ApiError("authz.signature_blacklisted", 401)
     if row["state"] != "active":
         raise ApiError("authz.apikey_not_active", 401)

@@ -5,7 +5,8 @@ operation; its constructor (a case-insensitive table of ~170 response callbacks)
 more CPU than the loopback round trip itself, and the authz endpoint, sessions and rate
 limits call the cache on every request. A ``redis.Redis`` is thread-safe and holds no
 connection of its own (the pool does, and resets itself after a fork), so one per pool
-is enough.
+is enough. ``get_many_and_add`` pipelines a read and an atomic "add" (the authz replay
+check) into one round trip.
 """
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -32,3 +33,31 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = PooledRedisCacheClient
+
+    def get_many_and_add(
+        self, keys: list[str], add_key: str, value: object, timeout: int
+    ) -> tuple[dict, bool]:
+        """``get_many(keys)`` and ``add(add_key, value, timeout)`` in one round trip."""
+        client = self._cache.get_client(write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.mget([self.make_and_validate_key(key) for key in keys])
+        pipe.set(
+            self.make_and_validate_key(add_key),
+            self._cache._serializer.dumps(value),
+            ex=timeout,
+            nx=True,
+        )
+        values, added = pipe.execute()
+        loads = self._cache._serializer.loads
+        found = {key: loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
+        return found, bool(added)
+
+
+def get_many_and_add(keys: list[str], add_key: str, value: object, timeout: int):
+    """One round trip where the backend can (Redis), two otherwise; returns (found, added)."""
+    from django.core.cache import cache
+
+    combined = getattr(cache, "get_many_and_add", None)
+    if combined is not None:
+        return combined(keys, add_key, value, timeout)
+    return cache.get_many(keys), cache.add(add_key, value, timeout)

@@ -24,10 +24,16 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.sessions import ACTIVE_STATES, session_check
 from activities.services import METHOD_ACTIONS, admin_activity_record
-from apikeys.signatures import MAX_KID, api_key_cache_key, api_key_verify
+from apikeys.signatures import (
+    MAX_KID,
+    api_key_cache_key,
+    api_key_replay_marker,
+    api_key_verify,
+)
 from barong import jwt as barong_jwt
 from barong.api.errors import ApiError
 from barong.api.net import remote_ip
+from barong.cache import get_many_and_add
 from permissions import engine, restrictions, snapshots
 
 ACCESS_PATH = "api/v2/barong/identity/users/access"
@@ -251,7 +257,9 @@ def _cookie_user(request: HttpRequest, found: dict, uid_hint: str | None) -> tup
     return f"session:{request.session.session_key}", user
 
 
-def _api_key_user(request: HttpRequest, found: dict, uid_hint: str | None) -> tuple[str, dict]:
+def _api_key_user(
+    request: HttpRequest, found: dict, uid_hint: str | None, claimed: bool | None
+) -> tuple[str, dict]:
     """API-key mode (§5.2b): signature, nonce window, replay, key and owner state, 2FA."""
     meta = request.META
     kid = meta.get("HTTP_X_AUTH_APIKEY", "")
@@ -260,6 +268,7 @@ def _api_key_user(request: HttpRequest, found: dict, uid_hint: str | None) -> tu
         nonce=meta.get("HTTP_X_AUTH_NONCE", ""),
         signature=meta.get("HTTP_X_AUTH_SIGNATURE", ""),
         cached=found.get(api_key_cache_key(kid)) if kid else None,
+        claimed=claimed,
     )
     owners.remember(f"apikey:{key.kid}", key.uid)
     cached = found.get(snapshots.user_key(key.uid)) if key.uid == uid_hint else None
@@ -271,15 +280,21 @@ def _api_key_user(request: HttpRequest, found: dict, uid_hint: str | None) -> tu
     return f"apikey:{key.kid}", user
 
 
-def _prefetch(request: HttpRequest, api_key_mode: bool) -> tuple[dict, str | None]:
-    """One cache round trip: version stamps, the session or key row, the owner's snapshot."""
+def _prefetch(request: HttpRequest, api_key_mode: bool) -> tuple[dict, str | None, bool | None]:
+    """One cache round trip: version stamps, the session or key row, the owner's snapshot
+    and, for a signed request, the claim on its signature (replay protection)."""
     wanted = [engine.VERSION_KEY, restrictions.VERSION_KEY]
-    session_key = uid_hint = None
+    session_key = uid_hint = marker = None
     if api_key_mode:
-        kid = request.META.get("HTTP_X_AUTH_APIKEY", "")
+        meta = request.META
+        kid = meta.get("HTTP_X_AUTH_APIKEY", "")
         if 0 < len(kid) <= MAX_KID:
             wanted.append(api_key_cache_key(kid))
             uid_hint = owners.get(f"apikey:{kid}")
+            marker = api_key_replay_marker(
+                nonce=meta.get("HTTP_X_AUTH_NONCE", ""),
+                signature=meta.get("HTTP_X_AUTH_SIGNATURE", ""),
+            )
     elif settings.SESSION_COOKIE_NAME in request.COOKIES:
         session_key = _session_cache_key(request)
         if session_key is not None:
@@ -287,18 +302,22 @@ def _prefetch(request: HttpRequest, api_key_mode: bool) -> tuple[dict, str | Non
             uid_hint = owners.get(request.session.session_key)
     if uid_hint is not None:
         wanted.append(snapshots.user_key(uid_hint))
-    found = cache.get_many(wanted)
+    claimed = None
+    if marker is not None:
+        found, claimed = get_many_and_add(wanted, marker[0], 1, marker[1])
+    else:
+        found = cache.get_many(wanted)
     if session_key is not None and session_key in found:
         # Hand the session data to the store so it is not fetched a second time.
         request.session._session_cache = found[session_key]
-    return found, uid_hint
+    return found, uid_hint, claimed
 
 
 def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
     """The decision for one gateway request; ApiError carries every refusal."""
     path = gateway_path(raw_path)
     api_key_mode = any(name in request.META for name in API_KEY_HEADERS)
-    found, uid_hint = _prefetch(request, api_key_mode)
+    found, uid_hint, claimed = _prefetch(request, api_key_mode)
 
     if path != ACCESS_PATH:
         match = restrictions.evaluate(
@@ -314,7 +333,7 @@ def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
         return HttpResponse(status=200, content_type="text/plain")
 
     if api_key_mode:
-        principal, user = _api_key_user(request, found, uid_hint)
+        principal, user = _api_key_user(request, found, uid_hint, claimed)
     else:
         principal, user = _cookie_user(request, found, uid_hint)
 

@@ -37,3 +37,47 @@ def test_one_client_is_reused_for_every_operation(backend):
 
     assert backend._cache.get_client("other") is client
     assert backend._cache.get_client("k", write=True) is client
+
+
+def test_get_many_and_add_is_one_pipeline_with_add_semantics(backend):
+    backend.set("a", {"x": 1}, 30)
+
+    found, added = backend.get_many_and_add(["a", "missing"], "claim", 1, 30)
+    again, added_again = backend.get_many_and_add(["a"], "claim", 1, 30)
+
+    assert found == {"a": {"x": 1}}
+    assert again == {"a": {"x": 1}}
+    assert (added, added_again) == (True, False)
+    assert backend.get("claim") == 1
+
+
+@pytest.fixture
+def redis_default_cache(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "barong.cache.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+
+
+def test_signed_request_through_the_pipelined_claim(redis_default_cache, api, make_user):
+    from http import HTTPStatus
+
+    from accounts.services import user_otp_set
+    from apikeys.services import api_key_create
+    from tests.authz.conftest import signed_headers
+
+    owner = user_otp_set(user=make_user(), enabled=True)
+    key, secret = api_key_create(user=owner)
+    headers = signed_headers(key.kid, secret)
+    me = "/api/v2/auth/api/v2/barong/resource/users/me"
+
+    first = api.get(me, **headers)
+    replay = api.get(me, **headers)
+    forged = api.get(me, **{**signed_headers(key.kid, secret), "HTTP_X_AUTH_SIGNATURE": "0" * 64})
+
+    assert first.status_code == HTTPStatus.OK
+    assert replay.json() == {"errors": ["authz.signature_blacklisted"]}
+    assert forged.json() == {"errors": ["authz.invalid_signature"]}
