@@ -231,6 +231,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v2/(barong/)?",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Labels and restrictions both have a "scope" choice: name each set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "LabelScopeEnum": "kyc.models.Label.Scope",
+        "RestrictionScopeEnum": "permissions.models.Restriction.Scope",
+    },
 }
 
 # ---------------------------------------------------------------- JWT

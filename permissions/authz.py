@@ -5,9 +5,11 @@ rules, pass rules (public: 200 without a token), then the session cookie or the 
 headers, the role's permission rules, and a JWT for the upstream in ``Authorization``.
 A blocked path or denied permission is 403; missing or bad credentials are 401.
 
-This runs before every proxied request, so it is a plain Django view that in the
-steady state reads only the shared cache: compiled rule tables checked against version
-stamps, a cached user snapshot, and a recently minted JWT reused for a short while.
+This runs before every proxied request: ``permissions.middleware.AuthzMiddleware``
+calls the view ahead of the middleware stack, and in the steady state it makes one
+cache round trip and no database query: compiled rule tables checked against version
+stamps, the session or API-key row, a cached user snapshot, and a recently minted JWT
+reused for a short while (docs/BENCHMARKS.md).
 """
 
 import json
@@ -65,7 +67,7 @@ def authz_rules() -> tuple[tuple[str, ...], tuple[str, ...]]:
 # ---------------------------------------------------------------- path
 
 
-def gateway_path(raw: str) -> str:
+def authz_path(raw: str) -> str:
     """The checked path: no leading slash, ``.``/``..``/empty segments resolved, format dropped.
 
     Barong matches the raw path; resolving dot segments here means
@@ -315,7 +317,7 @@ def _prefetch(request: HttpRequest, api_key_mode: bool) -> tuple[dict, str | Non
 
 def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
     """The decision for one gateway request; ApiError carries every refusal."""
-    path = gateway_path(raw_path)
+    path = authz_path(raw_path)
     api_key_mode = any(name in request.META for name in API_KEY_HEADERS)
     found, uid_hint, claimed = _prefetch(request, api_key_mode)
 

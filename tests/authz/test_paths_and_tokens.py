@@ -37,7 +37,7 @@ ME = "/api/v2/auth/api/v2/barong/resource/users/me"
     ],
 )
 def test_checked_path(raw, checked):
-    assert authz.gateway_path(raw) == checked
+    assert authz.authz_path(raw) == checked
 
 
 def test_format_suffix_is_dropped_before_matching(api, make_user):
