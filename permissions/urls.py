@@ -15,5 +15,7 @@ identity: list = []
 resource: list = []
 admin: list = admin_router.urls
 # Any path at all, newlines and NULs included, so hostile input gets an authz answer.
+# permissions.middleware.AuthzMiddleware answers these paths before URL resolution; the
+# route names the endpoint (reverse) and serves it should that middleware be left out.
 # [\s\S] rather than a (?s) flag: Django cannot reverse any URL of a resolver holding one.
 authz: list = [re_path(r"^api/v2/auth(?:/(?P<path>[\s\S]*))?\Z", authz_view, name="authz")]

@@ -87,6 +87,26 @@ def test_empty_path_needs_a_session_and_matches_no_permission(api, make_user, ur
     assert member.json() == {"errors": ["authz.invalid_permission"]}
 
 
+@pytest.mark.parametrize("url", ["/api/v2/authx", "/api/v2/authorize/x", "/api/v2/barong/auth/x"])
+def test_only_the_auth_prefix_is_the_authz_endpoint(api, db, url):
+    response = api.get(url)
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json() == {"errors": ["route.not_found"]}
+
+
+def test_route_serves_authz_without_the_middleware_too(api, make_user, settings):
+    settings.MIDDLEWARE = [
+        entry for entry in settings.MIDDLEWARE if entry != "permissions.middleware.AuthzMiddleware"
+    ]
+    login(api, make_user())
+
+    response = api.get(ME)
+
+    assert response.status_code == HTTPStatus.OK
+    assert bearer(response)["role"] == "member"
+
+
 HOSTILE = [
     "api/v2/barong/resource/" + "a" * 10_240,
     "api/v2/barong/admin/" + "%2e%2e/" * 200,
