@@ -160,7 +160,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "db.sqlite3",
-            "OPTIONS": {"timeout": 20},
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},  # writers queue, not fail
         }
     }
 
