@@ -44,14 +44,12 @@ class DateParam(serializers.Field):
         if not isinstance(data, str) or len(data) > 40:
             self.fail("invalid")
         text = data.strip()
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-        try:
-            return datetime.fromisoformat(text).date()
-        except ValueError:
-            self.fail("invalid")
+        for parse in (date.fromisoformat, lambda value: datetime.fromisoformat(value).date()):
+            try:
+                return parse(text)
+            except ValueError:
+                continue
+        self.fail("invalid")
         return None
 
     def to_representation(self, value: date | None) -> str | None:
