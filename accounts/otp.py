@@ -128,10 +128,28 @@ def otp_attempt(*, user: User, code: object, error_key: str) -> bool:
     return otp_verify(user=user, code=code)
 
 
+# outcome → (reason recorded in the activity row, error key, status)
+OTP_FAILURES = {
+    "already_enabled": (
+        "2FA has been already enabled for this account",
+        "resource.otp.already_enabled",
+        400,
+    ),
+    "not_enabled": ("2FA has not been enabled for this account", "resource.otp.not_enabled", 400),
+    "invalid": ("OTP code is invalid", "resource.otp.invalid", 422),
+}
+
+
 def _otp_failed(
-    *, user: User, action: str, reason: str, key: str, status: int, request: HttpRequest | None
+    *,
+    user: User,
+    action: str,
+    outcome: str,
+    request: HttpRequest | None,
+    key: str | None = None,
 ) -> ApiError:
     """Record the failed 2FA action (§10) and give the error to raise."""
+    reason, default_key, status = OTP_FAILURES[outcome]
     activity_record(
         user=user,
         topic="otp",
@@ -140,7 +158,7 @@ def _otp_failed(
         request=request,
         data={"reason": reason},
     )
-    return ApiError(key, status)
+    return ApiError(key or default_key, status)
 
 
 def otp_qrcode_generate(*, user: User, request: HttpRequest | None = None) -> dict[str, str]:
@@ -151,14 +169,7 @@ def otp_qrcode_generate(*, user: User, request: HttpRequest | None = None) -> di
         locked = User.objects.select_for_update().get(pk=user.pk)
         secret = None if locked.otp else otp_secret_create(user=locked)
     if secret is None:
-        raise _otp_failed(
-            user=user,
-            action=action,
-            reason="2FA has been already enabled for this account",
-            key="resource.otp.already_enabled",
-            status=400,
-            request=request,
-        )
+        raise _otp_failed(user=user, action=action, outcome="already_enabled", request=request)
     activity_record(user=user, topic="otp", action=action, request=request)
     url = otp_url(user=user, secret_b32=secret)
     return {"barcode": otp_qrcode_png(url), "url": url}
@@ -180,24 +191,8 @@ def otp_enable(
             otp_device_confirm(user=locked)
             hook("label_set")(user=locked, key="otp", value="enabled", scope="private")
             outcome = "enabled"
-    if outcome == "already_enabled":
-        raise _otp_failed(
-            user=user,
-            action=action,
-            reason="2FA has been already enabled for this account",
-            key="resource.otp.already_enabled",
-            status=400,
-            request=request,
-        )
-    if outcome == "invalid":
-        raise _otp_failed(
-            user=user,
-            action=action,
-            reason="OTP code is invalid",
-            key="resource.otp.invalid",
-            status=422,
-            request=request,
-        )
+    if outcome in OTP_FAILURES:
+        raise _otp_failed(user=user, action=action, outcome=outcome, request=request)
     activity_record(user=user, topic="otp", action=action, request=request)
     user_sessions_revoke(user.uid, keep=keep_session)
     user.refresh_from_db()
@@ -218,24 +213,8 @@ def otp_disable(*, user: User, code: str, request: HttpRequest | None = None) ->
             for label in locked.labels.filter(key="otp", scope="private"):
                 hook("label_delete")(label=label)
             outcome = "disabled"
-    if outcome == "not_enabled":
-        raise _otp_failed(
-            user=user,
-            action=action,
-            reason="2FA has not been enabled for this account",
-            key="resource.otp.not_enabled",
-            status=400,
-            request=request,
-        )
-    if outcome == "invalid":
-        raise _otp_failed(
-            user=user,
-            action=action,
-            reason="OTP code is invalid",
-            key="resource.otp.invalid",
-            status=422,
-            request=request,
-        )
+    if outcome in OTP_FAILURES:
+        raise _otp_failed(user=user, action=action, outcome=outcome, request=request)
     activity_record(user=user, topic="otp", action=action, request=request)
     user.refresh_from_db()
     return user
@@ -249,17 +228,9 @@ def otp_code_check(*, user: User, code: str, request: HttpRequest | None = None)
         raise _otp_failed(
             user=user,
             action=action,
-            reason="2FA has not been enabled for this account",
-            key="resource.otp.already_enabled",
-            status=400,
+            outcome="not_enabled",
             request=request,
+            key="resource.otp.already_enabled",
         )
     if not otp_attempt(user=user, code=code, error_key="resource.otp.too_many_requests"):
-        raise _otp_failed(
-            user=user,
-            action=action,
-            reason="OTP code is invalid",
-            key="resource.otp.invalid",
-            status=422,
-            request=request,
-        )
+        raise _otp_failed(user=user, action=action, outcome="invalid", request=request)
