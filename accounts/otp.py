@@ -25,7 +25,6 @@ from accounts.sessions import user_sessions_revoke
 from activities.services import activity_record
 from barong.api.errors import ApiError
 from barong.crypto import decrypt, encrypt
-from barong.hooks import hook
 from barong.ratelimit import rate_limit_hit
 
 STEP = 30
@@ -189,7 +188,6 @@ def otp_enable(
         else:
             user_otp_set(user=locked, enabled=True)
             otp_device_confirm(user=locked)
-            hook("label_set")(user=locked, key="otp", value="enabled", scope="private")
             outcome = "enabled"
     if outcome in OTP_FAILURES:
         raise _otp_failed(user=user, action=action, outcome=outcome, request=request)
@@ -210,8 +208,6 @@ def otp_disable(*, user: User, code: str, request: HttpRequest | None = None) ->
             outcome = "invalid"
         else:
             user_otp_set(user=locked, enabled=False)
-            for label in locked.labels.filter(key="otp", scope="private"):
-                hook("label_delete")(label=label)
             outcome = "disabled"
     if outcome in OTP_FAILURES:
         raise _otp_failed(user=user, action=action, outcome=outcome, request=request)

@@ -127,13 +127,17 @@ def user_state_set(*, user: User, state: str) -> User:
 
 @transaction.atomic
 def user_otp_set(*, user: User, enabled: bool) -> User:
-    """Switch the 2FA flag; switching it off also switches off the user's API keys."""
+    """Switch 2FA and its private ``otp`` label (2.4.17); off also switches off API keys."""
     user.otp = enabled
     user.version += 1
     user.save(update_fields=["otp", "version", "updated_at"])
     _user_changed(user)
-    if not enabled:
+    if enabled:
+        hook("label_set")(user=user, key="otp", value="enabled", scope="private")
+    else:
         hook("api_keys_deactivate")(user=user)
+        for label in user.labels.filter(key="otp", scope="private"):
+            hook("label_delete")(label=label)
     return user
 
 
@@ -214,8 +218,6 @@ def user_otp_admin_set(*, admin: User, user: User, otp: bool, request=None) -> U
     if not user.otp:
         raise ApiError("admin.user.otp_no_change")
     user = user_otp_set(user=user, enabled=False)
-    for label in user.labels.filter(key="otp", scope="private"):  # as when users disable it
-        hook("label_delete")(label=label)
     admin_activity_record(
         admin=admin,
         topic="users",
