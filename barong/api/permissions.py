@@ -2,9 +2,10 @@
 
 from rest_framework.permissions import BasePermission
 
-from activities.services import admin_activity_record
+from activities.services import METHOD_ACTIONS, admin_activity_record
 from barong.api.errors import ApiError
 from permissions import engine
+from permissions.authz import audit_topic
 
 
 class RolePermission(BasePermission):
@@ -19,23 +20,11 @@ class RolePermission(BasePermission):
         if not decision.allowed:
             admin_activity_record(
                 admin=user,
-                topic=_topic(path),
-                action=_action(request.method),
+                topic=audit_topic(path, None),
+                action=METHOD_ACTIONS.get(request.method.upper(), "system"),
                 request=request,
                 data={"path": path},
                 result="denied",
             )
             raise ApiError("authz.invalid_permission", 403)
         return True
-
-
-def _topic(path: str) -> str:
-    """The path segment after ``admin/``, else ``general`` (§5.6)."""
-    _, found, rest = path.partition("admin/")
-    return rest.split("/", 1)[0] if found and rest else "general"
-
-
-def _action(method: str) -> str:
-    from activities.services import METHOD_ACTIONS
-
-    return METHOD_ACTIONS.get(method.upper(), "system")
