@@ -222,6 +222,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "barong.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "barong.api.schema.BarongAutoSchema",
     "DEFAULT_FILTER_BACKENDS": [],
+    # No OPTIONS self-description: Barong answers 405, and the schema documents the API.
+    "DEFAULT_METADATA_CLASS": None,
 }
 
 SPECTACULAR_SETTINGS = {
