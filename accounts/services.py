@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.passwords import password_error
-from accounts.sessions import user_sessions_revoke
+from accounts.sessions import ACTIVE_STATES, user_sessions_revoke
 from activities.services import activity_record, admin_activity_record
 from barong.api.errors import ApiError
 from barong.hooks import hook
@@ -18,7 +18,6 @@ from barong.ratelimit import rate_limit_hit
 
 # Barong's strict rule: 1 to 64 of letters, digits, - + . _ ; labels ; a TLD of ≥ 2 letters.
 EMAIL_RE = re.compile(r"\A[\w\-+.]{1,64}@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}\Z", re.UNICODE)
-ACTIVE_STATES = ("active", "pending")
 
 
 def _user_changed(user: User) -> None:
@@ -41,6 +40,11 @@ def _email_errors(email: str) -> list[str]:
     if User.objects.filter(email=email).exists():
         return ["email.taken"]
     return []
+
+
+def _password_key(password: str) -> str | None:
+    """The first broken password rule, ``password.blank`` included."""
+    return "password.blank" if not password else password_error(password)
 
 
 def _data_errors(data: str | None) -> list[str]:
@@ -67,9 +71,7 @@ def user_create(
     """Register a user; every broken rule is reported at once, in Barong's order."""
     email = email_normalize(email)
     errors = _email_errors(email)
-    if not password:
-        errors.append("password.blank")
-    elif key := password_error(password):
+    if key := _password_key(password):
         errors.append(key)
     errors += _data_errors(data)
     if not hook("role_exists")(role):
@@ -102,7 +104,7 @@ def superuser_create(*, email: str, password: str | None) -> User:
 
 def user_password_set(*, user: User, password: str) -> User:
     """Set a new password that meets the rules; its version bump ends cached JWTs."""
-    if key := ("password.blank" if not password else password_error(password)):
+    if key := _password_key(password):
         raise ApiError(key)
     user.set_password(password)
     user.version += 1
@@ -278,7 +280,7 @@ def _login_failed(user: User, action: str, reason: str, request) -> None:
 
 def user_login(*, email: str, password: str, otp_code: str | None, request) -> User:
     """Password first: until it is verified, an unknown, wrong or blocked login looks the same."""
-    from accounts.otp import otp_verify
+    from accounts.otp import otp_attempt
 
     user = User.objects.filter(email=email_normalize(email)).first()
     if user is None:
@@ -301,8 +303,7 @@ def user_login(*, email: str, password: str, otp_code: str | None, request) -> U
             user, "login::2fa", "The account has enabled 2FA but OTP code is missing", request
         )
         raise ApiError("identity.session.missing_otp", 403)
-    rate_limit_hit("otp_account", user.uid, error_key="identity.session.too_many_requests")
-    if not otp_verify(user=user, code=otp_code):
+    if not otp_attempt(user=user, code=otp_code, error_key="identity.session.too_many_requests"):
         _login_failed(user, "login::2fa", "OTP code is invalid", request)
         raise ApiError("identity.session.invalid_otp", 403)
     activity_record(user=user, topic="session", action="login::2fa", request=request)
@@ -404,7 +405,7 @@ def user_password_reset(*, token: str, password: str, request=None) -> User:
     user = _token_user(claims)
     if user is None:
         raise ApiError("record.not_found", 404)
-    if key := ("password.blank" if not password else password_error(password)):
+    if key := _password_key(password):
         activity_record(
             user=user,
             topic="password",
