@@ -6,9 +6,9 @@ import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
+from accounts.services import email_normalize
 
 RANGES = ("created", "updated")
-PROFILE_FIELDS = ("first_name", "last_name", "country")
 
 
 def unix_time(seconds: int) -> datetime:
@@ -45,7 +45,7 @@ class UserFilter(django_filters.FilterSet):
         return queryset.filter(uid=value.upper())  # uids are stored upper-case
 
     def filter_email(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
-        return queryset.filter(email=value.strip().lower())  # e-mails are stored lower-case
+        return queryset.filter(email=email_normalize(value))
 
     def filter_profile(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         profile_model = User._meta.get_field("profiles").related_model

@@ -49,10 +49,6 @@ class QRCodeSerializer(serializers.Serializer):
     data = QRCodeDataSerializer()
 
 
-class EmptySerializer(serializers.Serializer):
-    """``{}``: where Barong answered a bare status number."""
-
-
 class ActivityRowSerializer(serializers.ModelSerializer):
     """A raw activity row (§1.8): every column, ``created_at`` with milliseconds."""
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts import otp, services
 from accounts import resource_serializers as s
+from accounts.serializers import EmptySerializer
 from activities.models import Activity
 from barong.api.errors import ApiError
 from barong.api.pagination import BarongPagination
@@ -57,7 +58,7 @@ class UserResourceViewSet(ResourceViewSet):
     @barong_schema(
         summary="Deletes the current account (password and, with 2FA on, otp_code)",
         input=s.UserDeleteInput,
-        output=s.EmptySerializer,
+        output=EmptySerializer,
         query=True,
         errors={
             401: UNAUTHORIZED,
@@ -109,7 +110,7 @@ class UserResourceViewSet(ResourceViewSet):
     @barong_schema(
         summary="Sets new account password",
         input=s.PasswordChangeInput,
-        output=s.EmptySerializer,
+        output=EmptySerializer,
         status=201,
         errors={
             400: "resource.password.prev_pass_not_correct, resource.password.no_change_provided",
@@ -151,7 +152,7 @@ class OTPViewSet(ResourceViewSet):
     @barong_schema(
         summary="Enable 2FA",
         input=s.OTPCodeInput,
-        output=s.EmptySerializer,
+        output=EmptySerializer,
         status=201,
         errors={
             400: "resource.otp.already_enabled",
@@ -174,7 +175,7 @@ class OTPViewSet(ResourceViewSet):
     @barong_schema(
         summary="Disable 2FA",
         input=s.OTPCodeInput,
-        output=s.EmptySerializer,
+        output=EmptySerializer,
         status=200,
         errors={
             400: "resource.otp.not_enabled",
@@ -192,7 +193,7 @@ class OTPViewSet(ResourceViewSet):
     @barong_schema(
         summary="Verify 2FA code",
         input=s.OTPCodeInput,
-        output=s.EmptySerializer,
+        output=EmptySerializer,
         status=201,
         errors={
             400: "resource.otp.already_enabled (sic: 2FA is not enabled)",
