@@ -82,6 +82,8 @@ def _geetest_fields(response: Any) -> dict[str, str]:
     fields = {name: response.get(name) for name in GEETEST_FIELDS}
     if not all(isinstance(v, str) and 0 < len(v) <= MAX_FIELD_LENGTH for v in fields.values()):
         raise ApiError("identity.captcha.mandatory_fields", 400)
+    if not all(v.isascii() for v in fields.values()):  # GeeTest's values are hex and ASCII
+        raise _failed()
     return fields
 
 

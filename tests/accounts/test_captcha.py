@@ -354,3 +354,19 @@ def test_register_geetest_ignores_parameters(api, db, settings):
 
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {"gt": "", "challenge": ""}
+
+
+@pytest.mark.parametrize("field", ["geetest_challenge", "geetest_validate", "geetest_seccode"])
+@pytest.mark.parametrize("validate", ["\\ud800", "ユーザー"])
+def test_geetest_odd_value_fails_without_calling_geetest(api, make_user, geetest, field, validate):
+    # A lone surrogate (only JSON can carry one) must not reach an encoder as a 500.
+    user = make_user(password=STRONG_PASSWORD)
+    answer = json.dumps({**geetest_answer(), field: "VALIDATE"})
+    body = json.dumps({"email": user.email, "password": STRONG_PASSWORD})[:-1]
+    body += f', "captcha_response": {answer}}}'.replace("VALIDATE", validate)
+
+    response = api.post(LOGIN, body, content_type="application/json")
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json() == {"errors": ["identity.captcha.verification_failed"]}
+    assert len(geetest.calls) == 0
