@@ -32,9 +32,12 @@ def _index_key(uid: str) -> str:
     return f"user_sessions:{uid}"
 
 
+def _index_without(uid: str, session_key: str) -> list[str]:
+    return [k for k in cache.get(_index_key(uid), []) if k != session_key]
+
+
 def _index_add(uid: str, session_key: str) -> None:
-    keys = [k for k in cache.get(_index_key(uid), []) if k != session_key]
-    cache.set(_index_key(uid), [*keys[-49:], session_key], INDEX_TTL)
+    cache.set(_index_key(uid), [*_index_without(uid, session_key)[-49:], session_key], INDEX_TTL)
 
 
 @lru_cache(maxsize=4096)
@@ -74,9 +77,7 @@ def session_destroy(request: HttpRequest) -> None:
     key = request.session.session_key
     request.session.flush()
     if uid and key:
-        cache.set(
-            _index_key(uid), [k for k in cache.get(_index_key(uid), []) if k != key], INDEX_TTL
-        )
+        cache.set(_index_key(uid), _index_without(uid, key), INDEX_TTL)
 
 
 def user_sessions_revoke(uid: str, *, keep: str | None = None) -> int:
