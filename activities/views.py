@@ -7,11 +7,11 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.admin_views import UNIX_MAX, BareInvalidInt
+from accounts.admin_views import UNIX_MAX
 from activities import selectors
 from activities.models import Activity
 from activities.serializers import ActivityWithUserSerializer, AdminActivitySerializer
-from barong.api.params import Str, validate_params
+from barong.api.params import BareInvalidInt, Str, validate_params
 from barong.api.schema import BarongAutoSchema
 from barong.api.views import AdminViewSet, barong_schema
 from kyc.models import Label

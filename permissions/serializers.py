@@ -5,42 +5,19 @@ from typing import Any
 from rest_framework import serializers
 
 from barong.api.fields import RawTime
-from barong.api.params import Int, Str
+from barong.api.params import BareInvalidInt, Int, Str
 from permissions.models import Permission, Restriction
 
 # A bigint primary key: anything larger cannot name a row (and would overflow the query).
 MAX_ID = 2**63 - 1
 
 
-class Text(Str):
-    """A Barong ``String`` that refuses NUL, which no row can store (PostgreSQL text)."""
-
-    def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
-        if "\x00" in value:
-            self.fail("invalid")
-        return value
+def _non_blank(help_text: str, **kwargs: Any) -> Str:
+    # Str is a CharField: a NUL (which PostgreSQL text cannot hold) is already invalid_<name>.
+    return Str(allow_blank=False, help_text=help_text, **kwargs)
 
 
-def _non_blank(help_text: str, **kwargs: Any) -> Text:
-    return Text(allow_blank=False, help_text=help_text, **kwargs)
-
-
-class BareInvalidInt(Int):
-    """Barong's ``Integer`` without a custom message: a bad value is the bare key ``invalid``."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "error_messages",
-            {
-                code: "invalid"
-                for code in ("invalid", "max_value", "min_value", "max_string_length", "null")
-            },
-        )
-        super().__init__(**kwargs)
-
-
-class OneOf(Text):
+class OneOf(Str):
     """A non-blank string from a fixed list; anything else is ``<prefix>.invalid_<name>``.
 
     Barong's keys for these are ``admin.restriction.invalid_scope`` etc., which is the

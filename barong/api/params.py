@@ -78,3 +78,17 @@ class Int(serializers.IntegerField):
         if isinstance(data, str) and len(data) > 20:
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class BareInvalidInt(Int):
+    """Barong's ``Integer`` without a custom message: any failure is the bare key ``invalid``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "error_messages",
+            {
+                code: "invalid"
+                for code in ("invalid", "max_value", "min_value", "max_string_length", "null")
+            },
+        )
+        super().__init__(**kwargs)
