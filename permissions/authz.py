@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.sessions import ACTIVE_STATES, session_check
@@ -33,7 +33,7 @@ from apikeys.signatures import (
     api_key_verify,
 )
 from barong import jwt as barong_jwt
-from barong.api.errors import ApiError
+from barong.api.errors import ApiError, error_response
 from barong.api.net import remote_ip
 from barong.cache import get_many_and_add
 from permissions import engine, restrictions, snapshots
@@ -215,10 +215,6 @@ def audit_record(
 # ---------------------------------------------------------------- the endpoint
 
 
-def _fail(keys: str | list[str], status: int) -> JsonResponse:
-    return JsonResponse({"errors": [keys] if isinstance(keys, str) else keys}, status=status)
-
-
 class _Hints(dict):
     """session key or kid → owner uid, remembered so one cache round trip fetches all.
 
@@ -326,7 +322,7 @@ def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
             remote_ip(request), version=found.get(restrictions.VERSION_KEY)
         )
         if match is not None:
-            return _fail(match.key, match.status)
+            return error_response(match.key, match.status)
 
     pass_rules, block_rules = authz_rules()
     if path.startswith(block_rules):
@@ -358,4 +354,4 @@ def authz_view(request: HttpRequest, path: str | None = None) -> HttpResponse:
     try:
         return authorize(request, path or "")
     except ApiError as exc:
-        return _fail(exc.keys, exc.status_code)
+        return error_response(exc.keys, exc.status_code)

@@ -154,8 +154,3 @@ def exception_handler(exc, context):
 def error_response(keys: str | list[str], status_code: int) -> JsonResponse:
     """The same body for plain Django views (404 handler, authz)."""
     return JsonResponse({"errors": [keys] if isinstance(keys, str) else keys}, status=status_code)
-
-
-def raise_for_model(error: DjangoValidationError, status_code: int = 422) -> None:
-    """Re-raise ``full_clean()`` errors as an ApiError with Barong's model keys."""
-    raise ApiError(model_error_keys(error), status_code) from error

@@ -9,6 +9,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from barong.api.authentication import BearerJWTAuthentication, SessionCookieAuthentication
+from barong.api.errors import error_response
 from barong.api.pagination import BarongPagination
 from barong.api.params import request_params, validate_params
 from barong.api.permissions import RolePermission
@@ -85,4 +86,4 @@ def status_only(status: int) -> Response:
 
 
 def route_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    return JsonResponse({"errors": ["route.not_found"]}, status=404)
+    return error_response("route.not_found", 404)
