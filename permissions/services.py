@@ -57,20 +57,23 @@ def _permission_fields(
     }
 
 
-def _permission_save(permission: Permission) -> Permission:
-    same = Permission.objects.filter(
-        role=permission.role, verb=permission.verb, path=permission.path, action=permission.action
-    ).exclude(pk=permission.pk)
+def _unique_save(row: Permission | Restriction, *, unique: tuple[str, ...], taken: str) -> None:
+    """Model checks, then Barong's ``taken`` key for a row equal on ``unique``, then save."""
+    same = type(row).objects.filter(**{name: getattr(row, name) for name in unique})
     try:
-        permission.full_clean(validate_constraints=False)
-        if same.exists():
-            raise ApiError("path.taken")
+        row.full_clean(validate_constraints=False)
+        if same.exclude(pk=row.pk).exists():
+            raise ApiError(taken)
         with transaction.atomic():
-            permission.save()
+            row.save()
     except ValidationError as exc:
         raise ApiError(model_error_keys(exc)) from exc
-    except IntegrityError as exc:  # a concurrent identical rule won the race
-        raise ApiError("path.taken") from exc
+    except IntegrityError as exc:  # a concurrent identical row won the race
+        raise ApiError(taken) from exc
+
+
+def _permission_save(permission: Permission) -> Permission:
+    _unique_save(permission, unique=("role", "verb", "path", "action"), taken="path.taken")
     transaction.on_commit(engine.invalidate)
     return permission
 
@@ -177,19 +180,7 @@ def _restriction_save(restriction: Restriction) -> Restriction:
     restriction.value = restriction_value(scope=restriction.scope, value=restriction.value)
     if restriction.code is not None and not 100 <= restriction.code <= 599:
         raise ApiError("code.invalid")
-    same = Restriction.objects.filter(
-        category=restriction.category, scope=restriction.scope, value=restriction.value
-    ).exclude(pk=restriction.pk)
-    try:
-        restriction.full_clean(validate_constraints=False)
-        if same.exists():
-            raise ApiError("value.taken")
-        with transaction.atomic():
-            restriction.save()
-    except ValidationError as exc:
-        raise ApiError(model_error_keys(exc)) from exc
-    except IntegrityError as exc:  # a concurrent identical restriction won the race
-        raise ApiError("value.taken") from exc
+    _unique_save(restriction, unique=("category", "scope", "value"), taken="value.taken")
     transaction.on_commit(restrictions.invalidate)
     return restriction
 

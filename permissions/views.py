@@ -1,17 +1,16 @@
 """Admin API: the permission table and the restrictions authz applies (AD-16…AD-23)."""
 
-from datetime import UTC, datetime
-
-from django.db.models import QuerySet
-
 from barong.api.errors import ApiError
 from barong.api.views import AdminViewSet, barong_schema, status_only
 from permissions import serializers as s
 from permissions import services
 from permissions.models import Permission, Restriction
+from permissions.selectors import restrictions_search
 
-UNAUTHORIZED = "Invalid bearer token or session"
-FORBIDDEN = "authz.invalid_permission (the role may not use this operation)"
+ACCESS = {
+    401: "Invalid bearer token or session",
+    403: "authz.invalid_permission (the role may not use this operation)",
+}
 PAGINATION = "non_integer_page, non_positive_page, non_integer_limit, invalid_limit"
 
 
@@ -23,13 +22,6 @@ def _row(model, pk: int, missing: str):
     return found
 
 
-def _since_epoch(seconds: int, key: str) -> datetime:
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError) as exc:
-        raise ApiError(key) from exc
-
-
 class PermissionViewSet(AdminViewSet):
     """``/admin/permissions``: GET list, POST create, PUT update and DELETE by ``id``."""
 
@@ -39,7 +31,7 @@ class PermissionViewSet(AdminViewSet):
         summary="Every permission rule (raw rows)",
         output=s.PermissionSerializer,
         many=True,
-        errors={401: UNAUTHORIZED, 403: FORBIDDEN, 422: PAGINATION},
+        errors={**ACCESS, 422: PAGINATION},
     )
     def list(self, request):
         return self.paginated(Permission.objects.order_by("id"), s.PermissionSerializer)
@@ -48,8 +40,7 @@ class PermissionViewSet(AdminViewSet):
         summary="Create a permission rule for an existing role",
         input=s.PermissionCreateInput,
         errors={
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
+            **ACCESS,
             422: "admin.permission.missing_<param>, admin.permission.empty_<param>, "
             "admin.permissions.invalid_verb, admin.permissions.invalid_action, "
             "admin.permission.role_doesnt_exist, path.taken, path.too_long, topic.too_long",
@@ -64,8 +55,7 @@ class PermissionViewSet(AdminViewSet):
         summary="Update a permission rule (the create checks apply again)",
         input=s.PermissionUpdateInput,
         errors={
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
+            **ACCESS,
             404: "admin.permission.doesnt_exist",
             422: "admin.permission.missing_id, invalid, admin.permission.empty_<param>, "
             "admin.permissions.invalid_verb, admin.permissions.invalid_action, "
@@ -85,8 +75,7 @@ class PermissionViewSet(AdminViewSet):
         input=s.PermissionDeleteInput,
         query=True,
         errors={
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
+            **ACCESS,
             404: "admin.permission.doesnt_exist",
             422: "admin.permission.missing_id, invalid",
         },
@@ -103,22 +92,6 @@ class RestrictionViewSet(AdminViewSet):
 
     error_prefix = "admin.restriction"
 
-    def _filtered(self, params: dict) -> QuerySet[Restriction]:
-        rows = Restriction.objects.order_by("id")
-        if params.get("scope"):
-            rows = rows.filter(scope=params["scope"])
-        if params.get("category"):
-            rows = rows.filter(category=params["category"])
-        column = f"{params.get('range') or 'created'}_at"
-        if params.get("from") is not None:
-            since = _since_epoch(params["from"], "admin.restriction.invalid_from")
-            rows = rows.filter(**{f"{column}__gte": since})
-        if params.get("to") is not None:
-            # Inclusive to the second: anything before the start of the next second.
-            until = _since_epoch(params["to"] + 1, "admin.restriction.invalid_to")
-            rows = rows.filter(**{f"{column}__lt": until})
-        return rows
-
     @barong_schema(
         summary="Restrictions, filtered by scope, category and time (raw rows)",
         input=s.RestrictionListInput,
@@ -126,22 +99,28 @@ class RestrictionViewSet(AdminViewSet):
         output=s.RestrictionSerializer,
         many=True,
         errors={
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
+            **ACCESS,
             422: "admin.restriction.invalid_scope, admin.restriction.invalid_category, "
-            f"admin.restriction.invalid_range, admin.restriction.invalid_from, {PAGINATION}",
+            "admin.restriction.invalid_range, admin.restriction.invalid_from, "
+            f"admin.restriction.invalid_to, {PAGINATION}",
         },
     )
     def list(self, request):
         params = self.parse(s.RestrictionListInput)
-        return self.paginated(self._filtered(params), s.RestrictionSerializer)
+        rows = restrictions_search(
+            scope=params.get("scope"),
+            category=params.get("category"),
+            time_range=params.get("range") or "created",
+            time_from=params.get("from"),
+            time_to=params.get("to"),
+        )
+        return self.paginated(rows, s.RestrictionSerializer)
 
     @barong_schema(
         summary="Create a whitelist, maintenance or blacklist restriction",
         input=s.RestrictionCreateInput,
         errors={
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
+            **ACCESS,
             422: "admin.restriction.missing_<param>, admin.restriction.empty_<param>, "
             "admin.restriction.invalid_scope, admin.restriction.invalid_category, "
             "admin.restriction.invalid_state, admin.restriction.invalid_code, "
@@ -157,8 +136,7 @@ class RestrictionViewSet(AdminViewSet):
         summary="Update a restriction (the value is checked against the new scope)",
         input=s.RestrictionUpdateInput,
         errors={
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
+            **ACCESS,
             404: "admin.restriction.doesnt_exist",
             422: "admin.restriction.missing_id, invalid, admin.restriction.invalid_<param>, "
             "value.invalid, value.taken, code.invalid",
@@ -177,8 +155,7 @@ class RestrictionViewSet(AdminViewSet):
         input=s.RestrictionDeleteInput,
         query=True,
         errors={
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
+            **ACCESS,
             404: "admin.restriction.doesnt_exist",
             422: "admin.restriction.missing_id, invalid",
         },

@@ -127,6 +127,7 @@ def test_list_pagination(admin_api, rows):
         ({"from": "yesterday"}, ["admin.restriction.invalid_from"]),
         ({"to": "x" * 10_000}, ["admin.restriction.invalid_to"]),
         ({"from": "99999999999999999"}, ["admin.restriction.invalid_from"]),
+        ({"to": "-99999999999999999"}, ["admin.restriction.invalid_to"]),
         ({"limit": 0}, ["invalid_limit"]),
     ],
 )
