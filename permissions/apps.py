@@ -12,7 +12,7 @@ class PermissionsConfig(AppConfig):
 
         # The authz caches of a user or an API key are dropped on any save or delete,
         # including the Django admin's and the shell's, not only through the services.
-        post_save.connect(signals.user_saved, sender="accounts.User")
-        post_delete.connect(signals.user_saved, sender="accounts.User")
+        post_save.connect(signals.user_changed, sender="accounts.User")
+        post_delete.connect(signals.user_changed, sender="accounts.User")
         post_save.connect(signals.api_key_changed, sender="apikeys.APIKey")
         post_delete.connect(signals.api_key_changed, sender="apikeys.APIKey")

@@ -1,9 +1,17 @@
-"""Cache invalidation on saves that bypass the services (Django admin, shell, bulk code)."""
+"""Authz cache invalidation on every save or delete of a user or an API key.
+
+STYLE §2 keeps domain rules out of signals; this is not one. The authz snapshots are
+copies of the rows, and a copy must go whenever its row changes, whoever changes it:
+a ban or a revoked key saved from the shell, a data migration or a fixture would
+otherwise keep working until the cache TTL runs out. Services call nothing for API
+keys and rely on this. Bulk ``QuerySet.update()`` sends no signal, which is why a
+user's invalidation also drops the snapshots of the user's keys.
+"""
 
 from django.db import transaction
 
 
-def user_saved(sender, instance, **kwargs) -> None:
+def user_changed(sender, instance, **kwargs) -> None:
     from permissions.snapshots import user_cache_invalidate
 
     user_cache_invalidate(instance.uid)
