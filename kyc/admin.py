@@ -8,11 +8,12 @@ from pathlib import PurePath
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeListSearchForm
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -88,6 +89,14 @@ def document_preview(document: Document, *, size: int = 120):
     )
 
 
+class DecisionForm(forms.Form):
+    """The review queue's POST; Django's fields refuse NUL characters, which PostgreSQL would."""
+
+    decision = forms.CharField(required=False, strip=False)
+    reason = forms.CharField(required=False)
+    next_query = forms.CharField(required=False, strip=False)
+
+
 # ---------------------------------------------------------------- documents
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
@@ -141,7 +150,13 @@ class DocumentAdmin(admin.ModelAdmin):
         if not request.user.has_perm("kyc.view_document"):
             raise PermissionDenied
         queue = document_queue()
-        search = (request.GET.get("q") or "").strip()[:255]
+        search_form = ChangeListSearchForm(request.GET)
+        if search_form.is_valid():
+            search = (search_form.cleaned_data.get("q") or "").strip()[:255]
+        else:  # NUL characters, refused as in every changelist's search box
+            search = ""
+            for errors in search_form.errors.values():
+                self.message_user(request, ", ".join(errors), messages.ERROR)
         if search:
             queue = queue.filter(
                 Q(email__icontains=search)
@@ -185,11 +200,17 @@ class DocumentAdmin(admin.ModelAdmin):
         if not request.user.has_perm("kyc.change_document"):
             raise PermissionDenied
         user = get_object_or_404(User, uid=uid)
-        decision = request.POST.get("decision", "")
-        reason = (request.POST.get("reason") or "").strip()[:REASON_MAX] or None
+        form = DecisionForm(request.POST)
         try:
+            if not form.is_valid():
+                raise ApiError("value.invalid")
+            decision = form.cleaned_data["decision"]
             services.document_admin_decide(
-                admin=request.user, user=user, decision=decision, reason=reason, request=request
+                admin=request.user,
+                user=user,
+                decision=decision,
+                reason=form.cleaned_data["reason"][:REASON_MAX] or None,
+                request=request,
             )
         except ApiError as exc:
             self.message_user(
@@ -205,7 +226,8 @@ class DocumentAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
         back = reverse("admin:kyc_document_review")
-        query = request.POST.get("next_query", "")
+        # Re-encoded, so the queue's filters come back and nothing else reaches the header.
+        query = QueryDict(form.cleaned_data.get("next_query", "")).urlencode()
         return HttpResponseRedirect(f"{back}?{query}" if query else back)
 
 
