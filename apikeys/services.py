@@ -15,7 +15,8 @@ from barong.crypto import decrypt, encrypt
 SCOPE_MAX_LENGTH = 255
 
 
-def _context(kid: str) -> str:
+def api_key_secret_context(kid: str) -> str:
+    """What binds an encrypted secret to its key's row (barong.crypto ``context``)."""
     return f"apikey:{kid}"
 
 
@@ -26,7 +27,7 @@ def _scope_errors(scope: list[str]) -> list[str]:
 
 def api_key_secret(*, api_key: APIKey) -> str:
     """The plaintext HMAC secret, decrypted for a signature check only."""
-    return decrypt(api_key.encrypted_secret, context=_context(api_key.kid))
+    return decrypt(api_key.encrypted_secret, context=api_key_secret_context(api_key.kid))
 
 
 @transaction.atomic
@@ -56,7 +57,7 @@ def api_key_create(
                 algorithm=algorithm,
                 scope=list(scope or []),
                 state=APIKey.State.ACTIVE,
-                encrypted_secret=encrypt(secret, context=_context(kid)),
+                encrypted_secret=encrypt(secret, context=api_key_secret_context(kid)),
             )
     except IntegrityError as exc:
         raise ApiError("kid.taken") from exc

@@ -70,9 +70,10 @@ def _key_row(kid: str, cached: dict | str | None) -> dict | str:
 
 @lru_cache(maxsize=4096)
 def _secret(kid: str, encrypted_secret: str) -> bytes:
+    from apikeys.services import api_key_secret_context
     from barong.crypto import decrypt
 
-    return decrypt(encrypted_secret, context=f"apikey:{kid}").encode()
+    return decrypt(encrypted_secret, context=api_key_secret_context(kid)).encode()
 
 
 def _nonce(text: str) -> int:
@@ -82,6 +83,10 @@ def _nonce(text: str) -> int:
     if value <= 0:
         raise ApiError("authz.nonce_not_valid_timestamp", 401)
     return value
+
+
+def _signature_marker(signature: str) -> str:
+    return f"authz:apikey:signature:{signature}"
 
 
 def _window_seconds() -> int:
@@ -109,7 +114,7 @@ def api_key_replay_marker(
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     if abs(now_ms - value) >= settings.BARONG_APIKEY_NONCE_LIFETIME:
         return None
-    return f"authz:apikey:signature:{signature}", _window_seconds()
+    return _signature_marker(signature), _window_seconds()
 
 
 def api_key_verify(
@@ -149,7 +154,7 @@ def api_key_verify(
         raise ApiError("authz.invalid_signature", 401)
     # `add` is atomic, so of two concurrent identical requests exactly one gets through.
     if claimed is None:
-        claimed = cache.add(f"authz:apikey:signature:{expected}", 1, _window_seconds())
+        claimed = cache.add(_signature_marker(expected), 1, _window_seconds())
     if not claimed:
         raise ApiError("authz.signature_blacklisted", 401)
     if row["state"] != "active":
