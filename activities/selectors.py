@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 
+from accounts.services import email_normalize
 from activities.models import Activity
 
 # (response key, topic, action, result) of the daily series in /admin/metrics.
@@ -50,7 +51,7 @@ def activities_search(
     if uid:
         queryset = queryset.filter(user__uid=uid.upper())
     if email:
-        queryset = queryset.filter(user__email=email.strip().lower())
+        queryset = queryset.filter(user__email=email_normalize(email))
     if target_uid:
         queryset = queryset.filter(target_uid=target_uid.upper())
     queryset = _created_between(queryset, time_from, time_to)

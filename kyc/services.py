@@ -286,6 +286,24 @@ def user_levels_resync(*, from_level: int) -> int:
     return synced
 
 
+def level_admin_save(
+    *, admin: User, id: int, key: str, value: str, description: str, request=None
+) -> Level:
+    """An operator's level row: saved, the users it may move recomputed, and audited."""
+    previous = Level.objects.filter(pk=id).values("key", "value", "description").first()
+    level = level_upsert(id=id, key=key, value=value, description=description)
+    user_levels_resync(from_level=level.pk - 1)
+    data = {"id": level.pk, "key": level.key, "value": level.value}
+    admin_activity_record(
+        admin=admin,
+        topic="levels",
+        action="update" if previous else "create",
+        request=request,
+        data={**data, "description": level.description, "previous": previous},
+    )
+    return level
+
+
 # ---------------------------------------------------------------- user-facing labels (RS-05…09)
 
 LABEL_KEY_RE = re.compile(r"\A[a-z0-9_-]+\Z")
