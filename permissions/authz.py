@@ -150,7 +150,7 @@ def token_for(principal: str, user: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- audit
 
 
-def request_params(request: HttpRequest) -> dict[str, Any]:
+def audit_params(request: HttpRequest) -> dict[str, Any]:
     """Query string, form or JSON object body merged, as the audit row records them."""
     params: dict[str, Any] = {key: request.GET.get(key) for key in request.GET}
     try:
@@ -194,7 +194,7 @@ def audit_record(
     """An admin activity for an audited or denied request (§5.6)."""
     from accounts.models import User
 
-    params = _clean(request_params(request))
+    params = _clean(audit_params(request))
     path = _clean(path)
     target = params.get("uid") or params.get("user_uid")
     if target is not None and (
