@@ -1,7 +1,7 @@
 """KYC in the back-office: the document and profile review queues, labels, levels, phones.
 
 Every decision and edit calls the same service as the admin API (``label_admin_*``,
-``profile_admin_update``, ``level_upsert``), so level, state and the audit row follow alike.
+``profile_admin_update``, ``level_admin_save``), so level, state and the audit row follow alike.
 """
 
 from pathlib import PurePath
@@ -472,7 +472,7 @@ class LevelForm(forms.ModelForm):
 
 @admin.register(Level)
 class LevelAdmin(ServiceAdminMixin, admin.ModelAdmin):
-    """Levels through ``level_upsert``; the users whose level may move are recomputed."""
+    """Levels through ``level_admin_save``: recomputed users and an admin audit row."""
 
     form = LevelForm
     list_display = ("id", "key", "value", "description", "updated_at")
@@ -487,10 +487,14 @@ class LevelAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        level = services.level_upsert(
-            id=obj.pk, key=obj.key, value=obj.value, description=obj.description
+        level = services.level_admin_save(
+            admin=request.user,
+            id=obj.pk,
+            key=obj.key,
+            value=obj.value,
+            description=obj.description,
+            request=request,
         )
-        services.user_levels_resync(from_level=level.pk - 1)
         obj.created_at, obj.updated_at = level.created_at, level.updated_at
 
 

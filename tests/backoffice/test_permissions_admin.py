@@ -330,3 +330,26 @@ def test_audit_rows_carry_the_operator_and_the_data(operator_client):
     row = Activity.objects.get(category="admin", topic="permissions")
     assert json.loads(row.data)["path"] == "api/v2/barong/admin/levels"
     assert row.user_ip == "203.0.113.20"
+
+
+def test_level_changes_leave_admin_audit_rows(operator_client):
+    client, operator = operator_client("admin")
+
+    client.post(
+        "/admin/kyc/level/add/",
+        {"id": "4", "key": "profile", "value": "verified", "description": "Profile checked"},
+    )
+    client.post(
+        "/admin/kyc/level/4/change/", {"key": "profile", "value": "checked", "description": "d"}
+    )
+
+    rows = list(Activity.objects.filter(category="admin", topic="levels").order_by("id"))
+    assert [(row.user, row.action) for row in rows] == [(operator, "create"), (operator, "update")]
+    created, updated = (json.loads(row.data) for row in rows)
+    assert (created["id"], created["value"], created["previous"]) == (4, "verified", None)
+    assert updated["previous"] == {
+        "key": "profile",
+        "value": "verified",
+        "description": "Profile checked",
+    }
+    assert updated["value"] == "checked"
