@@ -7,7 +7,12 @@ limits call the cache on every request. A ``redis.Redis`` is thread-safe and hol
 connection of its own (the pool does, and resets itself after a fork), so one per pool
 is enough. ``get_many_and_add`` pipelines a read and an atomic "add" (the authz replay
 check) into one round trip.
+
+``version_stamp``/``version_bump`` are the protocol of the in-process tables (permission
+rules, restrictions): a worker rebuilds its copy when the shared stamp differs.
 """
+
+import uuid
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
@@ -61,3 +66,22 @@ def get_many_and_add(keys: list[str], add_key: str, value: object, timeout: int)
     if combined is not None:
         return combined(keys, add_key, value, timeout)
     return cache.get_many(keys), cache.add(add_key, value, timeout)
+
+
+def version_stamp(key: str) -> str:
+    """The shared stamp under ``key``; a missing one (cache flushed, first start) is created."""
+    from django.core.cache import cache
+
+    version = cache.get(key)
+    if version is None:  # any new stamp makes every worker reload
+        version = uuid.uuid4().hex
+        if not cache.add(key, version, None):
+            version = cache.get(key) or version
+    return version
+
+
+def version_bump(key: str) -> None:
+    """A new stamp under ``key``: every worker rebuilds its copy on its next use."""
+    from django.core.cache import cache
+
+    cache.set(key, uuid.uuid4().hex, None)

@@ -6,10 +6,9 @@ on every worker, and the steady state never touches the database.
 """
 
 import threading
-import uuid
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
+from barong.cache import version_bump, version_stamp
 
 VERSION_KEY = "permissions:version"
 
@@ -54,18 +53,9 @@ def _load() -> dict[str, tuple[Rule, ...]]:
     return {role: tuple(rules) for role, rules in compiled.items()}
 
 
-def current_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:  # cache flushed or first start: any stamp forces a reload
-        version = uuid.uuid4().hex
-        if not cache.add(VERSION_KEY, version, None):
-            version = cache.get(VERSION_KEY) or version
-    return version
-
-
 def table(version: str | None = None) -> dict[str, tuple[Rule, ...]]:
     """The compiled rules, reloaded only when the shared version stamp changed."""
-    version = version or current_version()
+    version = version or version_stamp(VERSION_KEY)
     if _table.version != version:
         with _lock:
             if _table.version != version:
@@ -76,7 +66,7 @@ def table(version: str | None = None) -> dict[str, tuple[Rule, ...]]:
 
 def invalidate() -> None:
     """Call after any permission write commits: every worker reloads on its next check."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    version_bump(VERSION_KEY)
 
 
 def check(role: str, method: str, path: str, *, version: str | None = None) -> Decision:

@@ -9,11 +9,9 @@ each, the first match in the scope order all → ip → ip_subnet → continent 
 
 import ipaddress
 import threading
-import uuid
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
-
+from barong.cache import version_bump, version_stamp
 from permissions import geo
 
 VERSION_KEY = "restrictions:version"
@@ -142,18 +140,9 @@ def _add(table: CategoryTable, scope: str, value: str, status: int, rank: int) -
         return
 
 
-def current_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:  # cache flushed or first start: any stamp forces a reload
-        version = uuid.uuid4().hex
-        if not cache.add(VERSION_KEY, version, None):
-            version = cache.get(VERSION_KEY) or version
-    return version
-
-
 def tables(version: str | None = None) -> Tables:
     """The compiled tables, reloaded only when the shared version stamp changed."""
-    version = version or current_version()
+    version = version or version_stamp(VERSION_KEY)
     if _tables.version != version:
         with _lock:
             if _tables.version != version:
@@ -169,7 +158,7 @@ def tables(version: str | None = None) -> Tables:
 
 def invalidate() -> None:
     """Call after any restriction write commits: every worker reloads on its next request."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    version_bump(VERSION_KEY)
 
 
 def evaluate(ip: str, *, version: str | None = None) -> Match | None:
