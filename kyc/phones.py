@@ -17,6 +17,8 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from barong.crypto import constant_time_equals
+
 logger = logging.getLogger(__name__)
 
 MOCK_CODE = "12345"
@@ -87,10 +89,6 @@ def random_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def _constant_equals(left: str, right: str) -> bool:
-    return secrets.compare_digest(left.encode(), right.encode())
-
-
 class MockProvider:
     """No SMS: the code is always ``12345`` (CONTRACT.md, out-of-band codes)."""
 
@@ -102,7 +100,7 @@ class MockProvider:
         return channel
 
     def code_check(self, *, number: str, code: str, stored: str) -> bool:
-        return _constant_equals(code, MOCK_CODE)
+        return constant_time_equals(code, MOCK_CODE)
 
 
 def _twilio_credentials() -> tuple[str, str]:
@@ -154,7 +152,7 @@ class TwilioSMSProvider:
         return "sms"
 
     def code_check(self, *, number: str, code: str, stored: str) -> bool:
-        return _constant_equals(code, stored)
+        return constant_time_equals(code, stored)
 
 
 class TwilioVerifyProvider:

@@ -26,9 +26,13 @@ from kyc.phones import PhoneNumber, PhoneProviderError, phone_number_parse, phon
 logger = logging.getLogger(__name__)
 
 
+def _squish(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def label_normalize(text: object) -> str:
     """Barong lower-cases and squishes label keys and values before validating them."""
-    return re.sub(r"\s+", " ", str(text)).strip().lower()
+    return _squish(str(text)).lower()
 
 
 def user_level_compute(*, private: dict[str, str], levels: list[Level]) -> int:
@@ -41,7 +45,7 @@ def user_level_compute(*, private: dict[str, str], levels: list[Level]) -> int:
     return level
 
 
-def user_state_compute(*, private: dict[str, str], current: str) -> str:
+def user_state_compute(*, private: dict[str, str]) -> str:
     """pending → active on activation labels; trigger prefixes override (§7, private only)."""
     requirements = settings.BARONG_ACTIVATION_REQUIREMENTS
     state = "active" if all(private.get(k) == v for k, v in requirements.items()) else "pending"
@@ -58,7 +62,7 @@ def user_level_sync(*, user: User) -> User:
     )
     levels = list(Level.objects.order_by("id"))
     level = user_level_compute(private=private, levels=levels)
-    state = user_state_compute(private=private, current=user.state)
+    state = user_state_compute(private=private)
     return user_level_save(user=user, level=level, state=state)
 
 
@@ -408,10 +412,6 @@ PROFILE_TEXT_RULES = {  # field: (pattern, min length, squish)
 DOB_EARLIEST = date(1900, 1, 1)
 
 
-def _squish(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def profile_fields_clean(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Normalise the given profile fields; answers (values, model keys of every broken rule)."""
     values: dict[str, Any] = {}
@@ -560,7 +560,6 @@ def document_create_many(
     doc_expire: object,
     metadata: str | None,
     files: list[File],
-    update_labels: bool = True,
 ) -> list[Document]:
     """One document per file, all or none; the per-user limit is counted under the user lock."""
     expire = document_expire_parse(doc_expire)
@@ -592,8 +591,7 @@ def document_create_many(
                 saved.append(document.upload.name)
                 document.save()
                 documents.append(document)
-            if update_labels:
-                _document_label_pending(user)
+            _document_label_pending(user)
             return documents
     except BaseException:
         for name in saved:  # the rows rolled back; their files must not stay behind

@@ -296,7 +296,7 @@ class DocumentViewSet(ResourceViewSet):
             params["upload"] = files
         elif "upload" in self.params:
             params["upload"] = self.params["upload"]  # not a file: reported as invalid_upload
-        data = self._parse_data(DocumentCreateInput, params)
+        data = validate_params(DocumentCreateInput, params, self.error_prefix, {"request": request})
         services.document_create_many(
             user=request.user,
             doc_type=data["doc_type"],
@@ -306,11 +306,6 @@ class DocumentViewSet(ResourceViewSet):
             files=data["upload"],
         )
         return status_only(status.HTTP_201_CREATED)
-
-    def _parse_data(self, serializer_class, params: dict[str, Any]) -> dict[str, Any]:
-        return validate_params(
-            serializer_class, params, self.error_prefix, {"request": self.request}
-        )
 
 
 # ---------------------------------------------------------------- phones

@@ -57,7 +57,7 @@ def test_level_is_the_unbroken_walk_of_levels(private, level):
     ],
 )
 def test_state_from_activation_labels_and_triggers(settings, private, state):
-    assert user_state_compute(private=private, current="pending") == state
+    assert user_state_compute(private=private) == state
 
 
 @pytest.mark.django_db
