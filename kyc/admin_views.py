@@ -126,6 +126,13 @@ class AdminUserLabelViewSet(AdminViewSet):
 
     error_prefix = "admin.user"
 
+    def _label_write(self, input_class: type[serializers.Serializer], service) -> Response:
+        """The four label writes: parse, find the user by uid, call the service, answer {}."""
+        data = self.parse(input_class)
+        user = admin_user_get(data.pop("uid"))
+        service(admin=self.request.user, user=user, request=self.request, **data)
+        return status_only(200)
+
     @barong_schema(
         summary="Users having a label with this key and value, any scope (paginated)",
         input=LabelUsersInput,
@@ -166,10 +173,7 @@ class AdminUserLabelViewSet(AdminViewSet):
         errors=LABEL_WRITE_ERRORS,
     )
     def create(self, request):
-        data = self.parse(LabelCreateInput)
-        user = admin_user_get(data.pop("uid"))
-        services.label_admin_create(admin=request.user, user=user, request=request, **data)
-        return status_only(200)
+        return self._label_write(LabelCreateInput, services.label_admin_create)
 
     @barong_schema(
         summary="Change the value (and description when sent) of a user's label (answers {})",
@@ -177,10 +181,7 @@ class AdminUserLabelViewSet(AdminViewSet):
         errors=LABEL_WRITE_ERRORS,
     )
     def update_by_id(self, request):
-        data = self.parse(LabelUpdateInput)
-        user = admin_user_get(data.pop("uid"))
-        services.label_admin_update(admin=request.user, user=user, request=request, **data)
-        return status_only(200)
+        return self._label_write(LabelUpdateInput, services.label_admin_update)
 
     @barong_schema(
         summary="Set a user's label value and description, creating it if replace (answers {})",
@@ -189,10 +190,7 @@ class AdminUserLabelViewSet(AdminViewSet):
     )
     @action(detail=False, methods=["post"], url_path="update")
     def upsert(self, request):
-        data = self.parse(LabelUpsertInput)
-        user = admin_user_get(data.pop("uid"))
-        services.label_admin_upsert(admin=request.user, user=user, request=request, **data)
-        return status_only(200)
+        return self._label_write(LabelUpsertInput, services.label_admin_upsert)
 
     @barong_schema(
         summary="Delete a user's label (answers {})",
@@ -201,10 +199,7 @@ class AdminUserLabelViewSet(AdminViewSet):
         errors=LABEL_WRITE_ERRORS,
     )
     def destroy_by_id(self, request):
-        data = self.parse(LabelDeleteInput)
-        user = admin_user_get(data.pop("uid"))
-        services.label_admin_delete(admin=request.user, user=user, request=request, **data)
-        return status_only(200)
+        return self._label_write(LabelDeleteInput, services.label_admin_delete)
 
 
 class AdminProfileViewSet(AdminViewSet):
