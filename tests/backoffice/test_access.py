@@ -149,25 +149,38 @@ def test_wrong_password_and_unknown_email_look_the_same(make_admin):
 def test_banned_or_locked_operator_cannot_log_in(make_admin, labels):
     operator = make_admin(role=SA, labels=labels)
     assert operator.state != "active"
+    client = _client()
 
-    response = _login(_client(), operator.email)
+    response = _login(client, operator.email)
 
     assert response.status_code == HTTPStatus.OK
+    assert "Please enter the correct" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert not Activity.objects.filter(category="admin").exists()
 
 
 def test_operator_with_unconfirmed_email_cannot_log_in(make_admin):
     operator = make_admin(role=SA, verified=False)
+    client = _client()
 
-    assert _login(_client(), operator.email).status_code == HTTPStatus.OK
+    response = _login(client, operator.email)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Please enter the correct" in response.content.decode()
+    assert "_auth_user_id" not in client.session
 
 
 def test_operator_banned_after_login_is_logged_out(operator_client):
     from kyc.services import label_set
 
     client, operator = operator_client(A)
+    assert client.get("/admin/").status_code == HTTPStatus.OK
     label_set(user=operator, key="ban", value="by_admin", scope="private")
 
-    assert client.get("/admin/").status_code == HTTPStatus.FOUND
+    response = client.get("/admin/")
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith("/admin/login/")
 
 
 def test_login_page_asks_for_the_2fa_code(db):
