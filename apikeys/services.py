@@ -13,6 +13,7 @@ from barong.api.errors import ApiError
 from barong.crypto import decrypt, encrypt
 
 SCOPE_MAX_LENGTH = 255
+KID_MAX_LENGTH = APIKey._meta.get_field("kid").max_length
 
 
 def api_key_secret_context(kid: str) -> str:
@@ -88,7 +89,8 @@ def api_key_totp_check(*, user: User, totp_code: str) -> None:
 
 def api_key_get(*, user: User, kid: str) -> APIKey:
     """One of ``user``'s keys by kid; someone else's kid is as unknown as a made-up one."""
-    api_key = APIKey.objects.filter(user=user, kid=kid).first()
+    found = "\x00" not in kid and len(kid) <= KID_MAX_LENGTH  # no stored kid could match
+    api_key = APIKey.objects.filter(user=user, kid=kid).first() if found else None
     if api_key is None:
         raise ApiError("record.not_found", 404)
     return api_key

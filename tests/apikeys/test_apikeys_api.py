@@ -433,7 +433,7 @@ def test_update_with_a_huge_scope_changes_nothing(auth_api, owner, clock):
     assert _snapshot(owner) == before
 
 
-@pytest.mark.parametrize("whose", ["someone else's", "unknown", "huge", "unicode"])
+@pytest.mark.parametrize("whose", ["someone else's", "unknown", "huge", "unicode", "nul"])
 def test_update_of_a_key_that_is_not_mine_is_not_found(auth_api, owner, make_user, clock, whose):
     theirs, _ = api_key_create(user=make_user())
     kid = {
@@ -441,6 +441,7 @@ def test_update_of_a_key_that_is_not_mine_is_not_found(auth_api, owner, make_use
         "unknown": "0123456789abcdef",
         "huge": HUGE,
         "unicode": "ключ",
+        "nul": "ab%00cd",  # PostgreSQL refuses a NUL in a query: never sent to it
     }[whose]
 
     response = auth_api(owner).patch(
