@@ -15,8 +15,7 @@ from barong.cache import version_bump, version_stamp
 from permissions import geo
 
 VERSION_KEY = "restrictions:version"
-CATEGORIES = ("whitelist", "maintenance", "blacklist")
-SCOPES = ("all", "ip", "ip_subnet", "continent", "country")
+CATEGORIES = ("whitelist", "maintenance", "blacklist")  # evaluation order
 
 # Status codes when a row has none (2.4.17 defaults).
 MAINTENANCE_CODE = 471

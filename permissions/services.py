@@ -14,6 +14,9 @@ from permissions.selectors import role_exists
 
 VERBS = {choice.lower() for choice in Permission.Verb.values}
 ACTIONS = {choice.lower() for choice in Permission.Action.values}
+# The columns an operator sets, in the order the audit rows record them.
+PERMISSION_FIELDS = ("role", "verb", "path", "action", "topic")
+RESTRICTION_FIELDS = ("category", "scope", "value", "code", "state")
 
 
 def permission_upsert(
@@ -79,14 +82,7 @@ def _permission_save(permission: Permission) -> Permission:
 
 
 def _permission_data(permission: Permission) -> dict[str, object]:
-    return {
-        "id": permission.pk,
-        "role": permission.role,
-        "verb": permission.verb,
-        "path": permission.path,
-        "action": permission.action,
-        "topic": permission.topic,
-    }
+    return {"id": permission.pk, **{key: getattr(permission, key) for key in PERMISSION_FIELDS}}
 
 
 @transaction.atomic
@@ -119,8 +115,7 @@ def permission_update(
 ) -> Permission:
     """AD-18: change the given fields; the result must pass AD-17's checks again."""
     previous = _permission_data(permission)
-    current = {key: getattr(permission, key) for key in ("role", "verb", "path", "action")}
-    current["topic"] = permission.topic
+    current = {key: getattr(permission, key) for key in PERMISSION_FIELDS}
     current.update({key: value for key, value in changes.items() if value is not None})
     for key, value in _permission_fields(**current).items():
         setattr(permission, key, value)
@@ -186,14 +181,7 @@ def _restriction_save(restriction: Restriction) -> Restriction:
 
 
 def _restriction_data(restriction: Restriction) -> dict[str, object]:
-    return {
-        "id": restriction.pk,
-        "category": restriction.category,
-        "scope": restriction.scope,
-        "value": restriction.value,
-        "code": restriction.code,
-        "state": restriction.state,
-    }
+    return {"id": restriction.pk, **{key: getattr(restriction, key) for key in RESTRICTION_FIELDS}}
 
 
 @transaction.atomic
