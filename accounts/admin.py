@@ -181,6 +181,19 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
         "updated_at",
         "activity_links",
     )
+    fields = (
+        "uid",
+        "email",
+        "role",
+        "state",
+        "level",
+        "otp",
+        "referral_uid",
+        "data",
+        "created_at",
+        "updated_at",
+        "activity_links",
+    )
     actions = ("ban_users", "unban_users", "disable_2fa")
     inlines = (
         ProfileInline,
@@ -191,17 +204,13 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
         ActivityInline,
     )
 
-    def get_fields(self, request, obj=None):
-        return ("uid", "email", "role", "state", "level", "otp", *self.derived[4:])
-
     def get_readonly_fields(self, request, obj=None):
-        fixed = self.derived
         if not self.has_change_permission(request, obj):
-            return (*fixed, "state", "role")
+            return (*self.derived, "state", "role")
         # Only a superadmin changes roles (AD-05: every other role has a DROP rule).
         if request.user.role != "superadmin":
-            return (*fixed, "role")
-        return fixed
+            return (*self.derived, "role")
+        return self.derived
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
