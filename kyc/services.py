@@ -20,7 +20,7 @@ from barong.api.errors import ApiError, model_error_keys
 from barong.ratelimit import rate_limit_hit
 from kyc.countries import country_code
 from kyc.documents import upload_check, upload_errors
-from kyc.models import DataStorage, Document, Label, Level, Phone, Profile
+from kyc.models import LABEL_RE, DataStorage, Document, Label, Level, Phone, Profile
 from kyc.phones import PhoneNumber, PhoneProviderError, phone_number_parse, phone_provider
 
 logger = logging.getLogger(__name__)
@@ -310,7 +310,6 @@ def level_admin_save(
 
 # ---------------------------------------------------------------- user-facing labels (RS-05…09)
 
-LABEL_KEY_RE = re.compile(r"\A[a-z0-9_-]+\Z")
 # Labels Barong's own flows set (§8.1); a user may not take their keys, even as public labels.
 FLOW_LABEL_KEYS = ("email", "phone", "profile", "document", "otp")
 
@@ -334,9 +333,17 @@ def label_key_reserved(key: str) -> bool:
     return key.startswith(_state_trigger_prefixes()) or key in titles or _flow_key(key)
 
 
+def label_key_valid(key: str) -> bool:
+    """A normalised key a label can take (the model's rules: 3-255 of ``a-z 0-9 _ -``)."""
+    return bool(LABEL_RE.regex.match(key)) and 3 <= len(key) <= 255
+
+
 def label_user_find(*, user: User, key: str) -> Label | None:
     """The user's first label with that key, whatever its scope (Barong's lookup, §3 RS-06)."""
-    return Label.objects.filter(user=user, key=label_normalize(key)).order_by("id").first()
+    key = label_normalize(key)
+    if not label_key_valid(key):  # no such label; NUL in a URL would break a PostgreSQL query
+        return None
+    return Label.objects.filter(user=user, key=key).order_by("id").first()
 
 
 def _label_user_editable(label: Label) -> None:
@@ -801,7 +808,7 @@ def data_storage_create(*, user: User, title: str, data: str) -> DataStorage:
     except IntegrityError as exc:
         raise ApiError("title.taken") from exc
     key = label_normalize(title)
-    if LABEL_KEY_RE.match(key) and 3 <= len(key) <= 255:  # Barong skips keys a label can't take
+    if label_key_valid(key):  # Barong skips titles a label key cannot take
         label_set(user=user, key=key, value="recorded", scope=Label.Scope.PRIVATE)
     return storage
 

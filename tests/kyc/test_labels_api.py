@@ -53,7 +53,7 @@ def test_retrieve_is_case_insensitive_on_the_key(member_api):
     assert response.status_code == HTTPStatus.OK
 
 
-@pytest.mark.parametrize("key", ["nothing", "x" * 300, "%F0%9F%92%A3", "..", "a%20b"])
+@pytest.mark.parametrize("key", ["nothing", "x" * 300, "%F0%9F%92%A3", "..", "a%20b", "ab%00cd"])
 def test_retrieve_unknown_key_is_record_not_found(member_api, key):
     response = member_api.get(f"{LABELS}/{key}")
 
@@ -280,6 +280,18 @@ def test_delete_unknown_label_is_record_not_found(member_api):
     response = member_api.delete(f"{LABELS}/nothing")
 
     assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_a_nul_byte_in_the_key_is_record_not_found(member, member_api, method):
+    """PostgreSQL refuses NUL in text: the key must never reach a query (CI runs on it)."""
+    label_set(user=member, key="colour", value="blue")
+
+    response = getattr(member_api, method)(f"{LABELS}/col%00our", {"value": "red"})
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json() == {"errors": ["record.not_found"]}
+    assert labels_of(member)[-1] == ("colour", "blue", "public")
 
 
 def test_delete_never_touches_another_users_label(member_api, make_user):
