@@ -60,6 +60,14 @@ def _permission_fields(
     }
 
 
+def _locked(model: type[Permission | Restriction], pk: int, missing: str):
+    """The row re-read under a lock: a concurrent delete is a 404, never undone by our save."""
+    row = model.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        raise ApiError(missing, 404)
+    return row
+
+
 def _unique_save(row: Permission | Restriction, *, unique: tuple[str, ...], taken: str) -> None:
     """Model checks, then Barong's ``taken`` key for a row equal on ``unique``, then save."""
     same = type(row).objects.filter(**{name: getattr(row, name) for name in unique})
@@ -114,6 +122,7 @@ def permission_update(
     *, admin, permission: Permission, request: HttpRequest | None = None, **changes: str | None
 ) -> Permission:
     """AD-18: change the given fields; the result must pass AD-17's checks again."""
+    permission = _locked(Permission, permission.pk, "admin.permission.doesnt_exist")
     previous = _permission_data(permission)
     current = {key: getattr(permission, key) for key in PERMISSION_FIELDS}
     current.update({key: value for key, value in changes.items() if value is not None})
@@ -218,6 +227,7 @@ def restriction_update(
     **changes: str | int | None,
 ) -> Restriction:
     """AD-22: change the given fields; the value is re-checked against the (new) scope."""
+    restriction = _locked(Restriction, restriction.pk, "admin.restriction.doesnt_exist")
     previous = _restriction_data(restriction)
     for key, value in changes.items():
         if value is not None:

@@ -6,7 +6,9 @@ from http import HTTPStatus
 import pytest
 
 from activities.models import Activity
+from barong.api.errors import ApiError
 from permissions.models import Permission
+from permissions.services import permission_create, permission_update
 from tests.authz.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -355,3 +357,15 @@ def test_bearer_token_works_like_the_cookie(api, operator, rule):
     )
 
     assert response.status_code == HTTPStatus.OK
+
+
+def test_update_of_a_row_deleted_meanwhile_is_404_and_does_not_bring_it_back(seeded, make_admin):
+    admin = make_admin()
+    stale = permission_create(admin=admin, role="member", verb="get", path="x", action="accept")
+    Permission.objects.filter(pk=stale.pk).delete()
+
+    with pytest.raises(ApiError) as raised:
+        permission_update(admin=admin, permission=stale, path="y")
+
+    assert (raised.value.keys, raised.value.status_code) == (["admin.permission.doesnt_exist"], 404)
+    assert not Permission.objects.filter(pk=stale.pk).exists()

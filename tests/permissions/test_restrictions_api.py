@@ -7,8 +7,9 @@ from http import HTTPStatus
 import pytest
 
 from activities.models import Activity
+from barong.api.errors import ApiError
 from permissions.models import Restriction
-from permissions.services import restriction_create
+from permissions.services import restriction_create, restriction_update
 from tests.authz.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -410,3 +411,18 @@ def test_delete_refusals(admin_api, rows, query, status, key):
     assert response.status_code == status
     assert response.json() == {"errors": [key]}
     assert _snapshot() == before
+
+
+def test_update_of_a_row_deleted_meanwhile_is_404_and_does_not_bring_it_back(make_admin):
+    admin = make_admin()
+    stale = restriction_create(admin=admin, category="blacklist", scope="ip", value="192.0.2.1")
+    Restriction.objects.filter(pk=stale.pk).delete()
+
+    with pytest.raises(ApiError) as raised:
+        restriction_update(admin=admin, restriction=stale, value="192.0.2.2")
+
+    assert (raised.value.keys, raised.value.status_code) == (
+        ["admin.restriction.doesnt_exist"],
+        404,
+    )
+    assert not Restriction.objects.filter(pk=stale.pk).exists()
