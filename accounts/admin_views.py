@@ -12,7 +12,7 @@ from accounts.models import User
 from accounts.serializers import UserSerializer
 from accounts.services import user_otp_admin_set, user_role_admin_set, user_state_admin_set
 from barong.api.errors import ApiError
-from barong.api.params import Bool, Int, Str, validate_params
+from barong.api.params import BareInvalidInt, Bool, Str, validate_params
 from barong.api.views import AdminViewSet, barong_schema, status_only
 from kyc.models import Label
 from kyc.serializers import UserWithKYCSerializer, UserWithProfileSerializer
@@ -27,20 +27,6 @@ UNIX_MAX = 32503680000
 
 
 # ---------------------------------------------------------------- inputs
-
-
-class BareInvalidInt(Int):
-    """Barong's ``Integer`` without a custom message: any failure is the bare key ``invalid``."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "error_messages",
-            {
-                code: "invalid"
-                for code in ("invalid", "max_value", "min_value", "max_string_length", "null")
-            },
-        )
-        super().__init__(**kwargs)
 
 
 class OptionalBool(Bool):
