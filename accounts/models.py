@@ -64,8 +64,6 @@ class User(AbstractBaseUser):
     referral = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referees"
     )
-    # Bumped on every change that must invalidate cached authz answers and JWTs.
-    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -21,7 +21,7 @@ EMAIL_RE = re.compile(r"\A[\w\-+.]{1,64}@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{
 
 
 def _user_changed(user: User) -> None:
-    """Authz caches a snapshot of the user; every version bump drops it (now and on commit)."""
+    """Authz caches a snapshot of the user; every change drops it (now and on commit)."""
     hook("user_cache_invalidate")(user.uid)
 
 
@@ -103,12 +103,11 @@ def superuser_create(*, email: str, password: str | None) -> User:
 
 
 def user_password_set(*, user: User, password: str) -> User:
-    """Set a new password that meets the rules; its version bump ends cached JWTs."""
+    """Set a new password that meets the rules."""
     if key := _password_key(password):
         raise ApiError(key)
     user.set_password(password)
-    user.version += 1
-    user.save(update_fields=["password", "version", "updated_at"])
+    user.save(update_fields=["password", "updated_at"])
     _user_changed(user)
     return user
 
@@ -119,8 +118,7 @@ def user_state_set(*, user: User, state: str) -> User:
     if user.state == state:
         return user
     user.state = state
-    user.version += 1
-    user.save(update_fields=["state", "version", "updated_at"])
+    user.save(update_fields=["state", "updated_at"])
     _user_changed(user)
     if state != User.State.ACTIVE:
         hook("api_keys_deactivate")(user=user)
@@ -131,8 +129,7 @@ def user_state_set(*, user: User, state: str) -> User:
 def user_otp_set(*, user: User, enabled: bool) -> User:
     """Switch 2FA and its private ``otp`` label (2.4.17); off also switches off API keys."""
     user.otp = enabled
-    user.version += 1
-    user.save(update_fields=["otp", "version", "updated_at"])
+    user.save(update_fields=["otp", "updated_at"])
     _user_changed(user)
     if enabled:
         hook("label_set")(user=user, key="otp", value="enabled", scope="private")
@@ -149,8 +146,7 @@ def user_role_set(*, user: User, role: str) -> User:
     if not hook("role_exists")(role):
         raise ApiError("role.doesnt_exist")
     user.role = role
-    user.version += 1
-    user.save(update_fields=["role", "version", "updated_at"])
+    user.save(update_fields=["role", "updated_at"])
     _user_changed(user)
     return user
 
@@ -163,8 +159,7 @@ def user_level_save(*, user: User, level: int, state: str) -> User:
     if changed_state:
         user_state_set(user=user, state=state)
     user.level = level
-    user.version += 1
-    user.save(update_fields=["level", "version", "updated_at"])
+    user.save(update_fields=["level", "updated_at"])
     _user_changed(user)
     return user
 

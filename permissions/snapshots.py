@@ -21,7 +21,7 @@ def user_key(uid: str) -> str:
 
 
 def user_snapshot_build(user) -> dict[str, Any]:
-    """The cached fields: Barong's JWT claims, the 2FA flag, the row id and version."""
+    """The cached fields: Barong's JWT claims, the 2FA flag and the row id."""
     return {
         "id": user.pk,
         "uid": user.uid,
@@ -31,7 +31,6 @@ def user_snapshot_build(user) -> dict[str, Any]:
         "state": user.state,
         "otp": bool(user.otp),
         "referral_id": user.referral_id,
-        "version": user.version,
     }
 
 

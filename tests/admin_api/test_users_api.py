@@ -46,7 +46,7 @@ def errors(response) -> list[str]:
 
 def snapshot(user: User) -> tuple:
     user.refresh_from_db()
-    return (user.state, user.otp, user.role, user.level, user.version)
+    return (user.state, user.otp, user.role, user.level, user.updated_at)
 
 
 # ---------------------------------------------------------------- AD-01 GET /admin/users
