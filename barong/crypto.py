@@ -48,6 +48,7 @@ def decrypt(token: str, *, context: str) -> str:
 
 def constant_time_equals(left: str | bytes, right: str | bytes) -> bool:
     """Compare secrets without leaking where they differ."""
-    a = left.encode() if isinstance(left, str) else left
-    b = right.encode() if isinstance(right, str) else right
+    # surrogatepass: a lone surrogate from a JSON body compares unequal instead of raising.
+    a = left.encode("utf-8", "surrogatepass") if isinstance(left, str) else left
+    b = right.encode("utf-8", "surrogatepass") if isinstance(right, str) else right
     return hmac.compare_digest(a, b)

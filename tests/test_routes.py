@@ -78,3 +78,23 @@ def test_options_is_method_not_allowed_not_a_server_error(make_admin, auth_api, 
 
     assert response.status_code == 405
     assert response.json() == {"errors": ["route.method_not_allowed"]}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v2/resource/labels/ab%00cd"),
+        ("patch", "/api/v2/resource/labels/ab%00cd"),
+        ("delete", "/api/v2/resource/labels/ab%00cd"),
+        ("patch", "/api/v2/resource/api_keys/ab%00cd"),
+        ("delete", "/api/v2/resource/api_keys/ab%00cd"),
+        ("get", "/api/v2/resource/users/activity/all%00"),
+        ("get", "/api/v2/admin/users/ID0123456789%00"),
+    ],
+)
+def test_nul_in_a_path_parameter_is_not_found(make_admin, auth_api, method, path):
+    """PostgreSQL refuses NUL in a query: a path parameter with one matches no row."""
+    response = getattr(auth_api(make_admin()), method)(path)
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0] in ("record.not_found", "route.not_found")

@@ -9,7 +9,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from barong.api.authentication import BearerJWTAuthentication, SessionCookieAuthentication
-from barong.api.errors import error_response
+from barong.api.errors import ApiError, error_response
 from barong.api.pagination import BarongPagination
 from barong.api.params import request_params, validate_params
 from barong.api.permissions import RolePermission
@@ -52,6 +52,12 @@ class BarongViewSet(viewsets.GenericViewSet):
     authentication_classes: list = []
     permission_classes: list = []
     pagination_class = BarongPagination
+
+    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication and permissions first
+        # No row can have a NUL in its uid, kid or key, and PostgreSQL refuses one in a query.
+        if any("\x00" in str(value) for value in kwargs.values()):
+            raise ApiError("record.not_found", 404)
 
     @cached_property
     def params(self) -> dict[str, Any]:
