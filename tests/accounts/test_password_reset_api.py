@@ -288,6 +288,8 @@ def test_mismatch_keeps_the_token_usable(api, user, token):
     response = api.post(CONFIRM, reset_payload(token), format="json")
 
     assert response.status_code == HTTPStatus.CREATED
+    login = api.post(LOGIN, {"email": user.email, "password": NEW_PASSWORD}, format="json")
+    assert login.status_code == HTTPStatus.OK
 
 
 @pytest.mark.parametrize(

@@ -495,6 +495,7 @@ def test_login_is_rate_limited_per_account(api, make_user, tight_limits):
 
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert response.json() == {"errors": ["identity.session.too_many_requests"]}
+    assert response.json() == {"errors": ["identity.session.too_many_requests"]}
     assert COOKIE not in response.cookies
 
 

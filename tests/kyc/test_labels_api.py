@@ -51,6 +51,7 @@ def test_retrieve_is_case_insensitive_on_the_key(member_api):
     response = member_api.get(f"{LABELS}/EMAIL")
 
     assert response.status_code == HTTPStatus.OK
+    assert (response.json()["key"], response.json()["value"]) == ("email", "verified")
 
 
 @pytest.mark.parametrize("key", ["nothing", "x" * 300, "%F0%9F%92%A3", "..", "a%20b", "ab%00cd"])
@@ -68,6 +69,7 @@ def test_retrieve_never_shows_another_users_label(member_api, make_user):
     response = member_api.get(f"{LABELS}/secretkey")
 
     assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json() == {"errors": ["record.not_found"]}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -280,6 +282,7 @@ def test_delete_unknown_label_is_record_not_found(member_api):
     response = member_api.delete(f"{LABELS}/nothing")
 
     assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json() == {"errors": ["record.not_found"]}
 
 
 @pytest.mark.parametrize("method", ["patch", "delete"])
