@@ -3,7 +3,10 @@
 import uuid
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
+from django.db.models.signals import post_migrate
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests.factories import make_admin_user, make_user_with
@@ -51,11 +54,50 @@ def _fast_and_clean(settings, tmp_path):
     app.conf.task_always_eager = True
 
 
-@pytest.fixture
-def seeded(db):
-    """Barong's default levels and permissions, as ``make run`` seeds them."""
-    call_command("seed_levels", verbosity=0)
-    call_command("seed_permissions", verbosity=0)
+def _seed() -> None:
+    """Barong's default levels and permissions, as ``make run`` seeds them.
+
+    Run against a private locmem cache: the version stamps the seeds bump must not land
+    in a shared cache (Redis in CI) outside any test's namespace.
+    """
+    with override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "test-seed",
+            }
+        }
+    ):
+        call_command("seed_levels", verbosity=0)
+        call_command("seed_permissions", verbosity=0)
+
+
+def _reseed_after_flush(**kwargs) -> None:
+    """A transactional test (``transactional_db``, ``live_server``) ends with a flush that
+    empties every table and then sends ``post_migrate``: put the seeds back for the next test."""
+    _seed()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, seeded once: every test sees the levels and permissions.
+
+    Ordinary tests roll back around themselves, so the seeds stay; the flush that ends a
+    transactional test is followed by a re-seed (``_reseed_after_flush``). Each test's
+    fresh cache namespace (``_fast_and_clean``) makes the in-process rule tables reload
+    from these rows on first use.
+    """
+    with django_db_blocker.unblock():
+        _seed()
+    post_migrate.connect(
+        _reseed_after_flush,
+        sender=apps.get_app_config("permissions"),
+        dispatch_uid="tests.reseed_after_flush",
+    )
+    yield
+    post_migrate.disconnect(
+        sender=apps.get_app_config("permissions"), dispatch_uid="tests.reseed_after_flush"
+    )
 
 
 @pytest.fixture
@@ -65,13 +107,19 @@ def api():
 
 
 @pytest.fixture
-def make_user(seeded):
+def make_user(db):
     return make_user_with
 
 
 @pytest.fixture
-def make_admin(seeded):
+def make_admin(db):
     return make_admin_user
+
+
+@pytest.fixture
+def superadmin(make_admin):
+    """An active operator with the ``superadmin`` role (a ``User``)."""
+    return make_admin()
 
 
 def bearer_for(user) -> str:

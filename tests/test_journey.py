@@ -26,7 +26,7 @@ EMAIL = "journey@example.com"
 PASSWORD = "Harbour-Falcon-Meadow-57"
 
 
-def test_sign_up_to_level_three_and_a_signed_api_key(seeded, make_admin, mailoutbox):
+def test_sign_up_to_level_three_and_a_signed_api_key(make_admin, mailoutbox):
     browser = CommittingAPIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="198.51.100.7")
 
     signed_up = browser.post(

@@ -23,7 +23,7 @@ def test_unknown_route_is_route_not_found(api, method):
     assert response.json() == {"errors": ["route.not_found"]}
 
 
-def test_seeds_are_idempotent(seeded):
+def test_seeds_are_idempotent():
     from django.core.management import call_command
 
     from kyc.models import Level

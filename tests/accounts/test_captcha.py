@@ -169,7 +169,7 @@ def test_captcha_off_makes_no_call(api, make_user, settings):
         (RESET, {"email": "c@example.com"}, HTTPStatus.CREATED),
     ],
 )
-def test_other_protected_endpoints(api, seeded, recaptcha, mailoutbox, path, payload, expected):
+def test_other_protected_endpoints(api, recaptcha, mailoutbox, path, payload, expected):
     missing = api.post(path, payload, format="json")
     recaptcha.post(RECAPTCHA_URL, json={"success": False})
     refused = api.post(path, {**payload, "captcha_response": "bad"}, format="json")
@@ -183,7 +183,7 @@ def test_other_protected_endpoints(api, seeded, recaptcha, mailoutbox, path, pay
     assert accepted.status_code == expected
 
 
-def test_failed_captcha_on_signup_writes_nothing(api, seeded, recaptcha, mailoutbox):
+def test_failed_captcha_on_signup_writes_nothing(api, recaptcha, mailoutbox):
     recaptcha.post(RECAPTCHA_URL, json={"success": False})
 
     api.post(

@@ -39,7 +39,7 @@ def race(count: int, action) -> list:
     return results
 
 
-def test_concurrent_sign_ups_with_one_email_create_one_user(seeded, mailoutbox):
+def test_concurrent_sign_ups_with_one_email_create_one_user(mailoutbox):
     def sign_up(n: int):
         client = CommittingAPIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR=f"203.0.113.{n}")
         email = "race@example.com" if n % 2 else "RACE@example.com"
@@ -58,7 +58,7 @@ def test_concurrent_sign_ups_with_one_email_create_one_user(seeded, mailoutbox):
     assert len(mailoutbox) == 1
 
 
-def test_concurrent_confirmations_succeed_once(seeded, mailoutbox):
+def test_concurrent_confirmations_succeed_once(mailoutbox):
     client = CommittingAPIClient(HTTP_USER_AGENT=BROWSER_UA)
     client.post("/api/v2/identity/users", {"email": "c@example.com", "password": STRONG_PASSWORD})
     token = last_token(mailoutbox, "confirmation")

@@ -23,7 +23,7 @@ COOKIE = "_barong_session"
 
 
 @pytest.fixture
-def pending(api, seeded, mailoutbox):
+def pending(api, mailoutbox):
     """A user who just signed up (and got the first confirmation e-mail)."""
     api.post(SIGNUP, {"email": "pending@example.com", "password": STRONG_PASSWORD})
     api.cookies.clear()
@@ -46,7 +46,7 @@ def test_resend_sends_a_new_token_to_a_pending_user(api, pending, mailoutbox, fm
     assert last_token(mailoutbox, "confirmation") != first
 
 
-def test_resend_to_unknown_email_answers_the_same_without_mail(api, seeded, mailoutbox):
+def test_resend_to_unknown_email_answers_the_same_without_mail(api, mailoutbox):
     response = api.post(GENERATE, {"email": "ghost@example.com"}, format="json")
 
     assert response.status_code == HTTPStatus.CREATED
@@ -71,7 +71,7 @@ def test_resend_honours_lang(api, pending, mailoutbox):
     assert "&lang=ru" in mailoutbox[-1].body
 
 
-def test_resend_missing_and_blank_email(api, seeded, mailoutbox):
+def test_resend_missing_and_blank_email(api, mailoutbox):
     missing = api.post(GENERATE, {}, format="json")
     blank = api.post(GENERATE, {"email": ""}, format="json")
 
@@ -93,7 +93,7 @@ def test_resend_missing_and_blank_email(api, seeded, mailoutbox):
         ({"email": "a@example.com", "captcha_response": 1}, "identity.user.invalid_captcha_format"),
     ],
 )
-def test_resend_wrong_types(api, seeded, mailoutbox, payload, key):
+def test_resend_wrong_types(api, mailoutbox, payload, key):
     response = api.post(GENERATE, payload, format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
@@ -102,7 +102,7 @@ def test_resend_wrong_types(api, seeded, mailoutbox, payload, key):
 
 
 @pytest.mark.parametrize("email", ["a" * 10_000 + "@example.com", "пользователь@пример.рф", "😀"])
-def test_resend_hostile_emails_answer_201(api, seeded, mailoutbox, email):
+def test_resend_hostile_emails_answer_201(api, mailoutbox, email):
     response = api.post(GENERATE, {"email": email}, format="json")
 
     assert response.status_code == HTTPStatus.CREATED
@@ -124,7 +124,7 @@ def test_resend_is_rate_limited_per_account(api, pending, mailoutbox, tight_limi
     assert other.status_code == HTTPStatus.CREATED
 
 
-def test_resend_is_rate_limited_per_ip(api, seeded, tight_limits):
+def test_resend_is_rate_limited_per_ip(api, tight_limits):
     tight_limits(email_code_ip="2/3600")
     for n in range(2):
         api.post(GENERATE, {"email": f"x{n}@example.com"}, format="json")
@@ -293,7 +293,7 @@ def test_valid_signature_but_never_issued_is_utilized(api, pending):
     assert response.json() == {"errors": ["identity.user.utilized_token"]}
 
 
-def test_token_of_unknown_user(api, seeded):
+def test_token_of_unknown_user(api):
     token = barong_jwt.encode(
         {"email": "ghost@example.com", "uid": "ID0000000000"}, sub="confirmation"
     )
@@ -334,7 +334,7 @@ def test_confirm_of_a_deleted_user_keeps_the_state(api, pending, mailoutbox):
     assert response.json()["state"] == "deleted"
 
 
-def test_confirm_missing_and_blank_parameters(api, seeded):
+def test_confirm_missing_and_blank_parameters(api):
     missing = api.post(CONFIRM, {}, format="json")
     blank = api.post(CONFIRM, {"token": "", "lang": ""}, format="json")
 
@@ -364,7 +364,7 @@ def test_confirm_wrong_types(api, pending, payload, key):
     assert pending.state == "pending"
 
 
-def test_blank_lang_in_multipart_is_empty_lang(api, seeded):
+def test_blank_lang_in_multipart_is_empty_lang(api):
     response = api.post(CONFIRM, {"token": "x.y.z", "lang": ""}, format="multipart")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY

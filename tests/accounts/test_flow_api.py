@@ -16,7 +16,7 @@ EMAIL = "journey@example.com"
 
 
 @pytest.mark.parametrize("prefix", ["/api/v2", "/api/v2/barong"])
-def test_sign_up_confirm_log_in_out_reset_and_log_in_again(seeded, mailoutbox, prefix):
+def test_sign_up_confirm_log_in_out_reset_and_log_in_again(mailoutbox, prefix):
     browser = CommittingAPIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.50")
     other_device = CommittingAPIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.51")
     users = prefix + USERS.removeprefix("/api/v2")

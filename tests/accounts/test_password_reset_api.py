@@ -75,7 +75,7 @@ def test_request_sends_reset_link_and_records_activity(api, user, mailoutbox, se
     assert (row.user_ip, row.user_agent) == ("203.0.113.10", BROWSER_UA)
 
 
-def test_request_for_unknown_email_answers_the_same(api, seeded, mailoutbox):
+def test_request_for_unknown_email_answers_the_same(api, mailoutbox):
     response = api.post(GENERATE, {"email": "ghost@example.com"}, format="json")
 
     assert response.status_code == HTTPStatus.CREATED
@@ -107,7 +107,7 @@ def test_request_honours_lang_then_user_language(api, make_user, mailoutbox):
     assert mailoutbox[1].subject == "Password Reset"
 
 
-def test_request_missing_and_blank_email(api, seeded, mailoutbox):
+def test_request_missing_and_blank_email(api, mailoutbox):
     missing = api.post(GENERATE, {}, format="json")
     blank = api.post(GENERATE, {"email": ""}, format="multipart")
 
@@ -140,7 +140,7 @@ def test_request_wrong_types(api, user, mailoutbox, payload, key):
 
 
 @pytest.mark.parametrize("email", ["a" * 10_000 + "@example.com", "пользователь@пример.рф"])
-def test_request_hostile_emails_answer_201(api, seeded, mailoutbox, email):
+def test_request_hostile_emails_answer_201(api, mailoutbox, email):
     response = api.post(GENERATE, {"email": email}, format="json")
 
     assert response.status_code == HTTPStatus.CREATED
@@ -159,7 +159,7 @@ def test_request_is_rate_limited_per_account(api, user, mailoutbox, tight_limits
     assert len(mailoutbox) == 2
 
 
-def test_request_is_rate_limited_per_ip(api, seeded, tight_limits):
+def test_request_is_rate_limited_per_ip(api, tight_limits):
     tight_limits(email_code_ip="2/3600")
     for n in range(2):
         api.post(GENERATE, {"email": f"g{n}@example.com"}, format="json")
@@ -273,7 +273,7 @@ def test_password_rules_apply(api, user, token, password, key):
     assert user.check_password(STRONG_PASSWORD)
 
 
-def test_passwords_must_match_before_the_token_is_checked(api, seeded):
+def test_passwords_must_match_before_the_token_is_checked(api):
     response = api.post(
         CONFIRM, reset_payload("garbage", NEW_PASSWORD, NEW_PASSWORD + "x"), format="json"
     )
@@ -313,7 +313,7 @@ def test_expired_token_is_403(api, user):
     assert response.json() == {"errors": ["jwt.decode_and_verify"]}
 
 
-def test_confirmation_token_cannot_reset_a_password(api, seeded, mailoutbox):
+def test_confirmation_token_cannot_reset_a_password(api, mailoutbox):
     api.post("/api/v2/identity/users", {"email": "c@example.com", "password": STRONG_PASSWORD})
     confirmation = last_token(mailoutbox, "confirmation")
 
@@ -341,7 +341,7 @@ def test_token_of_a_user_that_is_gone(api, user, token):
     assert response.json() == {"errors": ["record.not_found"]}
 
 
-def test_reset_missing_parameters(api, seeded):
+def test_reset_missing_parameters(api):
     response = api.post(CONFIRM, {}, format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
@@ -358,7 +358,7 @@ def test_reset_missing_parameters(api, seeded):
 
 
 @pytest.mark.parametrize("fmt", ["json", "multipart"])
-def test_reset_blank_parameters(api, seeded, fmt):
+def test_reset_blank_parameters(api, fmt):
     response = api.post(
         CONFIRM,
         {"reset_password_token": "", "password": "", "confirm_password": ""},

@@ -202,7 +202,7 @@ def test_login_under_the_gateway_prefix(api, make_user):
 # ---------------------------------------------------------------- failures without enumeration
 
 
-def test_unknown_email_is_invalid_params_without_activity(api, seeded):
+def test_unknown_email_is_invalid_params_without_activity(api):
     response = api.post(
         LOGIN, {"email": "nobody@example.com", "password": STRONG_PASSWORD}, format="json"
     )
@@ -389,7 +389,7 @@ def test_2fa_code_attempts_are_rate_limited(api, make_otp_user, tight_limits):
 # ---------------------------------------------------------------- parameters
 
 
-def test_missing_parameters(api, seeded):
+def test_missing_parameters(api):
     response = api.post(LOGIN, {}, format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
@@ -398,7 +398,7 @@ def test_missing_parameters(api, seeded):
     }
 
 
-def test_empty_email_and_password_fail_to_log_in(api, seeded):
+def test_empty_email_and_password_fail_to_log_in(api):
     response = api.post(LOGIN, {"email": "", "password": ""}, format="json")
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
@@ -432,7 +432,7 @@ def test_wrong_types_are_422(api, make_user, field, value, key):
 
 
 @pytest.mark.parametrize("email", ["a" * 10_000 + "@example.com", "пользователь@пример.рф", "😀"])
-def test_hostile_emails_fail_to_log_in(api, seeded, email):
+def test_hostile_emails_fail_to_log_in(api, email):
     response = api.post(LOGIN, {"email": email, "password": STRONG_PASSWORD}, format="json")
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
@@ -475,7 +475,7 @@ def test_captcha_response_string_or_object_is_accepted_when_captcha_is_off(api, 
     assert response.status_code == HTTPStatus.OK
 
 
-def test_malformed_json_body_is_a_clear_4xx(api, seeded):
+def test_malformed_json_body_is_a_clear_4xx(api):
     response = api.generic("POST", LOGIN, '{"email": ', content_type="application/json")
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
@@ -510,7 +510,7 @@ def test_account_limit_counts_the_normalised_email(api, make_user, tight_limits)
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
 
 
-def test_unknown_accounts_are_rate_limited_too(api, seeded, tight_limits):
+def test_unknown_accounts_are_rate_limited_too(api, tight_limits):
     tight_limits(login_account="2/300")
     for _ in range(2):
         api.post(LOGIN, {"email": "ghost@example.com", "password": "x"}, format="json")
@@ -574,14 +574,14 @@ def test_rate_limits_off_never_answer_429(api, make_user, settings):
 # ---------------------------------------------------------------- log out
 
 
-def test_logout_without_session_is_not_found(api, seeded):
+def test_logout_without_session_is_not_found(api):
     response = api.delete(LOGIN)
 
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response.json() == {"errors": ["identity.session.not_found"]}
 
 
-def test_logout_with_unknown_cookie_is_not_found(api, seeded):
+def test_logout_with_unknown_cookie_is_not_found(api):
     api.cookies[COOKIE] = "0123456789abcdefghijklmnopqrstuv"
 
     response = api.delete(LOGIN)
@@ -627,7 +627,7 @@ def test_logout_under_the_gateway_prefix(api, make_user):
 
 
 @pytest.mark.parametrize("method", ["get", "put", "patch"])
-def test_other_methods_are_not_allowed(api, seeded, method):
+def test_other_methods_are_not_allowed(api, method):
     response = getattr(api, method)(LOGIN)
 
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED

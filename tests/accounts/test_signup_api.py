@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 
 from accounts.models import User
 from activities.models import Activity
+from permissions.models import Permission
 from tests.accounts.conftest import STRONG_PASSWORD, token_in
 from tests.conftest import BROWSER_UA
 
@@ -29,7 +30,7 @@ def no_side_effects(mailoutbox, users_before: int = 0) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["json", "multipart"])
-def test_signup_creates_a_pending_user_logged_in_at_once(api, seeded, mailoutbox, fmt):
+def test_signup_creates_a_pending_user_logged_in_at_once(api, mailoutbox, fmt):
     response = api.post(
         SIGNUP, {"email": "New.User@Example.com", "password": STRONG_PASSWORD}, format=fmt
     )
@@ -57,7 +58,7 @@ def test_signup_creates_a_pending_user_logged_in_at_once(api, seeded, mailoutbox
     assert response.cookies[COOKIE]["httponly"]
 
 
-def test_signup_records_activity_and_sends_confirmation_email(api, seeded, mailoutbox, settings):
+def test_signup_records_activity_and_sends_confirmation_email(api, mailoutbox, settings):
     settings.BARONG_DOMAIN = "exchange.example"
 
     api.post(SIGNUP, {"email": "a@example.com", "password": STRONG_PASSWORD}, format="json")
@@ -77,7 +78,7 @@ def test_signup_records_activity_and_sends_confirmation_email(api, seeded, mailo
     )
 
 
-def test_signup_with_lang_ru_sends_russian_email(api, seeded, mailoutbox):
+def test_signup_with_lang_ru_sends_russian_email(api, mailoutbox):
     api.post(
         SIGNUP,
         {"email": "ru@example.com", "password": STRONG_PASSWORD, "lang": "RU"},
@@ -88,7 +89,7 @@ def test_signup_with_lang_ru_sends_russian_email(api, seeded, mailoutbox):
     assert "&lang=ru" in mailoutbox[0].body
 
 
-def test_signup_stores_data_text(api, seeded):
+def test_signup_stores_data_text(api):
     data = json.dumps({"language": "ru", "nickname": "Вася"})
 
     response = api.post(
@@ -114,7 +115,7 @@ def test_signup_with_referral(api, make_user):
     assert User.objects.get(email="ref@example.com").referral == referrer
 
 
-def test_blank_refid_is_ignored(api, seeded):
+def test_blank_refid_is_ignored(api):
     response = api.post(
         SIGNUP, {"email": "r@example.com", "password": STRONG_PASSWORD, "refid": ""}
     )
@@ -140,7 +141,7 @@ def test_signup_replaces_a_previous_session(api, make_user):
 # ---------------------------------------------------------------- parameter errors
 
 
-def test_missing_parameters(api, seeded, mailoutbox):
+def test_missing_parameters(api, mailoutbox):
     response = api.post(SIGNUP, {}, format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
@@ -156,7 +157,7 @@ def test_missing_parameters(api, seeded, mailoutbox):
 
 
 @pytest.mark.parametrize("fmt", ["json", "multipart"])
-def test_blank_parameters(api, seeded, mailoutbox, fmt):
+def test_blank_parameters(api, mailoutbox, fmt):
     response = api.post(SIGNUP, {"email": "", "password": ""}, format=fmt)
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
@@ -185,7 +186,7 @@ def test_blank_parameters(api, seeded, mailoutbox, fmt):
         ("captcha_response", False, "identity.user.invalid_captcha_format"),
     ],
 )
-def test_wrong_types_are_422_without_writes(api, seeded, mailoutbox, field, value, key):
+def test_wrong_types_are_422_without_writes(api, mailoutbox, field, value, key):
     payload = {"email": "t@example.com", "password": STRONG_PASSWORD, field: value}
 
     response = api.post(SIGNUP, payload, format="json")
@@ -195,7 +196,7 @@ def test_wrong_types_are_422_without_writes(api, seeded, mailoutbox, field, valu
     no_side_effects(mailoutbox)
 
 
-def test_numbers_are_accepted_as_strings(api, seeded):
+def test_numbers_are_accepted_as_strings(api):
     response = api.post(
         SIGNUP,
         {"email": "n@example.com", "password": STRONG_PASSWORD, "data": 12345, "lang": 1},
@@ -221,7 +222,7 @@ def test_numbers_are_accepted_as_strings(api, seeded):
         ("   ", "email.blank"),
     ],
 )
-def test_bad_emails_give_model_keys(api, seeded, mailoutbox, email, key):
+def test_bad_emails_give_model_keys(api, mailoutbox, email, key):
     response = api.post(SIGNUP, {"email": email, "password": STRONG_PASSWORD}, format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
@@ -254,7 +255,7 @@ def test_taken_email_is_refused_whatever_its_case(api, make_user, mailoutbox):
         ("aaaaaaaaaaaa", "password.weak"),
     ],
 )
-def test_bad_passwords_give_model_keys(api, seeded, mailoutbox, password, key):
+def test_bad_passwords_give_model_keys(api, mailoutbox, password, key):
     response = api.post(SIGNUP, {"email": "p@example.com", "password": password}, format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
@@ -262,7 +263,7 @@ def test_bad_passwords_give_model_keys(api, seeded, mailoutbox, password, key):
     no_side_effects(mailoutbox)
 
 
-def test_all_model_errors_come_together_in_order(api, seeded, mailoutbox):
+def test_all_model_errors_come_together_in_order(api, mailoutbox):
     response = api.post(
         SIGNUP, {"email": "bad", "password": "short", "data": "{not json"}, format="json"
     )
@@ -274,7 +275,7 @@ def test_all_model_errors_come_together_in_order(api, seeded, mailoutbox):
     no_side_effects(mailoutbox)
 
 
-def test_data_too_long(api, seeded, mailoutbox):
+def test_data_too_long(api, mailoutbox):
     data = json.dumps({"x": "y" * 2000})
 
     response = api.post(
@@ -287,7 +288,9 @@ def test_data_too_long(api, seeded, mailoutbox):
 
 
 def test_role_must_exist(api, db, mailoutbox):
-    # No permission rows at all: the default role "member" is unknown.
+    # No permission rows at all (deleted inside this test only): "member" is unknown.
+    Permission.objects.all().delete()
+
     response = api.post(SIGNUP, {"email": "r@example.com", "password": STRONG_PASSWORD})
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
@@ -305,7 +308,7 @@ def test_role_must_exist(api, db, mailoutbox):
         ("ID" + "9" * 250, "identity.user.referral_doesnt_exist"),
     ],
 )
-def test_referral_errors(api, seeded, mailoutbox, refid, key):
+def test_referral_errors(api, mailoutbox, refid, key):
     response = api.post(
         SIGNUP,
         {"email": "ref@example.com", "password": STRONG_PASSWORD, "refid": refid},
@@ -320,7 +323,7 @@ def test_referral_errors(api, seeded, mailoutbox, refid, key):
 # ---------------------------------------------------------------- rate limit
 
 
-def test_signup_is_rate_limited_per_ip(api, seeded, mailoutbox, tight_limits):
+def test_signup_is_rate_limited_per_ip(api, mailoutbox, tight_limits):
     tight_limits(signup_ip="2/3600")
     for n in range(2):
         api.post(SIGNUP, {"email": f"u{n}@example.com", "password": STRONG_PASSWORD})
@@ -338,7 +341,7 @@ def test_signup_is_rate_limited_per_ip(api, seeded, mailoutbox, tight_limits):
     assert other_ip.status_code == HTTPStatus.CREATED
 
 
-def test_signup_rate_limit_off(api, seeded, settings):
+def test_signup_rate_limit_off(api, settings):
     settings.BARONG_RATE_LIMITS = False
     settings.BARONG_RATE_LIMIT_RULES = {**settings.BARONG_RATE_LIMIT_RULES, "signup_ip": "1/3600"}
 
@@ -351,7 +354,7 @@ def test_signup_rate_limit_off(api, seeded, settings):
 
 
 @pytest.mark.parametrize("length", [73, 100, 128])
-def test_long_passwords_up_to_128_characters_are_accepted(api, seeded, length):
+def test_long_passwords_up_to_128_characters_are_accepted(api, length):
     password = ("Correct-Horse-Battery-9-" * 6)[:length]
 
     response = api.post(SIGNUP, {"email": "long@example.com", "password": password})
@@ -360,7 +363,7 @@ def test_long_passwords_up_to_128_characters_are_accepted(api, seeded, length):
     assert User.objects.get().check_password(password)
 
 
-def test_broker_outage_does_not_fail_a_committed_signup(api, seeded, mailoutbox, monkeypatch):
+def test_broker_outage_does_not_fail_a_committed_signup(api, mailoutbox, monkeypatch):
     from kombu.exceptions import OperationalError
 
     from accounts import tasks

@@ -62,9 +62,7 @@ def _wait_for_token(directory: Path, worker: subprocess.Popen, log: Path) -> str
     return ""
 
 
-def test_worker_sends_confirmation_email_that_confirms(
-    transactional_db, seeded, api, settings, tmp_path
-):
+def test_worker_sends_confirmation_email_that_confirms(transactional_db, api, settings, tmp_path):
     from barong.celery import app
 
     mail_dir = tmp_path / "mail"

@@ -14,8 +14,8 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture
-def operator(make_admin, auth_api):
-    """``operator(role)`` → (user, Bearer client) for an active operator of that role."""
+def make_operator(make_admin, auth_api):
+    """``make_operator(role)`` → (user, Bearer client) for an active operator of that role."""
 
     def build(role: str = "superadmin"):
         user = make_admin(role=role)
@@ -25,18 +25,15 @@ def operator(make_admin, auth_api):
 
 
 @pytest.fixture
-def superadmin(operator):
-    return operator("superadmin")
+def sa_api(superadmin, auth_api):
+    """The ``superadmin`` operator's Bearer client."""
+    return auth_api(superadmin)
 
 
 @pytest.fixture
-def sa_api(superadmin):
-    return superadmin[1]
-
-
-@pytest.fixture
-def admin_api(operator):
-    return operator("admin")[1]
+def admin_api(make_operator):
+    """The Bearer client of an operator with the ``admin`` role (not a superadmin)."""
+    return make_operator("admin")[1]
 
 
 def submitted_profile(user, **fields) -> Profile:

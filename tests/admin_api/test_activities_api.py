@@ -140,7 +140,7 @@ def test_admin_audit_log_names_operator_and_target(sa_api, superadmin, make_user
         "target",
         "created_at",
     ]
-    assert body[0]["admin"]["uid"] == superadmin[0].uid
+    assert body[0]["admin"]["uid"] == superadmin.uid
     assert body[0]["target"]["uid"] == member.uid
     assert json.loads(body[1]["data"])["state"] == "banned"
 

@@ -212,8 +212,8 @@ def test_add_label_refusals_write_nothing(admin_api, make_user, params, status, 
     assert audit_rows(member) == 0
 
 
-def test_add_label_uid_errors_and_superadmin_guard(operator, admin_api):
-    target, _ = operator("superadmin")
+def test_add_label_uid_errors_and_superadmin_guard(make_operator, admin_api):
+    target, _ = make_operator("superadmin")
 
     unknown = admin_api.post(LABELS, {"uid": "ID0000000000", "key": "tier", "value": "gold"})
     missing = admin_api.post(LABELS, {"key": "tier", "value": "gold"})
@@ -225,8 +225,8 @@ def test_add_label_uid_errors_and_superadmin_guard(operator, admin_api):
     assert not Label.objects.filter(user=target, key="tier").exists()
 
 
-def test_operator_may_label_themselves_publicly(operator):
-    admin, client = operator("admin")
+def test_operator_may_label_themselves_publicly(make_operator):
+    admin, client = make_operator("admin")
 
     response = client.post(LABELS, {"uid": admin.uid, "key": "team", "value": "ops"})
 
@@ -430,8 +430,8 @@ def test_delete_refusals_keep_the_label(admin_api, make_user, query, status, key
     assert labels_of(member) == before
 
 
-def test_label_writes_on_a_superadmin_need_a_superadmin(operator, admin_api, sa_api):
-    target, _ = operator("superadmin")
+def test_label_writes_on_a_superadmin_need_a_superadmin(make_operator, admin_api, sa_api):
+    target, _ = make_operator("superadmin")
     label_set(user=target, key="tier", value="gold")
     base = {"uid": target.uid, "key": "tier", "scope": "public", "value": "silver"}
 
@@ -454,8 +454,8 @@ def test_label_writes_on_a_superadmin_need_a_superadmin(operator, admin_api, sa_
         ("put", LABELS, {"key": "email", "value": "verified", "scope": "private"}),
     ],
 )
-def test_no_operator_sets_their_own_private_labels(operator, method, path, params):
-    admin, client = operator("admin")
+def test_no_operator_sets_their_own_private_labels(make_operator, method, path, params):
+    admin, client = make_operator("admin")
     before = labels_of(admin)
 
     response = getattr(client, method)(path, {"uid": admin.uid, **params})
@@ -465,8 +465,8 @@ def test_no_operator_sets_their_own_private_labels(operator, method, path, param
     assert labels_of(admin) == before
 
 
-def test_no_operator_deletes_their_own_private_label(operator):
-    admin, client = operator("admin")
+def test_no_operator_deletes_their_own_private_label(make_operator):
+    admin, client = make_operator("admin")
     label_set(user=admin, key="phone", value="verified", scope="private")
 
     response = client.delete(f"{LABELS}?uid={admin.uid}&key=phone&scope=private")

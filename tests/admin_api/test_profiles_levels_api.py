@@ -212,10 +212,10 @@ def test_profile_uid_is_required(admin_api):
     assert errors(blank) == ["admin.profile.empty_uid"]
 
 
-def test_profile_guards(operator, admin_api, sa_api):
-    target, _ = operator("superadmin")
+def test_profile_guards(make_operator, admin_api, sa_api):
+    target, _ = make_operator("superadmin")
     profile = submitted_profile(target)
-    operator_user, own_client = operator("admin")
+    operator_user, own_client = make_operator("admin")
     own = submitted_profile(operator_user)
 
     guarded = admin_api.put(PROFILES, {"uid": target.uid, "state": "verified"})

@@ -40,10 +40,10 @@ def add_users(count: int, make_user, referrer: User) -> None:
 
 @pytest.mark.parametrize(("path", "params"), PAGES)
 def test_three_users_cost_what_thirty_cost(sa_api, superadmin, make_user, path, params):
-    add_users(3, make_user, superadmin[0])
+    add_users(3, make_user, superadmin)
     queries(sa_api, path, params)  # warm the permission table
     few = queries(sa_api, path, params)
-    add_users(27, make_user, superadmin[0])
+    add_users(27, make_user, superadmin)
 
     many = queries(sa_api, path, params)
 
@@ -52,8 +52,8 @@ def test_three_users_cost_what_thirty_cost(sa_api, superadmin, make_user, path, 
 
 
 def test_one_user_file_is_a_fixed_number_of_queries(sa_api, superadmin, make_user):
-    add_users(1, make_user, superadmin[0])
-    target = User.objects.exclude(pk=superadmin[0].pk).get()
+    add_users(1, make_user, superadmin)
+    target = User.objects.exclude(pk=superadmin.pk).get()
     queries(sa_api, f"{ADMIN}/users/{target.uid}", {})
 
     assert queries(sa_api, f"{ADMIN}/users/{target.uid}", {}) <= 10

@@ -56,8 +56,8 @@ def test_the_table_covers_every_seed_admin_operation():
 
 @pytest.mark.parametrize("prefix", ["/api/v2", "/api/v2/barong"])
 @pytest.mark.parametrize("role", [SA, A, ACC, COMP, TECH, SUP, "member"])
-def test_role_reaches_exactly_its_operations(operator, make_user, prefix, role):
-    _user, client = operator(role)
+def test_role_reaches_exactly_its_operations(make_operator, make_user, prefix, role):
+    _user, client = make_operator(role)
     member = make_user()
     wrong: list[str] = []
 
@@ -73,8 +73,8 @@ def test_role_reaches_exactly_its_operations(operator, make_user, prefix, role):
     assert wrong == []
 
 
-def test_a_denial_is_in_the_audit_log(operator):
-    user, client = operator("support")
+def test_a_denial_is_in_the_audit_log(make_operator):
+    user, client = make_operator("support")
 
     response = client.put("/api/v2/admin/users", {"uid": user.uid, "state": "banned"})
 
@@ -84,7 +84,7 @@ def test_a_denial_is_in_the_audit_log(operator):
 
 
 @pytest.mark.parametrize(("method", "path", "allowed"), OPERATIONS)
-def test_no_credentials_is_401(api, seeded, method, path, allowed):
+def test_no_credentials_is_401(api, method, path, allowed):
     response = getattr(api, method)("/api/v2" + path.format(uid="ID0000000000"))
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
@@ -92,17 +92,17 @@ def test_no_credentials_is_401(api, seeded, method, path, allowed):
 
 
 @pytest.mark.parametrize("header", ["Bearer not-a-jwt", "Basic abc", "Bearer "])
-def test_bad_credentials_are_401(api, seeded, header):
+def test_bad_credentials_are_401(api, header):
     response = api.get("/api/v2/admin/users", HTTP_AUTHORIZATION=header)
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.json() == {"errors": ["jwt.decode_and_verify"]}
 
 
-def test_a_banned_operator_token_stops_working(operator):
+def test_a_banned_operator_token_stops_working(make_operator):
     from accounts.models import User
 
-    user, client = operator("superadmin")
+    user, client = make_operator("superadmin")
     User.objects.filter(pk=user.pk).update(state="banned")
 
     response = client.get("/api/v2/admin/users")

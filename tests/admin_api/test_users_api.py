@@ -53,7 +53,7 @@ def snapshot(user: User) -> tuple:
 
 
 def test_list_answers_users_by_id_with_pagination_headers(sa_api, superadmin, make_user):
-    users = [superadmin[0], make_user(), make_user()]
+    users = [superadmin, make_user(), make_user()]
 
     response = sa_api.get(f"{ADMIN}/users")
 
@@ -137,7 +137,7 @@ def test_list_time_range_is_inclusive_unix_seconds(sa_api, superadmin, make_user
     old, new = make_user(), make_user()
     moment = timezone.now().replace(microsecond=0) - timedelta(days=10)
     User.objects.filter(pk=old.pk).update(created_at=moment, updated_at=moment)
-    User.objects.filter(pk=superadmin[0].pk).update(created_at=moment - timedelta(days=1))
+    User.objects.filter(pk=superadmin.pk).update(created_at=moment - timedelta(days=1))
     second = int(moment.timestamp())
 
     def uids(**params):
@@ -385,9 +385,9 @@ def test_update_uid_errors(admin_api, method, path, params, status, keys):
 
 
 @pytest.mark.parametrize(("method", "path"), UPDATE_ROUTES)
-def test_update_guards(operator, method, path):
-    target, _ = operator("superadmin")
-    admin, admin_client = operator("admin")
+def test_update_guards(make_operator, method, path):
+    target, _ = make_operator("superadmin")
+    admin, admin_client = make_operator("admin")
 
     on_superadmin = getattr(admin_client, method)(path, {"uid": target.uid, "state": "banned"})
     on_himself = getattr(admin_client, method)(path, {"uid": admin.uid, "state": "banned"})
@@ -400,8 +400,8 @@ def test_update_guards(operator, method, path):
     assert User.objects.get(pk=admin.pk).state == "active"
 
 
-def test_superadmin_may_change_another_superadmin(operator, sa_api):
-    other, _ = operator("superadmin")
+def test_superadmin_may_change_another_superadmin(make_operator, sa_api):
+    other, _ = make_operator("superadmin")
 
     response = sa_api.put(f"{ADMIN}/users", {"uid": other.uid, "state": "locked"})
 
@@ -468,7 +468,7 @@ def test_role_refusals(sa_api, make_user, role, status, keys):
 def test_role_parameter_errors(sa_api, superadmin):
     missing = sa_api.post(f"{ADMIN}/users/role", {})
     unknown = sa_api.post(f"{ADMIN}/users/role", {"uid": "ID0000000000", "role": "admin"})
-    himself = sa_api.post(f"{ADMIN}/users/role", {"uid": superadmin[0].uid, "role": "admin"})
+    himself = sa_api.post(f"{ADMIN}/users/role", {"uid": superadmin.uid, "role": "admin"})
 
     assert errors(missing) == [
         "admin.user.missing_uid",
@@ -478,7 +478,7 @@ def test_role_parameter_errors(sa_api, superadmin):
     ]
     assert (unknown.status_code, errors(unknown)) == (404, ["admin.user.doesnt_exist"])
     assert (himself.status_code, errors(himself)) == (422, ["admin.user.update_himself"])
-    assert User.objects.get(pk=superadmin[0].pk).role == "superadmin"
+    assert User.objects.get(pk=superadmin.pk).role == "superadmin"
 
 
 # ---------------------------------------------------------------- AD-06 documents/pending
@@ -581,8 +581,8 @@ def test_delete_data_storage_errors_keep_the_row(admin_api, make_user, query, st
     assert DataStorage.objects.filter(user=member).count() == 1
 
 
-def test_delete_data_storage_of_a_superadmin_needs_a_superadmin(operator, admin_api):
-    target, _ = operator("superadmin")
+def test_delete_data_storage_of_a_superadmin_needs_a_superadmin(make_operator, admin_api):
+    target, _ = make_operator("superadmin")
     full_kyc(target)
 
     response = admin_api.delete(f"{ADMIN}/users/data_storage?uid={target.uid}&title=personal")

@@ -350,7 +350,7 @@ def test_list_bad_pagination(auth_api, owner, query, errors):
     assert response.json() == {"errors": errors}
 
 
-def test_api_keys_need_authentication(api, seeded):
+def test_api_keys_need_authentication(api):
     assert api.get(KEYS).status_code == HTTPStatus.UNAUTHORIZED
     assert api.post(KEYS, {"algorithm": "HS256"}).status_code == HTTPStatus.UNAUTHORIZED
 

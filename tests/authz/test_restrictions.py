@@ -19,18 +19,13 @@ US_IPV6 = "2001:4860:4860::8888"
 
 
 @pytest.fixture
-def operator(make_admin):
-    return make_admin()
-
-
-@pytest.fixture
-def restrict(operator, django_capture_on_commit_callbacks):
+def restrict(superadmin, django_capture_on_commit_callbacks):
     """Create through the service; its after-commit invalidation runs as in production."""
 
     def create(category: str, scope: str, value: str, **extra):
         with django_capture_on_commit_callbacks(execute=True):
             return restriction_create(
-                admin=operator, category=category, scope=scope, value=value, **extra
+                admin=superadmin, category=category, scope=scope, value=value, **extra
             )
 
     return create
@@ -245,21 +240,21 @@ def test_ipv4_mapped_ipv6_peer_matches_ipv4_rules(api, restrict):
 
 
 def test_update_and_delete_take_effect_on_the_very_next_request(
-    api, restrict, operator, django_capture_on_commit_callbacks
+    api, restrict, superadmin, django_capture_on_commit_callbacks
 ):
     row = restrict("blacklist", "ip", "198.51.100.7")
     assert api.get(PING, REMOTE_ADDR="198.51.100.7").status_code == 401
 
     with django_capture_on_commit_callbacks(execute=True):
-        restriction_update(admin=operator, restriction=row, state="disabled")
+        restriction_update(admin=superadmin, restriction=row, state="disabled")
     assert api.get(PING, REMOTE_ADDR="198.51.100.7").status_code == 200
 
     with django_capture_on_commit_callbacks(execute=True):
-        restriction_update(admin=operator, restriction=row, state="enabled", code=452)
+        restriction_update(admin=superadmin, restriction=row, state="enabled", code=452)
     assert api.get(PING, REMOTE_ADDR="198.51.100.7").status_code == 452
 
     with django_capture_on_commit_callbacks(execute=True):
-        restriction_delete(admin=operator, restriction=row)
+        restriction_delete(admin=superadmin, restriction=row)
     assert api.get(PING, REMOTE_ADDR="198.51.100.7").status_code == 200
 
 

@@ -419,7 +419,7 @@ def test_another_users_documents_never_show(member_api, make_user, auth_api):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_uploads_at_the_limit_store_one(seeded, auth_api, settings):
+def test_two_concurrent_uploads_at_the_limit_store_one(auth_api, settings):
     from tests.factories import make_user_with
 
     settings.BARONG_DOC_NUM_LIMIT = 1

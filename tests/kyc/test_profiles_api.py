@@ -260,7 +260,7 @@ def test_put_never_edits_another_users_draft(member_api, make_user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_creates_leave_one_open_profile(seeded, auth_api):
+def test_two_concurrent_creates_leave_one_open_profile(auth_api):
     from tests.factories import make_user_with
 
     user = make_user_with()

@@ -18,18 +18,6 @@ RAW_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 FORMATS = ["json", "multipart"]
 
 
-@pytest.fixture
-def operator(make_admin):
-    return make_admin()
-
-
-@pytest.fixture
-def admin_api(api, operator):
-    """A superadmin's session, with the CSRF header on every request."""
-    api.credentials(HTTP_X_CSRF_TOKEN=login(api, operator))
-    return api
-
-
 def _rule(**fields) -> dict:
     return {
         "role": "member",
@@ -46,8 +34,8 @@ def _snapshot() -> list[tuple]:
 # ---------------------------------------------------------------- AD-16
 
 
-def test_list_returns_raw_rows_paginated(admin_api):
-    response = admin_api.get(URL)
+def test_list_returns_raw_rows_paginated(sa_cookie_api):
+    response = sa_cookie_api.get(URL)
 
     assert response.status_code == HTTPStatus.OK
     body = response.json()
@@ -66,8 +54,8 @@ def test_list_returns_raw_rows_paginated(admin_api):
     assert RAW_TIME.match(body[0]["created_at"])
 
 
-def test_list_second_page(admin_api):
-    response = admin_api.get(URL, {"page": 2, "limit": 100})
+def test_list_second_page(sa_cookie_api):
+    response = sa_cookie_api.get(URL, {"page": 2, "limit": 100})
 
     assert len(response.json()) == 51
     assert response["Page"] == "2"
@@ -82,8 +70,8 @@ def test_list_second_page(admin_api):
         ({"limit": "x" * 10_000}, "non_integer_limit"),
     ],
 )
-def test_list_bad_pagination(admin_api, params, key):
-    response = admin_api.get(URL, params)
+def test_list_bad_pagination(sa_cookie_api, params, key):
+    response = sa_cookie_api.get(URL, params)
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"errors": [key]}
@@ -106,32 +94,32 @@ def test_only_superadmin_may_use_the_permissions_api(api, make_admin, role):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_create_stores_verb_and_action_upper_case(admin_api, operator, fmt):
-    response = admin_api.post(URL, _rule(topic="orders"), format=fmt)
+def test_create_stores_verb_and_action_upper_case(sa_cookie_api, superadmin, fmt):
+    response = sa_cookie_api.post(URL, _rule(topic="orders"), format=fmt)
 
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {}
     row = Permission.objects.get(path="api/v2/peatio/new")
     assert (row.role, row.verb, row.action, row.topic) == ("member", "GET", "ACCEPT", "orders")
-    audit = Activity.objects.get(user=operator, category="admin", topic="permissions")
+    audit = Activity.objects.get(user=superadmin, category="admin", topic="permissions")
     assert (audit.action, audit.result) == ("create", "succeed")
 
 
-def test_create_accepts_every_verb_and_action_in_any_case(admin_api):
+def test_create_accepts_every_verb_and_action_in_any_case(sa_cookie_api):
     for verb in ("GET", "post", "Put", "delete", "PATCH", "head", "all"):
         for action in ("accept", "DROP", "Audit"):
-            response = admin_api.post(URL, _rule(verb=verb, action=action), format="json")
+            response = sa_cookie_api.post(URL, _rule(verb=verb, action=action), format="json")
             assert response.status_code == HTTPStatus.OK, (verb, action)
 
 
-def test_leading_slash_of_the_path_is_dropped(admin_api):
-    admin_api.post(URL, _rule(path="/api/v2/peatio/slash"), format="json")
+def test_leading_slash_of_the_path_is_dropped(sa_cookie_api):
+    sa_cookie_api.post(URL, _rule(path="/api/v2/peatio/slash"), format="json")
 
     assert Permission.objects.filter(path="api/v2/peatio/slash").exists()
 
 
 def test_new_rule_takes_effect_on_the_next_authz_request(
-    admin_api, make_user, django_capture_on_commit_callbacks
+    sa_cookie_api, make_user, django_capture_on_commit_callbacks
 ):
     from rest_framework.test import APIClient
 
@@ -143,14 +131,14 @@ def test_new_rule_takes_effect_on_the_next_authz_request(
     assert member.get(me).status_code == HTTPStatus.OK
 
     with django_capture_on_commit_callbacks(execute=True):
-        admin_api.post(URL, _rule(path="api/v2/barong/resource/users", action="drop"))
+        sa_cookie_api.post(URL, _rule(path="api/v2/barong/resource/users", action="drop"))
 
     assert member.get(me).status_code == HTTPStatus.FORBIDDEN
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_create_without_params_lists_every_missing_and_empty_key(admin_api, fmt):
-    response = admin_api.post(URL, {}, format=fmt)
+def test_create_without_params_lists_every_missing_and_empty_key(sa_cookie_api, fmt):
+    response = sa_cookie_api.post(URL, {}, format=fmt)
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {
@@ -169,10 +157,10 @@ def test_create_without_params_lists_every_missing_and_empty_key(admin_api, fmt)
 
 @pytest.mark.parametrize("field", ["role", "verb", "path", "action", "topic"])
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_blank_param_is_empty_key(admin_api, field, fmt):
+def test_blank_param_is_empty_key(sa_cookie_api, field, fmt):
     before = _snapshot()
 
-    response = admin_api.post(URL, _rule(**{field: ""}), format=fmt)
+    response = sa_cookie_api.post(URL, _rule(**{field: ""}), format=fmt)
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"errors": [f"admin.permission.empty_{field}"]}
@@ -201,29 +189,29 @@ def test_blank_param_is_empty_key(admin_api, field, fmt):
         ({"topic": "\x00"}, "admin.permission.invalid_topic"),
     ],
 )
-def test_create_refusals_leave_the_table_unchanged(admin_api, fields, key):
+def test_create_refusals_leave_the_table_unchanged(sa_cookie_api, fields, key):
     before = _snapshot()
 
-    response = admin_api.post(URL, _rule(**fields), format="json")
+    response = sa_cookie_api.post(URL, _rule(**fields), format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"errors": [key]}
     assert _snapshot() == before
 
 
-def test_identical_rule_is_path_taken(admin_api):
-    assert admin_api.post(URL, _rule(), format="json").status_code == HTTPStatus.OK
+def test_identical_rule_is_path_taken(sa_cookie_api):
+    assert sa_cookie_api.post(URL, _rule(), format="json").status_code == HTTPStatus.OK
     before = _snapshot()
 
-    response = admin_api.post(URL, _rule(verb="GET", action="ACCEPT"), format="json")
+    response = sa_cookie_api.post(URL, _rule(verb="GET", action="ACCEPT"), format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"errors": ["path.taken"]}
     assert _snapshot() == before
 
 
-def test_unicode_path_and_topic_are_stored_as_sent(admin_api):
-    response = admin_api.post(URL, _rule(path="api/v2/ユーザー", topic="тема"), format="json")
+def test_unicode_path_and_topic_are_stored_as_sent(sa_cookie_api):
+    response = sa_cookie_api.post(URL, _rule(path="api/v2/ユーザー", topic="тема"), format="json")
 
     assert response.status_code == HTTPStatus.OK
     assert Permission.objects.filter(path="api/v2/ユーザー", topic="тема").exists()
@@ -233,17 +221,17 @@ def test_unicode_path_and_topic_are_stored_as_sent(admin_api):
 
 
 @pytest.fixture
-def rule(operator):
+def rule(superadmin):
     from permissions.services import permission_create
 
     return permission_create(
-        admin=operator, role="member", verb="get", path="api/v2/peatio/x", action="accept"
+        admin=superadmin, role="member", verb="get", path="api/v2/peatio/x", action="accept"
     )
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_update_changes_the_given_fields(admin_api, operator, rule, fmt):
-    response = admin_api.put(
+def test_update_changes_the_given_fields(sa_cookie_api, superadmin, rule, fmt):
+    response = sa_cookie_api.put(
         URL, {"id": rule.pk, "verb": "post", "action": "drop", "topic": "t"}, format=fmt
     )
 
@@ -257,14 +245,14 @@ def test_update_changes_the_given_fields(admin_api, operator, rule, fmt):
         "DROP",
         "t",
     )
-    audit = Activity.objects.filter(user=operator, topic="permissions", action="update")
+    audit = Activity.objects.filter(user=superadmin, topic="permissions", action="update")
     assert audit.count() == 1
 
 
-def test_update_with_only_the_id_changes_nothing(admin_api, rule):
+def test_update_with_only_the_id_changes_nothing(sa_cookie_api, rule):
     before = _snapshot()
 
-    response = admin_api.put(URL, {"id": rule.pk}, format="json")
+    response = sa_cookie_api.put(URL, {"id": rule.pk}, format="json")
 
     assert response.status_code == HTTPStatus.OK
     assert [row[:6] for row in _snapshot()] == [row[:6] for row in before]
@@ -288,23 +276,23 @@ def test_update_with_only_the_id_changes_nothing(admin_api, rule):
         ({"path": "p" * 300}, 422, "path.too_long"),
     ],
 )
-def test_update_refusals(admin_api, rule, fields, status, key):
+def test_update_refusals(sa_cookie_api, rule, fields, status, key):
     payload = {"id": rule.pk} | fields
     if "id" not in fields and fields == {}:
         payload = {}
     before = _snapshot()
 
-    response = admin_api.put(URL, payload, format="json")
+    response = sa_cookie_api.put(URL, payload, format="json")
 
     assert response.status_code == status
     assert response.json() == {"errors": [key]}
     assert _snapshot() == before
 
 
-def test_update_into_an_existing_rule_is_path_taken(admin_api, rule):
+def test_update_into_an_existing_rule_is_path_taken(sa_cookie_api, rule):
     before = _snapshot()
 
-    response = admin_api.put(
+    response = sa_cookie_api.put(
         URL,
         {"id": rule.pk, "role": "member", "path": "api/v2/barong/resource", "verb": "all"},
         format="json",
@@ -318,13 +306,13 @@ def test_update_into_an_existing_rule_is_path_taken(admin_api, rule):
 # ---------------------------------------------------------------- AD-19
 
 
-def test_delete_removes_the_rule(admin_api, operator, rule):
-    response = admin_api.delete(f"{URL}?id={rule.pk}")
+def test_delete_removes_the_rule(sa_cookie_api, superadmin, rule):
+    response = sa_cookie_api.delete(f"{URL}?id={rule.pk}")
 
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {}
     assert not Permission.objects.filter(pk=rule.pk).exists()
-    assert Activity.objects.filter(user=operator, topic="permissions", action="delete").exists()
+    assert Activity.objects.filter(user=superadmin, topic="permissions", action="delete").exists()
 
 
 @pytest.mark.parametrize(
@@ -337,18 +325,18 @@ def test_delete_removes_the_rule(admin_api, operator, rule):
         ("?id=%00", 422, "invalid"),
     ],
 )
-def test_delete_refusals(admin_api, rule, query, status, key):
+def test_delete_refusals(sa_cookie_api, rule, query, status, key):
     before = _snapshot()
 
-    response = admin_api.delete(URL + query)
+    response = sa_cookie_api.delete(URL + query)
 
     assert response.status_code == status
     assert response.json() == {"errors": [key]}
     assert _snapshot() == before
 
 
-def test_bearer_token_works_like_the_cookie(api, operator, rule):
-    login(api, operator)
+def test_bearer_token_works_like_the_cookie(api, superadmin, rule):
+    login(api, superadmin)
     token = api.get("/api/v2/auth/api/v2/barong/admin/permissions")["Authorization"]
     api.cookies.clear()
 
@@ -359,7 +347,7 @@ def test_bearer_token_works_like_the_cookie(api, operator, rule):
     assert response.status_code == HTTPStatus.OK
 
 
-def test_update_of_a_row_deleted_meanwhile_is_404_and_does_not_bring_it_back(seeded, make_admin):
+def test_update_of_a_row_deleted_meanwhile_is_404_and_does_not_bring_it_back(make_admin):
     admin = make_admin()
     stale = permission_create(admin=admin, role="member", verb="get", path="x", action="accept")
     Permission.objects.filter(pk=stale.pk).delete()

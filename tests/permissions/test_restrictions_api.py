@@ -21,26 +21,17 @@ FORMATS = ["json", "multipart"]
 
 
 @pytest.fixture
-def operator(make_admin):
-    return make_admin()
-
-
-@pytest.fixture
-def admin_api(api, operator):
-    api.credentials(HTTP_X_CSRF_TOKEN=login(api, operator))
-    return api
-
-
-@pytest.fixture
-def rows(operator):
+def rows(superadmin):
     made = [
-        restriction_create(admin=operator, category="blacklist", scope="ip", value="198.51.100.1"),
         restriction_create(
-            admin=operator, category="whitelist", scope="ip_subnet", value="10.0.0.0/8"
+            admin=superadmin, category="blacklist", scope="ip", value="198.51.100.1"
         ),
-        restriction_create(admin=operator, category="blacklist", scope="country", value="JP"),
         restriction_create(
-            admin=operator, category="maintenance", scope="all", value="all", state="disabled"
+            admin=superadmin, category="whitelist", scope="ip_subnet", value="10.0.0.0/8"
+        ),
+        restriction_create(admin=superadmin, category="blacklist", scope="country", value="JP"),
+        restriction_create(
+            admin=superadmin, category="maintenance", scope="all", value="all", state="disabled"
         ),
     ]
     return made
@@ -57,8 +48,8 @@ def _new(**fields) -> dict:
 # ---------------------------------------------------------------- AD-20
 
 
-def test_list_returns_raw_rows(admin_api, rows):
-    response = admin_api.get(URL)
+def test_list_returns_raw_rows(sa_cookie_api, rows):
+    response = sa_cookie_api.get(URL)
 
     assert response.status_code == HTTPStatus.OK
     body = response.json()
@@ -82,21 +73,21 @@ def test_list_returns_raw_rows(admin_api, rows):
         ({"scope": "continent"}, []),
     ],
 )
-def test_list_filters(admin_api, rows, params, expected):
-    response = admin_api.get(URL, params)
+def test_list_filters(sa_cookie_api, rows, params, expected):
+    response = sa_cookie_api.get(URL, params)
 
     assert [row["id"] for row in response.json()] == [rows[i].pk for i in expected]
 
 
-def test_list_time_range_is_inclusive_and_on_the_chosen_column(admin_api, rows):
+def test_list_time_range_is_inclusive_and_on_the_chosen_column(sa_cookie_api, rows):
     old = rows[0]
     Restriction.objects.filter(pk=old.pk).update(created_at=old.created_at - timedelta(days=10))
     old.refresh_from_db()
     stamp = int(old.created_at.timestamp())
 
-    created = admin_api.get(URL, {"from": stamp, "to": stamp}).json()
-    newer = admin_api.get(URL, {"from": stamp + 1}).json()
-    updated = admin_api.get(URL, {"range": "updated", "to": stamp}).json()
+    created = sa_cookie_api.get(URL, {"from": stamp, "to": stamp}).json()
+    newer = sa_cookie_api.get(URL, {"from": stamp + 1}).json()
+    updated = sa_cookie_api.get(URL, {"range": "updated", "to": stamp}).json()
 
     assert [row["id"] for row in created] == [old.pk]
     assert old.pk not in [row["id"] for row in newer]
@@ -104,8 +95,8 @@ def test_list_time_range_is_inclusive_and_on_the_chosen_column(admin_api, rows):
     assert updated == []  # every row was updated just now
 
 
-def test_list_pagination(admin_api, rows):
-    response = admin_api.get(URL, {"limit": 2, "page": 2})
+def test_list_pagination(sa_cookie_api, rows):
+    response = sa_cookie_api.get(URL, {"limit": 2, "page": 2})
 
     assert [row["id"] for row in response.json()] == [rows[2].pk, rows[3].pk]
     assert (response["Total"], response["Page"], response["Per-Page"]) == ("4", "2", "2")
@@ -132,8 +123,8 @@ def test_list_pagination(admin_api, rows):
         ({"limit": 0}, ["invalid_limit"]),
     ],
 )
-def test_list_refusals(admin_api, rows, params, keys):
-    response = admin_api.get(URL, params)
+def test_list_refusals(sa_cookie_api, rows, params, keys):
+    response = sa_cookie_api.get(URL, params)
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"errors": keys}
@@ -170,8 +161,8 @@ def test_accountant_may_not_create(api, make_admin):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_create_stores_the_row_enabled_by_default(admin_api, operator, fmt):
-    response = admin_api.post(URL, _new(code=433), format=fmt)
+def test_create_stores_the_row_enabled_by_default(sa_cookie_api, superadmin, fmt):
+    response = sa_cookie_api.post(URL, _new(code=433), format=fmt)
 
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {}
@@ -183,7 +174,7 @@ def test_create_stores_the_row_enabled_by_default(admin_api, operator, fmt):
         "enabled",
         433,
     )
-    audit = Activity.objects.get(user=operator, topic="restrictions")
+    audit = Activity.objects.get(user=superadmin, topic="restrictions")
     assert (audit.action, audit.result) == ("create", "succeed")
 
 
@@ -202,20 +193,20 @@ def test_create_stores_the_row_enabled_by_default(admin_api, operator, fmt):
         ("all", "all", "all"),
     ],
 )
-def test_values_are_normalised(admin_api, scope, value, stored):
-    response = admin_api.post(URL, _new(scope=scope, value=value), format="json")
+def test_values_are_normalised(sa_cookie_api, scope, value, stored):
+    response = sa_cookie_api.post(URL, _new(scope=scope, value=value), format="json")
 
     assert response.status_code == HTTPStatus.OK
     assert Restriction.objects.get().value == stored
 
 
 def test_created_restriction_applies_on_the_next_authz_request(
-    admin_api, api, django_capture_on_commit_callbacks
+    sa_cookie_api, api, django_capture_on_commit_callbacks
 ):
     assert api.get(PING, REMOTE_ADDR="198.51.100.9").status_code == HTTPStatus.OK
 
     with django_capture_on_commit_callbacks(execute=True):
-        admin_api.post(URL, _new(), format="json")
+        sa_cookie_api.post(URL, _new(), format="json")
 
     response = api.get(PING, REMOTE_ADDR="198.51.100.9")
     assert response.status_code == HTTPStatus.UNAUTHORIZED
@@ -223,8 +214,8 @@ def test_created_restriction_applies_on_the_next_authz_request(
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_create_without_params(admin_api, fmt):
-    response = admin_api.post(URL, {}, format=fmt)
+def test_create_without_params(sa_cookie_api, fmt):
+    response = sa_cookie_api.post(URL, {}, format=fmt)
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {
@@ -272,10 +263,10 @@ def test_create_without_params(admin_api, fmt):
         ({"scope": "ip\x00"}, "admin.restriction.invalid_scope"),
     ],
 )
-def test_create_refusals_leave_the_table_unchanged(admin_api, fields, key):
+def test_create_refusals_leave_the_table_unchanged(sa_cookie_api, fields, key):
     before = _snapshot()
 
-    response = admin_api.post(URL, _new(**fields), format="json")
+    response = sa_cookie_api.post(URL, _new(**fields), format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"errors": [key]}
@@ -290,21 +281,21 @@ def test_create_refusals_leave_the_table_unchanged(admin_api, fields, key):
         ({"scope": "ip", "value": "2001:db8::1"}, {"scope": "ip", "value": "2001:DB8::0:1"}),
     ],
 )
-def test_duplicate_is_value_taken(admin_api, first, second):
-    assert admin_api.post(URL, _new(**first), format="json").status_code == HTTPStatus.OK
+def test_duplicate_is_value_taken(sa_cookie_api, first, second):
+    assert sa_cookie_api.post(URL, _new(**first), format="json").status_code == HTTPStatus.OK
     before = _snapshot()
 
-    response = admin_api.post(URL, _new(**second), format="json")
+    response = sa_cookie_api.post(URL, _new(**second), format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"errors": ["value.taken"]}
     assert _snapshot() == before
 
 
-def test_same_value_in_another_category_is_allowed(admin_api):
-    assert admin_api.post(URL, _new(), format="json").status_code == HTTPStatus.OK
+def test_same_value_in_another_category_is_allowed(sa_cookie_api):
+    assert sa_cookie_api.post(URL, _new(), format="json").status_code == HTTPStatus.OK
 
-    response = admin_api.post(URL, _new(category="whitelist"), format="json")
+    response = sa_cookie_api.post(URL, _new(category="whitelist"), format="json")
 
     assert response.status_code == HTTPStatus.OK
 
@@ -313,22 +304,22 @@ def test_same_value_in_another_category_is_allowed(admin_api):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_update_changes_the_given_fields(admin_api, operator, rows, fmt):
+def test_update_changes_the_given_fields(sa_cookie_api, superadmin, rows, fmt):
     row = rows[0]
 
-    response = admin_api.put(URL, {"id": row.pk, "state": "disabled", "code": 499}, format=fmt)
+    response = sa_cookie_api.put(URL, {"id": row.pk, "state": "disabled", "code": 499}, format=fmt)
 
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {}
     row.refresh_from_db()
     assert (row.value, row.state, row.code) == ("198.51.100.1", "disabled", 499)
-    assert Activity.objects.filter(user=operator, topic="restrictions", action="update").exists()
+    assert Activity.objects.filter(user=superadmin, topic="restrictions", action="update").exists()
 
 
-def test_update_scope_and_value_together(admin_api, rows):
+def test_update_scope_and_value_together(sa_cookie_api, rows):
     row = rows[0]
 
-    response = admin_api.put(
+    response = sa_cookie_api.put(
         URL, {"id": row.pk, "scope": "ip_subnet", "value": "198.51.100.0/24"}, format="json"
     )
 
@@ -353,29 +344,29 @@ def test_update_scope_and_value_together(admin_api, rows):
         ({"code": "x"}, 422, "admin.restriction.invalid_code"),
     ],
 )
-def test_update_refusals(admin_api, rows, fields, status, key):
+def test_update_refusals(sa_cookie_api, rows, fields, status, key):
     payload = {"id": rows[0].pk} | fields
     before = _snapshot()
 
-    response = admin_api.put(URL, payload, format="json")
+    response = sa_cookie_api.put(URL, payload, format="json")
 
     assert response.status_code == status
     assert response.json() == {"errors": [key]}
     assert _snapshot() == before
 
 
-def test_update_without_id(admin_api, rows):
-    response = admin_api.put(URL, {"state": "disabled"}, format="json")
+def test_update_without_id(sa_cookie_api, rows):
+    response = sa_cookie_api.put(URL, {"state": "disabled"}, format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"errors": ["admin.restriction.missing_id"]}
 
 
-def test_update_into_an_existing_row_is_value_taken(admin_api, operator, rows):
-    restriction_create(admin=operator, category="blacklist", scope="ip", value="198.51.100.2")
+def test_update_into_an_existing_row_is_value_taken(sa_cookie_api, superadmin, rows):
+    restriction_create(admin=superadmin, category="blacklist", scope="ip", value="198.51.100.2")
     before = _snapshot()
 
-    response = admin_api.put(URL, {"id": rows[0].pk, "value": "198.51.100.2"}, format="json")
+    response = sa_cookie_api.put(URL, {"id": rows[0].pk, "value": "198.51.100.2"}, format="json")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"errors": ["value.taken"]}
@@ -385,13 +376,13 @@ def test_update_into_an_existing_row_is_value_taken(admin_api, operator, rows):
 # ---------------------------------------------------------------- AD-23
 
 
-def test_delete_removes_the_row(admin_api, operator, rows):
-    response = admin_api.delete(f"{URL}?id={rows[0].pk}")
+def test_delete_removes_the_row(sa_cookie_api, superadmin, rows):
+    response = sa_cookie_api.delete(f"{URL}?id={rows[0].pk}")
 
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {}
     assert not Restriction.objects.filter(pk=rows[0].pk).exists()
-    assert Activity.objects.filter(user=operator, topic="restrictions", action="delete").exists()
+    assert Activity.objects.filter(user=superadmin, topic="restrictions", action="delete").exists()
 
 
 @pytest.mark.parametrize(
@@ -403,10 +394,10 @@ def test_delete_removes_the_row(admin_api, operator, rows):
         ("?id=" + "9" * 30, 422, "invalid"),
     ],
 )
-def test_delete_refusals(admin_api, rows, query, status, key):
+def test_delete_refusals(sa_cookie_api, rows, query, status, key):
     before = _snapshot()
 
-    response = admin_api.delete(URL + query)
+    response = sa_cookie_api.delete(URL + query)
 
     assert response.status_code == status
     assert response.json() == {"errors": [key]}

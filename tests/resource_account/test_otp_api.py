@@ -400,7 +400,7 @@ def test_verify_refusals(auth_api, make_user, clock, body, errors):
     assert response.json() == {"errors": errors}
 
 
-def test_otp_operations_need_authentication(api, seeded):
+def test_otp_operations_need_authentication(api):
     for name in ("generate_qrcode", "enable", "disable", "verify"):
         response = api.post(f"{OTP}/{name}", {"code": "123456"})
 

@@ -69,7 +69,7 @@ def test_me_answers_user_with_full_info_without_csrf_token(auth_api, make_user, 
     assert body["labels"][0]["scope"] == "private"
 
 
-def test_me_without_credentials_is_401(api, seeded):
+def test_me_without_credentials_is_401(api):
     response = api.get(ME)
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
