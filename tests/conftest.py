@@ -1,5 +1,7 @@
-"""Shared fixtures: an API client, users made through the services, a fast hasher."""
+"""Shared fixtures: the test database seeded once, an API client, users made through the
+services, a fast hasher."""
 
+import functools
 import uuid
 
 import pytest
@@ -12,6 +14,24 @@ from rest_framework.test import APIClient
 from tests.factories import make_admin_user, make_user_with
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _password_strength_memo():
+    """zxcvbn scores the same few test passwords thousands of times; remember its answers.
+
+    ``password_entropy`` is a pure function of the password, so a cached answer is the
+    answer: the rules (length, dictionary, entropy threshold) still run on every call.
+    """
+    from accounts import passwords
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            passwords,
+            "password_entropy",
+            functools.lru_cache(maxsize=4096)(passwords.password_entropy),
+        )
+        yield
 
 
 @pytest.fixture(autouse=True)
