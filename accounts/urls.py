@@ -1,7 +1,17 @@
 """accounts' routes: ``identity`` (public), ``resource`` and ``admin`` lists for barong/urls.py."""
 
+from django.urls import path
+
 from accounts import admin_views, resource_views, views
 from barong.api.routers import BarongRouter
+
+well_known = [
+    path(
+        ".well-known/jwks.json",
+        views.GeneralViewSet.as_view({"get": "jwks"}),
+        name="well-known-jwks",
+    ),
+]
 
 identity_router = BarongRouter()
 identity_router.register("identity/sessions", views.SessionViewSet, basename="identity-sessions")

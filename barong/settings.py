@@ -111,12 +111,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "barong.urls"
+# The back-office site (barong/admin_site.py) uses these app forms.
+BARONG_ADMIN_LOGIN_FORM = "accounts.admin_forms.OperatorLoginForm"
+BARONG_ADMIN_PASSWORD_CHANGE_FORM = "accounts.admin_forms.OperatorPasswordChangeForm"  # noqa: S105
 # E-mail uniqueness is a case-insensitive functional index (users_email_ci_unique),
 # which this check cannot see.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
@@ -216,8 +218,13 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    # Used by barong.api.views.ResourceViewSet (the resource and admin APIs); the public
+    # identity views set none.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerJWTAuthentication",
+        "accounts.authentication.SessionCookieAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["permissions.api.RolePermission"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "barong.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "barong.api.schema.BarongAutoSchema",
@@ -231,6 +238,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Identity, KYC and authorization server (Barong 2.4 API).",
     "VERSION": "2.4.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
     "SCHEMA_PATH_PREFIX": r"/api/v2/(barong/)?",
     "COMPONENT_SPLIT_REQUEST": True,
     # Labels and restrictions both have a "scope" choice: name each set after its model.

@@ -1,4 +1,4 @@
-"""One API tree served under ``/api/v2/`` and again under ``/api/v2/barong/`` (CONTRACT.md)."""
+"""One API tree under ``/api/v2/`` and again under ``/api/v2/barong/``."""
 
 from django.contrib import admin as django_admin
 from django.urls import include, path, re_path
@@ -9,7 +9,6 @@ import activities.urls
 import apikeys.urls
 import kyc.urls
 import permissions.urls
-from accounts.views import GeneralViewSet
 from barong.api.views import route_not_found
 
 APPS = [accounts.urls, kyc.urls, apikeys.urls, activities.urls, permissions.urls]
@@ -23,7 +22,7 @@ api_v2 = [
 urlpatterns = [
     path("api/v2/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v2/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path(".well-known/jwks.json", GeneralViewSet.as_view({"get": "jwks"}), name="well-known-jwks"),
+    *accounts.urls.well_known,
     *permissions.urls.authz,
     path("api/v2/barong/", include(api_v2)),
     path("api/v2/", include(api_v2)),

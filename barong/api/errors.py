@@ -8,7 +8,6 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +119,10 @@ def exception_handler(exc, context):
         )
     elif isinstance(exc, Http404):
         exc = ApiError("record.not_found", status.HTTP_404_NOT_FOUND)
+
+    # Imported here: rest_framework.views loads the authentication classes named in
+    # settings, which raise ApiError, so this module must not import it at load time.
+    from rest_framework.views import exception_handler as drf_exception_handler
 
     response = drf_exception_handler(exc, context)  # keeps DRF's rollback of the atomic block
     if response is None:

@@ -21,7 +21,7 @@ class BarongAutoSchema(AutoSchema):
 class BearerJWTScheme(OpenApiAuthenticationExtension):
     """Documents ``Authorization: Bearer <JWT>`` (RS256, minted by authz or the gateway)."""
 
-    target_class = "barong.api.authentication.BearerJWTAuthentication"
+    target_class = "accounts.authentication.BearerJWTAuthentication"
     name = "BearerToken"
 
     def get_security_definition(self, auto_schema):
@@ -31,7 +31,7 @@ class BearerJWTScheme(OpenApiAuthenticationExtension):
 class SessionCookieScheme(OpenApiAuthenticationExtension):
     """Documents the ``_barong_session`` cookie (send ``X-CSRF-Token`` on unsafe methods)."""
 
-    target_class = "barong.api.authentication.SessionCookieAuthentication"
+    target_class = "accounts.authentication.SessionCookieAuthentication"
     name = "SessionCookie"
 
     def get_security_definition(self, auto_schema):

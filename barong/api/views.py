@@ -7,12 +7,11 @@ from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
-from barong.api.authentication import BearerJWTAuthentication, SessionCookieAuthentication
 from barong.api.errors import ApiError, error_response
 from barong.api.pagination import BarongPagination
 from barong.api.params import request_params, validate_params
-from barong.api.permissions import RolePermission
 
 
 class ErrorsSerializer(serializers.Serializer):
@@ -76,10 +75,18 @@ class BarongViewSet(viewsets.GenericViewSet):
 
 
 class ResourceViewSet(BarongViewSet):
-    """A logged-in user: Bearer JWT or session cookie, then the role's permission rules."""
+    """A logged-in user: Bearer JWT or session cookie, then the role's permission rules.
 
-    authentication_classes = [BearerJWTAuthentication, SessionCookieAuthentication]
-    permission_classes = [RolePermission]
+    The classes are named in ``REST_FRAMEWORK`` (``DEFAULT_AUTHENTICATION_CLASSES``,
+    ``DEFAULT_PERMISSION_CLASSES``) and live in their apps; they are read per request so
+    this module imports no app.
+    """
+
+    def get_authenticators(self):
+        return [auth() for auth in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+
+    def get_permissions(self):
+        return [permission() for permission in api_settings.DEFAULT_PERMISSION_CLASSES]
 
 
 class AdminViewSet(ResourceViewSet):
