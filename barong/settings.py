@@ -255,6 +255,8 @@ JWT_PREVIOUS_PUBLIC_KEY = env("JWT_PREVIOUS_PUBLIC_KEY")
 JWT_PRIVATE_KEY_FILE = DATA_DIR / "jwt_private.pem"
 JWT_ISSUER = env("JWT_ISSUER", "barong")
 JWT_AUDIENCE = env_list("JWT_AUDIENCE", "peatio,barong")
+# Seconds of clock skew allowed on a verified token's iat, nbf and exp.
+JWT_LEEWAY = env_int("JWT_LEEWAY", 30)
 BARONG_JWT_EXPIRE_TIME = env_int("BARONG_JWT_EXPIRE_TIME", 3600)
 
 # ---------------------------------------------------------------- Secrets at rest
