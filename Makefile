@@ -27,7 +27,7 @@ test: .venv
 	$(PY) -m pytest -n 2 --dist loadfile $(ARGS)
 
 lint: .venv
-	$(RUFF) check . && $(RUFF) format --check .
+	$(RUFF) check . && $(RUFF) format --check . && .venv/bin/lint-imports
 
 format: .venv
 	$(RUFF) format . && $(RUFF) check --fix .

@@ -1,0 +1,69 @@
+"""The import contracts in pyproject.toml hold; a module breaking one makes lint-imports fail."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ["barong", "accounts", "activities", "apikeys", "kyc", "permissions"]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    """A copy of the packages and of pyproject.toml, to break on purpose."""
+    target = tmp_path_factory.mktemp("tree")
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package,
+            target / package,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
+    return target
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 - our own tool on our own copy
+        [str(LINT_IMPORTS), "--config", "pyproject.toml", "--no-cache"],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree)},
+    )
+
+
+def test_the_tree_keeps_every_contract(tree):
+    result = _lint(tree)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_barong_importing_an_app_is_caught(tree):
+    violation = tree / "barong" / "violation.py"
+    violation.write_text("def f():\n    from kyc import models\n\n    return models\n")
+    try:
+        result = _lint(tree)
+    finally:
+        violation.unlink()
+
+    assert result.returncode != 0
+    assert "barong.violation -> kyc.models" in result.stdout
+
+
+def test_a_lower_app_importing_a_higher_one_is_caught(tree):
+    violation = tree / "accounts" / "violation.py"
+    violation.write_text("from permissions import engine\n")
+    try:
+        result = _lint(tree)
+    finally:
+        violation.unlink()
+
+    assert result.returncode != 0
+    assert "accounts.violation -> permissions.engine" in result.stdout
