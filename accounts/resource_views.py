@@ -129,6 +129,7 @@ class UserResourceViewSet(ResourceViewSet):
             confirm_password=params["confirm_password"],
             request=request,
             keep_session=current_session_key(request),
+            lang=params.get("lang"),
         )
         return status_only(status.HTTP_201_CREATED)
 

@@ -8,11 +8,19 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
+from accounts import tokens
+from accounts.events import (
+    user_event_created,
+    user_event_json,
+    user_event_system,
+    user_event_updated,
+)
 from accounts.models import User
 from accounts.passwords import password_error
 from accounts.sessions import ACTIVE_STATES, user_sessions_revoke
 from activities.services import activity_record, admin_activity_record
 from barong.api.errors import ApiError
+from barong.api.net import remote_ip, user_agent
 from barong.hooks import hook
 from barong.ratelimit import rate_limit_hit
 
@@ -84,6 +92,7 @@ def user_create(
         try:
             with transaction.atomic():
                 user.save()
+                user_event_created(user=user)
             return user
         except IntegrityError as exc:
             if User.objects.filter(email=email).exists():
@@ -106,9 +115,11 @@ def user_password_set(*, user: User, password: str) -> User:
     """Set a new password that meets the rules."""
     if key := _password_key(password):
         raise ApiError(key)
+    before = user_event_json(user)
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
     _user_changed(user)
+    user_event_updated(user=user, before=before, changed=True)
     return user
 
 
@@ -117,9 +128,11 @@ def user_state_set(*, user: User, state: str) -> User:
     """Move a user to ``state``; any state but active switches off their API keys."""
     if user.state == state:
         return user
+    before = user_event_json(user)
     user.state = state
     user.save(update_fields=["state", "updated_at"])
     _user_changed(user)
+    user_event_updated(user=user, before=before)
     if state != User.State.ACTIVE:
         hook("api_keys_deactivate")(user=user)
     return user
@@ -128,9 +141,11 @@ def user_state_set(*, user: User, state: str) -> User:
 @transaction.atomic
 def user_otp_set(*, user: User, enabled: bool) -> User:
     """Switch 2FA and its private ``otp`` label (2.4.17); off also switches off API keys."""
+    before = user_event_json(user)
     user.otp = enabled
     user.save(update_fields=["otp", "updated_at"])
     _user_changed(user)
+    user_event_updated(user=user, before=before)
     if enabled:
         hook("label_set")(user=user, key="otp", value="enabled", scope="private")
     else:
@@ -145,9 +160,11 @@ def user_role_set(*, user: User, role: str) -> User:
     """Give a user another role that exists in the permission table."""
     if not hook("role_exists")(role):
         raise ApiError("role.doesnt_exist")
+    before = user_event_json(user)
     user.role = role
     user.save(update_fields=["role", "updated_at"])
     _user_changed(user)
+    user_event_updated(user=user, before=before)
     return user
 
 
@@ -158,9 +175,11 @@ def user_level_save(*, user: User, level: int, state: str) -> User:
         return user
     if changed_state:
         user_state_set(user=user, state=state)
+    before = user_event_json(user)
     user.level = level
     user.save(update_fields=["level", "updated_at"])
     _user_changed(user)
+    user_event_updated(user=user, before=before)
     return user
 
 
@@ -273,6 +292,14 @@ def _login_failed(user: User, action: str, reason: str, request) -> None:
     )
 
 
+def _session_event(user: User, request) -> None:
+    extra = {
+        "user_ip": remote_ip(request) if request is not None else None,
+        "user_agent": user_agent(request) if request is not None else None,
+    }
+    user_event_system(user=user, name="system.session.create", identity=False, extra=extra)
+
+
 def user_login(*, email: str, password: str, otp_code: str | None, request) -> User:
     """Password first: until it is verified, an unknown, wrong or blocked login looks the same."""
     from accounts.otp import otp_attempt
@@ -292,6 +319,7 @@ def user_login(*, email: str, password: str, otp_code: str | None, request) -> U
         raise ApiError(key, 401)
     if not user.otp:
         activity_record(user=user, topic="session", action="login", request=request)
+        _session_event(user, request)
         return user
     if not (otp_code or "").strip():
         _login_failed(
@@ -302,6 +330,7 @@ def user_login(*, email: str, password: str, otp_code: str | None, request) -> U
         _login_failed(user, "login::2fa", "OTP code is invalid", request)
         raise ApiError("identity.session.invalid_otp", 403)
     activity_record(user=user, topic="session", action="login::2fa", request=request)
+    _session_event(user, request)
     return user
 
 
@@ -324,16 +353,6 @@ def referral_find(*, refid: str) -> User:
     return referral
 
 
-def user_email_queue(*, user: User, name: str, lang: str | None = None) -> None:
-    """Send e-mail ``name`` (with a fresh token) by Celery once the transaction commits."""
-    from accounts.tasks import user_email_send
-
-    user_id = user.pk
-    # robust: a broker outage is logged; it must not turn a committed sign-up into a 500
-    # (the user can ask for the e-mail again).
-    transaction.on_commit(lambda: user_email_send.delay(user_id, name, lang), robust=True)
-
-
 @transaction.atomic
 def user_register(
     *,
@@ -347,16 +366,25 @@ def user_register(
     """Sign-up: a pending member, an ``account/signup`` row and a confirmation e-mail."""
     user = user_create(email=email, password=password, data=data, referral=referral)
     activity_record(user=user, topic="account", action="signup", request=request)
-    user_email_queue(user=user, name="email_confirmation", lang=lang)
+    _confirmation_token_event(user, lang)
     return user
 
 
+def _confirmation_token_event(user: User, lang: str | None) -> None:
+    """A fresh confirmation token (now the only valid one) goes out in an event and e-mail."""
+    token = tokens.token_issue(user=user, purpose=tokens.CONFIRMATION)
+    user_event_system(
+        user=user, name="system.user.email.confirmation.token", lang=lang, token=token
+    )
+
+
+@transaction.atomic
 def user_email_confirmation_request(*, email: str, lang: str | None = None) -> None:
     """Resend: only a registered user who is not active yet gets a new token (no enumeration)."""
     user = User.objects.filter(email=email_normalize(email)).first()
     if user is None or user.state == User.State.ACTIVE:
         return
-    user_email_queue(user=user, name="email_confirmation", lang=lang)
+    _confirmation_token_event(user, lang)
 
 
 def _token_user(claims: dict) -> User | None:
@@ -364,10 +392,8 @@ def _token_user(claims: dict) -> User | None:
 
 
 @transaction.atomic
-def user_email_confirm(*, token: str) -> User:
+def user_email_confirm(*, token: str, lang: str | None = None) -> User:
     """The newest unused confirmation token verifies the e-mail (private label ``email``)."""
-    from accounts import tokens
-
     claims = tokens.token_decode(token=token, purpose=tokens.CONFIRMATION)
     user = _token_user(claims)
     if user is None or user.state == User.State.ACTIVE:
@@ -378,22 +404,25 @@ def user_email_confirm(*, token: str) -> User:
     # Used up last: a concurrent use of the same token loses here and its label rolls back.
     tokens.token_consume(claims=claims, purpose=tokens.CONFIRMATION)
     user.refresh_from_db()
+    user_event_system(user=user, name="system.user.email.confirmed", lang=lang)
     return user
 
 
+@transaction.atomic
 def user_password_reset_request(*, email: str, lang: str | None = None, request=None) -> None:
     """Any registered user may ask for a reset token; unknown e-mails are ignored silently."""
     user = User.objects.filter(email=email_normalize(email)).first()
     if user is None:
         return
     activity_record(user=user, topic="password", action="request password reset", request=request)
-    user_email_queue(user=user, name="password_reset", lang=lang)
+    token = tokens.token_issue(user=user, purpose=tokens.RESET)
+    user_event_system(user=user, name="system.user.password.reset.token", lang=lang, token=token)
 
 
-def user_password_reset(*, token: str, password: str, request=None) -> User:
+def user_password_reset(
+    *, token: str, password: str, lang: str | None = None, request=None
+) -> User:
     """The newest unused reset token sets a new password and ends every session of the user."""
-    from accounts import tokens
-
     claims = tokens.token_decode(token=token, purpose=tokens.RESET)
     if not tokens.token_usable(claims=claims, purpose=tokens.RESET):
         raise ApiError("identity.user.utilized_token")
@@ -413,6 +442,7 @@ def user_password_reset(*, token: str, password: str, request=None) -> User:
     with transaction.atomic():
         tokens.token_consume(claims=claims, purpose=tokens.RESET)
         user_password_set(user=user, password=password)
+        user_event_system(user=user, name="system.user.password.reset", lang=lang)
     activity_record(user=user, topic="password", action="password reset", request=request)
     user_sessions_revoke(user.uid)
     return user
@@ -450,9 +480,11 @@ def user_self_delete(*, user: User, password: str, otp_code: str | None = None) 
         if not otp_attempt(user=user, code=otp_code, error_key="resource.user.too_many_requests"):
             raise ApiError("resource.user.invalid_otp")
     # The private label drives the state machine (§7): deleted, API keys inactive.
-    hook("label_set")(user=user, key="delete", value="by_user", scope="private")
+    with transaction.atomic():
+        hook("label_set")(user=user, key="delete", value="by_user", scope="private")
+        user.refresh_from_db()
+        user_event_system(user=user, name="system.user.account.deleted", identity=False)
     user_sessions_revoke(user.uid)
-    user.refresh_from_db()
     return user
 
 
@@ -464,6 +496,7 @@ def user_password_change(
     confirm_password: str,
     request=None,
     keep_session: str | None = None,
+    lang: str | None = None,
 ) -> User:
     """Change the password in Barong's order of checks; the user's other sessions end."""
 
@@ -494,7 +527,9 @@ def user_password_change(
         )
     if key := password_error(new_password):
         raise failed(PASSWORD_REASONS.get(key, key), key, 422)
-    user_password_set(user=user, password=new_password)
+    with transaction.atomic():
+        user_password_set(user=user, password=new_password)
+        user_event_system(user=user, name="system.user.password.change", lang=lang)
     activity_record(user=user, topic="password", action="password change", request=request)
     user_sessions_revoke(user.uid, keep=keep_session)
     return user

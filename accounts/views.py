@@ -218,7 +218,7 @@ class UserViewSet(BarongViewSet):
     @action(detail=False, methods=["post"], url_path="email/confirm_code")
     def email_confirm_code(self, request):
         data = self.parse(s.UserEmailConfirmInput)
-        user = services.user_email_confirm(token=data["token"])
+        user = services.user_email_confirm(token=data["token"], lang=data.get("lang"))
         csrf_token = session_open(request, user)
         return Response(_full_info(user, csrf_token), status=status.HTTP_201_CREATED)
 
@@ -254,6 +254,9 @@ class UserViewSet(BarongViewSet):
     def password_confirm_code(self, request):
         data = self.parse(s.UserPasswordResetInput)
         services.user_password_reset(
-            token=data["reset_password_token"], password=data["password"], request=request
+            token=data["reset_password_token"],
+            password=data["password"],
+            lang=data.get("lang"),
+            request=request,
         )
         return status_only(status.HTTP_201_CREATED)

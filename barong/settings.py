@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "django_otp",
     "accounts",
     "activities",
+    "events",
     "permissions",
     "kyc",
     "apikeys",
@@ -269,8 +270,36 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_DEFAULT_QUEUE = "barong"
+# A worker that dies mid-task leaves its message to be delivered again: acknowledged only
+# after the task ran, rejected (requeued) when the worker is lost, and back in the queue
+# after the visibility timeout (Redis' default is an hour). Tasks are idempotent.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = env(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(DATA_DIR / "celerybeat-schedule")
+)
+
+# ---------------------------------------------------------------- Outbox and Event API
+# Events are always recorded; they are published only when this AMQP URL is set.
+BARONG_EVENT_API_URL = env("BARONG_EVENT_API_URL")
+BARONG_EVENT_API_CONNECT_TIMEOUT = env_int("BARONG_EVENT_API_CONNECT_TIMEOUT", 5)
+BARONG_OUTBOX_SWEEP_INTERVAL = env_int("BARONG_OUTBOX_SWEEP_INTERVAL", 5)  # seconds
+BARONG_OUTBOX_BATCH = env_int("BARONG_OUTBOX_BATCH", 200)
+BARONG_OUTBOX_RETRY_BASE = env_int("BARONG_OUTBOX_RETRY_BASE", 5)  # seconds, doubled per attempt
+BARONG_OUTBOX_RETRY_MAX = env_int("BARONG_OUTBOX_RETRY_MAX", 300)
+BARONG_OUTBOX_RETENTION_DAYS = env_int("BARONG_OUTBOX_RETENTION_DAYS", 7)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-relay": {
+        "task": "events.tasks.outbox_relay",
+        "schedule": float(max(BARONG_OUTBOX_SWEEP_INTERVAL, 1)),
+        "options": {"expires": float(max(BARONG_OUTBOX_SWEEP_INTERVAL, 1))},
+    },
+    "outbox-prune": {"task": "events.tasks.outbox_prune", "schedule": 3600.0},
+}
 
 # ---------------------------------------------------------------- Email
 EMAIL_BACKEND = env(

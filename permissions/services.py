@@ -33,7 +33,7 @@ def permission_upsert(
     except ValidationError as exc:
         raise ApiError(model_error_keys(exc)) from exc
     permission.save()
-    transaction.on_commit(engine.invalidate)
+    transaction.on_commit(engine.invalidate, robust=True)
     return permission, True
 
 
@@ -85,7 +85,7 @@ def _unique_save(row: Permission | Restriction, *, unique: tuple[str, ...], take
 
 def _permission_save(permission: Permission) -> Permission:
     _unique_save(permission, unique=("role", "verb", "path", "action"), taken="path.taken")
-    transaction.on_commit(engine.invalidate)
+    transaction.on_commit(engine.invalidate, robust=True)
     return permission
 
 
@@ -144,7 +144,7 @@ def permission_delete(*, admin, permission: Permission, request: HttpRequest | N
     """AD-19: remove a rule; every worker stops applying it on its next request."""
     data = _permission_data(permission)
     permission.delete()
-    transaction.on_commit(engine.invalidate)
+    transaction.on_commit(engine.invalidate, robust=True)
     admin_activity_record(
         admin=admin, topic="permissions", action="delete", request=request, data=data
     )
@@ -185,7 +185,7 @@ def _restriction_save(restriction: Restriction) -> Restriction:
     if restriction.code is not None and not 100 <= restriction.code <= 599:
         raise ApiError("code.invalid")
     _unique_save(restriction, unique=("category", "scope", "value"), taken="value.taken")
-    transaction.on_commit(restrictions.invalidate)
+    transaction.on_commit(restrictions.invalidate, robust=True)
     return restriction
 
 
@@ -250,7 +250,7 @@ def restriction_delete(
     """AD-23: remove a restriction; every worker stops applying it on its next request."""
     data = _restriction_data(restriction)
     restriction.delete()
-    transaction.on_commit(restrictions.invalidate)
+    transaction.on_commit(restrictions.invalidate, robust=True)
     admin_activity_record(
         admin=admin, topic="restrictions", action="delete", request=request, data=data
     )

@@ -22,4 +22,4 @@ def api_key_changed(sender, instance, **kwargs) -> None:
 
     kid = instance.kid
     api_key_cache_invalidate(kid)
-    transaction.on_commit(lambda: api_key_cache_invalidate(kid))
+    transaction.on_commit(lambda: api_key_cache_invalidate(kid), robust=True)

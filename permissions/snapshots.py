@@ -8,10 +8,13 @@ the one race a delete-on-change cache has (a reader filling the cache with a row
 read just before the writer committed).
 """
 
+import logging
 from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 USER_TTL = 60
 
@@ -56,14 +59,22 @@ def user_snapshot(uid: str, cached: dict[str, Any] | None = None) -> dict[str, A
 
 
 def _drop(uid: str) -> None:
+    """Drop the cached entries; a cache outage is logged, never raised into the change.
+
+    While the cache is unreachable nobody reads the stale entry from it, and the TTL
+    bounds how long one kept across the outage can live.
+    """
     from apikeys.models import APIKey
     from apikeys.signatures import api_key_cache_invalidate
 
-    cache.delete(user_key(uid))
-    # A ban or 2FA off deactivates the user's keys with a bulk update, which sends no
-    # signal: drop their snapshots too.
-    for kid in APIKey.objects.filter(user__uid=uid).values_list("kid", flat=True):
-        api_key_cache_invalidate(kid)
+    try:
+        cache.delete(user_key(uid))
+        # A ban or 2FA off deactivates the user's keys with a bulk update, which sends no
+        # signal: drop their snapshots too.
+        for kid in APIKey.objects.filter(user__uid=uid).values_list("kid", flat=True):
+            api_key_cache_invalidate(kid)
+    except Exception:  # Redis down or slow: the answer and later commit hooks must go on
+        logger.exception("authz cache of user %s not dropped", uid)
 
 
 def user_cache_invalidate(uid: str) -> None:
@@ -73,4 +84,4 @@ def user_cache_invalidate(uid: str) -> None:
     reader may have cached the old row in between.
     """
     _drop(uid)
-    transaction.on_commit(lambda: _drop(uid))
+    transaction.on_commit(lambda: _drop(uid), robust=True)

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from barong.api.errors import ApiError, model_error_keys
+from kyc.events import data_storage_event_created
 from kyc.models import DataStorage, Label
 from kyc.services.labels import (
     _flow_key,
@@ -58,6 +59,7 @@ def data_storage_create(*, user: User, title: str, data: str) -> DataStorage:
             storage.save()
     except IntegrityError as exc:
         raise ApiError("title.taken") from exc
+    data_storage_event_created(storage=storage)
     key = label_normalize(title)
     if label_key_valid(key):  # Barong skips titles a label key cannot take
         label_set(user=user, key=key, value="recorded", scope=Label.Scope.PRIVATE)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from barong.api.errors import ApiError, model_error_keys
 from kyc.documents import upload_check, upload_errors
+from kyc.events import document_event_created
 from kyc.models import Document, Label
 from kyc.services.labels import label_set
 
@@ -94,6 +95,7 @@ def document_create_many(
                 _document_file_store(document, checked.name, file)
                 saved.append(document.upload.name)
                 document.save()
+                document_event_created(document=document)
                 documents.append(document)
             _document_label_pending(user)
             return documents

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from accounts.events import document_label_event, label_event_json, label_event_saved
 from accounts.models import User
 from accounts.services import user_level_save
 from barong.api.errors import ApiError, model_error_keys
@@ -67,6 +68,8 @@ def label_set(
     key, value = label_normalize(key), label_normalize(value)
     label = Label.objects.filter(user=user, key=key, scope=scope).first()
     label = label or Label(user=user, key=key, scope=scope)
+    label.user = user  # the locked row: events show the level and state it ends with
+    before = label_event_json(label) if label.pk else None
     label.value = value
     if not keep_description:
         label.description = description
@@ -78,8 +81,10 @@ def label_set(
         raise ApiError(model_error_keys(exc)) from exc
     except IntegrityError as exc:
         raise ApiError("key.taken") from exc
+    label_event_saved(label=label, before=before)
     if scope == Label.Scope.PRIVATE:
         user_level_sync(user=user)
+        document_label_event(label=label)
     return label
 
 
@@ -88,9 +93,12 @@ def label_delete(*, label: Label) -> None:
     """Remove a label; removing a private one recomputes level and state."""
     user = User.objects.select_for_update().get(pk=label.user_id)
     private = label.scope == Label.Scope.PRIVATE
+    label_id = label.pk
     label.delete()
     if private:
         user_level_sync(user=user)
+        label.pk, label.user = label_id, user  # the event names the removed label
+        document_label_event(label=label)
 
 
 @transaction.atomic
@@ -171,6 +179,7 @@ def label_public_create(*, user: User, key: str, value: str) -> Label:
             label.save()
     except IntegrityError as exc:
         raise ApiError("key.taken") from exc
+    label_event_saved(label=label, before=None)
     return label
 
 
@@ -178,12 +187,14 @@ def label_public_create(*, user: User, key: str, value: str) -> Label:
 def label_public_update(*, label: Label, value: str) -> Label:
     """Change the value of one of the user's own public labels (422 on an invalid value)."""
     _label_user_editable(label)
+    before = label_event_json(label)
     label.value = label_normalize(value)
     try:
         label.full_clean(exclude=["user"], validate_constraints=False)
     except ValidationError as exc:
         raise ApiError(model_error_keys(exc)) from exc
     label.save(update_fields=["value", "updated_at"])
+    label_event_saved(label=label, before=before)
     return label
 
 

@@ -8,6 +8,7 @@ from accounts.models import User
 from accounts.services import user_admin_guard
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError
+from kyc.events import profile_event_json
 from kyc.models import DataStorage, Label, Level, Profile
 from kyc.services.labels import (
     label_delete,
@@ -262,11 +263,12 @@ def profile_admin_update(
         keys.append("state.inclusion")
     if keys:
         raise ApiError(keys)
+    before = profile_event_json(profile)
     for name, value in values.items():
         setattr(profile, name, value)
     if state is not None:
         profile.state = state
-    profile = _profile_save(profile)
+    profile = _profile_save(profile, before=before, state=Profile.State.SUBMITTED)
     admin_activity_record(
         admin=admin,
         topic="profiles",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User, validate_json_text
 from barong.api.errors import ApiError, model_error_keys
 from kyc.countries import country_code
+from kyc.events import profile_event_json, profile_event_saved
 from kyc.models import Label, Profile
 from kyc.services.labels import _squish, label_set
 
@@ -91,12 +92,15 @@ def profile_labels_sync(*, profile: Profile) -> None:
         label_set(user=profile.user, key="document", value="replaced", scope=Label.Scope.PRIVATE)
 
 
-def _profile_save(profile: Profile) -> Profile:
+def _profile_save(
+    profile: Profile, before: dict[str, Any] | None = None, state: str | None = None
+) -> Profile:
     try:
         profile.full_clean(exclude=["user"])
     except ValidationError as exc:
         raise ApiError(model_error_keys(exc)) from exc
     profile.save()
+    profile_event_saved(profile=profile, before=before, state_moved=state != profile.state)
     profile_labels_sync(profile=profile)
     return profile
 
@@ -122,11 +126,12 @@ def profile_update(*, profile: Profile, fields: dict[str, Any], confirm: bool = 
     values, keys = profile_fields_clean(fields)
     if keys:
         raise ApiError(keys)
+    before, previous_state = profile_event_json(profile), profile.state
     for name, value in values.items():
         setattr(profile, name, value)
     if confirm:
         profile.state = Profile.State.SUBMITTED
-    return _profile_save(profile)
+    return _profile_save(profile, before=before, state=previous_state)
 
 
 @transaction.atomic

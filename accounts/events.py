@@ -1,0 +1,121 @@
+"""The events accounts records (user and label snapshots, identity system events).
+
+Payload shapes follow Barong's Event API; docs/operations.md lists every event.
+"""
+
+from typing import Any
+
+from django.conf import settings
+
+from accounts.models import User
+from events.services import (
+    event_record,
+    event_record_created,
+    event_record_updated,
+    event_time,
+)
+
+
+def user_aggregate(user: User) -> str:
+    """Events about one user are delivered in the order they were recorded."""
+    return f"user:{user.uid}"
+
+
+def user_event_json(user: User) -> dict[str, Any]:
+    """The user snapshot every event carries (``referral_uid`` null when none)."""
+    return {
+        "uid": user.uid,
+        "email": user.email,
+        "role": user.role,
+        "level": int(user.level),
+        "otp": bool(user.otp),
+        "state": user.state,
+        "referral_uid": user.referral_uid,
+        "created_at": event_time(user.created_at),
+        "updated_at": event_time(user.updated_at),
+    }
+
+
+def event_language(lang: str | None) -> str:
+    """Barong's ``language``: the request's ``lang`` upper-cased, ``EN`` when absent."""
+    text = str(lang or "").strip()
+    return text.upper()[:16] if text else "EN"
+
+
+def user_event_created(*, user: User) -> None:
+    """``model.user.created``."""
+    event_record_created(
+        name="model.user.created", record=user_event_json(user), aggregate=user_aggregate(user)
+    )
+
+
+def user_event_updated(*, user: User, before: dict[str, Any], changed: bool = False) -> None:
+    """``model.user.updated`` against the snapshot taken before the change (none if equal;
+    ``changed`` reports a change the snapshot does not show, such as the password)."""
+    event_record_updated(
+        name="model.user.updated",
+        before=before,
+        after=user_event_json(user),
+        aggregate=user_aggregate(user),
+        changed=changed,
+    )
+
+
+def user_event_system(
+    *,
+    user: User,
+    name: str,
+    lang: str | None = None,
+    token: str | None = None,
+    identity: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """A ``system.*`` event about ``user``: identity ones add ``language`` and ``domain``."""
+    record: dict[str, Any] = {"user": user_event_json(user)}
+    if identity:
+        record["language"] = event_language(lang)
+        record["domain"] = settings.BARONG_DOMAIN
+    if token is not None:
+        record["token"] = token
+    record.update(extra or {})
+    event_record(
+        name=name,
+        record=record,
+        aggregate=user_aggregate(user),
+        context={"lang": str(lang or "").strip().lower()[:16]} if lang else None,
+    )
+
+
+def label_event_json(label) -> dict[str, Any]:
+    """A label as events show it (no scope, as Barong)."""
+    return {
+        "id": label.pk,
+        "key": label.key,
+        "value": label.value,
+        "description": label.description,
+        "user": user_event_json(label.user),
+    }
+
+
+def label_event_saved(*, label, before: dict[str, Any] | None) -> None:
+    """``model.label.created`` (``before`` None) or ``model.label.updated``."""
+    after = label_event_json(label)
+    aggregate = user_aggregate(label.user)
+    if before is None:
+        event_record_created(name="model.label.created", record=after, aggregate=aggregate)
+        return
+    before = {**before, "user": after["user"]}  # the user is the same record on both sides
+    event_record_updated(
+        name="model.label.updated", before=before, after=after, aggregate=aggregate
+    )
+
+
+def document_label_event(*, label) -> None:
+    """A private ``document`` label saved or removed as verified/rejected tells the user so."""
+    private_document = label.key == "document" and label.scope == "private"
+    if private_document and label.value in ("verified", "rejected"):
+        event_record(
+            name=f"system.document.{label.value}",
+            record=label_event_json(label),
+            aggregate=user_aggregate(label.user),
+        )

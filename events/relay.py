@@ -1,0 +1,146 @@
+"""The relay: delivers outbox rows at least once, in order per aggregate, with backoff.
+
+A pass locks a batch of due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so relays
+on several workers share the work), publishes each to the Event API and hands its
+e-mail to ``event_email_send``. A row whose publish failed waits with exponential
+backoff, and so do later rows of the same aggregate, so consumers see one user's
+events in order. An e-mail task that got lost (dead worker, broker outage) is queued
+again after the backoff; the task is idempotent, so repeats send nothing twice.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from events.jws import event_sign
+from events.models import OutboxEvent
+from events.publisher import EventPublisher
+
+logger = logging.getLogger(__name__)
+
+ERROR_LENGTH = 1000
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff from ``BARONG_OUTBOX_RETRY_BASE`` up to ``BARONG_OUTBOX_RETRY_MAX``."""
+    base = settings.BARONG_OUTBOX_RETRY_BASE
+    seconds = min(base * 2 ** max(attempts - 1, 0), settings.BARONG_OUTBOX_RETRY_MAX)
+    return timedelta(seconds=seconds)
+
+
+def _due_batch(now, limit: int) -> list[OutboxEvent]:
+    rows = OutboxEvent.objects.filter(delivered_at__isnull=True, next_attempt_at__lte=now)
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return list(rows.order_by("id")[:limit])
+
+
+def _waiting_aggregates(batch: list[OutboxEvent]) -> dict[str, int]:
+    """Per aggregate of the batch, the first unpublished row outside it (locked or waiting)."""
+    unpublished = [row for row in batch if not row.publish_done]
+    if not unpublished:
+        return {}
+    mine = {row.pk for row in batch}
+    earlier = (
+        OutboxEvent.objects.filter(
+            aggregate__in={row.aggregate for row in unpublished},
+            delivered_at__isnull=True,
+            publish=True,
+            published_at__isnull=True,
+            id__lt=max(row.pk for row in unpublished),
+        )
+        .exclude(pk__in=mine)
+        .values_list("aggregate", "id")
+    )
+    first: dict[str, int] = {}
+    for aggregate, pk in earlier:
+        first[aggregate] = min(pk, first.get(aggregate, pk))
+    return first
+
+
+def _fail(row: OutboxEvent, error: str, now) -> None:
+    row.last_error = error[:ERROR_LENGTH]
+    row.next_attempt_at = now + retry_delay(row.attempts)
+
+
+def outbox_relay_pass(*, limit: int | None = None) -> int:
+    """One pass over due rows; answers how many rows it delivered completely."""
+    from events.tasks import event_email_send
+
+    limit = limit or settings.BARONG_OUTBOX_BATCH
+    now = timezone.now()
+    delivered = 0
+    publisher = EventPublisher() if settings.BARONG_EVENT_API_URL else None
+    broker_error = ""
+    try:
+        with transaction.atomic():
+            batch = _due_batch(now, limit)
+            blocked = _waiting_aggregates(batch)
+            for row in batch:
+                row.attempts += 1
+                if not row.publish_done:
+                    earlier = blocked.get(row.aggregate)
+                    if earlier is not None and earlier < row.pk:
+                        _fail(row, f"waiting for event #{earlier} of {row.aggregate}", now)
+                    elif publisher is None or broker_error:
+                        _fail(row, broker_error or "BARONG_EVENT_API_URL is not set", now)
+                    else:
+                        try:
+                            body = event_sign(jti=str(row.jti), event=row.payload)
+                            publisher.publish(
+                                category=row.category, routing_key=row.routing_key, body=body
+                            )
+                            row.published_at = timezone.now()
+                        except Exception as exc:  # any broker failure; the row is retried
+                            broker_error = f"publish failed: {exc!r}"
+                            logger.warning("event %s not published: %r", row.jti, exc)
+                            _fail(row, broker_error, now)
+                            publisher.close()
+                    if not row.publish_done:
+                        blocked.setdefault(row.aggregate, row.pk)
+                if not row.mail_done:
+                    pk = row.pk
+                    transaction.on_commit(lambda pk=pk: event_email_send.delay(pk), robust=True)
+                    row.next_attempt_at = max(row.next_attempt_at, now + retry_delay(row.attempts))
+                if row.publish_done and row.mail_done:
+                    row.delivered_at = timezone.now()
+                    delivered += 1
+                row.save(
+                    update_fields=[
+                        "attempts",
+                        "published_at",
+                        "delivered_at",
+                        "next_attempt_at",
+                        "last_error",
+                    ]
+                )
+    finally:
+        if publisher is not None:
+            publisher.close()
+    return delivered
+
+
+def outbox_prune(*, days: int | None = None) -> int:
+    """Forget delivered rows older than ``days`` (``BARONG_OUTBOX_RETENTION_DAYS``)."""
+    keep = settings.BARONG_OUTBOX_RETENTION_DAYS if days is None else days
+    cutoff = timezone.now() - timedelta(days=keep)
+    deleted, _ = OutboxEvent.objects.filter(delivered_at__lt=cutoff).delete()
+    return deleted
+
+
+def outbox_backlog() -> dict[str, object]:
+    """What an operator watches: undelivered rows, the oldest one's age, the latest error."""
+    pending = OutboxEvent.objects.filter(delivered_at__isnull=True)
+    oldest = pending.order_by("id").first()
+    failing = pending.exclude(last_error="").order_by("-id").first()
+    now = timezone.now()
+    return {
+        "pending": pending.count(),
+        "unpublished": pending.filter(publish=True, published_at__isnull=True).count(),
+        "unmailed": pending.filter(mail=True, mailed_at__isnull=True).count(),
+        "oldest_age_seconds": int((now - oldest.created_at).total_seconds()) if oldest else 0,
+        "last_error": failing.last_error if failing else "",
+    }

@@ -1,0 +1,118 @@
+"""Recording events: one outbox row in the caller's transaction, delivered after commit.
+
+Services that own an operation call ``event_record`` (or ``event_record_update``) at the
+point where the change is made; nothing else publishes or sends mail. The relay
+(``events.relay``) delivers the rows; docs/operations.md describes it.
+"""
+
+import logging
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from events.mailer import MAILS
+from events.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+CATEGORIES = ("system", "model")
+
+
+def event_time(value: datetime | date | None) -> str | None:
+    """Barong's timestamps in events: ISO 8601 in UTC, whole seconds (dates as YYYY-MM-DD)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()
+
+
+def event_compact(record: dict[str, Any]) -> dict[str, Any]:
+    """Model events drop null fields at the top level of ``record`` (nested ones stay)."""
+    return {key: value for key, value in record.items() if value is not None}
+
+
+def event_changes(
+    *, before: dict[str, Any], after: dict[str, Any], changed: bool = False
+) -> dict[str, Any] | None:
+    """Previous values of the attributes that changed (``updated_at`` aside); None if none did.
+
+    ``changed`` says a column the record does not show moved (a password, a profile's
+    state): the update is reported, with ``changes`` possibly empty, as Barong does. As
+    Barong, null fields are dropped first, so an attribute that was null before does not
+    appear in ``changes``.
+    """
+    moved = [key for key in after.keys() | before.keys() if key != "updated_at"]
+    if not changed and all(before.get(key) == after.get(key) for key in moved):
+        return None
+    current = event_compact(after)
+    return {
+        key: value
+        for key, value in event_compact(before).items()
+        if key != "updated_at" and current.get(key) != value
+    }
+
+
+def _relay_kick() -> None:
+    from events.tasks import outbox_relay
+
+    outbox_relay.delay()
+
+
+def event_record(
+    *,
+    name: str,
+    record: dict[str, Any],
+    aggregate: str,
+    changes: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+) -> OutboxEvent:
+    """Write event ``name`` to the outbox in the caller's transaction (durable with the change)."""
+    category, _, routing_key = name.partition(".")
+    if category not in CATEGORIES or not routing_key:
+        raise ValueError(f"not an event name: {name!r}")
+    payload: dict[str, Any] = {"record": record}
+    if changes is not None:
+        payload["changes"] = changes
+    payload["name"] = name
+    event = OutboxEvent(
+        category=category,
+        routing_key=routing_key,
+        aggregate=aggregate[:64],
+        payload=payload,
+        context=context or {},
+        publish=bool(settings.BARONG_EVENT_API_URL),
+        mail=name in MAILS and MAILS[name].wanted(record),
+    )
+    if not (event.publish or event.mail):
+        event.delivered_at = timezone.now()  # nothing to deliver: kept as history only
+    event.save()
+    if event.delivered_at is None:
+        # robust: a broker outage is logged; the periodic sweep delivers the row later.
+        transaction.on_commit(_relay_kick, robust=True)
+    return event
+
+
+def event_record_created(*, name: str, record: dict[str, Any], aggregate: str) -> OutboxEvent:
+    """``model.<model>.created``: the record without its null fields."""
+    return event_record(name=name, record=event_compact(record), aggregate=aggregate)
+
+
+def event_record_updated(
+    *,
+    name: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    aggregate: str,
+    changed: bool = False,
+) -> OutboxEvent | None:
+    """``model.<model>.updated`` with ``changes``; nothing at all when nothing changed."""
+    changes = event_changes(before=before, after=after, changed=changed)
+    if changes is None:
+        return None
+    return event_record(
+        name=name, record=event_compact(after), changes=changes, aggregate=aggregate
+    )
