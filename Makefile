@@ -40,4 +40,4 @@ serve: .venv
 	.venv/bin/gunicorn barong.wsgi:application -b 127.0.0.1:8000 -w 2
 
 worker: .venv
-	.venv/bin/celery -A barong worker -l info
+	.venv/bin/celery -A barong worker -B -l info
