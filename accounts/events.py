@@ -7,7 +7,9 @@ from typing import Any
 
 from django.conf import settings
 
+from accounts import tokens
 from accounts.models import User
+from barong.api.net import remote_ip, user_agent
 from events.services import (
     event_record,
     event_record_created,
@@ -84,6 +86,23 @@ def user_event_system(
         aggregate=user_aggregate(user),
         context={"lang": str(lang or "").strip().lower()[:16]} if lang else None,
     )
+
+
+def confirmation_token_event(*, user: User, lang: str | None) -> None:
+    """A fresh confirmation token (now the only valid one) goes out in an event and e-mail."""
+    token = tokens.token_issue(user=user, purpose=tokens.CONFIRMATION)
+    user_event_system(
+        user=user, name="system.user.email.confirmation.token", lang=lang, token=token
+    )
+
+
+def session_event_created(*, user: User, request) -> None:
+    """``system.session.create``: where the login came from (drives "New Login" e-mails)."""
+    extra = {
+        "user_ip": remote_ip(request) if request is not None else None,
+        "user_agent": user_agent(request) if request is not None else None,
+    }
+    user_event_system(user=user, name="system.session.create", identity=False, extra=extra)
 
 
 def label_event_json(label) -> dict[str, Any]:

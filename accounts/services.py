@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 
 from accounts import tokens
 from accounts.events import (
+    confirmation_token_event,
+    session_event_created,
     user_event_created,
     user_event_json,
     user_event_system,
@@ -20,7 +22,6 @@ from accounts.passwords import password_error
 from accounts.sessions import ACTIVE_STATES, user_sessions_revoke
 from activities.services import activity_record, admin_activity_record
 from barong.api.errors import ApiError
-from barong.api.net import remote_ip, user_agent
 from barong.hooks import hook
 from barong.ratelimit import rate_limit_hit
 
@@ -292,14 +293,6 @@ def _login_failed(user: User, action: str, reason: str, request) -> None:
     )
 
 
-def _session_event(user: User, request) -> None:
-    extra = {
-        "user_ip": remote_ip(request) if request is not None else None,
-        "user_agent": user_agent(request) if request is not None else None,
-    }
-    user_event_system(user=user, name="system.session.create", identity=False, extra=extra)
-
-
 def user_login(*, email: str, password: str, otp_code: str | None, request) -> User:
     """Password first: until it is verified, an unknown, wrong or blocked login looks the same."""
     from accounts.otp import otp_attempt
@@ -319,7 +312,7 @@ def user_login(*, email: str, password: str, otp_code: str | None, request) -> U
         raise ApiError(key, 401)
     if not user.otp:
         activity_record(user=user, topic="session", action="login", request=request)
-        _session_event(user, request)
+        session_event_created(user=user, request=request)
         return user
     if not (otp_code or "").strip():
         _login_failed(
@@ -330,7 +323,7 @@ def user_login(*, email: str, password: str, otp_code: str | None, request) -> U
         _login_failed(user, "login::2fa", "OTP code is invalid", request)
         raise ApiError("identity.session.invalid_otp", 403)
     activity_record(user=user, topic="session", action="login::2fa", request=request)
-    _session_event(user, request)
+    session_event_created(user=user, request=request)
     return user
 
 
@@ -366,16 +359,8 @@ def user_register(
     """Sign-up: a pending member, an ``account/signup`` row and a confirmation e-mail."""
     user = user_create(email=email, password=password, data=data, referral=referral)
     activity_record(user=user, topic="account", action="signup", request=request)
-    _confirmation_token_event(user, lang)
+    confirmation_token_event(user=user, lang=lang)
     return user
-
-
-def _confirmation_token_event(user: User, lang: str | None) -> None:
-    """A fresh confirmation token (now the only valid one) goes out in an event and e-mail."""
-    token = tokens.token_issue(user=user, purpose=tokens.CONFIRMATION)
-    user_event_system(
-        user=user, name="system.user.email.confirmation.token", lang=lang, token=token
-    )
 
 
 @transaction.atomic
@@ -384,7 +369,7 @@ def user_email_confirmation_request(*, email: str, lang: str | None = None) -> N
     user = User.objects.filter(email=email_normalize(email)).first()
     if user is None or user.state == User.State.ACTIVE:
         return
-    _confirmation_token_event(user, lang)
+    confirmation_token_event(user=user, lang=lang)
 
 
 def _token_user(claims: dict) -> User | None:

@@ -66,6 +66,41 @@ def _fail(row: OutboxEvent, error: str, now) -> None:
     row.next_attempt_at = now + retry_delay(row.attempts)
 
 
+def _publish(
+    row: OutboxEvent,
+    publisher: EventPublisher | None,
+    blocked: dict[str, int],
+    broker_error: str,
+    now,
+) -> str:
+    """Publish one row unless an earlier event of its user waits; answers the broker error."""
+    earlier = blocked.get(row.aggregate)
+    if earlier is not None and earlier < row.pk:
+        # Not an attempt of its own: it goes as soon as the earlier one went.
+        row.last_error = f"waiting for event #{earlier} of {row.aggregate}"
+        row.next_attempt_at = now + retry_delay(1)
+        return broker_error
+    if publisher is None:  # the Event API was switched off since the event was recorded
+        row.publish = False
+        row.last_error = "not published: BARONG_EVENT_API_URL is not set"
+        return broker_error
+    row.attempts += 1
+    if broker_error:  # the broker failed a moment ago: this pass tries no further
+        _fail(row, broker_error, now)
+        return broker_error
+    try:
+        body = event_sign(jti=str(row.jti), event=row.payload)
+        publisher.publish(category=row.category, routing_key=row.routing_key, body=body)
+    except Exception as exc:  # any broker failure; the row is retried after its backoff
+        logger.warning("event %s not published: %r", row.jti, exc)
+        publisher.close()
+        _fail(row, f"publish failed: {exc!r}", now)
+        return row.last_error
+    row.published_at = timezone.now()
+    row.last_error = ""
+    return broker_error
+
+
 def outbox_relay_pass(*, limit: int | None = None) -> int:
     """One pass over due rows; answers how many rows it delivered completely."""
     from events.tasks import event_email_send
@@ -80,28 +115,13 @@ def outbox_relay_pass(*, limit: int | None = None) -> int:
             batch = _due_batch(now, limit)
             blocked = _waiting_aggregates(batch)
             for row in batch:
-                row.attempts += 1
+                attempts = row.attempts
                 if not row.publish_done:
-                    earlier = blocked.get(row.aggregate)
-                    if earlier is not None and earlier < row.pk:
-                        _fail(row, f"waiting for event #{earlier} of {row.aggregate}", now)
-                    elif publisher is None or broker_error:
-                        _fail(row, broker_error or "BARONG_EVENT_API_URL is not set", now)
-                    else:
-                        try:
-                            body = event_sign(jti=str(row.jti), event=row.payload)
-                            publisher.publish(
-                                category=row.category, routing_key=row.routing_key, body=body
-                            )
-                            row.published_at = timezone.now()
-                        except Exception as exc:  # any broker failure; the row is retried
-                            broker_error = f"publish failed: {exc!r}"
-                            logger.warning("event %s not published: %r", row.jti, exc)
-                            _fail(row, broker_error, now)
-                            publisher.close()
+                    broker_error = _publish(row, publisher, blocked, broker_error, now)
                     if not row.publish_done:
                         blocked.setdefault(row.aggregate, row.pk)
                 if not row.mail_done:
+                    row.attempts = max(row.attempts, attempts + 1)  # one attempt per pass
                     pk = row.pk
                     transaction.on_commit(lambda pk=pk: event_email_send.delay(pk), robust=True)
                     row.next_attempt_at = max(row.next_attempt_at, now + retry_delay(row.attempts))
@@ -110,6 +130,7 @@ def outbox_relay_pass(*, limit: int | None = None) -> int:
                     delivered += 1
                 row.save(
                     update_fields=[
+                        "publish",
                         "attempts",
                         "published_at",
                         "delivered_at",

@@ -156,3 +156,27 @@ def test_consumer_receives_verified_events_of_every_flow(consumer, seeded, setti
     rows = OutboxEvent.objects.filter(publish=True)
     assert {str(jti) for jti in rows.values_list("jti", flat=True)} == {j for _, j in received}
     assert not rows.filter(published_at__isnull=True).exists()
+
+
+def test_one_users_events_are_published_in_order(consumer, db):
+    from events.relay import outbox_relay_pass
+    from events.services import event_record
+
+    first = event_record(name="model.user.created", record={"uid": "A", "n": 1}, aggregate="user:A")
+    later = timezone.now() + timedelta(hours=1)
+    OutboxEvent.objects.filter(pk=first.pk).update(next_attempt_at=later)  # as after a failure
+    second = event_record(
+        name="model.user.updated", record={"uid": "A", "n": 2}, aggregate="user:A"
+    )
+
+    outbox_relay_pass()
+
+    assert consumer() == []  # the second waits for the first
+    second.refresh_from_db()
+    assert second.published_at is None
+    OutboxEvent.objects.filter(pk__in=[first.pk, second.pk]).update(next_attempt_at=timezone.now())
+
+    outbox_relay_pass()
+
+    bodies = [json.loads(b64url_decode(json.loads(m.body)["payload"])) for m in consumer()]
+    assert [claims["event"]["record"]["n"] for claims in bodies] == [1, 2]

@@ -145,3 +145,16 @@ def test_status_reports_the_backlog(make_user):
     assert status["unmailed"] == 1
     assert status["unpublished"] == 0
     assert status["oldest_age_seconds"] >= 0
+
+
+def test_events_recorded_for_an_api_since_switched_off_are_not_published(db, settings):
+    settings.BARONG_EVENT_API_URL = "amqp://guest:guest@127.0.0.1:1//"
+    row = event_record(name="model.user.created", record={"n": 1}, aggregate="user:A")
+    settings.BARONG_EVENT_API_URL = ""
+
+    assert outbox_relay_pass() == 1
+
+    row.refresh_from_db()
+    assert (row.publish, row.published_at) == (False, None)
+    assert row.delivered_at is not None
+    assert "not set" in row.last_error
