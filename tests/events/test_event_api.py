@@ -89,7 +89,7 @@ def verified_claims(message, jwks: dict) -> dict:
     return jwt.decode(compact, jwt.PyJWK(key).key, algorithms=["RS256"])
 
 
-def test_consumer_receives_verified_events_of_every_flow(consumer, seeded, settings):
+def test_consumer_receives_verified_events_of_every_flow(consumer, settings):
     settings.BARONG_RATE_LIMITS = False
     api = CommittingAPIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.10")
     jwks = api.get("/.well-known/jwks.json").json()

@@ -40,7 +40,7 @@ def assert_user(snapshot: dict, user: User, nested: bool = True) -> None:
     assert ISO.match(snapshot["updated_at"])
 
 
-def test_sign_up_records_user_created_and_confirmation_token(api, seeded, settings):
+def test_sign_up_records_user_created_and_confirmation_token(api, db, settings):
     settings.BARONG_DOMAIN = "exchange.example"
 
     response = api.post(
@@ -150,7 +150,7 @@ def test_password_reset_records_token_then_reset(api, make_user, mark):
     assert only("model.user.updated", start)["changes"] == {}
 
 
-def test_unknown_email_reset_records_nothing(api, seeded, mark):
+def test_unknown_email_reset_records_nothing(api, db, mark):
     start = mark()
 
     api.post("/api/v2/identity/users/password/generate_code", {"email": "no@example.com"})

@@ -220,7 +220,7 @@ class Stack:
 
 
 @pytest.fixture
-def stack(transactional_db, seeded, tmp_path, redis_server, rabbitmq, settings):
+def stack(transactional_db, tmp_path, redis_server, rabbitmq, settings):
     built = Stack(tmp_path, redis_server, rabbitmq, settings)
     yield built
     built.close()
