@@ -163,8 +163,8 @@ def event_email_deliver(*, event_id: int) -> bool:
             message.send()
         event.mailed_at = timezone.now()
         if event.publish_done:
-            event.delivered_at = event.mailed_at
-        event.save(update_fields=["mailed_at", "delivered_at"])
+            event.settle(event.mailed_at)
+        event.save(update_fields=["mailed_at", "delivered_at", "payload"])
     if message is not None:
         logger.info("e-mail for %s (%s) sent to user %s", event.name, event.jti, user_uid(event))
     return message is not None

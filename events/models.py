@@ -63,3 +63,10 @@ class OutboxEvent(models.Model):
     @property
     def mail_done(self) -> bool:
         return not self.mail or self.mailed_at is not None
+
+    def settle(self, when) -> None:
+        """Mark delivered and forget the record's token: kept history holds no live secret."""
+        self.delivered_at = when
+        record = self.payload.get("record")
+        if isinstance(record, dict) and record.get("token"):
+            record["token"] = None

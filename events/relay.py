@@ -126,7 +126,7 @@ def outbox_relay_pass(*, limit: int | None = None) -> int:
                     transaction.on_commit(lambda pk=pk: event_email_send.delay(pk), robust=True)
                     row.next_attempt_at = max(row.next_attempt_at, now + retry_delay(row.attempts))
                 if row.publish_done and row.mail_done:
-                    row.delivered_at = timezone.now()
+                    row.settle(timezone.now())
                     delivered += 1
                 row.save(
                     update_fields=[
@@ -134,6 +134,7 @@ def outbox_relay_pass(*, limit: int | None = None) -> int:
                         "attempts",
                         "published_at",
                         "delivered_at",
+                        "payload",
                         "next_attempt_at",
                         "last_error",
                     ]
