@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["barong", "accounts", "activities", "apikeys", "kyc", "permissions"]
+PACKAGES = ["barong", "accounts", "activities", "apikeys", "events", "kyc", "permissions"]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -67,3 +67,15 @@ def test_a_lower_app_importing_a_higher_one_is_caught(tree):
 
     assert result.returncode != 0
     assert "accounts.violation -> permissions.engine" in result.stdout
+
+
+def test_events_importing_an_app_is_caught(tree):
+    violation = tree / "events" / "violation.py"
+    violation.write_text("from accounts import models\n")
+    try:
+        result = _lint(tree)
+    finally:
+        violation.unlink()
+
+    assert result.returncode != 0
+    assert "events.violation -> accounts.models" in result.stdout
