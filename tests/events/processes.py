@@ -106,7 +106,11 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
-        _wait(lambda: _port_open(self.port), 20, "redis-server", log)
+        try:
+            _wait(lambda: _port_open(self.port), 20, "redis-server", log)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         _stop(self.process)
@@ -228,7 +232,11 @@ class RabbitMQServer:
             self.process = subprocess.Popen(  # noqa: S603 - a fixed binary, our environment
                 [RABBITMQ_SERVER], env=env, stdout=output, stderr=subprocess.STDOUT
             )
-        _wait(lambda: _port_open(self.port), 120, "rabbitmq-server", log)
+        try:
+            _wait(lambda: _port_open(self.port), 120, "rabbitmq-server", log)
+        except RuntimeError:
+            self.close()  # a node that did not come up leaves no process behind
+            raise
 
     def stop(self) -> None:
         """Stop the node (the script passes TERM on to it and waits)."""
