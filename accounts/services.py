@@ -17,6 +17,7 @@ from accounts.events import (
     user_event_system,
     user_event_updated,
 )
+from accounts.hashers import barong_digest_encoded, barong_digest_valid
 from accounts.models import User
 from accounts.passwords import password_error
 from accounts.sessions import ACTIVE_STATES, user_sessions_revoke
@@ -25,6 +26,8 @@ from barong.api.errors import ApiError
 from barong.hooks import hook
 from barong.ratelimit import rate_limit_hit
 
+# A Barong uid: letters and digits only (``ID30DD0DD986``), as imported from another server.
+UID_RE = re.compile(r"\A[A-Z0-9]{4,32}\Z")
 # Barong's strict rule: 1 to 64 of letters, digits, - + . _ ; labels ; a TLD of ≥ 2 letters.
 EMAIL_RE = re.compile(r"\A[\w\-+.]{1,64}@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}\Z", re.UNICODE)
 
@@ -76,19 +79,37 @@ def user_create(
     referral: User | None = None,
     role: str = "member",
     state: str = User.State.PENDING,
+    password_digest: str | None = None,
+    uid: str | None = None,
 ) -> User:
-    """Register a user; every broken rule is reported at once, in Barong's order."""
+    """Register a user; every broken rule is reported at once, in Barong's order.
+
+    ``password_digest`` (instead of ``password``) keeps a bcrypt hash moved over from Barong,
+    re-hashed with argon2id at the user's first login; ``uid`` keeps their Barong uid.
+    """
     email = email_normalize(email)
     errors = _email_errors(email)
-    if key := _password_key(password):
+    if password_digest is not None:
+        if not barong_digest_valid(password_digest):
+            errors.append("password_digest.invalid")
+    elif key := _password_key(password):
         errors.append(key)
     errors += _data_errors(data)
     if not hook("role_exists")(role):
         errors.append("role.doesnt_exist")
+    if uid is not None and not UID_RE.match(uid):
+        errors.append("uid.invalid")
+    elif uid is not None and User.objects.filter(uid=uid).exists():
+        errors.append("uid.taken")
     if errors:
         raise ApiError(errors)
     user = User(email=email, data=data or None, referral=referral, role=role, state=state)
-    user.set_password(password)
+    if uid is not None:
+        user.uid = uid
+    if password_digest is not None:
+        user.password = barong_digest_encoded(password_digest)
+    else:
+        user.set_password(password)
     for _ in range(5):  # a uid collision is astronomically rare; a new uid fixes it
         try:
             with transaction.atomic():
@@ -98,6 +119,8 @@ def user_create(
         except IntegrityError as exc:
             if User.objects.filter(email=email).exists():
                 raise ApiError("email.taken") from exc  # a concurrent sign-up won
+            if uid is not None:
+                raise ApiError("uid.taken") from exc
             user.uid = f"{user.uid[:-10]}{secrets.token_hex(5).upper()}"
     raise ApiError("uid.taken")
 
@@ -121,6 +144,19 @@ def user_password_set(*, user: User, password: str) -> User:
     user.save(update_fields=["password", "updated_at"])
     _user_changed(user)
     user_event_updated(user=user, before=before, changed=True)
+    return user
+
+
+@transaction.atomic
+def user_data_set(*, user: User, data: str) -> User:
+    """Replace the user's free ``data`` document: JSON text of at most 1024 characters."""
+    if errors := _data_errors(data):
+        raise ApiError(errors)
+    before = user_event_json(user)
+    user.data = data or None
+    user.save(update_fields=["data", "updated_at"])
+    _user_changed(user)
+    user_event_updated(user=user, before=before)
     return user
 
 

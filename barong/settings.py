@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "permissions",
     "kyc",
     "apikeys",
+    "management",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,8 @@ PASSWORD_HASHERS = [
     "accounts.hashers.BarongArgon2Hasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Digests imported from Barong (management API, import_barong_users); upgraded at login.
+    "accounts.hashers.BarongBcryptHasher",
 ]
 
 BARONG_SESSION_NAME = env("BARONG_SESSION_NAME", "_barong_session")
@@ -443,6 +446,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# Management API (server-to-server, multisig JWS): a file in Barong's management_api.yml
+# format. Unset, missing or empty: every management call answers 401.
+BARONG_MANAGEMENT_API_CONFIG = env("BARONG_MANAGEMENT_API_CONFIG")
+# A management body carries a base64 document (4/3 of its size) inside a JWS.
+BARONG_MANAGEMENT_MAX_BODY = env_int(
+    "BARONG_MANAGEMENT_MAX_BODY", BARONG_UPLOAD_SIZE_MAX_RANGE * 1024 * 1024 * 4 // 3 + 65536
+)
+# Clock skew allowed on exp/nbf/iat when the config file's ``jwt`` options set no leeway.
+BARONG_MANAGEMENT_LEEWAY = env_int("BARONG_MANAGEMENT_LEEWAY", 30)
 
 # Later apps that accounts calls, wired here so dependencies point one way (STYLE §1).
 BARONG_HOOKS = {

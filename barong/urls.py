@@ -8,6 +8,7 @@ import accounts.urls
 import activities.urls
 import apikeys.urls
 import kyc.urls
+import management.urls
 import permissions.urls
 from barong.api.views import route_not_found
 
@@ -17,6 +18,7 @@ api_v2 = [
     *[route for app in APPS for route in app.identity],
     path("resource/", include([route for app in APPS for route in app.resource])),
     path("admin/", include([route for app in APPS for route in app.admin])),
+    path("management/", include(management.urls.management)),
 ]
 
 urlpatterns = [

@@ -65,8 +65,13 @@ def document_create_many(
     doc_expire: object,
     metadata: str | None,
     files: list[File],
+    update_labels: bool = True,
 ) -> list[Document]:
-    """One document per file, all or none; the per-user limit is counted under the user lock."""
+    """One document per file, all or none; the per-user limit is counted under the user lock.
+
+    ``update_labels=False`` (a back-office push of already reviewed papers) leaves the
+    ``document`` label as it is.
+    """
     expire = document_expire_parse(doc_expire)
     metadata = metadata if metadata not in ("", None) else None
     saved: list[str] = []
@@ -97,7 +102,8 @@ def document_create_many(
                 document.save()
                 document_event_created(document=document)
                 documents.append(document)
-            _document_label_pending(user)
+            if update_labels:
+                _document_label_pending(user)
             return documents
     except BaseException:
         for name in saved:  # the rows rolled back; their files must not stay behind

@@ -1,0 +1,88 @@
+"""OpenAPI for the management API: every body is a multisig JWS whose ``data`` is described."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+
+from management.params import MISSING, Param
+
+JSON_TYPES = {"string": "string", "boolean": "boolean", "integer": "integer"}
+
+
+class JWSHeaderSerializer(serializers.Serializer):
+    kid = serializers.CharField(help_text="The signer's name in the keychain")
+
+
+class JWSSignatureSerializer(serializers.Serializer):
+    protected = serializers.CharField(help_text='base64url of {"alg": "RS256"} (or ES256, …)')
+    header = JWSHeaderSerializer()
+    signature = serializers.CharField(help_text="base64url signature of protected.payload")
+
+
+class JWSSerializer(serializers.Serializer):
+    """A JWS in JSON general serialization (RFC 7515 §7.2.1), as the jwt-multisig gem makes."""
+
+    payload = serializers.CharField(
+        help_text="base64url of the JSON claims: exp (required), iat, jti and data (the call's "
+        "parameters, described in the operation)"
+    )
+    signatures = JWSSignatureSerializer(many=True)
+
+
+class ManagementErrorSerializer(serializers.Serializer):
+    error = serializers.JSONField(help_text="A message, or a list of messages")
+
+
+def _param_line(param: Param) -> str:
+    kind = {"date": "date YYYY-MM-DD", "hash": "object"}.get(param.type, param.type)
+    notes = ["required" if param.required else "optional"]
+    if not param.allow_blank:
+        notes.append("not blank")
+    if param.default is not MISSING:
+        notes.append(f"default {param.default!r}")
+    return f"- `{param.name}` ({kind}; {', '.join(notes)})"
+
+
+def _description(scope: str, params: Iterable[Param]) -> str:
+    lines = [
+        f"Security scope `{scope}`: signed by the scope's mandatory signers (keychain of "
+        "`BARONG_MANAGEMENT_API_CONFIG`). POST/PUT only, no query string, "
+        "`Content-Type: application/json`.",
+        "",
+        "Parameters, inside the signed payload's `data` object:",
+    ]
+    params = list(params)
+    lines += [_param_line(p) for p in params] if params else ["- none"]
+    return "\n".join(lines)
+
+
+def management_schema(
+    *, scope: str, summary: str, params: Iterable[Param], output: Any, status: int
+):
+    """Document one management operation: JWS body, its ``data``, answer and errors."""
+    if output == "jws":
+        output = JWSSerializer
+    elif isinstance(output, dict):
+        output = inline_serializer(
+            name="ManagementTimestamp", fields={"timestamp": serializers.IntegerField()}
+        )
+    responses: dict[int, Any] = {status: output if output is not None else OpenApiResponse()}
+    errors = {
+        400: "Query string, content type other than application/json, or a body that is not JSON",
+        401: "Failed to verify JWT. / Not enough signatures for the action.",
+        404: "Record is not found",
+        405: "Only POST and PUT verbs are allowed.",
+        422: "Parameter or validation errors, in Barong's words",
+    }
+    for code, text in errors.items():
+        responses[code] = OpenApiResponse(ManagementErrorSerializer, description=text)
+    return extend_schema(
+        summary=summary,
+        description=_description(scope, params),
+        request=JWSSerializer,
+        responses=responses,
+        auth=[],
+        operation_id=None,
+    )

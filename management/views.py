@@ -1,0 +1,504 @@
+"""The management API's endpoints: parse the verified ``data``, call one service, present."""
+
+import base64
+import binascii
+import time
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db.models import Exists, OuterRef, QuerySet
+from rest_framework import status
+from rest_framework.response import Response
+
+from accounts.admin_views import users_for_entity
+from accounts.filters import unix_time
+from accounts.models import User
+from accounts.serializers import UserSerializer
+from accounts.services import email_normalize
+from barong.api.errors import ApiError
+from kyc.models import Label, Phone
+from kyc.phones import phone_number_parse
+from kyc.serializers import (
+    AdminLabelViewSerializer,
+    LabelSerializer,
+    UserWithKYCSerializer,
+    UserWithProfileSerializer,
+)
+from kyc.services import label_normalize
+from management import services
+from management.base import ManagementView, sentence_error, user_by_uid
+from management.params import PAGINATION, ManagementError, Param, params_parse
+from management.schema import management_schema
+
+MAX_UNIX_TIME = 253402300799  # 9999-12-31T23:59:59Z
+RANGES = ("created", "updated")
+PROFILE_PARAMS = (
+    Param("first_name", allow_blank=False),
+    Param("last_name", allow_blank=False),
+    Param("dob", type="date", allow_blank=False),
+    Param("address", allow_blank=False),
+    Param("postcode", allow_blank=False),
+    Param("city", allow_blank=False),
+    Param("country", allow_blank=False),
+    Param("state", allow_blank=False),
+)
+TIME_PERIOD = (
+    Param("from", type="integer", values=lambda v: 0 <= v <= MAX_UNIX_TIME),
+    Param("to", type="integer", values=lambda v: 0 <= v <= MAX_UNIX_TIME),
+)
+EXTENDED = Param(
+    "extended", type="boolean", default=False, type_message="Non boolean extended value"
+)
+
+
+def _paginated(queryset: QuerySet, serializer_class: type, page: int, limit: int) -> Response:
+    """One page as a bare array with api-pagination's Total, Page and Per-Page headers."""
+    total = queryset.count()
+    rows = list(queryset[(page - 1) * limit : page * limit])
+    response = Response(serializer_class(rows, many=True).data, status=status.HTTP_200_OK)
+    response["Total"] = str(total)
+    response["Page"] = str(page)
+    response["Per-Page"] = str(limit)
+    return response
+
+
+def _time_bounds(queryset: QuerySet, prefix: str, data: dict[str, Any]) -> QuerySet:
+    column = f"{prefix}{data.get('range', 'created')}_at"
+    if "from" in data:
+        queryset = queryset.filter(**{f"{column}__gte": unix_time(data["from"])})
+    if "to" in data:
+        queryset = queryset.filter(**{f"{column}__lte": unix_time(data["to"])})
+    return queryset
+
+
+# ---------------------------------------------------------------- labels
+
+
+LABEL_FILTER_PARAMS = (
+    Param("key", required=True, allow_blank=False),
+    Param("value", allow_blank=False),
+    Param("scope", allow_blank=False),
+    EXTENDED,
+    Param("range", default="created", values=RANGES, values_message="Invalid range"),
+    *TIME_PERIOD,
+    *PAGINATION,
+)
+
+
+class LabelsFilterUsersView(ManagementView):
+    scopes = {"post": "read_users"}
+
+    @management_schema(
+        scope="read_users",
+        summary="Users having a label (key, and optionally value, scope, time range)",
+        params=LABEL_FILTER_PARAMS,
+        output=UserSerializer(many=True),
+        status=200,
+    )
+    def post(self, request):
+        data = params_parse(self.params, LABEL_FILTER_PARAMS)
+        labels = Label.objects.filter(user=OuterRef("pk"), key=label_normalize(data["key"]))
+        if "value" in data:
+            labels = labels.filter(value=label_normalize(data["value"]))
+        if "scope" in data:
+            labels = labels.filter(scope=data["scope"])
+        labels = _time_bounds(labels, "", data)
+        entity = UserWithProfileSerializer if data["extended"] else UserSerializer
+        users = users_for_entity(User.objects.filter(Exists(labels)).order_by("id"), entity)
+        return _paginated(users, entity, data["page"], data["limit"])
+
+
+USER_UID = Param("user_uid", required=True, allow_blank=False)
+LABEL_LIST_PARAMS = (USER_UID,)
+
+
+class LabelsListView(ManagementView):
+    scopes = {"post": "read_labels"}
+
+    @management_schema(
+        scope="read_labels",
+        summary="Every label of a user",
+        params=LABEL_LIST_PARAMS,
+        output=AdminLabelViewSerializer(many=True),
+        status=201,
+    )
+    def post(self, request):
+        data = params_parse(self.params, LABEL_LIST_PARAMS)
+        user = user_by_uid(data["user_uid"])
+        labels = Label.objects.filter(user=user).order_by("id")
+        return Response(AdminLabelViewSerializer(labels, many=True).data, status=201)
+
+
+LABEL_CREATE_PARAMS = (
+    USER_UID,
+    Param("key", required=True, allow_blank=False),
+    Param("value", required=True, allow_blank=False),
+    Param("description", allow_blank=False),
+)
+LABEL_UPDATE_PARAMS = (*LABEL_CREATE_PARAMS, Param("replace", type="boolean", default=True))
+
+
+class LabelsView(ManagementView):
+    scopes = {"post": "write_labels", "put": "write_labels"}
+
+    @management_schema(
+        scope="write_labels",
+        summary="Give a user a private label",
+        params=LABEL_CREATE_PARAMS,
+        output=LabelSerializer,
+        status=201,
+    )
+    def post(self, request):
+        data = params_parse(self.params, LABEL_CREATE_PARAMS)
+        user = user_by_uid(data["user_uid"])
+        label = services.label_private_create(
+            user=user,
+            key=data["key"],
+            value=data["value"],
+            description=data.get("description"),
+            signers=self.signers,
+            request=request,
+        )
+        return Response(LabelSerializer(label).data, status=201)
+
+    @management_schema(
+        scope="write_labels",
+        summary="Change a user's private label, or create it when replace is true",
+        params=LABEL_UPDATE_PARAMS,
+        output=LabelSerializer,
+        status=200,
+    )
+    def put(self, request):
+        data = params_parse(self.params, LABEL_UPDATE_PARAMS)
+        user = user_by_uid(data["user_uid"])
+        label = services.label_private_update(
+            user=user,
+            key=data["key"],
+            value=data["value"],
+            description=data.get("description"),
+            replace=data["replace"],
+            signers=self.signers,
+            request=request,
+        )
+        return Response(LabelSerializer(label).data, status=200)
+
+
+LABEL_DELETE_PARAMS = (USER_UID, Param("key", required=True, allow_blank=False))
+
+
+class LabelsDeleteView(ManagementView):
+    scopes = {"post": "write_labels"}
+
+    @management_schema(
+        scope="write_labels",
+        summary="Remove a user's private label",
+        params=LABEL_DELETE_PARAMS,
+        output=None,
+        status=204,
+    )
+    def post(self, request):
+        data = params_parse(self.params, LABEL_DELETE_PARAMS)
+        user = user_by_uid(data["user_uid"])
+        services.label_private_delete(
+            user=user, key=data["key"], signers=self.signers, request=request
+        )
+        return Response(status=204)
+
+
+# ---------------------------------------------------------------- users
+
+
+USER_GET_PARAMS = (
+    Param("uid", allow_blank=False),
+    Param("email", allow_blank=False),
+    Param("phone_num", allow_blank=False),
+)
+
+
+def _user_by_phone(raw: str) -> User:
+    parsed = phone_number_parse(raw)
+    phones = Phone.objects.filter(number=parsed.number) if parsed else Phone.objects.none()
+    phone = phones.filter(validated_at__isnull=False).first() or phones.order_by("id").first()
+    if phone is None:
+        raise ManagementError("Record is not found", 404)
+    return phone.user
+
+
+class UsersGetView(ManagementView):
+    scopes = {"post": "read_users"}
+
+    @management_schema(
+        scope="read_users",
+        summary="One user with KYC details, by exactly one of uid, email or phone_num",
+        params=USER_GET_PARAMS,
+        output=UserWithKYCSerializer,
+        status=201,
+    )
+    def post(self, request):
+        data = params_parse(
+            self.params, USER_GET_PARAMS, exactly_one_of=("uid", "email", "phone_num")
+        )
+        if "phone_num" in data:
+            user = _user_by_phone(data["phone_num"])
+        elif "uid" in data:
+            user = user_by_uid(data["uid"])
+        else:
+            user = User.objects.filter(email=email_normalize(data["email"])).first()
+            if user is None:
+                raise ManagementError("Record is not found", 404)
+        user = users_for_entity(User.objects.filter(pk=user.pk), UserWithKYCSerializer).get()
+        return Response(UserWithKYCSerializer(user).data, status=201)
+
+
+USER_LIST_PARAMS = (
+    EXTENDED,
+    Param("range", default="created", values=RANGES, values_message="Non positive page"),
+    *TIME_PERIOD,
+    *PAGINATION,
+)
+
+
+class UsersListView(ManagementView):
+    scopes = {"post": "read_users"}
+
+    @management_schema(
+        scope="read_users",
+        summary="Every user, optionally within a created/updated time range (paginated)",
+        params=USER_LIST_PARAMS,
+        output=UserSerializer(many=True),
+        status=200,
+    )
+    def post(self, request):
+        data = params_parse(self.params, USER_LIST_PARAMS)
+        entity = UserWithProfileSerializer if data["extended"] else UserSerializer
+        users = users_for_entity(_time_bounds(User.objects.order_by("id"), "", data), entity)
+        return _paginated(users, entity, data["page"], data["limit"])
+
+
+USER_CREATE_PARAMS = (
+    Param("email", required=True, allow_blank=False),
+    Param("password", required=True, allow_blank=False),
+    Param("referral_uid", allow_blank=False),
+)
+
+
+class UsersView(ManagementView):
+    scopes = {"post": "write_users"}
+
+    @management_schema(
+        scope="write_users",
+        summary="Create a pending member with a password",
+        params=USER_CREATE_PARAMS,
+        output=UserWithProfileSerializer,
+        status=201,
+    )
+    def post(self, request):
+        data = params_parse(self.params, USER_CREATE_PARAMS)
+        user = services.user_management_create(
+            email=data["email"],
+            password=data["password"],
+            referral_uid=data.get("referral_uid"),
+            signers=self.signers,
+            request=request,
+        )
+        return Response(UserWithProfileSerializer(user).data, status=201)
+
+
+USER_IMPORT_PARAMS = (
+    Param("email", required=True, allow_blank=False),
+    Param("password_digest", required=True, allow_blank=False),
+    Param("referral_uid", allow_blank=False),
+    Param("phone", allow_blank=False),
+    *PROFILE_PARAMS,
+)
+
+
+class UsersImportView(ManagementView):
+    scopes = {"post": "write_users"}
+
+    @management_schema(
+        scope="write_users",
+        summary="Import a Barong user with their bcrypt password_digest, phone and profile",
+        params=USER_IMPORT_PARAMS,
+        output=UserWithProfileSerializer,
+        status=201,
+    )
+    def post(self, request):
+        data = params_parse(self.params, USER_IMPORT_PARAMS)
+        profile = {p.name: data[p.name] for p in PROFILE_PARAMS if p.name in data}
+        user = services.user_management_import(
+            email=data["email"],
+            password_digest=data["password_digest"],
+            referral_uid=data.get("referral_uid"),
+            phone=data.get("phone"),
+            profile=profile,
+            signers=self.signers,
+            request=request,
+        )
+        user = users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
+        return Response(UserWithProfileSerializer(user).data, status=201)
+
+
+USER_UPDATE_PARAMS = (
+    Param("uid", required=True, allow_blank=False),
+    Param("data", required=True, allow_blank=False),
+)
+
+
+def _user_or_doesnt_exist(uid: str) -> User:
+    user = User.objects.filter(uid=uid.upper()).first()
+    if user is None:
+        raise ManagementError("user.doesnt_exist", 422)
+    return user
+
+
+class UsersUpdateView(ManagementView):
+    scopes = {"post": "write_users"}
+
+    @management_schema(
+        scope="write_users",
+        summary="Replace a user's data (a JSON document as text)",
+        params=USER_UPDATE_PARAMS,
+        output=UserWithProfileSerializer,
+        status=201,
+    )
+    def post(self, request):
+        data = params_parse(self.params, USER_UPDATE_PARAMS)
+        user = _user_or_doesnt_exist(data["uid"])
+        user = services.user_management_data_set(
+            user=user, data=data["data"], signers=self.signers, request=request
+        )
+        return Response(UserWithProfileSerializer(user).data, status=201)
+
+
+PROFILE_CREATE_PARAMS = (
+    Param("uid", required=True, allow_blank=False),
+    *PROFILE_PARAMS,
+    Param("metadata", allow_blank=False),
+)
+
+
+class ProfilesView(ManagementView):
+    scopes = {"post": "write_users"}
+
+    @management_schema(
+        scope="write_users",
+        summary="Create a profile for a user, in the given state (drafted by default)",
+        params=PROFILE_CREATE_PARAMS,
+        output=UserWithProfileSerializer,
+        status=201,
+    )
+    def post(self, request):
+        data = params_parse(self.params, PROFILE_CREATE_PARAMS)
+        user = _user_or_doesnt_exist(data.pop("uid"))
+        services.profile_management_create(
+            user=user, fields=data, signers=self.signers, request=request
+        )
+        user = users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
+        return Response(UserWithProfileSerializer(user).data, status=201)
+
+
+# ---------------------------------------------------------------- tools, otp, documents
+
+
+class TimestampView(ManagementView):
+    scopes = {"post": "tools"}
+
+    @management_schema(
+        scope="tools",
+        summary="Server time in seconds since the Unix epoch",
+        params=(),
+        output={"type": "object", "properties": {"timestamp": {"type": "integer"}}},
+        status=200,
+    )
+    def post(self, request):
+        return Response({"timestamp": int(time.time())}, status=200)
+
+
+OTP_SIGN_PARAMS = (
+    USER_UID,
+    Param("otp_code", required=True, allow_blank=False),
+    Param("jwt", type="hash", required=True, allow_blank=False),
+)
+
+
+class OtpSignView(ManagementView):
+    scopes = {"post": "otp_sign"}
+
+    @management_schema(
+        scope="otp_sign",
+        summary="Check the user's TOTP code once and add Barong's RS256 signature to the JWS",
+        params=OTP_SIGN_PARAMS,
+        output="jws",
+        status=201,
+    )
+    def post(self, request):
+        data = params_parse(self.params, OTP_SIGN_PARAMS)
+        user = user_by_uid(data["user_uid"], User.objects.filter(state=User.State.ACTIVE))
+        signed = services.otp_sign(
+            user=user,
+            otp_code=data["otp_code"],
+            jws=data["jwt"],
+            signers=self.signers,
+            request=request,
+        )
+        return Response(signed, status=201)
+
+
+DOCUMENT_PARAMS = (
+    Param("uid", required=True, allow_blank=False),
+    Param("doc_type", required=True, allow_blank=False),
+    Param("doc_number", required=True, allow_blank=False),
+    Param("filename", required=True, allow_blank=False),
+    Param("file_ext", required=True, allow_blank=False),
+    Param("upload", required=True),
+    Param("doc_expire", type="date", type_message="management.documents.expire_not_a_date"),
+    Param(
+        "update_labels",
+        type="boolean",
+        default=True,
+        type_message="management.documents.update_labels_inalid",
+    ),
+    Param("metadata"),
+)
+
+
+def _upload_file(data: dict[str, Any]) -> ContentFile:
+    """The base64 ``upload`` as a file named ``filename`` + ``file_ext``."""
+    try:
+        content = base64.b64decode(data["upload"], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ManagementError("upload is invalid", 422) from exc
+    extension = data["file_ext"] if data["file_ext"].startswith(".") else f".{data['file_ext']}"
+    return ContentFile(content, name=f"{data['filename']}{extension}")
+
+
+class DocumentsView(ManagementView):
+    scopes = {"post": "write_documents"}
+
+    @management_schema(
+        scope="write_documents",
+        summary="Push a KYC document (base64 upload) for a user (answers {})",
+        params=DOCUMENT_PARAMS,
+        output=None,
+        status=201,
+    )
+    def post(self, request):
+        data = params_parse(self.params, DOCUMENT_PARAMS)
+        user = user_by_uid(data["uid"])
+        upload = _upload_file(data)
+        try:
+            services.document_management_create(
+                user=user,
+                doc_type=data["doc_type"],
+                doc_number=data["doc_number"],
+                doc_expire=data.get("doc_expire"),
+                metadata=data.get("metadata"),
+                upload=upload,
+                update_labels=data["update_labels"],
+                signers=self.signers,
+                request=request,
+            )
+        except ApiError as exc:
+            raise sentence_error(exc) from exc
+        return Response({}, status=201)
