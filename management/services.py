@@ -5,7 +5,7 @@ no operator behind it, so the row's user is the account acted on (as its target 
 ``data.signers`` names the services whose signatures were verified.
 """
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -163,15 +163,18 @@ def user_management_create(
     return user
 
 
-def phone_verified_import(*, user: User, number: str) -> Phone:
-    """A phone number another system verified: stored as verified, no code is sent."""
+def phone_import(*, user: User, number: str, validated_at: datetime | None) -> Phone:
+    """A phone number from another system, verified there when ``validated_at`` is set."""
     parsed = phone_number_parse(number)
     if parsed is None:
         raise ApiError("number.invalid")
-    if Phone.objects.filter(number=parsed.number, validated_at__isnull=False).exists():
+    taken = Phone.objects.filter(number=parsed.number)
+    if validated_at is not None and taken.filter(validated_at__isnull=False).exists():
+        raise ApiError("number.taken")
+    if taken.filter(user=user).exists():
         raise ApiError("number.taken")
     phone = Phone(
-        user=user, number=parsed.number, country=parsed.country, validated_at=timezone.now()
+        user=user, number=parsed.number, country=parsed.country, validated_at=validated_at
     )
     try:
         with transaction.atomic():
@@ -220,7 +223,7 @@ def user_management_import(
         referral=_referral(referral_uid),
     )
     if phone is not None:
-        phone_verified_import(user=user, number=phone)
+        phone_import(user=user, number=phone, validated_at=timezone.now())
     fields = dict(profile)
     state = fields.pop("state", None)
     profile_import(user=user, fields=fields, state=state)
