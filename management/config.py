@@ -81,7 +81,7 @@ class ManagementConfig:
     jwt: JwtOptions
 
 
-def _b64_pem(value: str) -> bytes:
+def pem_decode(value: str) -> bytes:
     """Barong keeps PEM keys as URL-safe base64; plain base64 and raw PEM are read too."""
     text = value.strip()
     if "-----BEGIN" in text:
@@ -102,7 +102,7 @@ def _public_key(name: str, entry: Any) -> Signer:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"keychain.{name}.value is missing")
     try:
-        pem = _b64_pem(value)
+        pem = pem_decode(value)
     except ValueError as exc:
         raise ConfigError(f"keychain.{name}.value is not base64 of a PEM key") from exc
     try:

@@ -4,18 +4,21 @@ from django.urls import path
 
 from management import views
 
-management = [
-    path("labels/filter/users", views.LabelsFilterUsersView.as_view()),
-    path("labels/list", views.LabelsListView.as_view()),
-    path("labels/delete", views.LabelsDeleteView.as_view()),
-    path("labels", views.LabelsView.as_view()),
-    path("users/get", views.UsersGetView.as_view()),
-    path("users/list", views.UsersListView.as_view()),
-    path("users/import", views.UsersImportView.as_view()),
-    path("users/update", views.UsersUpdateView.as_view()),
-    path("users", views.UsersView.as_view()),
-    path("profiles", views.ProfilesView.as_view()),
-    path("documents", views.DocumentsView.as_view()),
-    path("timestamp", views.TimestampView.as_view()),
-    path("otp/sign", views.OtpSignView.as_view()),
+ROUTES = [
+    ("labels/filter/users", views.LabelsFilterUsersView),
+    ("labels/list", views.LabelsListView),
+    ("labels/delete", views.LabelsDeleteView),
+    ("labels", views.LabelsView),
+    ("users/get", views.UsersGetView),
+    ("users/list", views.UsersListView),
+    ("users/import", views.UsersImportView),
+    ("users/update", views.UsersUpdateView),
+    ("users", views.UsersView),
+    ("profiles", views.ProfilesView),
+    ("documents", views.DocumentsView),
+    ("timestamp", views.TimestampView),
+    ("otp/sign", views.OtpSignView),
 ]
+management = [path(route, view.as_view()) for route, view in ROUTES]
+# (path, method) -> security scope, for tools that sign calls (management_request).
+SCOPES = {(route, method): scope for route, view in ROUTES for method, scope in view.scopes.items()}
