@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
@@ -83,6 +84,8 @@ class ManagementView(APIView):
 
     authentication_classes: ClassVar[list] = []
     permission_classes: ClassVar[list] = []
+    # The body is read and checked in ``initial``; this only tells the schema it is JSON.
+    parser_classes: ClassVar[list] = [JSONParser]
     scopes: ClassVar[dict[str, str]] = {}
     call: VerifiedCall
     params: dict[str, Any]

@@ -1,5 +1,6 @@
 """OpenAPI for the management API: every body is a multisig JWS whose ``data`` is described."""
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -41,7 +42,7 @@ def _param_line(param: Param) -> str:
     if not param.allow_blank:
         notes.append("not blank")
     if param.default is not MISSING:
-        notes.append(f"default {param.default!r}")
+        notes.append(f"default {json.dumps(param.default)}")
     return f"- `{param.name}` ({kind}; {', '.join(notes)})"
 
 
