@@ -63,8 +63,12 @@ def _coerce(param: Param, value: Any) -> Any:
             return "true" if value else "false"
         if isinstance(value, int | float | str):
             text = str(value)
-            if len(text) > MAX_STRING:
-                raise ValueError("too long")
+            if len(text) > MAX_STRING or "\x00" in text:
+                raise ValueError("too long, or a NUL no database column can hold")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:  # a lone surrogate from a JSON escape
+                raise ValueError("not UTF-8") from exc
             return text
         raise ValueError("not a scalar")
     if param.type == "boolean":

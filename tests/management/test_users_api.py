@@ -328,3 +328,14 @@ def test_create_profile_errors(mgmt, member, data, error):
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"error": error}
     assert not Profile.objects.filter(user=member).exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["ID\x00", "\ud800", "x" * 70000, 12.5, True, ["a"], {"a": 1}, None],
+)
+def test_hostile_values_are_clean_4xx(mgmt, db, value):
+    for path, key in (("users/get", "uid"), ("users/get", "email"), ("labels/list", "user_uid")):
+        response = mgmt(path, {key: value})
+        assert HTTPStatus.BAD_REQUEST <= response.status_code < 500, (path, value)
+        assert "error" in response.json()
