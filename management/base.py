@@ -72,8 +72,10 @@ def _read_body(request) -> bytes:
     if declared > limit:
         raise ManagementError("Request body is too large.", 413)
     # The body is read here once, with our own bound (DATA_UPLOAD_MAX_MEMORY_SIZE is
-    # smaller than a document push needs); nothing reads it before a management view.
-    body = django_request.read(limit + 1)
+    # smaller than a document push needs). Django keeps it in ``_body`` if something
+    # read it already.
+    cached = getattr(django_request, "_body", None)
+    body = cached if cached is not None else django_request.read(limit + 1)
     if len(body) > limit:
         raise ManagementError("Request body is too large.", 413)
     return body

@@ -176,3 +176,17 @@ def test_timestamp(mgmt, db):
     response = mgmt("timestamp")
     assert response.status_code == HTTPStatus.OK
     assert isinstance(response.json()["timestamp"], int)
+
+
+def test_otp_sign_counts_against_the_otp_budget(mgmt, member, clock, withdrawal, settings):  # noqa: F811
+    two_factor_on(member, clock)
+    settings.BARONG_RATE_LIMIT_RULES = {
+        **settings.BARONG_RATE_LIMIT_RULES,
+        "otp_account": "2/300",
+    }  # enabling used one
+    first = mgmt("otp/sign", {"user_uid": member.uid, "otp_code": "000000", "jwt": withdrawal})
+    assert first.json() == {"error": "OTP code is invalid"}
+    code = clock.next_code(member)
+    response = mgmt("otp/sign", {"user_uid": member.uid, "otp_code": code, "jwt": withdrawal})
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert response.json() == {"error": "Too many OTP attempts, try again later"}
