@@ -209,3 +209,15 @@ def test_delete_never_touches_public_labels(mgmt, member):
 def test_delete_parameter_errors(mgmt, db):
     response = mgmt("labels/delete", {"user_uid": ""})
     assert response.json() == {"error": "user_uid is empty, key is missing, key is empty"}
+
+
+def test_management_writes_show_in_the_admin_audit_log(mgmt, member, make_admin, auth_api):
+    mgmt("labels", {"user_uid": member.uid, "key": "kyc", "value": "done"}, signers=("alex",))
+    admin = make_admin(email="root@example.com")
+    response = auth_api(admin).get("/api/v2/admin/activities/admin")
+    assert response.status_code == HTTPStatus.OK
+    rows = [row for row in response.json() if row["topic"] == "management"]
+    assert len(rows) == 1
+    assert rows[0]["action"] == "label create"
+    assert rows[0]["target"]["uid"] == member.uid
+    assert json.loads(rows[0]["data"])["signers"] == ["alex"]
