@@ -11,12 +11,14 @@ import logging
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
+from accounts.filters import unix_time
 from accounts.models import User
 from barong.api.errors import ApiError
 from management.params import ManagementError, full_message, model_key, to_sentence
@@ -122,6 +124,27 @@ class ManagementView(APIView):
     @property
     def signers(self) -> tuple[str, ...]:
         return self.call.signers
+
+
+def paginated(queryset: QuerySet, serializer_class: type, page: int, limit: int) -> Response:
+    """One page as a bare array with api-pagination's Total, Page and Per-Page headers."""
+    total = queryset.count()
+    rows = list(queryset[(page - 1) * limit : page * limit])
+    response = Response(serializer_class(rows, many=True).data, status=200)
+    response["Total"] = str(total)
+    response["Page"] = str(page)
+    response["Per-Page"] = str(limit)
+    return response
+
+
+def time_bounds(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
+    """``from``/``to`` (inclusive unix seconds) on the ``range`` column, created by default."""
+    column = f"{data.get('range', 'created')}_at"
+    if "from" in data:
+        queryset = queryset.filter(**{f"{column}__gte": unix_time(data["from"])})
+    if "to" in data:
+        queryset = queryset.filter(**{f"{column}__lte": unix_time(data["to"])})
+    return queryset
 
 
 def user_by_uid(uid: str, queryset=None) -> User:

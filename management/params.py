@@ -164,7 +164,16 @@ PAGINATION = (
         values_message="invalid_limit",
     ),
 )
-TIME_PERIOD = (Param("from", type="integer"), Param("to", type="integer"))
+USER_UID = Param("user_uid", required=True, allow_blank=False)
+MAX_UNIX_TIME = 253402300799  # 9999-12-31T23:59:59Z
+TIME_PERIOD = (
+    Param("from", type="integer", values=lambda v: 0 <= v <= MAX_UNIX_TIME),
+    Param("to", type="integer", values=lambda v: 0 <= v <= MAX_UNIX_TIME),
+)
+RANGES = ("created", "updated")
+EXTENDED = Param(
+    "extended", type="boolean", default=False, type_message="Non boolean extended value"
+)
 
 
 # Rails' default wording for the model error codes our services raise as ``attribute.code``.

@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from management import views
+from management import label_views, views
 
 ROUTES = [
-    ("labels/filter/users", views.LabelsFilterUsersView),
-    ("labels/list", views.LabelsListView),
-    ("labels/delete", views.LabelsDeleteView),
-    ("labels", views.LabelsView),
+    ("labels/filter/users", label_views.LabelsFilterUsersView),
+    ("labels/list", label_views.LabelsListView),
+    ("labels/delete", label_views.LabelsDeleteView),
+    ("labels", label_views.LabelsView),
     ("users/get", views.UsersGetView),
     ("users/list", views.UsersListView),
     ("users/import", views.UsersImportView),

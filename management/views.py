@@ -1,4 +1,4 @@
-"""The management API's endpoints: parse the verified ``data``, call one service, present."""
+"""Management users, profiles, documents, otp/sign and timestamp endpoints."""
 
 import base64
 import binascii
@@ -6,32 +6,30 @@ import time
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db.models import Exists, OuterRef, QuerySet
-from rest_framework import status
 from rest_framework.response import Response
 
 from accounts.admin_views import users_for_entity
-from accounts.filters import unix_time
 from accounts.models import User
 from accounts.serializers import UserSerializer
 from accounts.services import email_normalize
 from barong.api.errors import ApiError
-from kyc.models import Label, Phone
+from kyc.models import Phone
 from kyc.phones import phone_number_parse
-from kyc.serializers import (
-    AdminLabelViewSerializer,
-    LabelSerializer,
-    UserWithKYCSerializer,
-    UserWithProfileSerializer,
-)
-from kyc.services import label_normalize
+from kyc.serializers import UserWithKYCSerializer, UserWithProfileSerializer
 from management import services
-from management.base import ManagementView, sentence_error, user_by_uid
-from management.params import PAGINATION, ManagementError, Param, params_parse
+from management.base import ManagementView, paginated, sentence_error, time_bounds, user_by_uid
+from management.params import (
+    EXTENDED,
+    PAGINATION,
+    RANGES,
+    TIME_PERIOD,
+    USER_UID,
+    ManagementError,
+    Param,
+    params_parse,
+)
 from management.schema import management_schema
 
-MAX_UNIX_TIME = 253402300799  # 9999-12-31T23:59:59Z
-RANGES = ("created", "updated")
 PROFILE_PARAMS = (
     Param("first_name", allow_blank=False),
     Param("last_name", allow_blank=False),
@@ -42,167 +40,6 @@ PROFILE_PARAMS = (
     Param("country", allow_blank=False),
     Param("state", allow_blank=False),
 )
-TIME_PERIOD = (
-    Param("from", type="integer", values=lambda v: 0 <= v <= MAX_UNIX_TIME),
-    Param("to", type="integer", values=lambda v: 0 <= v <= MAX_UNIX_TIME),
-)
-EXTENDED = Param(
-    "extended", type="boolean", default=False, type_message="Non boolean extended value"
-)
-
-
-def _paginated(queryset: QuerySet, serializer_class: type, page: int, limit: int) -> Response:
-    """One page as a bare array with api-pagination's Total, Page and Per-Page headers."""
-    total = queryset.count()
-    rows = list(queryset[(page - 1) * limit : page * limit])
-    response = Response(serializer_class(rows, many=True).data, status=status.HTTP_200_OK)
-    response["Total"] = str(total)
-    response["Page"] = str(page)
-    response["Per-Page"] = str(limit)
-    return response
-
-
-def _time_bounds(queryset: QuerySet, prefix: str, data: dict[str, Any]) -> QuerySet:
-    column = f"{prefix}{data.get('range', 'created')}_at"
-    if "from" in data:
-        queryset = queryset.filter(**{f"{column}__gte": unix_time(data["from"])})
-    if "to" in data:
-        queryset = queryset.filter(**{f"{column}__lte": unix_time(data["to"])})
-    return queryset
-
-
-# ---------------------------------------------------------------- labels
-
-
-LABEL_FILTER_PARAMS = (
-    Param("key", required=True, allow_blank=False),
-    Param("value", allow_blank=False),
-    Param("scope", allow_blank=False),
-    EXTENDED,
-    Param("range", default="created", values=RANGES, values_message="Invalid range"),
-    *TIME_PERIOD,
-    *PAGINATION,
-)
-
-
-class LabelsFilterUsersView(ManagementView):
-    scopes = {"post": "read_users"}
-
-    @management_schema(
-        scope="read_users",
-        summary="Users having a label (key, and optionally value, scope, time range)",
-        params=LABEL_FILTER_PARAMS,
-        output=UserSerializer(many=True),
-        status=200,
-    )
-    def post(self, request):
-        data = params_parse(self.params, LABEL_FILTER_PARAMS)
-        labels = Label.objects.filter(user=OuterRef("pk"), key=label_normalize(data["key"]))
-        if "value" in data:
-            labels = labels.filter(value=label_normalize(data["value"]))
-        if "scope" in data:
-            labels = labels.filter(scope=data["scope"])
-        labels = _time_bounds(labels, "", data)
-        entity = UserWithProfileSerializer if data["extended"] else UserSerializer
-        users = users_for_entity(User.objects.filter(Exists(labels)).order_by("id"), entity)
-        return _paginated(users, entity, data["page"], data["limit"])
-
-
-USER_UID = Param("user_uid", required=True, allow_blank=False)
-LABEL_LIST_PARAMS = (USER_UID,)
-
-
-class LabelsListView(ManagementView):
-    scopes = {"post": "read_labels"}
-
-    @management_schema(
-        scope="read_labels",
-        summary="Every label of a user",
-        params=LABEL_LIST_PARAMS,
-        output=AdminLabelViewSerializer(many=True),
-        status=201,
-    )
-    def post(self, request):
-        data = params_parse(self.params, LABEL_LIST_PARAMS)
-        user = user_by_uid(data["user_uid"])
-        labels = Label.objects.filter(user=user).order_by("id")
-        return Response(AdminLabelViewSerializer(labels, many=True).data, status=201)
-
-
-LABEL_CREATE_PARAMS = (
-    USER_UID,
-    Param("key", required=True, allow_blank=False),
-    Param("value", required=True, allow_blank=False),
-    Param("description", allow_blank=False),
-)
-LABEL_UPDATE_PARAMS = (*LABEL_CREATE_PARAMS, Param("replace", type="boolean", default=True))
-
-
-class LabelsView(ManagementView):
-    scopes = {"post": "write_labels", "put": "write_labels"}
-
-    @management_schema(
-        scope="write_labels",
-        summary="Give a user a private label",
-        params=LABEL_CREATE_PARAMS,
-        output=LabelSerializer,
-        status=201,
-    )
-    def post(self, request):
-        data = params_parse(self.params, LABEL_CREATE_PARAMS)
-        user = user_by_uid(data["user_uid"])
-        label = services.label_private_create(
-            user=user,
-            key=data["key"],
-            value=data["value"],
-            description=data.get("description"),
-            signers=self.signers,
-            request=request,
-        )
-        return Response(LabelSerializer(label).data, status=201)
-
-    @management_schema(
-        scope="write_labels",
-        summary="Change a user's private label, or create it when replace is true",
-        params=LABEL_UPDATE_PARAMS,
-        output=LabelSerializer,
-        status=200,
-    )
-    def put(self, request):
-        data = params_parse(self.params, LABEL_UPDATE_PARAMS)
-        user = user_by_uid(data["user_uid"])
-        label = services.label_private_update(
-            user=user,
-            key=data["key"],
-            value=data["value"],
-            description=data.get("description"),
-            replace=data["replace"],
-            signers=self.signers,
-            request=request,
-        )
-        return Response(LabelSerializer(label).data, status=200)
-
-
-LABEL_DELETE_PARAMS = (USER_UID, Param("key", required=True, allow_blank=False))
-
-
-class LabelsDeleteView(ManagementView):
-    scopes = {"post": "write_labels"}
-
-    @management_schema(
-        scope="write_labels",
-        summary="Remove a user's private label",
-        params=LABEL_DELETE_PARAMS,
-        output=None,
-        status=204,
-    )
-    def post(self, request):
-        data = params_parse(self.params, LABEL_DELETE_PARAMS)
-        user = user_by_uid(data["user_uid"])
-        services.label_private_delete(
-            user=user, key=data["key"], signers=self.signers, request=request
-        )
-        return Response(status=204)
 
 
 # ---------------------------------------------------------------- users
@@ -271,8 +108,8 @@ class UsersListView(ManagementView):
     def post(self, request):
         data = params_parse(self.params, USER_LIST_PARAMS)
         entity = UserWithProfileSerializer if data["extended"] else UserSerializer
-        users = users_for_entity(_time_bounds(User.objects.order_by("id"), "", data), entity)
-        return _paginated(users, entity, data["page"], data["limit"])
+        users = users_for_entity(time_bounds(User.objects.order_by("id"), data), entity)
+        return paginated(users, entity, data["page"], data["limit"])
 
 
 USER_CREATE_PARAMS = (

@@ -1,0 +1,152 @@
+"""Management labels: users having a label, a user's labels, private label writes."""
+
+from django.db.models import Exists, OuterRef
+from rest_framework.response import Response
+
+from accounts.admin_views import users_for_entity
+from accounts.models import User
+from accounts.serializers import UserSerializer
+from kyc.models import Label
+from kyc.serializers import AdminLabelViewSerializer, LabelSerializer, UserWithProfileSerializer
+from kyc.services import label_normalize
+from management import services
+from management.base import ManagementView, paginated, time_bounds, user_by_uid
+from management.params import (
+    EXTENDED,
+    PAGINATION,
+    RANGES,
+    TIME_PERIOD,
+    USER_UID,
+    Param,
+    params_parse,
+)
+from management.schema import management_schema
+
+LABEL_FILTER_PARAMS = (
+    Param("key", required=True, allow_blank=False),
+    Param("value", allow_blank=False),
+    Param("scope", allow_blank=False),
+    EXTENDED,
+    Param("range", default="created", values=RANGES, values_message="Invalid range"),
+    *TIME_PERIOD,
+    *PAGINATION,
+)
+
+
+class LabelsFilterUsersView(ManagementView):
+    scopes = {"post": "read_users"}
+
+    @management_schema(
+        scope="read_users",
+        summary="Users having a label (key, and optionally value, scope, time range)",
+        params=LABEL_FILTER_PARAMS,
+        output=UserSerializer(many=True),
+        status=200,
+    )
+    def post(self, request):
+        data = params_parse(self.params, LABEL_FILTER_PARAMS)
+        labels = Label.objects.filter(user=OuterRef("pk"), key=label_normalize(data["key"]))
+        if "value" in data:
+            labels = labels.filter(value=label_normalize(data["value"]))
+        if "scope" in data:
+            labels = labels.filter(scope=data["scope"])
+        labels = time_bounds(labels, data)
+        entity = UserWithProfileSerializer if data["extended"] else UserSerializer
+        users = users_for_entity(User.objects.filter(Exists(labels)).order_by("id"), entity)
+        return paginated(users, entity, data["page"], data["limit"])
+
+
+LABEL_LIST_PARAMS = (USER_UID,)
+
+
+class LabelsListView(ManagementView):
+    scopes = {"post": "read_labels"}
+
+    @management_schema(
+        scope="read_labels",
+        summary="Every label of a user",
+        params=LABEL_LIST_PARAMS,
+        output=AdminLabelViewSerializer(many=True),
+        status=201,
+    )
+    def post(self, request):
+        data = params_parse(self.params, LABEL_LIST_PARAMS)
+        user = user_by_uid(data["user_uid"])
+        labels = Label.objects.filter(user=user).order_by("id")
+        return Response(AdminLabelViewSerializer(labels, many=True).data, status=201)
+
+
+LABEL_CREATE_PARAMS = (
+    USER_UID,
+    Param("key", required=True, allow_blank=False),
+    Param("value", required=True, allow_blank=False),
+    Param("description", allow_blank=False),
+)
+LABEL_UPDATE_PARAMS = (*LABEL_CREATE_PARAMS, Param("replace", type="boolean", default=True))
+
+
+class LabelsView(ManagementView):
+    scopes = {"post": "write_labels", "put": "write_labels"}
+
+    @management_schema(
+        scope="write_labels",
+        summary="Give a user a private label",
+        params=LABEL_CREATE_PARAMS,
+        output=LabelSerializer,
+        status=201,
+    )
+    def post(self, request):
+        data = params_parse(self.params, LABEL_CREATE_PARAMS)
+        user = user_by_uid(data["user_uid"])
+        label = services.label_private_create(
+            user=user,
+            key=data["key"],
+            value=data["value"],
+            description=data.get("description"),
+            signers=self.signers,
+            request=request,
+        )
+        return Response(LabelSerializer(label).data, status=201)
+
+    @management_schema(
+        scope="write_labels",
+        summary="Change a user's private label, or create it when replace is true",
+        params=LABEL_UPDATE_PARAMS,
+        output=LabelSerializer,
+        status=200,
+    )
+    def put(self, request):
+        data = params_parse(self.params, LABEL_UPDATE_PARAMS)
+        user = user_by_uid(data["user_uid"])
+        label = services.label_private_update(
+            user=user,
+            key=data["key"],
+            value=data["value"],
+            description=data.get("description"),
+            replace=data["replace"],
+            signers=self.signers,
+            request=request,
+        )
+        return Response(LabelSerializer(label).data, status=200)
+
+
+LABEL_DELETE_PARAMS = (USER_UID, Param("key", required=True, allow_blank=False))
+
+
+class LabelsDeleteView(ManagementView):
+    scopes = {"post": "write_labels"}
+
+    @management_schema(
+        scope="write_labels",
+        summary="Remove a user's private label",
+        params=LABEL_DELETE_PARAMS,
+        output=None,
+        status=204,
+    )
+    def post(self, request):
+        data = params_parse(self.params, LABEL_DELETE_PARAMS)
+        user = user_by_uid(data["user_uid"])
+        services.label_private_delete(
+            user=user, key=data["key"], signers=self.signers, request=request
+        )
+        return Response(status=204)
