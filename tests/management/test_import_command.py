@@ -126,7 +126,7 @@ def _run(export):
     return out.getvalue(), err.getvalue()
 
 
-def test_import_1000_users_then_log_in_with_the_old_password(seeded, export, api, settings):
+def test_import_1000_users_then_log_in_with_the_old_password(db, export, api, settings):
     out, err = _run(export)
     assert "imported: 997" in out
     assert "refused: 3" in out  # duplicate e-mail, bad digest, unknown role
@@ -171,7 +171,7 @@ def test_import_1000_users_then_log_in_with_the_old_password(seeded, export, api
     assert untouched.password.startswith("barong_bcrypt$$2a$04$")
 
 
-def test_import_json_export(seeded, tmp_path):
+def test_import_json_export(db, tmp_path):
     path = tmp_path / "users.json"
     path.write_text(
         json.dumps(

@@ -168,7 +168,7 @@ def test_create_user_errors(mgmt, member, data, error):
 # ---------------------------------------------------------------- users/import
 
 
-def test_import_user_with_digest_phone_and_profile(mgmt, api, seeded, settings):
+def test_import_user_with_digest_phone_and_profile(mgmt, api, db, settings):
     settings.PASSWORD_HASHERS = [
         "accounts.hashers.BarongArgon2Hasher",
         "accounts.hashers.BarongBcryptHasher",
@@ -205,7 +205,7 @@ def test_import_user_with_digest_phone_and_profile(mgmt, api, seeded, settings):
     assert user.password.startswith("argon2$argon2id$")  # upgraded at the first login
 
 
-def test_import_without_profile_fields_creates_a_draft_as_barong(mgmt, seeded):
+def test_import_without_profile_fields_creates_a_draft_as_barong(mgmt, db):
     response = mgmt("users/import", {"email": "bare@example.com", "password_digest": DIGEST})
     assert response.status_code == HTTPStatus.CREATED
     assert [p["state"] for p in response.json()["profiles"]] == ["drafted"]
