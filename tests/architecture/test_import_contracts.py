@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["barong", "accounts", "activities", "apikeys", "events", "kyc", "permissions"]
+PACKAGES = [
+    "barong",
+    "accounts",
+    "activities",
+    "apikeys",
+    "events",
+    "kyc",
+    "permissions",
+    "management",
+]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -79,3 +88,16 @@ def test_events_importing_an_app_is_caught(tree):
 
     assert result.returncode != 0
     assert "events.violation -> accounts.models" in result.stdout
+
+
+def test_an_app_importing_the_management_api_is_caught(tree):
+    """management is the top layer: it calls the apps' services, nothing calls it."""
+    violation = tree / "kyc" / "violation.py"
+    violation.write_text("from management import services\n")
+    try:
+        result = _lint(tree)
+    finally:
+        violation.unlink()
+
+    assert result.returncode != 0
+    assert "kyc.violation -> management.services" in result.stdout
