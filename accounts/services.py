@@ -152,11 +152,13 @@ def user_data_set(*, user: User, data: str) -> User:
     """Replace the user's free ``data`` document: JSON text of at most 1024 characters."""
     if errors := _data_errors(data):
         raise ApiError(errors)
+    if user.data == (data or None):
+        return user  # nothing changes, nothing to report (as Rails skips an unchanged save)
     before = user_event_json(user)
     user.data = data or None
     user.save(update_fields=["data", "updated_at"])
     _user_changed(user)
-    user_event_updated(user=user, before=before)
+    user_event_updated(user=user, before=before, changed=True)  # data is not in the snapshot
     return user
 
 

@@ -19,6 +19,7 @@ from accounts.services import user_create, user_data_set
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError, model_error_keys
 from barong.jwt import signing_key
+from kyc.events import profile_event_saved
 from kyc.models import Label, Phone, Profile
 from kyc.phones import phone_number_parse
 from kyc.services import (
@@ -198,6 +199,7 @@ def profile_import(*, user: User, fields: dict[str, Any], state: str | None = No
     except ValidationError as exc:
         raise ApiError(model_error_keys(exc)) from exc
     profile.save()
+    profile_event_saved(profile=profile, before=None)
     profile_labels_sync(profile=profile)
     return profile
 
