@@ -207,7 +207,7 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if not self.has_change_permission(request, obj):
             return (*self.derived, "state", "role")
-        # Only a superadmin changes roles (AD-05: every other role has a DROP rule).
+        # Only a superadmin changes roles (every other role has a DROP rule).
         if request.user.role != "superadmin":
             return (*self.derived, "role")
         return self.derived

@@ -1,4 +1,4 @@
-"""Admin API, users (AD-01…AD-07): search, one user's KYC file, state, 2FA, role, storage."""
+"""Admin API, users: search, one user's KYC file, state, 2FA, role, storage."""
 
 from typing import Any
 
@@ -41,7 +41,7 @@ class OptionalBool(Bool):
 
 
 class UserListInput(serializers.Serializer):
-    """AD-01 and AD-06 filters; blank values are dropped before validation (no filter)."""
+    """Filters of the user search and pending documents; blank values mean no filter."""
 
     extended = Bool(
         required=False,
@@ -126,7 +126,7 @@ def admin_user_get(uid: str, queryset: QuerySet[User] | None = None) -> User:
 
 
 def users_with_pending_documents() -> QuerySet[User]:
-    """Users awaiting a KYC decision, the oldest request first (AD-06)."""
+    """Users awaiting a KYC decision, the oldest request first."""
     documents = Label.objects.filter(user=OuterRef("pk"), key="document", scope=Label.Scope.PRIVATE)
     return (
         User.objects.filter(Exists(documents.filter(value__in=PENDING_DOCUMENTS)))

@@ -1,12 +1,12 @@
 """Django-admin access derived from the Barong role (the back-office follows the same roles).
 
 Only an active user whose role is one of ``BARONG_OPERATOR_ROLES`` is staff; what each role
-may see and change mirrors the seeded permission table of the admin API (API.md §4, §11.3):
+may see and change mirrors the admin API's seeded permission table (``permissions/seeds``):
 
 - superadmin: everything;
 - admin: everything but the permission table and the admin audit log (both DROP rules);
 - compliance: reviews KYC (documents, profiles, labels, data storage) and user state, and
-  reads the user activity log (no levels, restrictions or permissions: AD-20, AD-27);
+  reads the user activity log (no levels, restrictions or permissions);
 - accountant, technical: read-only, without the permission table;
 - support: read-only on users, KYC and the user activity log.
 

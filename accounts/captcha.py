@@ -1,4 +1,4 @@
-"""Captcha checks for the identity endpoints: reCAPTCHA v2 and GeeTest v3 (§1.9, §13.4).
+"""Captcha checks for the identity endpoints: reCAPTCHA v2 and GeeTest v3.
 
 ``BARONG_CAPTCHA=none`` turns every check off. Otherwise only the endpoints named in
 ``BARONG_CAPTCHA_PROTECTED_ENDPOINTS`` (``user_create``, ``session_create``,

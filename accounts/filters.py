@@ -1,4 +1,4 @@
-"""django-filter FilterSets behind the operators' user searches (AD-01, AD-06)."""
+"""django-filter FilterSets behind the operators' user searches (users, pending documents)."""
 
 from datetime import UTC, datetime, timedelta
 

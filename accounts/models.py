@@ -1,4 +1,4 @@
-"""The Barong user: uid, e-mail, role, level and state (MODELS.md, users)."""
+"""The Barong user: uid, e-mail, role, level and state."""
 
 import json
 import secrets
@@ -120,7 +120,7 @@ class User(AbstractBaseUser):
 class OTPDevice(TimestampMixin, ThrottlingMixin, Device):
     """A user's TOTP seed (RFC 6238, SHA1, 30 s, 6 digits), encrypted at rest with AES-GCM.
 
-    ``last_t`` is the last accepted time step, so each code is accepted once (RFC 6238 §5.2).
+    ``last_t`` is the last accepted time step, so each code is accepted once (RFC 6238, 5.2).
     ``confirmed`` turns true when 2FA is enabled with a code from this seed.
     """
 

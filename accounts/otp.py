@@ -2,7 +2,7 @@
 
 django-otp's ``TOTP`` does the arithmetic; the seed lives AES-GCM encrypted in
 ``OTPDevice.encrypted_key`` and each accepted time step is remembered, so a code
-is accepted once (RFC 6238 §5.2), even by two concurrent requests.
+is accepted once (RFC 6238, 5.2), even by two concurrent requests.
 """
 
 import base64
@@ -147,7 +147,7 @@ def _otp_failed(
     request: HttpRequest | None,
     key: str | None = None,
 ) -> ApiError:
-    """Record the failed 2FA action (§10) and give the error to raise."""
+    """Record the failed 2FA action in the activity log and give the error to raise."""
     reason, default_key, status = OTP_FAILURES[outcome]
     activity_record(
         user=user,

@@ -1,4 +1,4 @@
-"""Password rules (CONTRACT.md): 8 to 128 characters, zxcvbn strength, Django's common list."""
+"""Password rules: 8 to 128 characters, zxcvbn strength, Django's common list."""
 
 import math
 import re

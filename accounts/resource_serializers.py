@@ -50,7 +50,7 @@ class QRCodeSerializer(serializers.Serializer):
 
 
 class ActivityRowSerializer(serializers.ModelSerializer):
-    """A raw activity row (§1.8): every column, ``created_at`` with milliseconds."""
+    """A raw activity row, as Barong renders it: every column, ``created_at`` with milliseconds."""
 
     user_id = serializers.IntegerField(read_only=True)
     created_at = RawTime()

@@ -1,5 +1,5 @@
 """Resource API of the own account: ``users/me``, ``users/activity``, ``users/password`` and
-the four ``otp/*`` operations (API.md §3, RS-01…04 and RS-19…22)."""
+the four ``otp/*`` operations."""
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes

@@ -13,7 +13,7 @@ CAPTCHA_MAX_SIZE = 8192
 
 
 class UserSerializer(serializers.ModelSerializer):
-    """Barong's User entity (§1.8)."""
+    """Barong's User entity, as its API renders it."""
 
     referral_uid = serializers.SerializerMethodField()
 

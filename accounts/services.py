@@ -311,7 +311,7 @@ def user_role_admin_set(*, admin: User, user: User, role: str, request=None) -> 
     return user
 
 
-# ---------------------------------------------------------------- Identity flows (API.md §2)
+# ---------------------------------------------------------------- Identity flows
 
 LOGIN_FAILED = "Invalid Email or Password"
 STATE_ERRORS = {
@@ -471,7 +471,7 @@ def user_password_reset(
     return user
 
 
-# ---------------------------------------------------------------- Own account (API.md §3, RS-02/04)
+# ---------------------------------------------------------------- Own account
 
 PASSWORD_REASONS = {
     "password.blank": "Password can't be blank",
@@ -502,7 +502,7 @@ def user_self_delete(*, user: User, password: str, otp_code: str | None = None) 
             raise ApiError("resource.user.empty_otp_code")
         if not otp_attempt(user=user, code=otp_code, error_key="resource.user.too_many_requests"):
             raise ApiError("resource.user.invalid_otp")
-    # The private label drives the state machine (§7): deleted, API keys inactive.
+    # The private label drives the state machine (``delete`` label): deleted, API keys inactive.
     with transaction.atomic():
         hook("label_set")(user=user, key="delete", value="by_user", scope="private")
         user.refresh_from_db()

@@ -1,4 +1,4 @@
-"""Server-side sessions in the cache, bound to the client (§1.9, §5.2a, §13.6).
+"""Server-side sessions in the cache, bound to the client's IP and User-Agent.
 
 Django's cache session engine stores the data; this module decides what goes in
 it, rotates the id at login, keeps a per-user index so every session of a user

@@ -1,4 +1,4 @@
-"""Identity API (public): general endpoints, sessions and users (§2)."""
+"""Identity API (public): general endpoints, sessions and users."""
 
 import hashlib
 import time

@@ -1,4 +1,4 @@
-"""The append-only activity log: user actions and admin audit rows (API.md §10)."""
+"""The append-only activity log: user actions and admin audit rows."""
 
 from django.db import models
 

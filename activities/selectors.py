@@ -1,4 +1,4 @@
-"""Reads of the activity log for the operators' screens (AD-24, AD-25, AD-26)."""
+"""Reads of the activity log for the operators' screens (user log, admin audit log, metrics)."""
 
 from datetime import UTC, date, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""Activity entities for operators (§1.8): ActivityWithUser and AdminActivity."""
+"""Activity entities for operators: ActivityWithUser and AdminActivity."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers

@@ -1,4 +1,4 @@
-"""``activity_record``: the one way every flow writes the activity log (API.md §10)."""
+"""``activity_record``: the one way every flow writes the activity log."""
 
 import json
 import logging
@@ -49,7 +49,7 @@ def activity_record(
     user_ip: str | None = None,
     user_agent_text: str | None = None,
 ) -> Activity | None:
-    """Append one row; recording never fails the request that triggered it (Barong §1.9)."""
+    """Append one row; it never fails the request that triggered it (a bad row is not stored)."""
     if user is None or getattr(user, "pk", None) is None:
         return None
     ip = user_ip or (remote_ip(request) if request is not None else "127.0.0.1")

@@ -1,4 +1,4 @@
-"""Admin API, activity log and metrics (AD-24, AD-25, AD-26)."""
+"""Admin API, activity log, admin audit log and metrics."""
 
 from typing import Any
 
@@ -26,7 +26,7 @@ def unix_seconds(help_text: str) -> BareInvalidInt:
 
 
 class ActivityListInput(serializers.Serializer):
-    """AD-24 filters; ``from``/``to`` are added in ``get_fields`` (``from`` is a keyword)."""
+    """User log filters; ``from``/``to`` are added in ``get_fields`` (``from`` is a keyword)."""
 
     topic = Str(required=False)
     action = Str(required=False)

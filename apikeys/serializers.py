@@ -1,4 +1,4 @@
-"""API-key inputs per operation and the APIKey entity (§1.8), its secret shown only once."""
+"""API-key inputs per operation and the APIKey entity, its secret shown only once."""
 
 from typing import Any
 

@@ -66,7 +66,7 @@ def api_key_create(
 
 
 def api_keys_deactivate(*, user) -> int:
-    """A banned user, or one who turned 2FA off, keeps no working key (MODELS.md, users)."""
+    """A banned user, or one who turned 2FA off, keeps no working key, as in Barong."""
     return APIKey.objects.filter(user=user, state=APIKey.State.ACTIVE).update(
         state=APIKey.State.INACTIVE
     )

@@ -1,4 +1,4 @@
-"""The HMAC check of API-key requests at the authz endpoint (§5.2b, CONTRACT.md).
+"""The HMAC check of API-key requests at the authz endpoint.
 
 ``X-Auth-Signature`` = hex HMAC-SHA256(secret, nonce + kid), ``X-Auth-Nonce`` = unix
 milliseconds within ``BARONG_APIKEY_NONCE_LIFETIME`` of now either way, and each

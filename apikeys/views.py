@@ -1,4 +1,4 @@
-"""Resource API: the user's HMAC API keys (API.md §3, RS-23…26)."""
+"""Resource API: the user's HMAC API keys (list, create, update, delete)."""
 
 from rest_framework import status
 from rest_framework.response import Response

@@ -106,7 +106,7 @@ class BarongAdminSite(admin.AdminSite):
 
 
 class ServiceAdminMixin:
-    """Admin classes whose writes go through services (STYLE §2).
+    """Admin classes whose writes go through services, like every other state change.
 
     A service refuses with ``ApiError``; the change or delete view then rolls back (the
     admin wraps both in a transaction) and returns to the page with the Barong keys as

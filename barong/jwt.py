@@ -1,4 +1,4 @@
-"""The RS256 signing key, its JWK set, and minting/verifying Barong's JWTs (§1.9, §5.7)."""
+"""The RS256 signing key, its JWK set, and minting/verifying Barong's JWTs."""
 
 import base64
 import hashlib

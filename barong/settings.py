@@ -1,6 +1,6 @@
 """Settings for Barong-for-Django: the only module that reads ``os.environ``.
 
-Every value has the embedded development default from CONTRACT.md (SQLite in a
+Every value has the embedded development default (SQLite in a
 data directory, a file cache, eager Celery, generated keys kept on disk).
 ``BARONG_ENV=production`` refuses to start without the real secrets.
 """
@@ -457,7 +457,7 @@ BARONG_MANAGEMENT_MAX_BODY = env_int(
 # Clock skew allowed on exp/nbf/iat when the config file's ``jwt`` options set no leeway.
 BARONG_MANAGEMENT_LEEWAY = env_int("BARONG_MANAGEMENT_LEEWAY", 30)
 
-# Later apps that accounts calls, wired here so dependencies point one way (STYLE §1).
+# Later apps that accounts calls, wired here so dependencies point one way (docs/architecture.md).
 BARONG_HOOKS = {
     "role_exists": "permissions.selectors.role_exists",
     "label_set": "kyc.services.label_set",

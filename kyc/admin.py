@@ -268,7 +268,7 @@ PROFILE_EDITABLE = (
     "country",
     "metadata",
 )
-PROFILE_EDITORS = ("superadmin", "admin")  # AD-15: every other role only reads profiles
+PROFILE_EDITORS = ("superadmin", "admin")  # every other role only reads profiles
 
 
 class ProfileForm(forms.ModelForm):
@@ -294,7 +294,7 @@ class ProfileForm(forms.ModelForm):
 
 @admin.register(Profile)
 class ProfileAdmin(ServiceAdminMixin, admin.ModelAdmin):
-    """Profiles are the user's words: operators verify or reject submitted ones (AD-15).
+    """Profiles are the user's words: operators verify or reject submitted ones.
 
     Decisions and corrections call ``profile_admin_update``, as the admin API does, so the
     ``profile`` label follows and a verified ``document`` label becomes ``replaced``.

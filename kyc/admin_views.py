@@ -1,4 +1,4 @@
-"""Admin API, KYC (AD-08…AD-15, AD-27): user labels, profiles and levels."""
+"""Admin API, KYC: user labels, profiles and levels."""
 
 import json
 from typing import Any

@@ -1,4 +1,4 @@
-"""KYC: labels and levels, profiles, phones, documents and data storage (MODELS.md)."""
+"""KYC: labels and levels, profiles, phones, documents and data storage."""
 
 import uuid
 from pathlib import PurePath

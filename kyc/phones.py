@@ -1,4 +1,4 @@
-"""Phone numbers and the providers that deliver and check verification codes (§13.3).
+"""Phone numbers and the providers that deliver and check verification codes.
 
 ``BARONG_PHONE_VERIFICATION`` picks one provider:
 - ``mock``: nothing is sent; the code is always ``12345`` and any other code is wrong;
@@ -90,7 +90,7 @@ def random_code() -> str:
 
 
 class MockProvider:
-    """No SMS: the code is always ``12345`` (CONTRACT.md, out-of-band codes)."""
+    """No SMS: the code is always ``12345`` (the development and test provider)."""
 
     def code_generate(self) -> str:
         return MOCK_CODE

@@ -1,4 +1,4 @@
-"""KYC entities (§1.8) and the user views that carry KYC data."""
+"""KYC entities and the user views that carry KYC data."""
 
 from django.core.files.storage import default_storage
 from drf_spectacular.utils import extend_schema_field

@@ -1,4 +1,4 @@
-"""Resource API for KYC (§3): labels, profiles, documents, phones and data storage."""
+"""Resource API for KYC: labels, profiles, documents, phones and data storage."""
 
 from datetime import date, datetime
 from typing import Any

@@ -1,4 +1,4 @@
-"""JWS in JSON general serialization, signed by several parties (RFC 7515 §7.2.1).
+"""JWS in JSON general serialization, signed by several parties (RFC 7515, 7.2.1).
 
 Barong's services speak it through the ``jwt-multisig`` gem::
 
@@ -40,7 +40,7 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(text: Any) -> bytes:
-    """Strict base64url (RFC 7515 §2): the URL-safe alphabet, no padding, no whitespace."""
+    """Strict base64url (RFC 7515, 2): the URL-safe alphabet, no padding, no whitespace."""
     if not isinstance(text, str) or not B64URL_RE.match(text) or len(text) % 4 == 1:
         raise JWSError("not base64url")
     try:

@@ -23,7 +23,7 @@ class JWSSignatureSerializer(serializers.Serializer):
 
 
 class JWSSerializer(serializers.Serializer):
-    """A JWS in JSON general serialization (RFC 7515 §7.2.1), as the jwt-multisig gem makes."""
+    """A JWS in JSON general serialization (RFC 7515, 7.2.1), as the jwt-multisig gem makes."""
 
     payload = serializers.CharField(
         help_text="base64url of the JSON claims: exp (required), iat, jti and data (the call's "

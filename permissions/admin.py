@@ -1,7 +1,7 @@
 """The permission table and traffic restrictions in the back-office, through their services.
 
 Saves and deletes call ``permission_create/update/delete`` and
-``restriction_create/update/delete``: the same AD-17…23 checks, the same audit rows, and
+``restriction_create/update/delete``: the same checks as the admin API, the same audit rows, and
 the authz tables of every worker refreshed after commit.
 """
 
@@ -20,7 +20,7 @@ RESTRICTION_FIELDS = ("category", "scope", "value", "code", "state")
 
 
 class PermissionForm(forms.ModelForm):
-    """AD-17's rules as form errors: a known role, a verb and an action from their sets."""
+    """The admin API's rules as form errors: a known role, a verb and an action from their sets."""
 
     class Meta:
         model = Permission

@@ -1,4 +1,7 @@
-"""In-app authorization: the same permission table the authz endpoint uses (§1.6)."""
+"""In-app authorization: the same permission table the authz endpoint uses.
+
+Barong checks no role inside the admin endpoints and leaves that to the gateway; clients
+may call them directly here with a JWT, so the app applies the rules itself."""
 
 from rest_framework.permissions import BasePermission
 

@@ -1,6 +1,6 @@
-"""``/api/v2/auth/<path>``: the gateway's question "may this request go upstream?" (§5).
+"""``/api/v2/auth/<path>``: the gateway's question "may this request go upstream?"
 
-Order (2.4.17, CONTRACT.md): restrictions (except for the whitelink access path), block
+Order (Barong 2.4.17's, not 2.4.0's): restrictions (except for the whitelink access path), block
 rules, pass rules (public: 200 without a token), then the session cookie or the API-key
 headers, the role's permission rules, and a JWT for the upstream in ``Authorization``.
 A blocked path or denied permission is 403; missing or bad credentials are 401.
@@ -127,7 +127,7 @@ tokens = _TokenCache()
 
 
 def token_for(principal: str, user: dict[str, Any]) -> str:
-    """A JWT with Barong's claims (§5.7) for ``user``, reused briefly for ``principal``."""
+    """A JWT with Barong's claims for ``user``, reused briefly for ``principal``."""
     claims = {
         "uid": user["uid"],
         "email": user["email"],
@@ -180,7 +180,7 @@ def _clean(value: Any) -> Any:
 
 
 def audit_topic(path: str, topic: str | None) -> str:
-    """The rule's topic, else the segment after the first ``admin/``, else ``general`` (§5.6)."""
+    """The rule's topic, else the segment after the first ``admin/``, else ``general``."""
     if topic:
         return topic
     _, found, rest = path.partition("admin/")
@@ -191,7 +191,7 @@ def audit_topic(path: str, topic: str | None) -> str:
 def audit_record(
     request: HttpRequest, user: dict[str, Any], path: str, topic: str | None, result: str
 ) -> None:
-    """An admin activity for an audited or denied request (§5.6)."""
+    """An admin activity for an audited or denied request."""
     from accounts.models import User
 
     params = _clean(audit_params(request))
@@ -242,7 +242,7 @@ def _session_cache_key(request: HttpRequest) -> str | None:
 
 
 def _cookie_user(request: HttpRequest, found: dict, uid_hint: str | None) -> tuple[str, dict]:
-    """Cookie mode (§5.2a): CSRF, binding and idle expiry, then the user's state."""
+    """Cookie mode: CSRF, binding and idle expiry, then the user's state."""
     uid = session_check(request)
     owners.remember(request.session.session_key, uid)
     cached = found.get(snapshots.user_key(uid)) if uid == uid_hint else None
@@ -258,7 +258,7 @@ def _cookie_user(request: HttpRequest, found: dict, uid_hint: str | None) -> tup
 def _api_key_user(
     request: HttpRequest, found: dict, uid_hint: str | None, claimed: bool | None
 ) -> tuple[str, dict]:
-    """API-key mode (§5.2b): signature, nonce window, replay, key and owner state, 2FA."""
+    """API-key mode: signature, nonce window, replay, key and owner state, 2FA."""
     meta = request.META
     kid = meta.get("HTTP_X_AUTH_APIKEY", "")
     key = api_key_verify(

@@ -70,7 +70,7 @@ def invalidate() -> None:
 
 
 def check(role: str, method: str, path: str, *, version: str | None = None) -> Decision:
-    """Role, verb and path prefix: DROP beats ACCEPT, no match denies, AUDIT only logs (§5.4)."""
+    """Role, verb and path prefix: DROP beats ACCEPT, no match denies, AUDIT only logs."""
     method = method.upper()
     accept = drop = False
     audit_topic: str | None = None

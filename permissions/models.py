@@ -1,4 +1,4 @@
-"""Role-based rules and IP/geo restrictions that the authz endpoint applies (MODELS.md)."""
+"""Role-based rules and IP/geo restrictions that the authz endpoint applies."""
 
 from django.db import models
 

@@ -1,4 +1,4 @@
-"""Enabled restrictions compiled into in-memory lookup tables (§5.3, 2.4.17 model).
+"""Enabled restrictions compiled into in-memory lookup tables (Barong 2.4.17's model).
 
 Like the permission engine, every worker keeps the compiled tables in process memory
 and compares a version stamp in the shared cache on each request: an operator's
@@ -90,7 +90,7 @@ _lock = threading.Lock()
 
 
 def default_code(category: str, scope: str) -> int:
-    """The status of a row without its own code (§5.3)."""
+    """The status of a row without its own code, by category."""
     if category == "maintenance":
         return MAINTENANCE_CODE
     return BLACKLIST_CODES.get(scope, 401)

@@ -9,7 +9,7 @@ from permissions.models import Permission, Restriction
 
 
 def role_exists(role: str) -> bool:
-    """Roles known to the system are the distinct roles of the permission table (§11.3)."""
+    """Roles known to the system are the distinct roles of the permission table."""
     return Permission.objects.filter(role=role).exists()
 
 
@@ -28,7 +28,7 @@ def restrictions_search(
     time_from: int | None = None,
     time_to: int | None = None,
 ) -> QuerySet[Restriction]:
-    """AD-20: oldest first; ``from``/``to`` are inclusive unix seconds on created or updated."""
+    """Oldest first; ``from``/``to`` are inclusive unix seconds on created or updated."""
     rows = Restriction.objects.order_by("id")
     if scope:
         rows = rows.filter(scope=scope)

@@ -1,4 +1,4 @@
-"""Inputs of AD-16…AD-23 and the raw Permission / Restriction records they answer (§1.8)."""
+"""Inputs of the permission and restriction endpoints and the raw records they answer."""
 
 from typing import Any
 

@@ -43,7 +43,7 @@ def permission_upsert(
 def _permission_fields(
     *, role: str, verb: str, path: str, action: str, topic: str | None
 ) -> dict[str, str | None]:
-    """AD-17's checks, in Barong's order, applied to creates and updates alike."""
+    """Barong's checks, in Barong's order, applied to creates and updates alike."""
     if verb.lower() not in VERBS:
         raise ApiError("admin.permissions.invalid_verb")
     if action.lower() not in ACTIONS:
@@ -104,7 +104,7 @@ def permission_create(
     topic: str | None = None,
     request: HttpRequest | None = None,
 ) -> Permission:
-    """AD-17: a rule for a role that already exists; identical rules are refused."""
+    """A rule for a role that already exists; identical rules are refused."""
     fields = _permission_fields(role=role, verb=verb, path=path, action=action, topic=topic)
     permission = _permission_save(Permission(**fields))
     admin_activity_record(
@@ -121,7 +121,7 @@ def permission_create(
 def permission_update(
     *, admin, permission: Permission, request: HttpRequest | None = None, **changes: str | None
 ) -> Permission:
-    """AD-18: change the given fields; the result must pass AD-17's checks again."""
+    """Change the given fields; the result must pass the create checks again."""
     permission = _locked(Permission, permission.pk, "admin.permission.doesnt_exist")
     previous = _permission_data(permission)
     current = {key: getattr(permission, key) for key in PERMISSION_FIELDS}
@@ -141,7 +141,7 @@ def permission_update(
 
 @transaction.atomic
 def permission_delete(*, admin, permission: Permission, request: HttpRequest | None = None) -> None:
-    """AD-19: remove a rule; every worker stops applying it on its next request."""
+    """Remove a rule; every worker stops applying it on its next request."""
     data = _permission_data(permission)
     permission.delete()
     transaction.on_commit(engine.invalidate, robust=True)
@@ -204,7 +204,7 @@ def restriction_create(
     code: int | None = None,
     request: HttpRequest | None = None,
 ) -> Restriction:
-    """AD-21: a whitelist, maintenance or blacklist rule, unique per (category, scope, value)."""
+    """A whitelist, maintenance or blacklist rule, unique per (category, scope, value)."""
     restriction = _restriction_save(
         Restriction(category=category, scope=scope, value=value, state=state, code=code)
     )
@@ -226,7 +226,7 @@ def restriction_update(
     request: HttpRequest | None = None,
     **changes: str | int | None,
 ) -> Restriction:
-    """AD-22: change the given fields; the value is re-checked against the (new) scope."""
+    """Change the given fields; the value is re-checked against the (new) scope."""
     restriction = _locked(Restriction, restriction.pk, "admin.restriction.doesnt_exist")
     previous = _restriction_data(restriction)
     for key, value in changes.items():
@@ -247,7 +247,7 @@ def restriction_update(
 def restriction_delete(
     *, admin, restriction: Restriction, request: HttpRequest | None = None
 ) -> None:
-    """AD-23: remove a restriction; every worker stops applying it on its next request."""
+    """Remove a restriction; every worker stops applying it on its next request."""
     data = _restriction_data(restriction)
     restriction.delete()
     transaction.on_commit(restrictions.invalidate, robust=True)

@@ -1,6 +1,6 @@
 """Authz cache invalidation on every save or delete of a user or an API key.
 
-STYLE §2 keeps domain rules out of signals; this is not one. The authz snapshots are
+Domain rules stay out of signals (they live in services); this is not one. The authz snapshots are
 copies of the rows, and a copy must go whenever its row changes, whoever changes it:
 a ban or a revoked key saved from the shell, a data migration or a fixture would
 otherwise keep working until the cache TTL runs out. Services call nothing for API

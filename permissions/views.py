@@ -1,4 +1,4 @@
-"""Admin API: the permission table and the restrictions authz applies (AD-16…AD-23)."""
+"""Admin API: the permission table and the restrictions authz applies."""
 
 from barong.api.errors import ApiError
 from barong.api.views import AdminViewSet, barong_schema, status_only

@@ -1,4 +1,4 @@
-"""Output fields with Barong's time formats (§1.7)."""
+"""Output fields with Barong's time formats (UTC ISO 8601; raw records with milliseconds)."""
 
 from datetime import UTC
 

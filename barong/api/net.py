@@ -1,4 +1,4 @@
-"""The client's address as Barong sees it, behind trusted proxies (§1.9)."""
+"""The client's address as Barong sees it, behind trusted proxies."""
 
 import ipaddress
 from functools import lru_cache

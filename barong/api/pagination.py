@@ -20,7 +20,7 @@ def _positive(raw: Any, default: int, non_integer: str) -> int:
 
 
 class BarongPagination(BasePagination):
-    """``page`` ≥ 1 and ``limit`` 1…100, bad values are 422 with Barong's bare keys (§1.5)."""
+    """``page`` ≥ 1 and ``limit`` 1…100, bad values are 422 with Barong's bare keys."""
 
     max_limit = 100
 

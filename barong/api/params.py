@@ -10,7 +10,7 @@ from barong.api.errors import ApiError, serializer_error_keys
 
 
 def request_params(request: Request) -> dict[str, Any]:
-    """Query string, then the body (form or JSON object) on top, as one flat dict (§1.2)."""
+    """Query string, then the body (form or JSON object) on top, as one flat dict, as in Barong."""
     merged: dict[str, Any] = {}
     for key in request.query_params:
         merged[key] = request.query_params.get(key)

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- documents (RS-13…14)
 
-# A new upload never takes a verified user back to pending (Barong, §8.1).
+# A new upload never takes a verified user back to pending (as in Barong).
 DOCUMENT_KEPT_LABELS = ("verified",)
 DATE_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 

@@ -33,7 +33,7 @@ def user_level_compute(*, private: dict[str, str], levels: list[Level]) -> int:
 
 
 def user_state_compute(*, private: dict[str, str]) -> str:
-    """pending → active on activation labels; trigger prefixes override (§7, private only)."""
+    """pending → active on activation labels; trigger prefixes override (private labels only)."""
     requirements = settings.BARONG_ACTIVATION_REQUIREMENTS
     state = "active" if all(private.get(k) == v for k, v in requirements.items()) else "pending"
     for trigger_state, prefixes in settings.BARONG_STATE_TRIGGERS.items():
@@ -118,7 +118,7 @@ def level_upsert(*, id: int, key: str, value: str, description: str) -> Level:
 
 # ---------------------------------------------------------------- user-facing labels (RS-05…09)
 
-# Labels Barong's own flows set (§8.1); a user may not take their keys, even as public labels.
+# Labels Barong's own flows set; a user may not take their keys, even as public labels.
 FLOW_LABEL_KEYS = ("email", "phone", "profile", "document", "otp")
 
 
@@ -147,7 +147,7 @@ def label_key_valid(key: str) -> bool:
 
 
 def label_user_find(*, user: User, key: str) -> Label | None:
-    """The user's first label with that key, whatever its scope (Barong's lookup, §3 RS-06)."""
+    """The user's first label with that key, whatever its scope (Barong's lookup)."""
     key = label_normalize(key)
     if not label_key_valid(key):  # no such label; NUL in a URL would break a PostgreSQL query
         return None

@@ -74,7 +74,7 @@ def label_admin_upsert(
     replace: bool = True,
     request=None,
 ) -> Label:
-    """Set a label's value and description, creating it when ``replace`` allows (AD-11)."""
+    """Set a label's value and description, creating it when ``replace`` allows."""
     _label_guard(admin=admin, user=user, scope=scope)
     found = _label_find(user=user, key=key, scope=scope)
     if found is None and not replace:
@@ -96,7 +96,7 @@ def label_admin_update(
     description: str | None = None,
     request=None,
 ) -> Label:
-    """Change an existing label's value; its description only when one is given (AD-12)."""
+    """Change an existing label's value; its description only when one is given."""
     _label_guard(admin=admin, user=user, scope=scope)
     if _label_find(user=user, key=key, scope=scope) is None:
         raise ApiError("admin.label.doesnt_exist", 404)
@@ -114,7 +114,7 @@ def label_admin_update(
 
 @transaction.atomic
 def label_admin_delete(*, admin: User, user: User, key: str, scope: str, request=None) -> None:
-    """Remove a user's label; a private one recomputes level and state (AD-13)."""
+    """Remove a user's label; a private one recomputes level and state."""
     _label_guard(admin=admin, user=user, scope=scope)
     label = _label_find(user=user, key=key, scope=scope)
     if label is None:
@@ -125,7 +125,7 @@ def label_admin_delete(*, admin: User, user: User, key: str, scope: str, request
 
 @transaction.atomic
 def data_storage_admin_delete(*, admin: User, user: User, title: str, request=None) -> None:
-    """Delete a user's data storage and the ``<title>=recorded`` label it left (AD-07)."""
+    """Delete a user's data storage and the ``<title>=recorded`` label it left."""
     user_admin_guard(admin=admin, user=user, himself=False)
     storage = DataStorage.objects.filter(user=user, title__iexact=title).first()
     if storage is None:
@@ -246,7 +246,7 @@ def user_ban_admin_set(
 def profile_admin_update(
     *, admin: User, profile: Profile, fields: dict[str, Any], request=None
 ) -> Profile:
-    """An operator corrects a submitted profile and may decide it (AD-15); audited.
+    """An operator corrects a submitted profile and may decide it; audited.
 
     Same field rules as the user's own edits. An operator never reviews their own
     profile, and only a superadmin touches a superadmin's.

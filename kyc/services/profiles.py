@@ -16,7 +16,7 @@ from kyc.events import profile_event_json, profile_event_saved
 from kyc.models import Label, Profile
 from kyc.services.labels import _squish, label_set
 
-# ---------------------------------------------------------------- profiles (RS-10…12, AD-15)
+# ---------------------------------------------------------------- profiles
 
 PROFILE_FIELDS = (
     "first_name",

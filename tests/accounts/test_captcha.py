@@ -1,4 +1,4 @@
-"""Captcha on the protected identity endpoints (§1.9, §13.4) and ID-04 register_geetest."""
+"""Captcha on the protected identity endpoints and GET users/register_geetest."""
 
 import hashlib
 import json

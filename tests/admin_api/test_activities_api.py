@@ -1,4 +1,4 @@
-"""AD-24 (user activity), AD-25 (admin audit log) and AD-26 (metrics)."""
+"""Admin API: user activity, admin audit log and metrics."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -42,7 +42,7 @@ def day(text: str, hour: int = 12) -> datetime:
     return datetime.fromisoformat(text).replace(hour=hour, tzinfo=UTC)
 
 
-# ---------------------------------------------------------------- AD-24 /admin/activities
+# ---------------------------------------------------------------- GET /admin/activities
 
 
 def test_user_activity_newest_first_with_the_user(sa_api, make_user):
@@ -114,7 +114,7 @@ def test_user_activity_bad_params(sa_api, params, key):
     assert errors(response) == [key]
 
 
-# ---------------------------------------------------------------- AD-25 /admin/activities/admin
+# ---------------------------------------------------------------- GET /admin/activities/admin
 
 
 def test_admin_audit_log_names_operator_and_target(sa_api, superadmin, make_user):
@@ -192,7 +192,7 @@ def test_admin_audit_log_pages_cost_the_same_queries(
     assert {row["target"]["uid"] for row in response.json()} == {t.uid for t in targets}
 
 
-# ---------------------------------------------------------------- AD-26 /admin/metrics
+# ---------------------------------------------------------------- GET /admin/metrics
 
 
 def test_metrics_of_an_empty_log(sa_api):

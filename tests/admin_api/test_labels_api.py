@@ -1,4 +1,4 @@
-"""AD-08…AD-13: users by label, label statistics, and operators' label writes."""
+"""Admin API: users by label, label statistics, and operators' label writes."""
 
 import json
 from http import HTTPStatus
@@ -33,7 +33,7 @@ def audit_rows(user: User) -> int:
     return Activity.objects.filter(category="admin", target_uid=user.uid).count()
 
 
-# ---------------------------------------------------------------- AD-08 GET users/labels
+# ---------------------------------------------------------------- GET users/labels
 
 
 def test_users_having_a_label_in_any_scope(sa_api, make_user):
@@ -84,7 +84,7 @@ def test_users_having_a_label_json_object_is_refused(sa_api):
     assert errors(response) == ["admin.user.invalid_key"]
 
 
-# ---------------------------------------------------------------- AD-09 labels/list
+# ---------------------------------------------------------------- GET users/labels/list
 
 
 def test_label_statistics_keep_barongs_key_shape(sa_api, superadmin, make_user):
@@ -109,7 +109,7 @@ def test_label_statistics_of_an_empty_table(sa_api):
     assert (response.status_code, response.json()) == (200, {})
 
 
-# ---------------------------------------------------------------- AD-10 POST users/labels
+# ---------------------------------------------------------------- POST users/labels
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -233,7 +233,7 @@ def test_operator_may_label_themselves_publicly(make_operator):
     assert response.status_code == HTTPStatus.OK
 
 
-# ---------------------------------------------------------------- AD-11 POST labels/update
+# ---------------------------------------------------------------- POST users/labels/update
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -318,7 +318,7 @@ def test_upsert_needs_every_required_parameter(admin_api):
     ]
 
 
-# ---------------------------------------------------------------- AD-12 PUT users/labels
+# ---------------------------------------------------------------- PUT users/labels
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -390,7 +390,7 @@ def test_update_refusals_write_nothing(admin_api, make_user, params, status, key
     assert labels_of(member) == before
 
 
-# ---------------------------------------------------------------- AD-13 DELETE users/labels
+# ---------------------------------------------------------------- DELETE users/labels
 
 
 def test_delete_a_private_label_restores_the_computed_state(admin_api, make_user):

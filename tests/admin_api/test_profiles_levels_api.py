@@ -1,4 +1,4 @@
-"""AD-14, AD-15 (profiles) and AD-27 (levels)."""
+"""Admin API: profiles (list, edit) and levels."""
 
 import json
 from http import HTTPStatus
@@ -50,7 +50,7 @@ def private_label(user, key: str) -> str | None:
     return label.value if label else None
 
 
-# ---------------------------------------------------------------- AD-14 GET /admin/profiles
+# ---------------------------------------------------------------- GET /admin/profiles
 
 
 def test_all_profiles_in_table_order(admin_api, make_user):
@@ -73,7 +73,7 @@ def test_profiles_bad_pagination(admin_api):
     assert (response.status_code, errors(response)) == (422, ["invalid_limit"])
 
 
-# ---------------------------------------------------------------- AD-15 PUT /admin/profiles
+# ---------------------------------------------------------------- PUT /admin/profiles
 
 
 @pytest.mark.parametrize("fmt", ["json", "multipart"])
@@ -228,7 +228,7 @@ def test_profile_guards(make_operator, admin_api, sa_api):
     assert sa_api.put(PROFILES, {"uid": target.uid, "state": "verified"}).status_code == 200
 
 
-# ---------------------------------------------------------------- AD-27 GET /admin/levels
+# ---------------------------------------------------------------- GET /admin/levels
 
 
 def test_levels_are_the_seeded_table(admin_api):

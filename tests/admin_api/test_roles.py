@@ -18,7 +18,7 @@ SA, A, ACC, COMP, TECH, SUP = (
     "support",
 )
 READERS = {SA, A, ACC, COMP, TECH, SUP}
-# (method, path, allowed roles) as §4 derives them from the seeded permission table.
+# (method, path, allowed roles) as the seeded permission table allows them.
 OPERATIONS = [
     ("get", "/admin/users", READERS),
     ("get", "/admin/users/{uid}", READERS),

@@ -1,4 +1,4 @@
-"""AD-01…AD-07: user search, one user's KYC file, state/2FA, role, pending documents, storage."""
+"""Admin API, users: search, one user's KYC file, state/2FA, role, pending documents, storage."""
 
 import json
 from datetime import timedelta
@@ -49,7 +49,7 @@ def snapshot(user: User) -> tuple:
     return (user.state, user.otp, user.role, user.level, user.updated_at)
 
 
-# ---------------------------------------------------------------- AD-01 GET /admin/users
+# ---------------------------------------------------------------- GET /admin/users
 
 
 def test_list_answers_users_by_id_with_pagination_headers(sa_api, superadmin, make_user):
@@ -220,7 +220,7 @@ def test_list_bad_pagination(sa_api, params, keys):
     assert errors(response) == keys
 
 
-# ---------------------------------------------------------------- AD-02 GET /admin/users/{uid}
+# ---------------------------------------------------------------- GET /admin/users/{uid}
 
 
 def test_get_user_answers_the_kyc_file(sa_api, make_user):
@@ -295,7 +295,7 @@ def test_documents_is_not_a_uid(sa_api):
     assert errors(response) == ["route.not_found"]
 
 
-# ---------------------------------------------------------------- AD-03/AD-04 state and 2FA
+# ---------------------------------------------------------------- PUT users, POST users/update
 
 
 @pytest.mark.parametrize(("method", "path"), UPDATE_ROUTES)
@@ -416,7 +416,7 @@ def test_unknown_uid_is_checked_before_the_one_of_rule_passes(admin_api):
     assert errors(response) == ["admin.user.doesnt_exist"]
 
 
-# ---------------------------------------------------------------- AD-05 POST /admin/users/role
+# ---------------------------------------------------------------- POST /admin/users/role
 
 
 @pytest.mark.parametrize("fmt", ["json", "multipart"])
@@ -481,7 +481,7 @@ def test_role_parameter_errors(sa_api, superadmin):
     assert User.objects.get(pk=superadmin.pk).role == "superadmin"
 
 
-# ---------------------------------------------------------------- AD-06 documents/pending
+# ---------------------------------------------------------------- GET users/documents/pending
 
 
 def _document(user, value: str, minutes_ago: int) -> None:
@@ -538,7 +538,7 @@ def test_pending_documents_bad_params(sa_api, params, key):
     assert errors(response) == [key]
 
 
-# ---------------------------------------------------------------- AD-07 data_storage
+# ---------------------------------------------------------------- DELETE users/data_storage
 
 
 def test_delete_data_storage_answers_the_user_and_drops_its_label(admin_api, make_user):

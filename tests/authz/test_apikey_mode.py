@@ -1,4 +1,4 @@
-"""/api/v2/auth/<path> with X-Auth-Apikey/Nonce/Signature (§5.2b, CONTRACT.md nonces)."""
+"""/api/v2/auth/<path> with X-Auth-Apikey/Nonce/Signature: signature, nonce window, replay."""
 
 import hashlib
 import hmac

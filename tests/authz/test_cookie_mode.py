@@ -1,4 +1,4 @@
-"""/api/v2/auth/<path> in cookie mode: order, CSRF, binding, expiry, user state (§5.1, §5.2a)."""
+"""/api/v2/auth/<path> in cookie mode: order, CSRF, binding, expiry, user state."""
 
 import time
 from http import HTTPStatus

@@ -1,4 +1,4 @@
-"""The app's own check (§1.6, CONTRACT.md): a member can never use the admin API directly."""
+"""The app's own role check for direct calls: a member can never use the admin API directly."""
 
 import re
 from http import HTTPStatus

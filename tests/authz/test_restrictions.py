@@ -1,4 +1,4 @@
-"""Restrictions at /api/v2/auth (§5.3, 2.4.17 model): categories, scopes, codes, IPv6, proxies."""
+"""Restrictions at /api/v2/auth (2.4.17 model): categories, scopes, codes, IPv6, proxies."""
 
 from http import HTTPStatus
 

@@ -1,4 +1,4 @@
-"""Who may open which back-office page: the role table of the admin API (API.md §4, §11.3)."""
+"""Who may open which back-office page: the admin API's seeded permission table."""
 
 from http import HTTPStatus
 
@@ -78,7 +78,7 @@ def test_user_page_is_editable_only_by_reviewing_roles(operator_client, make_use
     editable = role in {SA, A, COMP}
     assert ('name="state"' in body) is editable
     assert ('name="_save"' in body) is editable
-    assert ('name="role"' in body) is (role == SA)  # AD-05: superadmin only
+    assert ('name="role"' in body) is (role == SA)  # only a superadmin changes roles
 
 
 def _login(client: Client, email: str, password: str = DEFAULT_PASSWORD, otp_code: str = ""):

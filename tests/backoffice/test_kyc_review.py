@@ -245,7 +245,7 @@ def test_support_cannot_decide_profiles(operator_client, kyc_user):
 
 
 def test_verifying_a_profile_asks_for_a_new_document_review(operator_client, kyc_user):
-    """AD-15's rule: any profile change moves a verified document label to ``replaced``."""
+    """The admin API's rule: any profile change moves a verified document label to ``replaced``."""
     client, _ = operator_client("compliance")
     _decide(client, kyc_user, "verified")
     kyc_user.refresh_from_db()

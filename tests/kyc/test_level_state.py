@@ -1,4 +1,4 @@
-"""Level and state come from private labels only (§7, §8.2), recomputed on every change."""
+"""Level and state come from private labels only, recomputed on every change."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""AD-16…AD-19: /admin/permissions list, create, update, delete."""
+"""/admin/permissions list, create, update, delete."""
 
 import re
 from http import HTTPStatus
@@ -31,7 +31,7 @@ def _snapshot() -> list[tuple]:
     return list(Permission.objects.order_by("id").values_list())
 
 
-# ---------------------------------------------------------------- AD-16
+# ---------------------------------------------------------------- GET /admin/permissions
 
 
 def test_list_returns_raw_rows_paginated(sa_cookie_api):
@@ -90,7 +90,7 @@ def test_only_superadmin_may_use_the_permissions_api(api, make_admin, role):
     assert _snapshot() == before
 
 
-# ---------------------------------------------------------------- AD-17
+# ---------------------------------------------------------------- POST /admin/permissions
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -217,7 +217,7 @@ def test_unicode_path_and_topic_are_stored_as_sent(sa_cookie_api):
     assert Permission.objects.filter(path="api/v2/ユーザー", topic="тема").exists()
 
 
-# ---------------------------------------------------------------- AD-18
+# ---------------------------------------------------------------- PUT /admin/permissions
 
 
 @pytest.fixture
@@ -303,7 +303,7 @@ def test_update_into_an_existing_rule_is_path_taken(sa_cookie_api, rule):
     assert _snapshot() == before
 
 
-# ---------------------------------------------------------------- AD-19
+# ---------------------------------------------------------------- DELETE /admin/permissions
 
 
 def test_delete_removes_the_rule(sa_cookie_api, superadmin, rule):

@@ -1,4 +1,4 @@
-"""AD-20…AD-23: /admin/restrictions list (filters), create, update, delete."""
+"""/admin/restrictions list (filters), create, update, delete."""
 
 import re
 from datetime import timedelta
@@ -45,7 +45,7 @@ def _new(**fields) -> dict:
     return {"category": "blacklist", "scope": "ip", "value": "198.51.100.9"} | fields
 
 
-# ---------------------------------------------------------------- AD-20
+# ---------------------------------------------------------------- GET /admin/restrictions
 
 
 def test_list_returns_raw_rows(sa_cookie_api, rows):
@@ -157,7 +157,7 @@ def test_accountant_may_not_create(api, make_admin):
     assert _snapshot() == before
 
 
-# ---------------------------------------------------------------- AD-21
+# ---------------------------------------------------------------- POST /admin/restrictions
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -300,7 +300,7 @@ def test_same_value_in_another_category_is_allowed(sa_cookie_api):
     assert response.status_code == HTTPStatus.OK
 
 
-# ---------------------------------------------------------------- AD-22
+# ---------------------------------------------------------------- PUT /admin/restrictions
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -373,7 +373,7 @@ def test_update_into_an_existing_row_is_value_taken(sa_cookie_api, superadmin, r
     assert _snapshot() == before
 
 
-# ---------------------------------------------------------------- AD-23
+# ---------------------------------------------------------------- DELETE /admin/restrictions
 
 
 def test_delete_removes_the_row(sa_cookie_api, superadmin, rows):

@@ -347,7 +347,7 @@ def test_verify_accepts_a_valid_code_once(auth_api, make_user, clock):
 
     assert first.status_code == HTTPStatus.CREATED
     assert first.json() == {}
-    assert second.status_code == HTTPStatus.UNPROCESSABLE_ENTITY  # RFC 6238 §5.2
+    assert second.status_code == HTTPStatus.UNPROCESSABLE_ENTITY  # each code is used once
     assert second.json() == {"errors": ["resource.otp.invalid"]}
     # Only the failure is recorded, as in Barong.
     assert [row for row in _otp_rows(user) if row[0] == "verify 2FA code"] == [
