@@ -134,7 +134,7 @@ def captcha_verify(*, endpoint: str, response: Any) -> None:
 
 
 def geetest_register() -> dict[str, str]:
-    """A GeeTest challenge for the widget: ``{"gt", "challenge"}`` (ID-04).
+    """A GeeTest challenge for the widget: ``{"gt", "challenge"}`` (GET users/register_geetest).
 
     GeeTest answers a 32-character challenge; the client gets md5(challenge + key).
     When the captcha is not GeeTest, or GeeTest cannot be reached, the answer keeps its

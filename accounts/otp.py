@@ -105,7 +105,7 @@ def otp_device_confirm(*, user: User) -> None:
     OTPDevice.objects.filter(user=user).update(confirmed=True)
 
 
-# ---------------------------------------------------------------- 2FA of the own account (RS-19…22)
+# ---------------------------------------------------------------- 2FA of the own account
 
 QR_SIZE = 300  # pixels, as Barong asks Vault for
 

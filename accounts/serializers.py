@@ -66,7 +66,7 @@ def _captcha(prefix: str) -> CaptchaResponse:
 
 
 class SessionCreateInput(serializers.Serializer):
-    """ID-01: ``email`` and ``password`` may be empty; an empty pair simply fails to log in."""
+    """Log in: ``email`` and ``password`` may be empty; an empty pair simply fails to log in."""
 
     email = Str(allow_blank=True)
     password = Str(allow_blank=True)
@@ -75,7 +75,7 @@ class SessionCreateInput(serializers.Serializer):
 
 
 class UserCreateInput(serializers.Serializer):
-    """ID-03: sign-up; ``data`` is JSON text, ``refid`` a referrer's uid."""
+    """Sign-up; ``data`` is JSON text, ``refid`` a referrer's uid."""
 
     email = Str(allow_blank=False)
     password = Str(allow_blank=False)
@@ -86,7 +86,7 @@ class UserCreateInput(serializers.Serializer):
 
 
 class UserEmailInput(serializers.Serializer):
-    """ID-05 and ID-07: an e-mail to send a confirmation or reset link to."""
+    """Resend confirmation, request a reset: an e-mail to send a confirmation or reset link to."""
 
     email = Str(allow_blank=False)
     lang = Str(required=False, allow_blank=True, allow_null=True, max_length=255)
@@ -94,14 +94,14 @@ class UserEmailInput(serializers.Serializer):
 
 
 class UserEmailConfirmInput(serializers.Serializer):
-    """ID-06: the token from the confirmation e-mail; ``lang``, when sent, must not be blank."""
+    """The token from the confirmation e-mail; ``lang``, when sent, must not be blank."""
 
     token = Str(allow_blank=False)
     lang = Str(required=False, allow_blank=False, max_length=255)
 
 
 class UserPasswordResetInput(serializers.Serializer):
-    """ID-08: the token from the reset e-mail and the new password, twice."""
+    """The token from the reset e-mail and the new password, twice."""
 
     reset_password_token = Str(
         allow_blank=False, error_messages={"required": "identity.user.missing_pass_token"}

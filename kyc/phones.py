@@ -26,7 +26,7 @@ CODE_DIGITS = 5
 TWILIO_TIMEOUT = 10  # seconds; the request waits for the provider
 MAX_DIGITS = 17  # E.164 allows 15; a national trunk prefix may add a couple before parsing
 
-# Twilio error code -> Barong key (RS-16).
+# Twilio error code -> Barong key (adding a phone).
 TWILIO_ERRORS = {
     21612: "resource.phone.num_not_reachable",
     21614: "resource.phone.num_not_valid",

@@ -247,7 +247,7 @@ class DocumentCreateInput(serializers.Serializer):
 
 
 class DocumentEntrySerializer(serializers.ModelSerializer):
-    """RS-13 shows only these four fields of a document."""
+    """GET /resource/documents shows only these four fields of a document."""
 
     upload = UploadField()
     doc_expire = serializers.DateField(format="%Y-%m-%d", read_only=True)

@@ -16,7 +16,7 @@ from kyc.services.labels import (
     label_set,
 )
 
-# ---------------------------------------------------------------- data storage (RS-27)
+# ---------------------------------------------------------------- data storage
 
 # Titles become private label keys: never one a flow, a level or a state trigger uses.
 DATA_STORAGE_EXCLUDED_TITLES = ("document", "label", "profile", "phone", "user")

@@ -20,7 +20,7 @@ from kyc.services.labels import label_set
 
 logger = logging.getLogger(__name__)
 
-# ---------------------------------------------------------------- documents (RS-13…14)
+# ---------------------------------------------------------------- documents
 
 # A new upload never takes a verified user back to pending (as in Barong).
 DOCUMENT_KEPT_LABELS = ("verified",)

@@ -116,7 +116,7 @@ def level_upsert(*, id: int, key: str, value: str, description: str) -> Level:
     return level
 
 
-# ---------------------------------------------------------------- user-facing labels (RS-05…09)
+# ---------------------------------------------------------------- user-facing labels
 
 # Labels Barong's own flows set; a user may not take their keys, even as public labels.
 FLOW_LABEL_KEYS = ("email", "phone", "profile", "document", "otp")

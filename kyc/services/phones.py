@@ -13,7 +13,7 @@ from kyc.models import Label, Phone
 from kyc.phones import PhoneNumber, PhoneProviderError, phone_number_parse, phone_provider
 from kyc.services.labels import label_set
 
-# ---------------------------------------------------------------- phones (RS-15…18)
+# ---------------------------------------------------------------- phones
 
 PHONE_CODE_LIFETIME = timedelta(minutes=10)
 PHONE_CODE_ATTEMPTS = 5  # wrong codes before the code is burned and a new send is needed

@@ -136,7 +136,7 @@ def profile_update(*, profile: Profile, fields: dict[str, Any], confirm: bool = 
 
 @transaction.atomic
 def profile_draft_update(*, user: User, fields: dict[str, Any], confirm: bool = False) -> Profile:
-    """RS-12: edit the user's drafted profile, found under the user lock (404 when none)."""
+    """Edit the user's drafted profile, found under the user lock (404 when none)."""
     User.objects.select_for_update().get(pk=user.pk)
     profile = (
         Profile.objects.select_related("user")

@@ -87,7 +87,7 @@ def counting_hasher(settings):
 
 @pytest.fixture
 def make_otp_user(make_user):
-    """A user with 2FA switched on, as RS-20 leaves them."""
+    """A user with 2FA switched on, as otp/enable leaves them."""
 
     def factory(**kwargs):
         user = make_user(**kwargs)

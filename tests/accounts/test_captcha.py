@@ -299,7 +299,7 @@ def test_geetest_refusal_or_outage_fails_closed(api, make_user, geetest, reply):
     assert response.json() == {"errors": ["identity.captcha.verification_failed"]}
 
 
-# ---------------------------------------------------------------- ID-04 register_geetest
+# ---------------------------------------------------------------- GET users/register_geetest
 
 
 def test_register_geetest_when_captcha_is_off(api, db, settings):

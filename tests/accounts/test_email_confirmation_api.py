@@ -1,4 +1,4 @@
-"""ID-05 POST /identity/users/email/generate_code and ID-06 POST .../email/confirm_code."""
+"""POST /identity/users/email/generate_code and POST .../email/confirm_code."""
 
 import re
 from http import HTTPStatus
@@ -30,7 +30,7 @@ def pending(api, mailoutbox):
     return User.objects.get(email="pending@example.com")
 
 
-# ---------------------------------------------------------------- ID-05 resend
+# ---------------------------------------------------------------- resend
 
 
 @pytest.mark.parametrize("fmt", ["json", "multipart"])
@@ -155,7 +155,7 @@ def test_resend_rate_limit_off(api, pending, mailoutbox, settings):
     assert len(mailoutbox) == 4
 
 
-# ---------------------------------------------------------------- ID-06 confirm
+# ---------------------------------------------------------------- confirm
 
 
 @pytest.mark.parametrize("fmt", ["json", "multipart"])

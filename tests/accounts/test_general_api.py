@@ -1,4 +1,4 @@
-"""ID-09..ID-13: configs, version, time, ping, password/validate; and the JWK set."""
+"""Identity: configs, version, time, ping, password/validate; and the JWK set."""
 
 import time
 from datetime import datetime

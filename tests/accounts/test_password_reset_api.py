@@ -1,4 +1,4 @@
-"""ID-07 POST /identity/users/password/generate_code and ID-08 POST .../password/confirm_code."""
+"""POST /identity/users/password/generate_code and POST .../password/confirm_code."""
 
 import json
 from http import HTTPStatus
@@ -49,7 +49,7 @@ def token(api, user, mailoutbox):
     return last_token(mailoutbox, "reset")
 
 
-# ---------------------------------------------------------------- ID-07 request
+# ---------------------------------------------------------------- request
 
 
 @pytest.mark.parametrize("fmt", ["json", "multipart"])
@@ -183,7 +183,7 @@ def test_request_rate_limit_off(api, user, mailoutbox, settings):
     assert len(mailoutbox) == 3
 
 
-# ---------------------------------------------------------------- ID-08 confirm
+# ---------------------------------------------------------------- confirm
 
 
 @pytest.mark.parametrize("fmt", ["json", "multipart"])

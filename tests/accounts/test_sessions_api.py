@@ -1,4 +1,4 @@
-"""ID-01 POST /identity/sessions (log in) and ID-02 DELETE /identity/sessions (log out)."""
+"""POST /identity/sessions (log in) and DELETE /identity/sessions (log out)."""
 
 import json
 import re

@@ -1,4 +1,4 @@
-"""ID-03 POST /identity/users: sign-up."""
+"""POST /identity/users: sign-up."""
 
 import json
 import re

@@ -37,7 +37,7 @@ def admin_api(make_operator):
 
 
 def submitted_profile(user, **fields) -> Profile:
-    """A profile the user sent for review (RS-11 with ``confirm=true``)."""
+    """A profile the user sent for review (POST /resource/profiles with ``confirm=true``)."""
     values = {"first_name": "Ada", "last_name": "Lovelace", "country": "GB", **fields}
     return profile_create(user=user, fields=values, confirm=True)
 

@@ -1,4 +1,4 @@
-"""RS-23…26: ``/resource/api_keys`` (GET, POST) and ``/resource/api_keys/{kid}`` (PATCH, DELETE)."""
+"""``/resource/api_keys`` (GET, POST) and ``/resource/api_keys/{kid}`` (PATCH, DELETE)."""
 
 import hashlib
 import hmac
@@ -68,7 +68,7 @@ def test_from_a_new_user_to_a_working_hmac_key_over_http(auth_api, make_user, cl
     assert (stored.state, stored.user_id, stored.scope) == ("active", user.pk, ["trade", "read"])
 
 
-# ---------------------------------------------------------------- RS-24 POST
+# ---------------------------------------------------------------- POST
 
 
 @pytest.mark.parametrize("fmt", ["multipart", "json"])
@@ -293,7 +293,7 @@ def test_totp_guessing_is_rate_limited(auth_api, owner, clock):
     assert _snapshot(owner) == []
 
 
-# ---------------------------------------------------------------- RS-23 GET
+# ---------------------------------------------------------------- GET
 
 
 def test_list_shows_only_my_keys_without_secrets(auth_api, owner, make_user):
@@ -355,7 +355,7 @@ def test_api_keys_need_authentication(api):
     assert api.post(KEYS, {"algorithm": "HS256"}).status_code == HTTPStatus.UNAUTHORIZED
 
 
-# ---------------------------------------------------------------- RS-25 PATCH
+# ---------------------------------------------------------------- PATCH
 
 
 @pytest.mark.parametrize("fmt", ["multipart", "json"])
@@ -462,7 +462,7 @@ def test_put_on_a_key_is_not_an_operation(auth_api, owner):
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
 
 
-# ---------------------------------------------------------------- RS-26 DELETE
+# ---------------------------------------------------------------- DELETE
 
 
 def test_delete_removes_the_key_and_its_secret(auth_api, owner, clock):

@@ -1,4 +1,4 @@
-"""RS-27: one JSON document per allowed title, recorded as a private label."""
+"""POST /resource/data_storage: one JSON document per allowed title, recorded as a private label."""
 
 from http import HTTPStatus
 

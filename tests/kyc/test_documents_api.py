@@ -1,4 +1,4 @@
-"""RS-13…14: KYC uploads are checked, stored privately, all or none, within the limit."""
+"""/resource/documents: KYC uploads are checked, stored privately, all or none, within the limit."""
 
 import contextlib
 import threading

@@ -1,4 +1,4 @@
-"""RS-05…09: users see all their labels and manage only their own public, non-reserved ones."""
+"""Labels: users see all their labels and manage only their own public, non-reserved ones."""
 
 from http import HTTPStatus
 

@@ -1,4 +1,4 @@
-"""RS-15…18: phones get a CSPRNG code that expires, burns after wrong tries, is rate-limited."""
+"""Phones get a CSPRNG code that expires, burns after wrong tries, is rate-limited."""
 
 from datetime import timedelta
 from http import HTTPStatus
@@ -62,7 +62,7 @@ def test_codes_are_five_random_digits():
     assert len(codes) > 150
 
 
-# ---------------------------------------------------------------- RS-15 / RS-16
+# ---------------------------------------------------------------- GET / POST phones
 
 
 def test_list_is_empty_at_first(member_api):
@@ -170,7 +170,7 @@ def test_sending_codes_is_rate_limited_per_account(member_api, settings):
     assert response.json() == {"errors": ["resource.phone.too_many_requests"]}
 
 
-# ---------------------------------------------------------------- RS-17
+# ---------------------------------------------------------------- POST phones/send_code
 
 
 def test_resend_sends_the_same_live_code(member_api, added, settings):
@@ -240,7 +240,7 @@ def test_resend_of_a_verified_number_is_number_exist(member_api, added):
     assert response.json() == {"errors": ["resource.phone.number_exist"]}
 
 
-# ---------------------------------------------------------------- RS-18
+# ---------------------------------------------------------------- POST phones/verify
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

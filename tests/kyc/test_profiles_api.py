@@ -1,4 +1,4 @@
-"""RS-10…12: profiles are created, edited while drafted, submitted; labels follow."""
+"""/resource/profiles: profiles are created, edited while drafted, submitted; labels follow."""
 
 import contextlib
 import threading

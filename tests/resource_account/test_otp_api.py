@@ -1,4 +1,4 @@
-"""RS-19…22: ``/resource/otp/generate_qrcode``, ``enable``, ``disable``, ``verify`` (TOTP 2FA)."""
+"""``/resource/otp/generate_qrcode``, ``enable``, ``disable``, ``verify`` (TOTP 2FA)."""
 
 import base64
 import io
@@ -40,7 +40,7 @@ def _seeded(user, client) -> None:
     assert client.post(f"{OTP}/generate_qrcode").status_code == HTTPStatus.CREATED
 
 
-# ---------------------------------------------------------------- RS-19 generate_qrcode
+# ---------------------------------------------------------------- generate_qrcode
 
 
 def test_generate_qrcode_answers_a_png_and_an_otpauth_url(auth_api, make_user, settings):
@@ -101,7 +101,7 @@ def test_generate_qrcode_while_2fa_is_on_keeps_the_seed(auth_api, make_user, clo
     )
 
 
-# ---------------------------------------------------------------- RS-20 enable
+# ---------------------------------------------------------------- enable
 
 
 @pytest.mark.parametrize("fmt", ["multipart", "json"])
@@ -262,7 +262,7 @@ def test_rate_limits_can_be_switched_off(auth_api, make_user, clock, settings):
     assert client.post(f"{OTP}/enable", {"code": clock.code(user)}).status_code == 201
 
 
-# ---------------------------------------------------------------- RS-21 disable
+# ---------------------------------------------------------------- disable
 
 
 def test_disable_turns_2fa_off_and_keys_inactive(auth_api, make_user, clock):
@@ -333,7 +333,7 @@ def test_2fa_can_be_turned_on_again_after_disable(auth_api, make_user, clock):
     assert Label.objects.get(user=user, key="otp").value == "enabled"
 
 
-# ---------------------------------------------------------------- RS-22 verify
+# ---------------------------------------------------------------- verify
 
 
 def test_verify_accepts_a_valid_code_once(auth_api, make_user, clock):

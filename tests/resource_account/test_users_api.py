@@ -1,4 +1,4 @@
-"""RS-01…04: ``users/me`` (GET, DELETE), ``users/activity/{topic}``, ``users/password``."""
+"""``users/me`` (GET, DELETE), ``users/activity/{topic}``, ``users/password``."""
 
 import json
 import re
@@ -30,7 +30,7 @@ RAW_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ENTITY_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
-# ---------------------------------------------------------------- RS-01 GET users/me
+# ---------------------------------------------------------------- GET users/me
 
 
 @pytest.mark.parametrize("prefix", ["/api/v2", "/api/v2/barong"])
@@ -96,7 +96,7 @@ def test_me_works_with_the_session_cookie(api, make_user):
     assert "csrf_token" not in response.json()
 
 
-# ---------------------------------------------------------------- RS-02 DELETE users/me
+# ---------------------------------------------------------------- DELETE users/me
 
 
 def test_self_delete_soft_deletes_and_switches_off_keys(auth_api, make_user, clock):
@@ -228,7 +228,7 @@ def test_self_delete_password_guessing_is_rate_limited(auth_api, make_user):
     assert user.state == "active"
 
 
-# ---------------------------------------------------------------- RS-03 GET users/activity/{topic}
+# ---------------------------------------------------------------- GET users/activity/{topic}
 
 
 def _activity(user, topic: str, action: str = "something", result: str = "succeed"):
@@ -344,7 +344,7 @@ def test_activity_bad_pagination_comes_before_the_topic(auth_api, make_user, que
     assert response.json() == {"errors": errors}
 
 
-# ---------------------------------------------------------------- RS-04 PUT users/password
+# ---------------------------------------------------------------- PUT users/password
 
 
 def _change(old=DEFAULT_PASSWORD, new=NEW_PASSWORD, confirm=None) -> dict:
