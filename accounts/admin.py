@@ -1,4 +1,4 @@
-"""Users in the back-office: search, KYC at a glance, and the operator actions of the admin API.
+"""Users in the back-office: search, labels, recent activity and the admin API's operator actions.
 
 State, role, 2FA, bans and labels change only through the services the admin API uses
 (``user_state_admin_set``, ``user_role_admin_set``, ``user_otp_admin_disable``,
@@ -14,7 +14,13 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.models import User
+from accounts import (
+    admin_labels,  # noqa: F401  (registers the label and level admins)
+    services,
+)
+from accounts.admin_labels import LabelForm
+from accounts.models import Label, User
+from accounts.selectors import role_exists
 from accounts.services import (
     user_admin_guard,
     user_otp_admin_disable,
@@ -22,13 +28,8 @@ from accounts.services import (
     user_state_admin_set,
 )
 from activities.models import Activity
-from apikeys.models import APIKey
 from barong.admin_site import ServiceAdminMixin
 from barong.api.errors import ApiError
-from barong.hooks import hook
-from kyc import services as kyc_services
-from kyc.admin import LabelForm, document_preview
-from kyc.models import Document, Label, Phone, Profile
 
 RECENT_ACTIVITIES = 20
 
@@ -55,31 +56,6 @@ class ReadOnlyInline:
         return False
 
 
-class ProfileInline(ReadOnlyInline, admin.TabularInline):
-    model = Profile
-    fields = ("first_name", "last_name", "dob", "country", "city", "state", "updated_at")
-    readonly_fields = fields
-    ordering = ("-id",)
-    show_change_link = True
-
-
-class PhoneInline(ReadOnlyInline, admin.TabularInline):
-    model = Phone
-    fields = ("number", "country", "validated_at", "created_at")  # never the code
-    readonly_fields = fields
-
-
-class DocumentInline(ReadOnlyInline, admin.TabularInline):
-    model = Document
-    fields = ("doc_type", "doc_number", "doc_expire", "preview", "created_at")
-    readonly_fields = fields
-    ordering = ("-created_at",)
-
-    @admin.display(description="File")
-    def preview(self, obj: Document):
-        return document_preview(obj, size=80)
-
-
 class LabelInline(admin.TabularInline):
     """Labels are edited in place; ``UserAdmin.save_formset`` sends them to the services."""
 
@@ -88,13 +64,6 @@ class LabelInline(admin.TabularInline):
     fields = ("key", "value", "scope", "description")
     extra = 0
     ordering = ("scope", "key")
-
-
-class APIKeyInline(ReadOnlyInline, admin.TabularInline):
-    model = APIKey
-    fields = ("kid", "algorithm", "scope", "state", "created_at", "updated_at")
-    readonly_fields = fields  # the encrypted secret is never shown, not even encrypted
-    exclude = ("encrypted_secret",)
 
 
 class RecentActivityFormSet(BaseInlineFormSet):
@@ -145,7 +114,7 @@ class UserChangeForm(forms.ModelForm):
 
     def clean_role(self):
         role = (self.cleaned_data.get("role") or "").strip()
-        if role != self.instance.role and not hook("role_exists")(role):
+        if role != self.instance.role and not role_exists(role):
             raise ValidationError("No permission rule uses this role (role.doesnt_exist).")
         return role
 
@@ -165,7 +134,7 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
     bulk_delete = False
     list_display = ("email", "uid", "role", "level", "state", "otp", "created_at")
     list_filter = ("state", "role", "level", "otp")
-    search_fields = ("email", "uid", "profiles__first_name", "profiles__last_name")
+    search_fields = ("email", "uid")
     ordering = ("-created_at",)
     date_hierarchy = "created_at"
     show_full_result_count = False
@@ -195,14 +164,16 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
         "activity_links",
     )
     actions = ("ban_users", "unban_users", "disable_2fa")
-    inlines = (
-        ProfileInline,
-        PhoneInline,
-        DocumentInline,
-        LabelInline,
-        APIKeyInline,
-        ActivityInline,
-    )
+    # Apps above accounts add the inlines of their rows with ``inlines_add`` (kyc: profiles,
+    # phones, documents; apikeys: API keys), so accounts imports none of them.
+    inlines = (LabelInline, ActivityInline)
+
+    @classmethod
+    def inlines_add(cls, *inlines: type, before: type | None = None) -> None:
+        """Show ``inlines`` on the user page, in front of ``before`` (else at the end)."""
+        current = list(cls.inlines)
+        at = current.index(before) if before in current else len(current)
+        cls.inlines = (*current[:at], *inlines, *current[at:])
 
     def get_readonly_fields(self, request, obj=None):
         if not self.has_change_permission(request, obj):
@@ -256,13 +227,13 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
         formset.save(commit=False)
         user = form.instance
         for label in formset.deleted_objects:
-            kyc_services.label_admin_delete(
+            services.label_admin_delete(
                 admin=request.user, user=user, key=label.key, scope=label.scope, request=request
             )
         for label, changed in formset.changed_objects:
             original = Label.objects.get(pk=label.pk)
             if {"key", "scope"} & set(changed):
-                kyc_services.label_admin_delete(
+                services.label_admin_delete(
                     admin=request.user,
                     user=user,
                     key=original.key,
@@ -271,7 +242,7 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
                 )
                 self._label_create(request, user, label)
             else:
-                kyc_services.label_admin_update(
+                services.label_admin_update(
                     admin=request.user,
                     user=user,
                     key=label.key,
@@ -284,7 +255,7 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
             self._label_create(request, user, label)
 
     def _label_create(self, request, user: User, label: Label) -> None:
-        kyc_services.label_admin_create(
+        services.label_admin_create(
             admin=request.user,
             user=user,
             key=label.key,
@@ -315,7 +286,7 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
             request,
             queryset,
             "{count} user(s) banned.",
-            lambda user: kyc_services.user_ban_admin_set(
+            lambda user: services.user_ban_admin_set(
                 admin=request.user, user=user, banned=True, request=request
             ),
         )
@@ -326,7 +297,7 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
             request,
             queryset,
             "{count} user(s) unbanned.",
-            lambda user: kyc_services.user_ban_admin_set(
+            lambda user: services.user_ban_admin_set(
                 admin=request.user, user=user, banned=False, request=request
             ),
         )

@@ -34,7 +34,7 @@ ROLE_ADMIN_RIGHTS: dict[str, dict[str, frozenset[str]]] = {
     "compliance": {
         "*": NONE,
         "accounts.user": frozenset({"view", "change"}),
-        "kyc.label": ALL,
+        "accounts.label": ALL,
         "kyc.document": frozenset({"view", "change"}),
         "kyc.profile": frozenset({"view", "change"}),
         "kyc.phone": VIEW,
@@ -55,7 +55,7 @@ ROLE_ADMIN_RIGHTS: dict[str, dict[str, frozenset[str]]] = {
     "support": {
         "*": NONE,
         "accounts.user": VIEW,
-        "kyc.label": VIEW,
+        "accounts.label": VIEW,
         "kyc.document": VIEW,
         "kyc.profile": VIEW,
         "kyc.phone": VIEW,

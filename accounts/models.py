@@ -1,4 +1,4 @@
-"""The Barong user: uid, e-mail, role, level and state."""
+"""The Barong user (uid, e-mail, role, level, state), its labels, the level table, 2FA."""
 
 import json
 import secrets
@@ -6,6 +6,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
@@ -115,6 +116,61 @@ class User(AbstractBaseUser):
         from accounts.backends import operator_has_module_perms
 
         return operator_has_module_perms(self, app_label)
+
+
+LABEL_RE = RegexValidator(r"\A[a-z0-9_-]+\Z", code="invalid")
+
+
+class Label(models.Model):
+    """A tag on a user; private labels are set by flows and operators and decide the level."""
+
+    class Scope(models.TextChoices):
+        PUBLIC = "public"
+        PRIVATE = "private"
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="labels")
+    key = models.CharField(max_length=255, validators=[MinLengthValidator(3), LABEL_RE])
+    value = models.CharField(max_length=255, validators=[MinLengthValidator(3), LABEL_RE])
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.PUBLIC)
+    description = models.CharField(max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "labels"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key", "scope"],
+                name="labels_user_key_scope_unique",
+                violation_error_code="taken",
+            )
+        ]
+        indexes = [models.Index(fields=["key", "value", "scope"])]
+
+    def __str__(self) -> str:
+        return f"{self.key}:{self.value} ({self.scope})"
+
+
+class Level(models.Model):
+    """Level N is reached when levels 1…N each have a matching private label."""
+
+    id = models.PositiveIntegerField(primary_key=True)
+    key = models.CharField(max_length=255)
+    value = models.CharField(max_length=255)
+    description = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "levels"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "value"], name="levels_key_value_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.key}:{self.value}"
 
 
 class OTPDevice(TimestampMixin, ThrottlingMixin, Device):

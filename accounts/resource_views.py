@@ -10,12 +10,11 @@ from rest_framework.response import Response
 
 from accounts import otp, services
 from accounts import resource_serializers as s
-from accounts.serializers import EmptySerializer
+from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
 from activities.models import Activity
 from barong.api.errors import ApiError
 from barong.api.pagination import BarongPagination
 from barong.api.views import ResourceViewSet, barong_schema, status_only
-from kyc.serializers import UserWithFullInfoSerializer
 
 ACTIVITY_TOPICS = ("all", "session", "otp", "password", "account")
 UNAUTHORIZED = "Invalid bearer token or session"

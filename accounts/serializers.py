@@ -1,19 +1,21 @@
 """Input serializers per identity operation and the User output entity."""
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import Label, Level, User
+from barong.api.fields import EntityTime
 from barong.api.params import Str
 
 CAPTCHA_MAX_SIZE = 8192
 
 
 class UserSerializer(serializers.ModelSerializer):
-    """Barong's User entity, as its API renders it."""
+    """Barong's User entity."""
 
     referral_uid = serializers.SerializerMethodField()
 
@@ -23,6 +25,84 @@ class UserSerializer(serializers.ModelSerializer):
 
     def get_referral_uid(self, user: User) -> str | None:
         return user.referral_uid
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    created_at = EntityTime()
+    updated_at = EntityTime()
+
+    class Meta:
+        model = Label
+        fields = ["key", "value", "scope", "created_at", "updated_at"]
+
+
+class AdminLabelViewSerializer(serializers.ModelSerializer):
+    created_at = EntityTime()
+    updated_at = EntityTime()
+
+    class Meta:
+        model = Label
+        fields = ["key", "value", "scope", "description", "created_at", "updated_at"]
+
+
+class LevelSerializer(serializers.ModelSerializer):
+    """Barong's Level entity: ``id`` is the level number."""
+
+    class Meta:
+        model = Level
+        fields = ["id", "key", "value"]
+
+
+class UserWithFullInfoSerializer(UserSerializer):
+    """What login, sign-up and ``users/me`` answer; ``csrf_token`` only when a session opened.
+
+    The collections that apps above accounts own (kyc's phones, profiles and data storage)
+    are added by those apps from their ``AppConfig.ready`` with ``collection_add``, so
+    accounts imports none of them.
+    """
+
+    collections: ClassVar[dict[str, Callable[[], serializers.Field]]] = {}
+
+    csrf_token = serializers.SerializerMethodField()
+    labels = LabelSerializer(many=True, read_only=True)
+    created_at = EntityTime()
+    updated_at = EntityTime()
+
+    class Meta(UserSerializer.Meta):
+        fields = [
+            "email",
+            "uid",
+            "role",
+            "level",
+            "otp",
+            "state",
+            "referral_uid",
+            "csrf_token",
+            "data",
+            "created_at",
+            "updated_at",
+            "labels",
+        ]
+
+    @classmethod
+    def collection_add(cls, name: str, field: Callable[[], serializers.Field]) -> None:
+        """Answer ``name`` too, rendered by a fresh ``field()`` (after the labels)."""
+        cls.collections[name] = field
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name, field in self.collections.items():
+            fields[name] = field()
+        return fields
+
+    def get_csrf_token(self, user: User) -> str | None:
+        return self.context.get("csrf_token")
+
+    def to_representation(self, user: User):
+        body = super().to_representation(user)
+        if not self.context.get("csrf_token"):
+            body.pop("csrf_token", None)
+        return body
 
 
 @extend_schema_field(

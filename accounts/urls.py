@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import admin_views, resource_views, views
+from accounts import activity_views, resource_views, views
 from barong.api.routers import BarongRouter
 
 well_known = [
@@ -25,8 +25,10 @@ resource_router.register("otp", resource_views.OTPViewSet, basename="resource-ot
 
 resource = resource_router.urls
 admin_router = BarongRouter()
-# Literal sub-paths (update, role, documents/pending, data_storage) are matched before
-# ``users/{uid}``, whose uid pattern also refuses those words (kyc's ``users/labels``).
-admin_router.register("users", admin_views.AdminUserViewSet, basename="admin-users")
+# The user routes present KYC data: kyc lists them (kyc/urls.py).
+admin_router.register(
+    "activities", activity_views.AdminActivityViewSet, basename="admin-activities"
+)
+admin_router.register("metrics", activity_views.AdminMetricViewSet, basename="admin-metrics")
 
 admin = admin_router.urls

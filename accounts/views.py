@@ -17,7 +17,6 @@ from accounts.sessions import session_destroy, session_open
 from barong import jwt as barong_jwt
 from barong.api.net import remote_ip
 from barong.api.views import BarongViewSet, barong_schema, status_only
-from barong.hooks import hook
 from barong.ratelimit import rate_limit_hit, rate_limit_reset
 
 START_TIME = timezone.now()
@@ -90,7 +89,7 @@ def _account(email: str) -> str:
 
 
 def _full_info(user, csrf_token: str) -> dict:
-    return hook("user_full_info_serializer")(user, context={"csrf_token": csrf_token}).data
+    return s.UserWithFullInfoSerializer(user, context={"csrf_token": csrf_token}).data
 
 
 LOGIN_ERRORS = {
@@ -111,7 +110,7 @@ class SessionViewSet(BarongViewSet):
     @barong_schema(
         summary="Log in: opens a session cookie and answers the user with its CSRF token",
         input=s.SessionCreateInput,
-        output=hook("user_full_info_serializer"),
+        output=s.UserWithFullInfoSerializer,
         status=200,
         errors=LOGIN_ERRORS,
     )
@@ -157,7 +156,7 @@ class UserViewSet(BarongViewSet):
     @barong_schema(
         summary="Sign up: a pending user, logged in at once; a confirmation e-mail follows",
         input=s.UserCreateInput,
-        output=hook("user_full_info_serializer"),
+        output=s.UserWithFullInfoSerializer,
         status=201,
         errors={
             400: "Captcha required or incomplete",
@@ -208,7 +207,7 @@ class UserViewSet(BarongViewSet):
     @barong_schema(
         summary="Confirm the e-mail with the e-mailed token; opens a session",
         input=s.UserEmailConfirmInput,
-        output=hook("user_full_info_serializer"),
+        output=s.UserWithFullInfoSerializer,
         status=201,
         errors={
             403: "Invalid or expired token (jwt.decode_and_verify)",

@@ -1,12 +1,12 @@
-"""Reads of the activity log for the operators' screens (user log, admin audit log, metrics)."""
+"""Reads of the activity log for the operators' screens."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 
-from accounts.services import email_normalize
 from activities.models import Activity
+from barong.api.timebounds import time_bounded
 
 # (response key, topic, action, result) of the daily series in /admin/metrics.
 METRIC_SERIES = (
@@ -14,21 +14,6 @@ METRIC_SERIES = (
     ("sucessful_logins", "session", "login", Activity.Result.SUCCEED),  # Barong's spelling
     ("failed_logins", "session", "login", Activity.Result.FAILED),
 )
-
-
-def _unix(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def _created_between(
-    queryset: QuerySet[Activity], time_from: int | None, time_to: int | None
-) -> QuerySet[Activity]:
-    """Inclusive unix-second bounds on ``created_at`` (``to`` covers its whole second)."""
-    if time_from is not None:
-        queryset = queryset.filter(created_at__gte=_unix(time_from))
-    if time_to is not None:
-        queryset = queryset.filter(created_at__lt=_unix(time_to) + timedelta(seconds=1))
-    return queryset
 
 
 def activities_search(
@@ -42,7 +27,7 @@ def activities_search(
     time_from: int | None = None,
     time_to: int | None = None,
 ) -> QuerySet[Activity]:
-    """One category's rows, newest first; ``uid``/``email`` name the acting user."""
+    """One category's rows, newest first; ``uid``/``email`` (normalised) name the acting user."""
     queryset = Activity.objects.filter(category=category)
     if topic:
         queryset = queryset.filter(topic=topic)
@@ -51,10 +36,10 @@ def activities_search(
     if uid:
         queryset = queryset.filter(user__uid=uid.upper())
     if email:
-        queryset = queryset.filter(user__email=email_normalize(email))
+        queryset = queryset.filter(user__email=email)
     if target_uid:
         queryset = queryset.filter(target_uid=target_uid.upper())
-    queryset = _created_between(queryset, time_from, time_to)
+    queryset = time_bounded(queryset, "created_at", time_from, time_to)
     return queryset.select_related("user", "user__referral").order_by("-created_at", "-id")
 
 
@@ -63,8 +48,9 @@ def activity_daily_counts(
 ) -> dict[str, int]:
     """``{"YYYY-MM-DD": count}`` of matching rows per UTC day, oldest day first."""
     rows = (
-        _created_between(
+        time_bounded(
             Activity.objects.filter(topic=topic, action=action, result=result),
+            "created_at",
             time_from,
             time_to,
         )

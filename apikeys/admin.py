@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from accounts.admin import ActivityInline, ReadOnlyInline, UserAdmin
 from apikeys.models import APIKey
 
 
@@ -25,3 +26,14 @@ class APIKeyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class APIKeyInline(ReadOnlyInline, admin.TabularInline):
+    model = APIKey
+    fields = ("kid", "algorithm", "scope", "state", "created_at", "updated_at")
+    readonly_fields = fields  # the encrypted secret is never shown, not even encrypted
+    exclude = ("encrypted_secret",)
+
+
+# The user page lists the user's keys ahead of their recent activity.
+UserAdmin.inlines_add(APIKeyInline, before=ActivityInline)

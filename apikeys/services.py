@@ -72,6 +72,11 @@ def api_keys_deactivate(*, user) -> int:
     )
 
 
+def api_keys_user_access_lost(sender, *, user, **kwargs) -> None:
+    """``accounts.signals.api_access_lost``: the user's keys stop working with the change."""
+    api_keys_deactivate(user=user)
+
+
 def api_key_scope_parse(text: str) -> list[str]:
     """Barong's comma-separated ``scope`` parameter as a list, blank entries dropped."""
     return [part.strip() for part in text.split(",") if part.strip()]

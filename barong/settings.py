@@ -247,7 +247,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Labels and restrictions both have a "scope" choice: name each set after its model.
     "ENUM_NAME_OVERRIDES": {
-        "LabelScopeEnum": "kyc.models.Label.Scope",
+        "LabelScopeEnum": "accounts.models.Label.Scope",
         "RestrictionScopeEnum": "permissions.models.Restriction.Scope",
     },
 }
@@ -417,7 +417,7 @@ BARONG_OPERATOR_ROLES = ["superadmin", "admin", "accountant", "compliance", "tec
 BARONG_AUTHZ_RULES_FILE = env(
     "BARONG_AUTHZ_RULES_FILE", str(BASE_DIR / "permissions" / "seeds" / "authz_rules.yml")
 )
-BARONG_SEED_LEVELS_FILE = str(BASE_DIR / "kyc" / "seeds" / "levels.yml")
+BARONG_SEED_LEVELS_FILE = str(BASE_DIR / "accounts" / "seeds" / "levels.yml")
 BARONG_SEED_PERMISSIONS_FILE = str(BASE_DIR / "permissions" / "seeds" / "permissions.yml")
 BARONG_GIT_TAG = env("BARONG_GIT_TAG", "2.4.0")
 BARONG_GIT_SHA = env("BARONG_GIT_SHA", "")
@@ -457,12 +457,6 @@ BARONG_MANAGEMENT_MAX_BODY = env_int(
 # Clock skew allowed on exp/nbf/iat when the config file's ``jwt`` options set no leeway.
 BARONG_MANAGEMENT_LEEWAY = env_int("BARONG_MANAGEMENT_LEEWAY", 30)
 
-# Later apps that accounts calls, wired here so dependencies point one way (docs/architecture.md).
-BARONG_HOOKS = {
-    "role_exists": "permissions.selectors.role_exists",
-    "label_set": "kyc.services.label_set",
-    "user_full_info_serializer": "kyc.serializers.UserWithFullInfoSerializer",
-    "api_keys_deactivate": "apikeys.services.api_keys_deactivate",
-    "user_cache_invalidate": "permissions.snapshots.user_cache_invalidate",
-    "label_delete": "kyc.services.label_delete",
-}
+# The model whose rows name the roles that exist (accounts.selectors.role_exists): it
+# lives in an app above accounts, so it is named here, as AUTH_USER_MODEL names the user.
+BARONG_ROLE_MODEL = "permissions.Permission"

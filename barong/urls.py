@@ -5,14 +5,13 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import accounts.urls
-import activities.urls
 import apikeys.urls
 import kyc.urls
 import management.urls
 import permissions.urls
 from barong.api.views import route_not_found
 
-APPS = [accounts.urls, kyc.urls, apikeys.urls, activities.urls, permissions.urls]
+APPS = [accounts.urls, kyc.urls, apikeys.urls, permissions.urls]
 
 api_v2 = [
     *[route for app in APPS for route in app.identity],

@@ -15,9 +15,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "barong.settings")
 django.setup()
 
-from accounts.services import user_create, user_otp_set  # noqa: E402
+from accounts.services import (  # noqa: E402
+    label_set,
+    user_create,
+    user_otp_set,
+)
 from apikeys.services import api_key_create  # noqa: E402
-from kyc.services import label_set  # noqa: E402
 
 PASSWORD = "Bench-Correct-Horse-9"  # noqa: S105 -- a throwaway benchmark account
 

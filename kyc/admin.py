@@ -1,7 +1,8 @@
-"""KYC in the back-office: the document and profile review queues, labels, levels, phones.
+"""KYC in the back-office: the document and profile review queues, phones, data storage.
 
-Every decision and edit calls the same service as the admin API (``label_admin_*``,
-``profile_admin_update``, ``level_admin_save``), so level, state and the audit row follow alike.
+Every decision and edit calls the same service as the admin API
+(``document_admin_decide``, ``profile_admin_update``, ``data_storage_admin_delete``), so
+level, state and the audit row follow alike.
 """
 
 from pathlib import PurePath
@@ -19,11 +20,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts.models import User
+from accounts.admin import LabelInline, ReadOnlyInline, UserAdmin
+from accounts.models import Label, User
 from barong.admin_site import ServiceAdminMixin
 from barong.api.errors import ApiError
 from kyc import services
-from kyc.models import LABEL_RE, DataStorage, Document, Label, Level, Phone, Profile
+from kyc.models import DataStorage, Document, Phone, Profile
 
 PENDING_DOCUMENT_VALUES = services.DOCUMENT_WAITING
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
@@ -405,134 +407,6 @@ class ProfileAdmin(ServiceAdminMixin, admin.ModelAdmin):
         self._decide(request, queryset, Profile.State.REJECTED)
 
 
-# ---------------------------------------------------------------- labels
-class LabelForm(forms.ModelForm):
-    """Keys and values are normalised as the service does before the model rules run."""
-
-    class Meta:
-        model = Label
-        fields = ("user", "key", "value", "scope", "description")
-
-    def clean_key(self):
-        return services.label_normalize(self.cleaned_data["key"])
-
-    def clean_value(self):
-        return services.label_normalize(self.cleaned_data["value"])
-
-
-@admin.register(Label)
-class LabelAdmin(ServiceAdminMixin, admin.ModelAdmin):
-    """Labels through ``label_admin_*``: guards, level/state recomputation and audit."""
-
-    form = LabelForm
-    list_display = ("user", "key", "value", "scope", "description", "updated_at")
-    list_filter = ("scope", "key", "value")
-    search_fields = ("user__email", "user__uid", "key", "value")
-    list_select_related = ("user",)
-    raw_id_fields = ("user",)
-    readonly_fields = ("created_at", "updated_at")
-
-    def get_readonly_fields(self, request, obj=None):
-        # A label is identified by (user, key, scope): changing those is a delete and an add.
-        if obj is not None:
-            return ("user", "key", "scope", *self.readonly_fields)
-        return self.readonly_fields
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            label = services.label_admin_update(
-                admin=request.user,
-                user=obj.user,
-                key=obj.key,
-                value=obj.value,
-                scope=obj.scope,
-                description=obj.description or None,
-                request=request,
-            )
-        else:
-            label = services.label_admin_create(
-                admin=request.user,
-                user=obj.user,
-                key=obj.key,
-                value=obj.value,
-                scope=obj.scope,
-                description=obj.description or None,
-                request=request,
-            )
-        obj.pk, obj.created_at, obj.updated_at = label.pk, label.created_at, label.updated_at
-
-    def delete_model(self, request, obj):
-        services.label_admin_delete(
-            admin=request.user, user=obj.user, key=obj.key, scope=obj.scope, request=request
-        )
-
-    def delete_queryset(self, request, queryset):
-        for label in queryset.select_related("user"):
-            self.delete_model(request, label)
-
-
-# ---------------------------------------------------------------- levels
-def _label_text(raw: str) -> str:
-    """A level's key or value must be a possible label key or value, or no one reaches it."""
-    text = services.label_normalize(raw)
-    if len(text) < 3 or not LABEL_RE.regex.match(text):
-        raise forms.ValidationError("3 to 255 characters of a-z, 0-9, _ and - (as label keys).")
-    return text
-
-
-class LevelForm(forms.ModelForm):
-    """A level names the private label that reaches it; the id is the level number."""
-
-    class Meta:
-        model = Level
-        fields = ("id", "key", "value", "description")
-
-    def clean_key(self):
-        return _label_text(self.cleaned_data["key"])
-
-    def clean_value(self):
-        return _label_text(self.cleaned_data["value"])
-
-    def clean_id(self):
-        level_id = self.cleaned_data["id"]
-        if level_id is None or level_id < 1:
-            raise forms.ValidationError("Levels are numbered from 1.")
-        if self.instance._state.adding and Level.objects.filter(pk=level_id).exists():
-            raise forms.ValidationError("This level already exists.")
-        below = Level.objects.filter(pk__lt=level_id).count()
-        if self.instance._state.adding and below != level_id - 1:
-            raise forms.ValidationError("Levels are consecutive: add the next number.")
-        return level_id
-
-
-@admin.register(Level)
-class LevelAdmin(ServiceAdminMixin, admin.ModelAdmin):
-    """Levels through ``level_admin_save``: recomputed users and an admin audit row."""
-
-    form = LevelForm
-    list_display = ("id", "key", "value", "description", "updated_at")
-    ordering = ("id",)
-    bulk_delete = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return ("id", "created_at", "updated_at") if obj is not None else ()
-
-    def has_delete_permission(self, request, obj=None):
-        # Removing a level would renumber every user's level; not an operator's click.
-        return False
-
-    def save_model(self, request, obj, form, change):
-        level = services.level_admin_save(
-            admin=request.user,
-            id=obj.pk,
-            key=obj.key,
-            value=obj.value,
-            description=obj.description,
-            request=request,
-        )
-        obj.created_at, obj.updated_at = level.created_at, level.updated_at
-
-
 # ---------------------------------------------------------------- phones, data storage
 @admin.register(Phone)
 class PhoneAdmin(admin.ModelAdmin):
@@ -580,3 +454,34 @@ class DataStorageAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for storage in queryset.select_related("user"):
             self.delete_model(request, storage)
+
+
+# ---------------------------------------------------------------- the user page
+class ProfileInline(ReadOnlyInline, admin.TabularInline):
+    model = Profile
+    fields = ("first_name", "last_name", "dob", "country", "city", "state", "updated_at")
+    readonly_fields = fields
+    ordering = ("-id",)
+    show_change_link = True
+
+
+class PhoneInline(ReadOnlyInline, admin.TabularInline):
+    model = Phone
+    fields = ("number", "country", "validated_at", "created_at")  # never the code
+    readonly_fields = fields
+
+
+class DocumentInline(ReadOnlyInline, admin.TabularInline):
+    model = Document
+    fields = ("doc_type", "doc_number", "doc_expire", "preview", "created_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+    @admin.display(description="File")
+    def preview(self, obj: Document):
+        return document_preview(obj, size=80)
+
+
+# KYC at a glance on the user page, ahead of the labels; users found by their names too.
+UserAdmin.inlines_add(ProfileInline, PhoneInline, DocumentInline, before=LabelInline)
+UserAdmin.search_fields = (*UserAdmin.search_fields, "profiles__first_name", "profiles__last_name")

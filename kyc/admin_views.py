@@ -8,15 +8,18 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.admin_views import admin_user_get, users_for_entity
-from accounts.models import User
-from accounts.serializers import UserSerializer
+from accounts import services as account_services
+from accounts.labels import label_normalize
+from accounts.models import Label, Level, User
+from accounts.selectors import admin_user_get
+from accounts.serializers import LevelSerializer, UserSerializer
 from barong.api.errors import ApiError
 from barong.api.params import Bool, Str
 from barong.api.views import AdminViewSet, barong_schema, status_only
 from kyc import services
-from kyc.models import Label, Level, Profile
-from kyc.serializers import LevelSerializer, ProfileSerializer
+from kyc.admin_user_views import users_for_entity
+from kyc.models import Profile
+from kyc.serializers import ProfileSerializer
 
 ACCESS_ERRORS = {401: "Invalid bearer token", 403: "The role may not use this endpoint"}
 LABEL_WRITE_ERRORS = {
@@ -145,8 +148,8 @@ class AdminUserLabelViewSet(AdminViewSet):
         data = self.parse(LabelUsersInput)
         labels = Label.objects.filter(
             user=OuterRef("pk"),
-            key=services.label_normalize(data["key"]),
-            value=services.label_normalize(data["value"]),
+            key=label_normalize(data["key"]),
+            value=label_normalize(data["value"]),
         )
         users = User.objects.filter(Exists(labels)).order_by("id")
         return self.paginated(users_for_entity(users, UserSerializer), UserSerializer)
@@ -173,7 +176,7 @@ class AdminUserLabelViewSet(AdminViewSet):
         errors=LABEL_WRITE_ERRORS,
     )
     def create(self, request):
-        return self._label_write(LabelCreateInput, services.label_admin_create)
+        return self._label_write(LabelCreateInput, account_services.label_admin_create)
 
     @barong_schema(
         summary="Change the value (and description when sent) of a user's label (answers {})",
@@ -181,7 +184,7 @@ class AdminUserLabelViewSet(AdminViewSet):
         errors=LABEL_WRITE_ERRORS,
     )
     def update_by_id(self, request):
-        return self._label_write(LabelUpdateInput, services.label_admin_update)
+        return self._label_write(LabelUpdateInput, account_services.label_admin_update)
 
     @barong_schema(
         summary="Set a user's label value and description, creating it if replace (answers {})",
@@ -190,7 +193,7 @@ class AdminUserLabelViewSet(AdminViewSet):
     )
     @action(detail=False, methods=["post"], url_path="update")
     def upsert(self, request):
-        return self._label_write(LabelUpsertInput, services.label_admin_upsert)
+        return self._label_write(LabelUpsertInput, account_services.label_admin_upsert)
 
     @barong_schema(
         summary="Delete a user's label (answers {})",
@@ -199,7 +202,7 @@ class AdminUserLabelViewSet(AdminViewSet):
         errors=LABEL_WRITE_ERRORS,
     )
     def destroy_by_id(self, request):
-        return self._label_write(LabelDeleteInput, services.label_admin_delete)
+        return self._label_write(LabelDeleteInput, account_services.label_admin_delete)
 
 
 class AdminProfileViewSet(AdminViewSet):

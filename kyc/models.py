@@ -1,67 +1,13 @@
-"""KYC: labels and levels, profiles, phones, documents and data storage."""
+"""KYC: profiles, phones, documents and data storage (labels and levels live in accounts)."""
 
 import uuid
 from pathlib import PurePath
 
-from django.core.validators import MinLengthValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
 from accounts.models import validate_json_text
-
-LABEL_RE = RegexValidator(r"\A[a-z0-9_-]+\Z", code="invalid")
-
-
-class Label(models.Model):
-    """A tag on a user; private labels are set by flows and operators and decide the level."""
-
-    class Scope(models.TextChoices):
-        PUBLIC = "public"
-        PRIVATE = "private"
-
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="labels")
-    key = models.CharField(max_length=255, validators=[MinLengthValidator(3), LABEL_RE])
-    value = models.CharField(max_length=255, validators=[MinLengthValidator(3), LABEL_RE])
-    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.PUBLIC)
-    description = models.CharField(max_length=255, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        db_table = "labels"
-        ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "key", "scope"],
-                name="labels_user_key_scope_unique",
-                violation_error_code="taken",
-            )
-        ]
-        indexes = [models.Index(fields=["key", "value", "scope"])]
-
-    def __str__(self) -> str:
-        return f"{self.key}:{self.value} ({self.scope})"
-
-
-class Level(models.Model):
-    """Level N is reached when levels 1…N each have a matching private label."""
-
-    id = models.PositiveIntegerField(primary_key=True)
-    key = models.CharField(max_length=255)
-    value = models.CharField(max_length=255)
-    description = models.CharField(max_length=255)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        db_table = "levels"
-        ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(fields=["key", "value"], name="levels_key_value_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.id}: {self.key}:{self.value}"
 
 
 class Profile(models.Model):

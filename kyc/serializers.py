@@ -4,28 +4,13 @@ from django.core.files.storage import default_storage
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import User
-from accounts.serializers import UserSerializer
+from accounts.serializers import (
+    AdminLabelViewSerializer,
+    UserSerializer,
+    UserWithFullInfoSerializer,
+)
 from barong.api.fields import EntityTime, RawTime
-from kyc.models import DataStorage, Document, Label, Level, Phone, Profile
-
-
-class LabelSerializer(serializers.ModelSerializer):
-    created_at = EntityTime()
-    updated_at = EntityTime()
-
-    class Meta:
-        model = Label
-        fields = ["key", "value", "scope", "created_at", "updated_at"]
-
-
-class AdminLabelViewSerializer(serializers.ModelSerializer):
-    created_at = EntityTime()
-    updated_at = EntityTime()
-
-    class Meta:
-        model = Label
-        fields = ["key", "value", "scope", "description", "created_at", "updated_at"]
+from kyc.models import DataStorage, Document, Phone, Profile
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -153,49 +138,14 @@ class UserWithKYCSerializer(UserSerializer):
         ]
 
 
-class UserWithFullInfoSerializer(UserSerializer):
-    """What login and ``users/me`` answer; ``csrf_token`` only when a session was just opened."""
-
-    csrf_token = serializers.SerializerMethodField()
-    labels = LabelSerializer(many=True, read_only=True)
-    phones = PhoneSerializer(many=True, read_only=True)
-    profiles = ProfileSerializer(many=True, read_only=True)
-    data_storages = DataStorageSerializer(many=True, read_only=True)
-    created_at = EntityTime()
-    updated_at = EntityTime()
-
-    class Meta(UserSerializer.Meta):
-        fields = [
-            "email",
-            "uid",
-            "role",
-            "level",
-            "otp",
-            "state",
-            "referral_uid",
-            "csrf_token",
-            "data",
-            "created_at",
-            "updated_at",
-            "labels",
-            "phones",
-            "profiles",
-            "data_storages",
-        ]
-
-    def get_csrf_token(self, user: User) -> str | None:
-        return self.context.get("csrf_token")
-
-    def to_representation(self, user: User):
-        body = super().to_representation(user)
-        if not self.context.get("csrf_token"):
-            body.pop("csrf_token", None)
-        return body
-
-
-class LevelSerializer(serializers.ModelSerializer):
-    """Barong's Level entity: ``id`` is the level number."""
-
-    class Meta:
-        model = Level
-        fields = ["id", "key", "value"]
+def user_full_info_collections_add() -> None:
+    """Login, sign-up and ``users/me`` answer the user's phones, profiles and data storage."""
+    UserWithFullInfoSerializer.collection_add(
+        "phones", lambda: PhoneSerializer(many=True, read_only=True)
+    )
+    UserWithFullInfoSerializer.collection_add(
+        "profiles", lambda: ProfileSerializer(many=True, read_only=True)
+    )
+    UserWithFullInfoSerializer.collection_add(
+        "data_storages", lambda: DataStorageSerializer(many=True, read_only=True)
+    )

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from barong.api.routers import BarongRouter
-from kyc import admin_views, storage, views
+from kyc import admin_user_views, admin_views, storage, views
 
 identity: list = []
 resource_router = BarongRouter()
@@ -19,6 +19,9 @@ resource = [
     *resource_router.urls,
 ]
 admin_router = BarongRouter()
+# Literal sub-paths (update, role, documents/pending, data_storage) are matched before
+# ``users/{uid}``, whose uid pattern also refuses those words (and ``users/labels``).
+admin_router.register("users", admin_user_views.AdminUserViewSet, basename="admin-users")
 admin_router.register("users/labels", admin_views.AdminUserLabelViewSet, basename="admin-labels")
 admin_router.register("profiles", admin_views.AdminProfileViewSet, basename="admin-profiles")
 admin_router.register("levels", admin_views.AdminLevelViewSet, basename="admin-levels")

@@ -11,18 +11,16 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts import services as account_services
+from accounts.models import Label
+from accounts.selectors import label_user_find
+from accounts.serializers import LabelSerializer, UserWithFullInfoSerializer
 from barong.api.errors import ApiError
 from barong.api.params import Bool, Str, validate_params
 from barong.api.views import ResourceViewSet, barong_schema, status_only
 from kyc import services
-from kyc.models import Document, Label, Phone, Profile
-from kyc.serializers import (
-    LabelSerializer,
-    PhoneSerializer,
-    ProfileSerializer,
-    UploadField,
-    UserWithFullInfoSerializer,
-)
+from kyc.models import Document, Phone, Profile
+from kyc.serializers import PhoneSerializer, ProfileSerializer, UploadField
 
 AUTH_ERRORS = {401: "Invalid bearer token", 403: "Denied by the permission table"}
 
@@ -76,7 +74,7 @@ class LabelViewSet(ResourceViewSet):
     lookup_value_regex = r"[^/]+"
 
     def _label(self, key: str) -> Label:
-        label = services.label_user_find(user=self.request.user, key=key)
+        label = label_user_find(user=self.request.user, key=key)
         if label is None:
             raise ApiError("record.not_found", 404)
         return label
@@ -112,7 +110,7 @@ class LabelViewSet(ResourceViewSet):
     )
     def create(self, request):
         data = self.parse(UserLabelCreateInput)
-        label = services.label_public_create(user=request.user, **data)
+        label = account_services.label_public_create(user=request.user, **data)
         return Response(LabelSerializer(label).data, status=status.HTTP_201_CREATED)
 
     @barong_schema(
@@ -129,7 +127,7 @@ class LabelViewSet(ResourceViewSet):
     )
     def partial_update(self, request, key: str):
         data = self.parse(UserLabelUpdateInput)
-        label = services.label_public_update(label=self._label(key), value=data["value"])
+        label = account_services.label_public_update(label=self._label(key), value=data["value"])
         return Response(LabelSerializer(label).data)
 
     @barong_schema(
@@ -143,7 +141,7 @@ class LabelViewSet(ResourceViewSet):
         },
     )
     def destroy(self, request, key: str):
-        services.label_public_delete(label=self._label(key))
+        account_services.label_public_delete(label=self._label(key))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

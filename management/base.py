@@ -18,9 +18,9 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
-from accounts.filters import unix_time
 from accounts.models import User
 from barong.api.errors import ApiError
+from barong.api.timebounds import unix_time
 from management.params import ManagementError, full_message, model_key, to_sentence
 from management.verification import VerificationFailed, VerifiedCall, management_call_verify
 

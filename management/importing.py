@@ -25,11 +25,9 @@ from typing import Any
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import User
-from accounts.services import email_normalize, user_create
+from accounts.models import Label, User
+from accounts.services import email_normalize, label_set, user_create
 from barong.api.errors import ApiError
-from kyc.models import Label
-from kyc.services import label_set
 from management.params import full_message
 from management.services import management_activity_record, phone_import, profile_import
 

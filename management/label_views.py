@@ -3,12 +3,11 @@
 from django.db.models import Exists, OuterRef
 from rest_framework.response import Response
 
-from accounts.admin_views import users_for_entity
-from accounts.models import User
-from accounts.serializers import UserSerializer
-from kyc.models import Label
-from kyc.serializers import AdminLabelViewSerializer, LabelSerializer, UserWithProfileSerializer
-from kyc.services import label_normalize
+from accounts.labels import label_normalize
+from accounts.models import Label, User
+from accounts.serializers import AdminLabelViewSerializer, LabelSerializer, UserSerializer
+from kyc.admin_user_views import users_for_entity
+from kyc.serializers import UserWithProfileSerializer
 from management import services
 from management.base import ManagementView, paginated, time_bounds, user_by_uid
 from management.params import (

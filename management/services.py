@@ -13,23 +13,17 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.labels import label_normalize
+from accounts.models import Label, User
 from accounts.otp import otp_attempt
-from accounts.services import user_create, user_data_set
+from accounts.services import label_delete, label_set, user_create, user_data_set
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError, model_error_keys
 from barong.jwt import signing_key
 from kyc.events import profile_event_saved
-from kyc.models import Label, Phone, Profile
+from kyc.models import Phone, Profile
 from kyc.phones import phone_number_parse
-from kyc.services import (
-    document_create_many,
-    label_delete,
-    label_normalize,
-    label_set,
-    profile_fields_clean,
-    profile_labels_sync,
-)
+from kyc.services import document_create_many, profile_fields_clean, profile_labels_sync
 from management.jws import JWSError, jws_add_signature, jws_parse
 from management.params import ManagementError
 

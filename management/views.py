@@ -8,11 +8,11 @@ from typing import Any
 from django.core.files.base import ContentFile
 from rest_framework.response import Response
 
-from accounts.admin_views import users_for_entity
 from accounts.models import User
 from accounts.serializers import UserSerializer
 from accounts.services import email_normalize
 from barong.api.errors import ApiError
+from kyc.admin_user_views import users_for_entity
 from kyc.models import Phone
 from kyc.phones import phone_number_parse
 from kyc.serializers import UserWithKYCSerializer, UserWithProfileSerializer

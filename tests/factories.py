@@ -3,8 +3,7 @@
 import itertools
 
 from accounts.models import User
-from accounts.services import user_create, user_role_set
-from kyc.services import label_set
+from accounts.services import label_set, user_create, user_role_set
 
 DEFAULT_PASSWORD = "Correct-Horse-Battery-9"
 _counter = itertools.count(1)

@@ -26,7 +26,7 @@ def test_unknown_route_is_route_not_found(api, method):
 def test_seeds_are_idempotent():
     from django.core.management import call_command
 
-    from kyc.models import Level
+    from accounts.models import Level
     from permissions.models import Permission
 
     call_command("seed_levels", verbosity=0)

@@ -1,7 +1,8 @@
 """KYC services, by concern; every public name is re-exported here.
 
 ``from kyc import services; services.profile_create(...)`` and
-``from kyc.services import label_set`` keep working.
+``from kyc.services import profile_create`` keep working. Labels and levels are
+accounts' (``accounts.services``).
 """
 
 from kyc.services.data_storage import (
@@ -16,37 +17,11 @@ from kyc.services.documents import (
     document_create_many,
     document_expire_parse,
 )
-from kyc.services.labels import (
-    FLOW_LABEL_KEYS,
-    label_delete,
-    label_key_reserved,
-    label_key_valid,
-    label_normalize,
-    label_public_create,
-    label_public_delete,
-    label_public_update,
-    label_set,
-    label_user_find,
-    level_upsert,
-    user_level_compute,
-    user_level_sync,
-    user_state_compute,
-)
 from kyc.services.operators import (
-    BAN_LABEL,
-    BAN_VALUE,
     DOCUMENT_WAITING,
-    KYC_DECISIONS,
     data_storage_admin_delete,
     document_admin_decide,
-    label_admin_create,
-    label_admin_delete,
-    label_admin_update,
-    label_admin_upsert,
-    level_admin_save,
     profile_admin_update,
-    user_ban_admin_set,
-    user_levels_resync,
 )
 from kyc.services.phones import (
     PHONE_CODE_ATTEMPTS,
@@ -71,16 +46,12 @@ from kyc.services.profiles import (
 
 __all__ = [
     "ADDRESS_RE",
-    "BAN_LABEL",
-    "BAN_VALUE",
     "DATA_STORAGE_EXCLUDED_TITLES",
     "DATA_STORAGE_MAX_LENGTH",
     "DATE_RE",
     "DOB_EARLIEST",
     "DOCUMENT_KEPT_LABELS",
     "DOCUMENT_WAITING",
-    "FLOW_LABEL_KEYS",
-    "KYC_DECISIONS",
     "NAME_RE",
     "PHONE_CODE_ATTEMPTS",
     "PHONE_CODE_LIFETIME",
@@ -93,21 +64,6 @@ __all__ = [
     "document_admin_decide",
     "document_create_many",
     "document_expire_parse",
-    "label_admin_create",
-    "label_admin_delete",
-    "label_admin_update",
-    "label_admin_upsert",
-    "label_delete",
-    "label_key_reserved",
-    "label_key_valid",
-    "label_normalize",
-    "label_public_create",
-    "label_public_delete",
-    "label_public_update",
-    "label_set",
-    "label_user_find",
-    "level_admin_save",
-    "level_upsert",
     "phone_code_send",
     "phone_create",
     "phone_verify",
@@ -117,9 +73,4 @@ __all__ = [
     "profile_fields_clean",
     "profile_labels_sync",
     "profile_update",
-    "user_ban_admin_set",
-    "user_level_compute",
-    "user_level_sync",
-    "user_levels_resync",
-    "user_state_compute",
 ]

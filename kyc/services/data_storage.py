@@ -4,17 +4,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.models import User
+from accounts.labels import label_key_valid, label_normalize
+from accounts.models import Label, User
+from accounts.services import label_flow_key, label_set, label_state_trigger_prefixes
 from barong.api.errors import ApiError, model_error_keys
 from kyc.events import data_storage_event_created
-from kyc.models import DataStorage, Label
-from kyc.services.labels import (
-    _flow_key,
-    _state_trigger_prefixes,
-    label_key_valid,
-    label_normalize,
-    label_set,
-)
+from kyc.models import DataStorage
 
 # ---------------------------------------------------------------- data storage
 
@@ -29,8 +24,8 @@ def data_storage_title_excluded(title: str) -> bool:
     key = label_normalize(title)
     return (
         key in DATA_STORAGE_EXCLUDED_TITLES
-        or key.startswith(_state_trigger_prefixes())
-        or _flow_key(key)
+        or key.startswith(label_state_trigger_prefixes())
+        or label_flow_key(key)
     )
 
 

@@ -11,12 +11,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Label, User
+from accounts.services import label_set
 from barong.api.errors import ApiError, model_error_keys
 from kyc.documents import upload_check, upload_errors
 from kyc.events import document_event_created
-from kyc.models import Document, Label
-from kyc.services.labels import label_set
+from kyc.models import Document
 
 logger = logging.getLogger(__name__)
 

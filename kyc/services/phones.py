@@ -6,12 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Label, User
+from accounts.services import label_set
 from barong.api.errors import ApiError, model_error_keys
 from barong.ratelimit import rate_limit_hit
-from kyc.models import Label, Phone
+from kyc.models import Phone
 from kyc.phones import PhoneNumber, PhoneProviderError, phone_number_parse, phone_provider
-from kyc.services.labels import label_set
 
 # ---------------------------------------------------------------- phones
 

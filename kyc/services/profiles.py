@@ -9,12 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User, validate_json_text
+from accounts.labels import label_squish
+from accounts.models import Label, User, validate_json_text
+from accounts.services import label_set
 from barong.api.errors import ApiError, model_error_keys
 from kyc.countries import country_code
 from kyc.events import profile_event_json, profile_event_saved
-from kyc.models import Label, Profile
-from kyc.services.labels import _squish, label_set
+from kyc.models import Profile
 
 # ---------------------------------------------------------------- profiles
 
@@ -58,7 +59,7 @@ def profile_fields_clean(fields: dict[str, Any]) -> tuple[dict[str, Any], list[s
         text = unicodedata.normalize("NFC", "" if raw is None else str(raw))
         if name in PROFILE_TEXT_RULES:
             pattern, shortest, squish = PROFILE_TEXT_RULES[name]
-            text = _squish(text) if squish else text.strip()
+            text = label_squish(text) if squish else text.strip()
             if text:
                 if len(text) > 255:
                     keys.append(f"{name}.too_long")

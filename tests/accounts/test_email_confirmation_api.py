@@ -7,11 +7,9 @@ from importlib import import_module
 import pytest
 from django.conf import settings as django_settings
 
-from accounts.models import User
-from accounts.services import user_state_set
+from accounts.models import Label, User
+from accounts.services import label_set, user_state_set
 from barong import jwt as barong_jwt
-from kyc.models import Label
-from kyc.services import label_set
 from tests.accounts.conftest import STRONG_PASSWORD, last_token
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,9 @@ from datetime import date
 
 import pytest
 
+from accounts.services import label_set
 from kyc.models import DataStorage, Document, Phone, Profile
-from kyc.services import label_set, profile_create
+from kyc.services import profile_create
 
 ADMIN = "/api/v2/admin"
 ROLES = ["superadmin", "admin", "accountant", "compliance", "technical", "support", "member"]

@@ -6,9 +6,9 @@ from http import HTTPStatus
 
 import pytest
 
+from accounts.services import label_set
 from activities.models import Activity
 from activities.services import activity_record, admin_activity_record
-from kyc.services import label_set
 from tests.admin_api.conftest import ADMIN
 
 pytestmark = pytest.mark.django_db

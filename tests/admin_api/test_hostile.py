@@ -6,10 +6,9 @@ import json
 import pytest
 from django.db import transaction
 
-from accounts.models import User
-from accounts.services import user_otp_set
-from kyc.models import DataStorage, Label, Profile
-from kyc.services import label_set
+from accounts.models import Label, User
+from accounts.services import label_set, user_otp_set
+from kyc.models import DataStorage, Profile
 from tests.admin_api.conftest import ADMIN, full_kyc
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,9 @@ from http import HTTPStatus
 
 import pytest
 
-from accounts.models import User
+from accounts.models import Label, User
+from accounts.services import label_set
 from activities.models import Activity
-from kyc.models import Label
-from kyc.services import label_set
 from tests.admin_api.conftest import ADMIN
 
 pytestmark = pytest.mark.django_db

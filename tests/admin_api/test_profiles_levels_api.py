@@ -5,9 +5,10 @@ from http import HTTPStatus
 
 import pytest
 
+from accounts.models import Label
+from accounts.services import label_set
 from activities.models import Activity
-from kyc.models import Label, Profile
-from kyc.services import label_set
+from kyc.models import Profile
 from tests.admin_api.conftest import ADMIN, submitted_profile
 
 pytestmark = pytest.mark.django_db

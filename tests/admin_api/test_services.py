@@ -2,8 +2,13 @@
 
 import pytest
 
-from accounts.models import User
+from accounts.models import Label, User
 from accounts.services import (
+    label_admin_create,
+    label_admin_delete,
+    label_admin_update,
+    label_admin_upsert,
+    label_set,
     user_otp_admin_disable,
     user_otp_set,
     user_role_admin_set,
@@ -11,15 +16,8 @@ from accounts.services import (
 )
 from activities.models import Activity
 from barong.api.errors import ApiError
-from kyc.models import DataStorage, Label
-from kyc.services import (
-    data_storage_admin_delete,
-    label_admin_create,
-    label_admin_delete,
-    label_admin_update,
-    label_admin_upsert,
-    label_set,
-)
+from kyc.models import DataStorage
+from kyc.services import data_storage_admin_delete
 
 pytestmark = pytest.mark.django_db
 

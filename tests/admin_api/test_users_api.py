@@ -7,13 +7,12 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.services import user_otp_set
+from accounts.models import Label, User
+from accounts.services import label_set, user_otp_set
 from activities.models import Activity
 from apikeys.models import APIKey
 from apikeys.services import api_key_create
-from kyc.models import DataStorage, Label
-from kyc.services import label_set
+from kyc.models import DataStorage
 from tests.admin_api.conftest import ADMIN, full_kyc, submitted_profile
 
 pytestmark = pytest.mark.django_db

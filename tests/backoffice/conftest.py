@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from accounts.services import label_set
 from kyc.models import Document, Profile
-from kyc.services import label_set
 from tests.conftest import BROWSER_UA
 
 OPERATOR_ROLES = ["superadmin", "admin", "compliance", "accountant", "technical", "support"]

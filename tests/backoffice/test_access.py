@@ -24,16 +24,16 @@ PAGES = {
     "/admin/kyc/document/review/": EVERYONE,
     "/admin/kyc/document/": EVERYONE,
     "/admin/kyc/profile/": EVERYONE,
-    "/admin/kyc/label/": EVERYONE,
+    "/admin/accounts/label/": EVERYONE,
     "/admin/kyc/phone/": EVERYONE,
     "/admin/apikeys/apikey/": EVERYONE,
     "/admin/activities/activity/": EVERYONE,
-    "/admin/kyc/level/": {SA, A, ACC, TECH},
+    "/admin/accounts/level/": {SA, A, ACC, TECH},
     "/admin/kyc/datastorage/": {SA, A, COMP, ACC, TECH},
     "/admin/permissions/restriction/": {SA, A, ACC, TECH},
     "/admin/permissions/permission/": {SA},
-    "/admin/kyc/label/add/": {SA, A, COMP},
-    "/admin/kyc/level/add/": {SA, A},
+    "/admin/accounts/label/add/": {SA, A, COMP},
+    "/admin/accounts/level/add/": {SA, A},
     "/admin/permissions/restriction/add/": {SA, A},
     "/admin/permissions/permission/add/": {SA},
 }
@@ -171,7 +171,7 @@ def test_operator_with_unconfirmed_email_cannot_log_in(make_admin):
 
 
 def test_operator_banned_after_login_is_logged_out(operator_client):
-    from kyc.services import label_set
+    from accounts.services import label_set
 
     client, operator = operator_client(A)
     assert client.get("/admin/").status_code == HTTPStatus.OK

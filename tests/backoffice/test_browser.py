@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from kyc.models import Label
+from accounts.models import Label
 from tests.factories import DEFAULT_PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -4,8 +4,8 @@ from http import HTTPStatus
 
 import pytest
 
+from accounts.models import Label
 from activities.models import Activity
-from kyc.models import Label
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ SEARCHED_PAGES = [
     "/admin/kyc/document/",
     "/admin/kyc/document/review/",
     "/admin/kyc/profile/",
-    "/admin/kyc/label/",
+    "/admin/accounts/label/",
     "/admin/kyc/phone/",
     "/admin/kyc/datastorage/",
     "/admin/activities/activity/",
@@ -91,7 +91,7 @@ def test_next_query_keeps_the_operator_on_the_review_queue(operator_client, kyc_
         ("/admin/activities/activity/", {"topic": NUL}),
         ("/admin/accounts/user/", {"state__exact": NUL}),
         ("/admin/accounts/user/", {"role": NUL}),
-        ("/admin/kyc/label/", {"key": NUL}),
+        ("/admin/accounts/label/", {"key": NUL}),
         ("/admin/kyc/profile/", {"country": NUL}),
         ("/admin/permissions/restriction/", {"scope__exact": NUL}),
     ],
@@ -120,14 +120,14 @@ def test_decision_on_a_hostile_uid_changes_nothing(operator_client, uid, status)
 
 @pytest.mark.parametrize("number", ["9" * 30, "-1", "1e3", NUL])
 def test_level_and_restriction_numbers_out_of_range_are_form_errors(operator_client, number):
-    from kyc.models import Level
+    from accounts.models import Level
     from permissions.models import Restriction
 
     client, _ = operator_client("superadmin")
     levels = list(Level.objects.values_list("pk", flat=True))
 
     level = client.post(
-        "/admin/kyc/level/add/",
+        "/admin/accounts/level/add/",
         {"id": number, "key": "tier", "value": "gold", "description": "x"},
     )
     restriction = client.post(
@@ -147,7 +147,7 @@ def test_level_and_restriction_numbers_out_of_range_are_form_errors(operator_cli
     ("page", "action"),
     [
         ("/admin/accounts/user/", "ban_users"),
-        ("/admin/kyc/label/", "delete_selected"),
+        ("/admin/accounts/label/", "delete_selected"),
         ("/admin/kyc/profile/", "verify_profiles"),
         ("/admin/permissions/restriction/", "disable_restrictions"),
     ],

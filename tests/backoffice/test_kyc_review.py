@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import Label
 from activities.models import Activity
-from kyc.models import Label, Profile
+from kyc.models import Profile
 from tests.backoffice.conftest import document_add
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from http import HTTPStatus
 
 import pytest
 
+from accounts.models import Level
 from activities.models import Activity
-from kyc.models import Level
 from permissions import engine
 from permissions.models import Permission, Restriction
 
@@ -263,7 +263,7 @@ def test_new_level_is_reached_by_users_who_have_its_label(operator_client, make_
     assert (ready.level, waiting.level) == (3, 2)
 
     response = client.post(
-        "/admin/kyc/level/add/",
+        "/admin/accounts/level/add/",
         {"id": "4", "key": " Profile ", "value": "Verified", "description": "Profile checked"},
     )
 
@@ -289,7 +289,7 @@ def test_levels_are_consecutive_and_valid(operator_client, level_id, key):
     client, _ = operator_client("superadmin")
 
     response = client.post(
-        "/admin/kyc/level/add/",
+        "/admin/accounts/level/add/",
         {"id": level_id, "key": key, "value": "verified", "description": "d"},
     )
 
@@ -303,7 +303,7 @@ def test_changing_a_level_recomputes_the_users_it_concerns(operator_client, make
     assert user.level == 2
 
     client.post(
-        "/admin/kyc/level/2/change/", {"key": "phone", "value": "checked", "description": "d"}
+        "/admin/accounts/level/2/change/", {"key": "phone", "value": "checked", "description": "d"}
     )
 
     user.refresh_from_db()
@@ -313,7 +313,7 @@ def test_changing_a_level_recomputes_the_users_it_concerns(operator_client, make
 def test_levels_are_never_deleted(operator_client):
     client, _ = operator_client("superadmin")
 
-    response = client.post("/admin/kyc/level/3/delete/", {"post": "yes"})
+    response = client.post("/admin/accounts/level/3/delete/", {"post": "yes"})
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert Level.objects.count() == 3
@@ -336,11 +336,12 @@ def test_level_changes_leave_admin_audit_rows(operator_client):
     client, operator = operator_client("admin")
 
     client.post(
-        "/admin/kyc/level/add/",
+        "/admin/accounts/level/add/",
         {"id": "4", "key": "profile", "value": "verified", "description": "Profile checked"},
     )
     client.post(
-        "/admin/kyc/level/4/change/", {"key": "profile", "value": "checked", "description": "d"}
+        "/admin/accounts/level/4/change/",
+        {"key": "profile", "value": "checked", "description": "d"},
     )
 
     rows = list(Activity.objects.filter(category="admin", topic="levels").order_by("id"))

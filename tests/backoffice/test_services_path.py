@@ -6,10 +6,12 @@ from http import HTTPStatus
 
 import pytest
 
+from accounts.models import Label
+from accounts.services import label_set
 from activities.models import Activity
 from barong.admin_site import SEEN_KEY
-from kyc.models import DataStorage, Label
-from kyc.services import data_storage_create, label_set
+from kyc.models import DataStorage
+from kyc.services import data_storage_create
 from permissions import restrictions
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +26,7 @@ def test_label_admin_add_normalises_and_moves_the_level(operator_client, make_us
     member = make_user()
 
     response = client.post(
-        "/admin/kyc/label/add/",
+        "/admin/accounts/label/add/",
         {"user": member.pk, "key": " PHONE ", "value": "Verified", "scope": "private"},
     )
 
@@ -45,7 +47,8 @@ def test_label_admin_add_refuses_invalid_labels(operator_client, make_user, key,
     before = set(Label.objects.values_list("pk", flat=True))
 
     response = client.post(
-        "/admin/kyc/label/add/", {"user": member.pk, "key": key, "value": value, "scope": "private"}
+        "/admin/accounts/label/add/",
+        {"user": member.pk, "key": key, "value": value, "scope": "private"},
     )
 
     assert response.status_code == HTTPStatus.OK
@@ -57,7 +60,9 @@ def test_label_value_change_goes_through_the_service(operator_client, make_user)
     member = make_user(labels={"phone": "verified"})
     label = Label.objects.get(user=member, key="phone")
 
-    client.post(f"/admin/kyc/label/{label.pk}/change/", {"value": "unverified", "description": ""})
+    client.post(
+        f"/admin/accounts/label/{label.pk}/change/", {"value": "unverified", "description": ""}
+    )
 
     member.refresh_from_db()
     assert member.level == 1
@@ -72,7 +77,7 @@ def test_bulk_label_delete_is_all_or_nothing(operator_client, make_user, make_ad
     theirs = label_set(user=superadmin, key="team", value="ops", scope="public")
 
     response = client.post(
-        "/admin/kyc/label/",
+        "/admin/accounts/label/",
         {"action": "delete_selected", "_selected_action": [mine.pk, theirs.pk], "post": "yes"},
         follow=True,
     )
@@ -90,7 +95,7 @@ def test_bulk_label_delete_recomputes_each_user(operator_client, make_user):
     labels = Label.objects.filter(user__in=users, key="phone")
 
     client.post(
-        "/admin/kyc/label/",
+        "/admin/accounts/label/",
         {"action": "delete_selected", "_selected_action": [lb.pk for lb in labels], "post": "yes"},
     )
 

@@ -5,12 +5,12 @@ from http import HTTPStatus
 
 import pytest
 
-from accounts.models import User
+from accounts.models import Label, User
 from accounts.services import user_otp_set
 from activities.models import Activity
 from apikeys.models import APIKey
 from apikeys.services import api_key_create
-from kyc.models import Label, Profile
+from kyc.models import Profile
 
 pytestmark = pytest.mark.django_db
 

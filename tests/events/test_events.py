@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from kyc.services import label_set
+from accounts.services import label_set
 from tests.accounts.conftest import STRONG_PASSWORD
 from tests.events.conftest import events, names
 from tests.kyc.conftest import png

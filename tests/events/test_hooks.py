@@ -4,8 +4,8 @@ import logging
 
 import pytest
 
+from accounts.services import label_set
 from events.models import OutboxEvent
-from kyc.services import label_set
 from tests.events.test_relay import closed_port_url
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,8 @@ from http import HTTPStatus
 
 import pytest
 
-from kyc.models import DataStorage, Document, Label, Phone, Profile
+from accounts.models import Label
+from kyc.models import DataStorage, Document, Phone, Profile
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_without_a_valid_token_is_401(api, member, method, path, header):
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_a_banned_users_token_stops_working(member, auth_api, method, path):
-    from kyc.services import label_set
+    from accounts.services import label_set
 
     member_api = auth_api(member)
     label_set(user=member, key="ban", value="by_admin", scope="private")

@@ -4,7 +4,8 @@ from http import HTTPStatus
 
 import pytest
 
-from kyc.models import DataStorage, Label
+from accounts.models import Label
+from kyc.models import DataStorage
 
 pytestmark = pytest.mark.django_db
 STORAGE = "/api/v2/resource/data_storage"

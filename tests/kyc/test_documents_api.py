@@ -11,8 +11,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from kyc.models import Document, Label
-from kyc.services import label_set
+from accounts.models import Label
+from accounts.services import label_set
+from kyc.models import Document
 from tests.kyc.conftest import JPG, PDF, PNG, jpg, pdf, png
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
+from accounts.services import label_set
 from kyc.phones import MOCK_CODE
-from kyc.services import label_set
 from tests.kyc.conftest import pdf, png
 
 pytestmark = pytest.mark.django_db

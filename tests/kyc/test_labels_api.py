@@ -4,8 +4,8 @@ from http import HTTPStatus
 
 import pytest
 
-from kyc.models import Label
-from kyc.services import label_set
+from accounts.models import Label
+from accounts.services import label_set
 
 pytestmark = pytest.mark.django_db
 LABELS = "/api/v2/resource/labels"
@@ -189,7 +189,7 @@ def test_create_refuses_reserved_keys(member, member_api, key):
 
 
 def test_a_level_key_added_by_the_operator_is_reserved(member_api):
-    from kyc.services import level_upsert
+    from accounts.services import level_upsert
 
     level_upsert(id=4, key="address", value="verified", description="Address checked")
 

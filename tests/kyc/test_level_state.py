@@ -2,8 +2,8 @@
 
 import pytest
 
-from kyc.models import Label, Level
-from kyc.services import (
+from accounts.models import Label, Level
+from accounts.services import (
     label_delete,
     label_set,
     user_level_compute,

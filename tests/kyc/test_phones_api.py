@@ -8,7 +8,8 @@ import pytest
 import responses
 from django.utils import timezone
 
-from kyc.models import Label, Phone
+from accounts.models import Label
+from kyc.models import Phone
 from kyc.phones import MOCK_CODE, phone_number_parse, random_code
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from kyc.models import Label, Profile
-from kyc.services import label_set, profile_create
+from accounts.models import Label
+from accounts.services import label_set
+from kyc.models import Profile
+from kyc.services import profile_create
 
 pytestmark = pytest.mark.django_db
 PROFILES = "/api/v2/resource/profiles"

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounts.models import User
-from kyc.models import Label, Phone, Profile
+from accounts.models import Label, User
+from kyc.models import Phone, Profile
 
 PASSWORD = "Old-Barong-Pass-1"
 # Ruby's bcrypt writes $2a$; cost 4 keeps the test fast (Barong used 12).

@@ -5,9 +5,9 @@ from http import HTTPStatus
 
 import pytest
 
+from accounts.models import Label
+from accounts.services import label_set
 from activities.models import Activity
-from kyc.models import Label
-from kyc.services import label_set
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ from http import HTTPStatus
 import jwt as pyjwt
 import pytest
 
+from accounts.models import Label
 from activities.models import Activity
 from barong import jwt as barong_jwt
-from kyc.models import Document, Label
+from kyc.models import Document
 from management.jws import b64url_decode, jws_parse, signature_verify
 from tests.kyc.conftest import PNG
 from tests.resource_account.helpers import clock, two_factor_on  # noqa: F401  (fixture)

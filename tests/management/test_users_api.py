@@ -7,9 +7,9 @@ from http import HTTPStatus
 import bcrypt
 import pytest
 
-from accounts.models import User
+from accounts.models import Label, User
 from activities.models import Activity
-from kyc.models import Label, Phone, Profile
+from kyc.models import Phone, Profile
 
 DIGEST = bcrypt.hashpw(b"Old-Barong-Pass-1", bcrypt.gensalt(4)).decode().replace("$2b$", "$2a$")
 KYC_FIELDS = {

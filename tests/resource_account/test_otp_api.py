@@ -11,10 +11,9 @@ import pytest
 from django.db import connection
 from PIL import Image
 
-from accounts.models import OTPDevice, User
+from accounts.models import Label, OTPDevice, User
 from activities.models import Activity
 from apikeys.services import api_key_create
-from kyc.models import Label
 from tests.factories import totp_code
 from tests.resource_account.helpers import (
     HOSTILE_JSON,

@@ -6,11 +6,10 @@ from http import HTTPStatus
 
 import pytest
 
-from accounts.models import User
+from accounts.models import Label, User
 from activities.models import Activity
 from activities.services import activity_record, admin_activity_record
 from apikeys.services import api_key_create
-from kyc.models import Label
 from tests.factories import DEFAULT_PASSWORD
 from tests.resource_account.helpers import (
     HOSTILE_JSON,

@@ -1,19 +1,14 @@
-"""django-filter FilterSets behind the operators' user searches (users, pending documents)."""
-
-from datetime import UTC, datetime, timedelta
+"""django-filter FilterSets behind the operators' user searches (admin API users)."""
 
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
 from accounts.services import email_normalize
+from barong.api.timebounds import time_bounded
+from kyc.models import Profile
 
 RANGES = ("created", "updated")
-
-
-def unix_time(seconds: int) -> datetime:
-    """A unix-seconds bound as an aware UTC datetime."""
-    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 class UserFilter(django_filters.FilterSet):
@@ -48,8 +43,7 @@ class UserFilter(django_filters.FilterSet):
         return queryset.filter(email=email_normalize(value))
 
     def filter_profile(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
-        profile_model = User._meta.get_field("profiles").related_model
-        profiles = profile_model.objects.filter(user=OuterRef("pk"), **{f"{name}__iexact": value})
+        profiles = Profile.objects.filter(user=OuterRef("pk"), **{f"{name}__iexact": value})
         return queryset.filter(Exists(profiles))
 
     def filter_range(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
@@ -59,9 +53,7 @@ class UserFilter(django_filters.FilterSet):
         return f"{self.form.cleaned_data.get('range') or 'created'}_at"
 
     def filter_from(self, queryset: QuerySet[User], name: str, value) -> QuerySet[User]:
-        return queryset.filter(**{f"{self._column()}__gte": unix_time(int(value))})
+        return time_bounded(queryset, self._column(), time_from=int(value))
 
     def filter_to(self, queryset: QuerySet[User], name: str, value) -> QuerySet[User]:
-        # Inclusive of the whole second ``to`` names, as Barong's second-precision columns were.
-        bound = unix_time(int(value)) + timedelta(seconds=1)
-        return queryset.filter(**{f"{self._column()}__lt": bound})
+        return time_bounded(queryset, self._column(), time_to=int(value))

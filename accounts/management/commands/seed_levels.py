@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.services import level_upsert
 from barong.api.errors import ApiError
-from kyc.services import level_upsert
 
 
 class Command(BaseCommand):

@@ -1,4 +1,8 @@
-"""Admin API, activity log, admin audit log and metrics."""
+"""Admin API, activity log and metrics.
+
+The rows are activities' (the bottom layer); these views present them with their users,
+so they live in accounts, one layer up.
+"""
 
 from typing import Any
 
@@ -7,14 +11,15 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.admin_views import UNIX_MAX
+from accounts.activity_serializers import ActivityWithUserSerializer, AdminActivitySerializer
+from accounts.models import Label
+from accounts.services import email_normalize
 from activities import selectors
 from activities.models import Activity
-from activities.serializers import ActivityWithUserSerializer, AdminActivitySerializer
 from barong.api.params import BareInvalidInt, Str, validate_params
 from barong.api.schema import BarongAutoSchema
+from barong.api.timebounds import UNIX_MAX
 from barong.api.views import AdminViewSet, barong_schema
-from kyc.models import Label
 
 ACCESS_ERRORS = {401: "Invalid bearer token", 403: "The role may not use this endpoint"}
 FROM_HELP = "Unix seconds. If set, only records FROM the time will be retrieved."
@@ -26,7 +31,7 @@ def unix_seconds(help_text: str) -> BareInvalidInt:
 
 
 class ActivityListInput(serializers.Serializer):
-    """User log filters; ``from``/``to`` are added in ``get_fields`` (``from`` is a keyword)."""
+    """The list filters; ``from``/``to`` are added in ``get_fields`` (``from`` is a keyword)."""
 
     topic = Str(required=False)
     action = Str(required=False)
@@ -85,7 +90,7 @@ class AdminActivityViewSet(AdminViewSet):
             topic=data.get("topic"),
             action=data.get("action"),
             uid=data.get("uid"),
-            email=data.get("email"),
+            email=email_normalize(data["email"]) if data.get("email") else None,
             target_uid=data.get("target_uid"),
             time_from=data.get("from"),
             time_to=data.get("to"),

@@ -1,4 +1,8 @@
-"""Admin API, users: search, one user's KYC file, state, 2FA, role, storage."""
+"""Admin API, users: search, one user's KYC file, state, 2FA, role, data storage.
+
+These routes present a user with their KYC data, so they live in kyc (above accounts);
+the changes themselves are accounts' services.
+"""
 
 from typing import Any
 
@@ -7,14 +11,14 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.filters import RANGES, UserFilter
-from accounts.models import User
+from accounts.models import Label, User
+from accounts.selectors import admin_user_get
 from accounts.serializers import UserSerializer
 from accounts.services import user_otp_admin_set, user_role_admin_set, user_state_admin_set
-from barong.api.errors import ApiError
 from barong.api.params import BareInvalidInt, Bool, Str, validate_params
+from barong.api.timebounds import UNIX_MAX
 from barong.api.views import AdminViewSet, barong_schema, status_only
-from kyc.models import Label
+from kyc.filters import RANGES, UserFilter
 from kyc.serializers import UserWithKYCSerializer, UserWithProfileSerializer
 from kyc.services import data_storage_admin_delete
 
@@ -22,8 +26,6 @@ from kyc.services import data_storage_admin_delete
 UID_PATH_REGEX = r"(?!(?:labels|documents|data_storage|update|role)$)[A-Za-z0-9]{1,64}"
 KYC_RELATIONS = ("profiles", "labels", "phones", "documents", "data_storages")
 PENDING_DOCUMENTS = ("pending", "replaced")
-# Inclusive unix-second bounds that a datetime can hold (years 1970…3000).
-UNIX_MAX = 32503680000
 
 
 # ---------------------------------------------------------------- inputs
@@ -104,7 +106,7 @@ class UserDataStorageDeleteInput(serializers.Serializer):
     title = Str(allow_blank=False, help_text="data storage uniq title")
 
 
-# ---------------------------------------------------------------- reads shared with kyc
+# ---------------------------------------------------------------- reads
 
 
 def users_for_entity(queryset: QuerySet[User], serializer_class: type) -> QuerySet[User]:
@@ -115,14 +117,6 @@ def users_for_entity(queryset: QuerySet[User], serializer_class: type) -> QueryS
     if serializer_class is UserWithProfileSerializer:
         return queryset.prefetch_related("profiles")
     return queryset
-
-
-def admin_user_get(uid: str, queryset: QuerySet[User] | None = None) -> User:
-    """The target of an operator's request, or 404 ``admin.user.doesnt_exist``."""
-    user = (queryset if queryset is not None else User.objects).filter(uid=uid.upper()).first()
-    if user is None:
-        raise ApiError("admin.user.doesnt_exist", 404)
-    return user
 
 
 def users_with_pending_documents() -> QuerySet[User]:

@@ -1,0 +1,176 @@
+"""Identity flows: login and logout, sign-up, e-mail confirmation, password reset."""
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from accounts import tokens
+from accounts.events import confirmation_token_event, session_event_created, user_event_system
+from accounts.models import User
+from accounts.services.users import (
+    email_normalize,
+    label_set,
+    password_key,
+    user_create,
+    user_password_set,
+)
+from accounts.sessions import ACTIVE_STATES, user_sessions_revoke
+from activities.services import activity_record
+from barong.api.errors import ApiError
+
+LOGIN_FAILED = "Invalid Email or Password"
+STATE_ERRORS = {
+    User.State.BANNED: ("identity.session.banned", "Your account is banned"),
+    User.State.DELETED: ("identity.session.deleted", "Your account is deleted"),
+}
+
+
+def _login_failed(user: User, action: str, reason: str, request) -> None:
+    activity_record(
+        user=user,
+        topic="session",
+        action=action,
+        result="failed",
+        request=request,
+        data={"reason": reason},
+    )
+
+
+def user_login(*, email: str, password: str, otp_code: str | None, request) -> User:
+    """Password first: until it is verified, an unknown, wrong or blocked login looks the same."""
+    from accounts.otp import otp_attempt
+
+    user = User.objects.filter(email=email_normalize(email)).first()
+    if user is None:
+        make_password(password)  # the same hashing cost whether or not the account exists
+        raise ApiError("identity.session.invalid_params", 401)
+    if not user.check_password(password):  # also re-hashes an outdated hash on success
+        _login_failed(user, "login", LOGIN_FAILED, request)
+        raise ApiError("identity.session.invalid_params", 401)
+    if user.state not in ACTIVE_STATES:
+        key, reason = STATE_ERRORS.get(
+            user.state, ("identity.session.not_active", "Your account is not active")
+        )
+        _login_failed(user, "login", reason, request)
+        raise ApiError(key, 401)
+    if not user.otp:
+        activity_record(user=user, topic="session", action="login", request=request)
+        session_event_created(user=user, request=request)
+        return user
+    if not (otp_code or "").strip():
+        _login_failed(
+            user, "login::2fa", "The account has enabled 2FA but OTP code is missing", request
+        )
+        raise ApiError("identity.session.missing_otp", 403)
+    if not otp_attempt(user=user, code=otp_code, error_key="identity.session.too_many_requests"):
+        _login_failed(user, "login::2fa", "OTP code is invalid", request)
+        raise ApiError("identity.session.invalid_otp", 403)
+    activity_record(user=user, topic="session", action="login::2fa", request=request)
+    session_event_created(user=user, request=request)
+    return user
+
+
+def user_logout(*, uid: str | None, request) -> User:
+    """Only a session that names an existing user can be ended (ID-02)."""
+    user = User.objects.filter(uid=uid).first() if uid else None
+    if user is None:
+        raise ApiError("identity.session.not_found", 404)
+    activity_record(user=user, topic="session", action="logout", request=request)
+    return user
+
+
+def referral_find(*, refid: str) -> User:
+    """A referrer is named by uid: it carries the uid prefix and the user exists."""
+    if not refid.startswith(settings.BARONG_UID_PREFIX.upper()):
+        raise ApiError("identity.user.invalid_referral_format")
+    referral = User.objects.filter(uid=refid).first()
+    if referral is None:
+        raise ApiError("identity.user.referral_doesnt_exist")
+    return referral
+
+
+@transaction.atomic
+def user_register(
+    *,
+    email: str,
+    password: str,
+    data: str | None = None,
+    referral: User | None = None,
+    lang: str | None = None,
+    request=None,
+) -> User:
+    """Sign-up: a pending member, an ``account/signup`` row and a confirmation e-mail."""
+    user = user_create(email=email, password=password, data=data, referral=referral)
+    activity_record(user=user, topic="account", action="signup", request=request)
+    confirmation_token_event(user=user, lang=lang)
+    return user
+
+
+@transaction.atomic
+def user_email_confirmation_request(*, email: str, lang: str | None = None) -> None:
+    """Resend: only a registered user who is not active yet gets a new token (no enumeration)."""
+    user = User.objects.filter(email=email_normalize(email)).first()
+    if user is None or user.state == User.State.ACTIVE:
+        return
+    confirmation_token_event(user=user, lang=lang)
+
+
+def _token_user(claims: dict) -> User | None:
+    return User.objects.filter(uid=claims["uid"], email=email_normalize(claims["email"])).first()
+
+
+@transaction.atomic
+def user_email_confirm(*, token: str, lang: str | None = None) -> User:
+    """The newest unused confirmation token verifies the e-mail (private label ``email``)."""
+    claims = tokens.token_decode(token=token, purpose=tokens.CONFIRMATION)
+    user = _token_user(claims)
+    if user is None or user.state == User.State.ACTIVE:
+        raise ApiError("identity.user.active_or_doesnt_exist")
+    if not tokens.token_usable(claims=claims, purpose=tokens.CONFIRMATION):
+        raise ApiError("identity.user.utilized_token")
+    label_set(user=user, key="email", value="verified", scope="private")
+    # Used up last: a concurrent use of the same token loses here and its label rolls back.
+    tokens.token_consume(claims=claims, purpose=tokens.CONFIRMATION)
+    user.refresh_from_db()
+    user_event_system(user=user, name="system.user.email.confirmed", lang=lang)
+    return user
+
+
+@transaction.atomic
+def user_password_reset_request(*, email: str, lang: str | None = None, request=None) -> None:
+    """Any registered user may ask for a reset token; unknown e-mails are ignored silently."""
+    user = User.objects.filter(email=email_normalize(email)).first()
+    if user is None:
+        return
+    activity_record(user=user, topic="password", action="request password reset", request=request)
+    token = tokens.token_issue(user=user, purpose=tokens.RESET)
+    user_event_system(user=user, name="system.user.password.reset.token", lang=lang, token=token)
+
+
+def user_password_reset(
+    *, token: str, password: str, lang: str | None = None, request=None
+) -> User:
+    """The newest unused reset token sets a new password and ends every session of the user."""
+    claims = tokens.token_decode(token=token, purpose=tokens.RESET)
+    if not tokens.token_usable(claims=claims, purpose=tokens.RESET):
+        raise ApiError("identity.user.utilized_token")
+    user = _token_user(claims)
+    if user is None:
+        raise ApiError("record.not_found", 404)
+    if key := password_key(password):
+        activity_record(
+            user=user,
+            topic="password",
+            action="password reset",
+            result="failed",
+            request=request,
+            data={"reason": key},
+        )
+        raise ApiError(key)
+    with transaction.atomic():
+        tokens.token_consume(claims=claims, purpose=tokens.RESET)
+        user_password_set(user=user, password=password)
+        user_event_system(user=user, name="system.user.password.reset", lang=lang)
+    activity_record(user=user, topic="password", action="password reset", request=request)
+    user_sessions_revoke(user.uid)
+    return user

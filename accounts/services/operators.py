@@ -1,0 +1,274 @@
+"""Operators' changes to users (admin API and back office): state, 2FA, role, labels, bans, levels.
+
+Each one is guarded (``user_admin_guard``) and audited (``admin_activity_record``).
+"""
+
+from django.db import transaction
+
+from accounts.models import Label, Level, User
+from accounts.selectors import label_find
+from accounts.services.labels import level_upsert
+from accounts.services.users import (
+    label_delete,
+    label_set,
+    user_level_sync,
+    user_otp_set,
+    user_role_set,
+    user_state_set,
+)
+from activities.services import admin_activity_record
+from barong.api.errors import ApiError
+
+SUPERADMIN = "superadmin"
+
+
+def user_admin_guard(
+    *, admin: User, user: User, key: str = "admin.user.superadmin_change", himself: bool = True
+) -> None:
+    """Only a superadmin changes a superadmin; an operator never changes their own account."""
+    if user.role == SUPERADMIN and admin.role != SUPERADMIN:
+        raise ApiError(key)
+    if himself and user.pk == admin.pk:
+        raise ApiError("admin.user.update_himself")
+
+
+def _locked(user: User) -> User:
+    """The user's row, locked for the rest of the transaction (two operators, one answer)."""
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+@transaction.atomic
+def user_state_admin_set(*, admin: User, user: User, state: str, request=None) -> User:
+    """An operator moves a user to one of the known states; the change is audited."""
+    user = _locked(user)
+    user_admin_guard(admin=admin, user=user)
+    if user.state == state:
+        raise ApiError("admin.user.state_no_change")
+    if state not in User.State.values:
+        raise ApiError("state.inclusion")
+    previous = user.state
+    user = user_state_set(user=user, state=state)
+    admin_activity_record(
+        admin=admin,
+        topic="users",
+        action="update",
+        target=user,
+        request=request,
+        data={"uid": user.uid, "state": state, "previous_state": previous},
+    )
+    return user
+
+
+@transaction.atomic
+def user_otp_admin_set(*, admin: User, user: User, otp: bool, request=None) -> User:
+    """Operators may only switch 2FA off (the user alone holds the seed); audited."""
+    user = _locked(user)
+    user_admin_guard(admin=admin, user=user)
+    if otp:
+        raise ApiError("admin.user.enable_2fa")
+    if not user.otp:
+        raise ApiError("admin.user.otp_no_change")
+    user = user_otp_set(user=user, enabled=False)
+    admin_activity_record(
+        admin=admin,
+        topic="users",
+        action="update",
+        target=user,
+        request=request,
+        data={"uid": user.uid, "otp": False, "previous_otp": True},
+    )
+    return user
+
+
+def user_otp_admin_disable(*, admin: User, user: User, request=None) -> User:
+    """Switch a user's 2FA off on their behalf (lost authenticator); audited."""
+    return user_otp_admin_set(admin=admin, user=user, otp=False, request=request)
+
+
+@transaction.atomic
+def user_role_admin_set(*, admin: User, user: User, role: str, request=None) -> User:
+    """Give a user another known role; only a superadmin grants or removes ``superadmin``."""
+    user = _locked(user)
+    user_admin_guard(admin=admin, user=user)
+    if user.role == role:
+        raise ApiError("admin.user.role_no_change")
+    if role == SUPERADMIN and admin.role != SUPERADMIN:
+        raise ApiError("admin.user.superadmin_change")
+    previous = user.role
+    user = user_role_set(user=user, role=role)
+    admin_activity_record(
+        admin=admin,
+        topic="users",
+        action="update",
+        target=user,
+        request=request,
+        data={"uid": user.uid, "role": role, "previous_role": previous},
+    )
+    return user
+
+
+# ---------------------------------------------------------------- labels, bans and levels
+KYC_DECISIONS = ("verified", "rejected")
+
+
+def _label_audit(*, admin: User, user: User, action: str, label: Label, request) -> None:
+    data = {"uid": user.uid, "key": label.key, "value": label.value, "scope": label.scope}
+    private_document = label.key == "document" and label.scope == Label.Scope.PRIVATE
+    if private_document and label.value in KYC_DECISIONS and action != "delete":
+        data["kyc_decision"] = label.value  # the operator's KYC verdict on the documents
+    admin_activity_record(
+        admin=admin, topic="users", action=action, target=user, request=request, data=data
+    )
+
+
+def _label_guard(*, admin: User, user: User, scope: str) -> None:
+    """Private labels decide state and level, so no operator sets their own (KYC, bans)."""
+    user_admin_guard(admin=admin, user=user, himself=scope == Label.Scope.PRIVATE)
+
+
+@transaction.atomic
+def label_admin_create(
+    *,
+    admin: User,
+    user: User,
+    key: str,
+    value: str,
+    scope: str = Label.Scope.PUBLIC,
+    description: str | None = None,
+    request=None,
+) -> Label:
+    """An operator adds a label that the user does not have yet (``key.taken`` otherwise)."""
+    _label_guard(admin=admin, user=user, scope=scope)
+    if label_find(user=user, key=key, scope=scope) is not None:
+        raise ApiError("key.taken")
+    label = label_set(user=user, key=key, value=value, scope=scope, description=description)
+    _label_audit(admin=admin, user=user, action="create", label=label, request=request)
+    return label
+
+
+@transaction.atomic
+def label_admin_upsert(
+    *,
+    admin: User,
+    user: User,
+    key: str,
+    value: str,
+    scope: str,
+    description: str | None = None,
+    replace: bool = True,
+    request=None,
+) -> Label:
+    """Set a label's value and description, creating it when ``replace`` allows (AD-11)."""
+    _label_guard(admin=admin, user=user, scope=scope)
+    found = label_find(user=user, key=key, scope=scope)
+    if found is None and not replace:
+        raise ApiError("admin.label.doesnt_exist", 404)
+    label = label_set(user=user, key=key, value=value, scope=scope, description=description)
+    action = "create" if found is None else "update"
+    _label_audit(admin=admin, user=user, action=action, label=label, request=request)
+    return label
+
+
+@transaction.atomic
+def label_admin_update(
+    *,
+    admin: User,
+    user: User,
+    key: str,
+    value: str,
+    scope: str,
+    description: str | None = None,
+    request=None,
+) -> Label:
+    """Change an existing label's value; its description only when one is given (AD-12)."""
+    _label_guard(admin=admin, user=user, scope=scope)
+    if label_find(user=user, key=key, scope=scope) is None:
+        raise ApiError("admin.label.doesnt_exist", 404)
+    label = label_set(
+        user=user,
+        key=key,
+        value=value,
+        scope=scope,
+        description=description,
+        keep_description=description is None,
+    )
+    _label_audit(admin=admin, user=user, action="update", label=label, request=request)
+    return label
+
+
+@transaction.atomic
+def label_admin_delete(*, admin: User, user: User, key: str, scope: str, request=None) -> None:
+    """Remove a user's label; a private one recomputes level and state (AD-13)."""
+    _label_guard(admin=admin, user=user, scope=scope)
+    label = label_find(user=user, key=key, scope=scope)
+    if label is None:
+        raise ApiError("admin.label.doesnt_exist", 404)
+    _label_audit(admin=admin, user=user, action="delete", label=label, request=request)
+    label_delete(label=label)
+
+
+def user_levels_resync(*, from_level: int) -> int:
+    """After level rows change, recompute every user whose level walk could reach them."""
+    synced = 0
+    for pk in User.objects.filter(level__gte=max(from_level, 0)).values_list("pk", flat=True):
+        with transaction.atomic():
+            user = User.objects.select_for_update().filter(pk=pk).first()
+            if user is not None:
+                user_level_sync(user=user)
+                synced += 1
+    return synced
+
+
+def level_admin_save(
+    *, admin: User, id: int, key: str, value: str, description: str, request=None
+) -> Level:
+    """An operator's level row: saved, the users it may move recomputed, and audited."""
+    previous = Level.objects.filter(pk=id).values("key", "value", "description").first()
+    level = level_upsert(id=id, key=key, value=value, description=description)
+    user_levels_resync(from_level=level.pk - 1)
+    data = {"id": level.pk, "key": level.key, "value": level.value}
+    admin_activity_record(
+        admin=admin,
+        topic="levels",
+        action="update" if previous else "create",
+        request=request,
+        data={**data, "description": level.description, "previous": previous},
+    )
+    return level
+
+
+BAN_LABEL = "ban"
+BAN_VALUE = "by_admin"
+
+
+@transaction.atomic
+def user_ban_admin_set(
+    *, admin: User, user: User, banned: bool, reason: str | None = None, request=None
+) -> User:
+    """Ban or unban through the private ``ban`` label, so state and level stay derived.
+
+    Unbanning removes that label only; another trigger label (``fraud…``) keeps the state.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user_admin_guard(admin=admin, user=user)
+    found = label_find(user=user, key=BAN_LABEL, scope=Label.Scope.PRIVATE)
+    if banned:
+        if found is not None:
+            raise ApiError("admin.user.state_no_change")
+        label_admin_create(
+            admin=admin,
+            user=user,
+            key=BAN_LABEL,
+            value=BAN_VALUE,
+            scope=Label.Scope.PRIVATE,
+            description=reason,
+            request=request,
+        )
+    else:
+        if found is None:
+            raise ApiError("admin.user.state_no_change")
+        label_admin_delete(
+            admin=admin, user=user, key=BAN_LABEL, scope=Label.Scope.PRIVATE, request=request
+        )
+    user.refresh_from_db()
+    return user
