@@ -75,9 +75,9 @@ class OperatorLoginForm(AdminAuthenticationForm):
 class OperatorPasswordChangeForm(AdminPasswordChangeForm):
     """The admin's password page, with Barong's rules through ``user_password_change``.
 
-    Django's own form would store any password (no validators are configured) and
+    Django's form applies the password rules (``AUTH_PASSWORD_VALIDATORS``) but would
     leave the operator's API sessions alive; the service checks the old password
-    against the account's rate limit, applies the password rules, records the
+    against the account's rate limit, applies the same rules, records the
     ``password change`` activity and ends the other sessions.
     """
 

@@ -379,6 +379,14 @@ BARONG_GATEWAY = env("BARONG_GATEWAY", "cloudflare").lower()
 BARONG_PASSWORD_REGEXP = env("BARONG_PASSWORD_REGEXP")
 BARONG_PASSWORD_MIN_ENTROPY = env_int("BARONG_PASSWORD_MIN_ENTROPY", 14)
 BARONG_PASSWORD_USE_DICTIONARY = env_bool("BARONG_PASSWORD_USE_DICTIONARY", True)
+# The password rules, in Barong's order of checks; each refusal's code is the API's error key
+# (accounts/passwords.py). The API, the back-office forms and changepassword all use them.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "accounts.passwords.LengthValidator"},
+    {"NAME": "accounts.passwords.PatternValidator"},
+    {"NAME": "accounts.passwords.CommonListValidator"},
+    {"NAME": "accounts.passwords.EntropyValidator"},
+]
 BARONG_CAPTCHA = env("BARONG_CAPTCHA", "none").lower()
 if BARONG_CAPTCHA not in ("none", "recaptcha", "geetest"):
     raise ImproperlyConfigured("BARONG_CAPTCHA must be none, recaptcha or geetest")
