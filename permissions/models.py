@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from permissions.scopes import SCOPES
+
 
 class Permission(models.Model):
     """Role, verb and path prefix → ACCEPT / DROP / AUDIT; DROP beats ACCEPT, AUDIT only logs."""
@@ -49,12 +51,8 @@ class Restriction(models.Model):
         MAINTENANCE = "maintenance"
         BLACKLIST = "blacklist"
 
-    class Scope(models.TextChoices):
-        ALL = "all"
-        IP = "ip"
-        IP_SUBNET = "ip_subnet"
-        CONTINENT = "continent"
-        COUNTRY = "country"
+    # One member per entry of permissions/scopes.py (ALL, IP, IP_SUBNET, CONTINENT, COUNTRY).
+    Scope = models.TextChoices("Scope", [(scope.name.upper(), scope.name) for scope in SCOPES])
 
     class State(models.TextChoices):
         ENABLED = "enabled"

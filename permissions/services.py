@@ -1,15 +1,14 @@
 """Writes to the permission and restriction tables; each one refreshes authz everywhere."""
 
-import ipaddress
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError, model_error_keys
-from permissions import engine, geo, restrictions
+from permissions import engine, restrictions
 from permissions.models import Permission, Restriction
+from permissions.scopes import scope_value
 from permissions.selectors import role_exists
 
 VERBS = {choice.lower() for choice in Permission.Verb.values}
@@ -154,30 +153,15 @@ def permission_delete(*, admin, permission: Permission, request: HttpRequest | N
 
 
 def restriction_value(*, scope: str, value: str) -> str:
-    """A value checked and normalised for its scope; raises ``value.invalid``.
+    """A value checked and normalised for its scope (permissions/scopes.py); ``value.invalid``.
 
     IPs and subnets (IPv4 or IPv6) are stored in canonical form, countries and
     continents as ISO codes (``Japan`` → ``JP``, ``Europe`` → ``EU``).
     """
-    text = value.strip()
     try:
-        if scope == Restriction.Scope.IP:
-            return str(ipaddress.ip_address(text))
-        if scope == Restriction.Scope.IP_SUBNET:
-            if "/" not in text:
-                raise ValueError("a subnet needs a prefix length")
-            return str(ipaddress.ip_network(text, strict=False))
+        return scope_value(scope, value)
     except ValueError as exc:
         raise ApiError("value.invalid") from exc
-    if scope == Restriction.Scope.COUNTRY:
-        code = geo.country_code(text)
-    elif scope == Restriction.Scope.CONTINENT:
-        code = geo.continent_code(text)
-    else:  # scope "all" matches every address whatever its value says
-        code = text or None
-    if code is None:
-        raise ApiError("value.invalid")
-    return code
 
 
 def _restriction_save(restriction: Restriction) -> Restriction:
