@@ -1,8 +1,8 @@
 """The permission table and traffic restrictions in the back-office, through their services.
 
-Saves and deletes call ``permission_create/update/delete`` and
-``restriction_create/update/delete``: the same checks as the admin API, the same audit rows, and
-the authz tables of every worker refreshed after commit.
+Saves and deletes go through the rule tables' one service path (``rule_create``,
+``rule_update``, ``rule_delete`` in permissions/services.py): the admin API's checks, the
+same audit rows, and the authz tables of every worker refreshed after commit.
 """
 
 from django import forms
@@ -14,17 +14,44 @@ from barong.api.errors import ApiError
 from permissions import services
 from permissions.models import Permission, Restriction
 from permissions.selectors import role_exists
+from permissions.services import (
+    PERMISSIONS,
+    RESTRICTIONS,
+    RuleTable,
+    rule_create,
+    rule_delete,
+    rule_update,
+)
 
-PERMISSION_FIELDS = ("role", "verb", "path", "action", "topic")
-RESTRICTION_FIELDS = ("category", "scope", "value", "code", "state")
+
+class RuleAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Saves and deletes of a rule table through its one service path (``rule_*``)."""
+
+    table: RuleTable
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data.get(name) for name in self.table.fields}
+        if change:
+            row = self.table.model.objects.get(pk=obj.pk)
+            saved = rule_update(self.table, admin=request.user, row=row, request=request, **fields)
+        else:
+            saved = rule_create(self.table, admin=request.user, request=request, **fields)
+        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
+
+    def delete_model(self, request, obj):
+        rule_delete(self.table, admin=request.user, row=obj, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for row in queryset:
+            self.delete_model(request, row)
 
 
 class PermissionForm(forms.ModelForm):
-    """The admin API's rules as form errors: a known role, a verb and an action from their sets."""
+    """The permission checks as form errors: a known role, a verb and an action from their sets."""
 
     class Meta:
         model = Permission
-        fields = PERMISSION_FIELDS
+        fields = PERMISSIONS.fields
 
     def clean_role(self):
         role = self.cleaned_data["role"].strip()
@@ -46,7 +73,8 @@ class PermissionForm(forms.ModelForm):
 
 
 @admin.register(Permission)
-class PermissionAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class PermissionAdmin(RuleAdmin):
+    table = PERMISSIONS
     form = PermissionForm
     list_display = ("id", "role", "verb", "path", "action", "topic", "updated_at")
     list_filter = ("role", "verb", "action")
@@ -54,33 +82,13 @@ class PermissionAdmin(ServiceAdminMixin, admin.ModelAdmin):
     ordering = ("role", "path", "id")
     list_per_page = 200
 
-    def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data.get(name) for name in PERMISSION_FIELDS}
-        if change:
-            saved = services.permission_update(
-                admin=request.user,
-                permission=Permission.objects.get(pk=obj.pk),
-                request=request,
-                **fields,
-            )
-        else:
-            saved = services.permission_create(admin=request.user, request=request, **fields)
-        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
-
-    def delete_model(self, request, obj):
-        services.permission_delete(admin=request.user, permission=obj, request=request)
-
-    def delete_queryset(self, request, queryset):
-        for permission in queryset:
-            self.delete_model(request, permission)
-
 
 class RestrictionForm(forms.ModelForm):
     """The value must fit its scope: IPv4/IPv6 address, CIDR subnet, ISO country/continent."""
 
     class Meta:
         model = Restriction
-        fields = RESTRICTION_FIELDS
+        fields = RESTRICTIONS.fields
         help_texts = {
             "value": "ip: 203.0.113.7 or 2001:db8::1 · ip_subnet: 203.0.113.0/24 · "
             "country: ISO code (JP) · continent: ISO code (EU) · all: all",
@@ -105,33 +113,14 @@ class RestrictionForm(forms.ModelForm):
 
 
 @admin.register(Restriction)
-class RestrictionAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class RestrictionAdmin(RuleAdmin):
+    table = RESTRICTIONS
     form = RestrictionForm
     list_display = ("id", "category", "scope", "value", "code", "state", "updated_at")
     list_filter = ("category", "scope", "state")
     search_fields = ("value",)
     ordering = ("category", "scope", "id")
     actions = ("enable_restrictions", "disable_restrictions")
-
-    def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data.get(name) for name in RESTRICTION_FIELDS}
-        if change:
-            saved = services.restriction_update(
-                admin=request.user,
-                restriction=Restriction.objects.get(pk=obj.pk),
-                request=request,
-                **fields,
-            )
-        else:
-            saved = services.restriction_create(admin=request.user, request=request, **fields)
-        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
-
-    def delete_model(self, request, obj):
-        services.restriction_delete(admin=request.user, restriction=obj, request=request)
-
-    def delete_queryset(self, request, queryset):
-        for restriction in queryset:
-            self.delete_model(request, restriction)
 
     def _set_state(self, request, queryset, state: str) -> None:
         changed = 0

@@ -1,4 +1,14 @@
-"""Writes to the permission and restriction tables; each one refreshes authz everywhere."""
+"""Writes to the permission and restriction tables; each one refreshes authz everywhere.
+
+The two rule tables share one create/update/delete path (``rule_create``, ``rule_update``,
+``rule_delete``) described by a ``RuleTable``: which fields an operator sets, how they are
+checked, what makes two rows the same, the audit topic and the authz table to refresh.
+``permission_*`` and ``restriction_*`` are that path for each table.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -36,13 +46,97 @@ def permission_upsert(
     return permission, True
 
 
-# ------------------------------------------------------------ operators (admin API, back office)
+# ------------------------------------------------------------ the shared create/update/delete
+
+
+@dataclass(frozen=True)
+class RuleTable:
+    model: type[Permission] | type[Restriction]
+    fields: tuple[str, ...]  # set by operators, in the order the audit rows record them
+    clean: Callable[..., dict[str, Any]]  # all fields checked and normalised (ApiError)
+    unique: tuple[str, ...]  # two rows equal on these are the same rule
+    taken: str  # the key when such a row exists
+    missing: str  # the 404 key of an unknown id
+    audit_topic: str
+    invalidate: Callable[[], None]  # every worker reloads this authz table on its next request
+
+
+def _locked(table: RuleTable, pk: int):
+    """The row re-read under a lock: a concurrent delete is a 404, never undone by our save."""
+    row = table.model.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        raise ApiError(table.missing, 404)
+    return row
+
+
+def _unique_save(table: RuleTable, row: Permission | Restriction) -> None:
+    """Model checks, then Barong's ``taken`` key for a row equal on ``unique``, then save."""
+    same = table.model.objects.filter(**{name: getattr(row, name) for name in table.unique})
+    try:
+        row.full_clean(validate_constraints=False)
+        if same.exclude(pk=row.pk).exists():
+            raise ApiError(table.taken)
+        with transaction.atomic():
+            row.save()
+    except ValidationError as exc:
+        raise ApiError(model_error_keys(exc)) from exc
+    except IntegrityError as exc:  # a concurrent identical row won the race
+        raise ApiError(table.taken) from exc
+    transaction.on_commit(table.invalidate, robust=True)
+
+
+def _data(table: RuleTable, row: Permission | Restriction) -> dict[str, object]:
+    return {"id": row.pk, **{key: getattr(row, key) for key in table.fields}}
+
+
+def _audit(table: RuleTable, *, admin, action: str, request, data: dict) -> None:
+    admin_activity_record(
+        admin=admin, topic=table.audit_topic, action=action, request=request, data=data
+    )
+
+
+@transaction.atomic
+def rule_create(table: RuleTable, *, admin, request: HttpRequest | None = None, **fields: Any):
+    """A new row of ``table``: checked, unique, audited; authz refreshed after commit."""
+    row = table.model(**table.clean(**fields))
+    _unique_save(table, row)
+    _audit(table, admin=admin, action="create", request=request, data=_data(table, row))
+    return row
+
+
+@transaction.atomic
+def rule_update(
+    table: RuleTable, *, admin, row, request: HttpRequest | None = None, **changes: Any
+):
+    """Change the given (non-None) fields; the whole row passes the create checks again."""
+    row = _locked(table, row.pk)
+    previous = _data(table, row)
+    current = {key: getattr(row, key) for key in table.fields}
+    current.update({key: value for key, value in changes.items() if value is not None})
+    for key, value in table.clean(**current).items():
+        setattr(row, key, value)
+    _unique_save(table, row)
+    data = {**_data(table, row), "previous": previous}
+    _audit(table, admin=admin, action="update", request=request, data=data)
+    return row
+
+
+@transaction.atomic
+def rule_delete(table: RuleTable, *, admin, row, request: HttpRequest | None = None) -> None:
+    """Remove a row; every worker stops applying it on its next request."""
+    data = _data(table, row)
+    row.delete()
+    transaction.on_commit(table.invalidate, robust=True)
+    _audit(table, admin=admin, action="delete", request=request, data=data)
+
+
+# ------------------------------------------------------------ permissions
 
 
 def _permission_fields(
-    *, role: str, verb: str, path: str, action: str, topic: str | None
+    *, role: str, verb: str, path: str, action: str, topic: str | None = None
 ) -> dict[str, str | None]:
-    """Barong's checks, in Barong's order, applied to creates and updates alike."""
+    """The permission checks, in Barong's order, applied to creates and updates alike."""
     if verb.lower() not in VERBS:
         raise ApiError("admin.permissions.invalid_verb")
     if action.lower() not in ACTIONS:
@@ -59,40 +153,18 @@ def _permission_fields(
     }
 
 
-def _locked(model: type[Permission | Restriction], pk: int, missing: str):
-    """The row re-read under a lock: a concurrent delete is a 404, never undone by our save."""
-    row = model.objects.select_for_update().filter(pk=pk).first()
-    if row is None:
-        raise ApiError(missing, 404)
-    return row
+PERMISSIONS = RuleTable(
+    model=Permission,
+    fields=PERMISSION_FIELDS,
+    clean=_permission_fields,
+    unique=("role", "verb", "path", "action"),
+    taken="path.taken",
+    missing="admin.permission.doesnt_exist",
+    audit_topic="permissions",
+    invalidate=engine.invalidate,
+)
 
 
-def _unique_save(row: Permission | Restriction, *, unique: tuple[str, ...], taken: str) -> None:
-    """Model checks, then Barong's ``taken`` key for a row equal on ``unique``, then save."""
-    same = type(row).objects.filter(**{name: getattr(row, name) for name in unique})
-    try:
-        row.full_clean(validate_constraints=False)
-        if same.exclude(pk=row.pk).exists():
-            raise ApiError(taken)
-        with transaction.atomic():
-            row.save()
-    except ValidationError as exc:
-        raise ApiError(model_error_keys(exc)) from exc
-    except IntegrityError as exc:  # a concurrent identical row won the race
-        raise ApiError(taken) from exc
-
-
-def _permission_save(permission: Permission) -> Permission:
-    _unique_save(permission, unique=("role", "verb", "path", "action"), taken="path.taken")
-    transaction.on_commit(engine.invalidate, robust=True)
-    return permission
-
-
-def _permission_data(permission: Permission) -> dict[str, object]:
-    return {"id": permission.pk, **{key: getattr(permission, key) for key in PERMISSION_FIELDS}}
-
-
-@transaction.atomic
 def permission_create(
     *,
     admin,
@@ -104,49 +176,20 @@ def permission_create(
     request: HttpRequest | None = None,
 ) -> Permission:
     """A rule for a role that already exists; identical rules are refused."""
-    fields = _permission_fields(role=role, verb=verb, path=path, action=action, topic=topic)
-    permission = _permission_save(Permission(**fields))
-    admin_activity_record(
-        admin=admin,
-        topic="permissions",
-        action="create",
-        request=request,
-        data=_permission_data(permission),
-    )
-    return permission
+    fields = {"role": role, "verb": verb, "path": path, "action": action, "topic": topic}
+    return rule_create(PERMISSIONS, admin=admin, request=request, **fields)
 
 
-@transaction.atomic
 def permission_update(
     *, admin, permission: Permission, request: HttpRequest | None = None, **changes: str | None
 ) -> Permission:
     """Change the given fields; the result must pass the create checks again."""
-    permission = _locked(Permission, permission.pk, "admin.permission.doesnt_exist")
-    previous = _permission_data(permission)
-    current = {key: getattr(permission, key) for key in PERMISSION_FIELDS}
-    current.update({key: value for key, value in changes.items() if value is not None})
-    for key, value in _permission_fields(**current).items():
-        setattr(permission, key, value)
-    permission = _permission_save(permission)
-    admin_activity_record(
-        admin=admin,
-        topic="permissions",
-        action="update",
-        request=request,
-        data={**_permission_data(permission), "previous": previous},
-    )
-    return permission
+    return rule_update(PERMISSIONS, admin=admin, row=permission, request=request, **changes)
 
 
-@transaction.atomic
 def permission_delete(*, admin, permission: Permission, request: HttpRequest | None = None) -> None:
     """Remove a rule; every worker stops applying it on its next request."""
-    data = _permission_data(permission)
-    permission.delete()
-    transaction.on_commit(engine.invalidate, robust=True)
-    admin_activity_record(
-        admin=admin, topic="permissions", action="delete", request=request, data=data
-    )
+    rule_delete(PERMISSIONS, admin=admin, row=permission, request=request)
 
 
 # ------------------------------------------------------------ restrictions
@@ -164,20 +207,33 @@ def restriction_value(*, scope: str, value: str) -> str:
         raise ApiError("value.invalid") from exc
 
 
-def _restriction_save(restriction: Restriction) -> Restriction:
-    restriction.value = restriction_value(scope=restriction.scope, value=restriction.value)
-    if restriction.code is not None and not 100 <= restriction.code <= 599:
+def _restriction_fields(
+    *,
+    category: str,
+    scope: str,
+    value: str,
+    code: int | None = None,
+    state: str = Restriction.State.ENABLED,
+) -> dict[str, Any]:
+    """The value fits its scope; a code of its own is an HTTP status."""
+    value = restriction_value(scope=scope, value=value)
+    if code is not None and not 100 <= code <= 599:
         raise ApiError("code.invalid")
-    _unique_save(restriction, unique=("category", "scope", "value"), taken="value.taken")
-    transaction.on_commit(restrictions.invalidate, robust=True)
-    return restriction
+    return {"category": category, "scope": scope, "value": value, "code": code, "state": state}
 
 
-def _restriction_data(restriction: Restriction) -> dict[str, object]:
-    return {"id": restriction.pk, **{key: getattr(restriction, key) for key in RESTRICTION_FIELDS}}
+RESTRICTIONS = RuleTable(
+    model=Restriction,
+    fields=RESTRICTION_FIELDS,
+    clean=_restriction_fields,
+    unique=("category", "scope", "value"),
+    taken="value.taken",
+    missing="admin.restriction.doesnt_exist",
+    audit_topic="restrictions",
+    invalidate=restrictions.invalidate,
+)
 
 
-@transaction.atomic
 def restriction_create(
     *,
     admin,
@@ -189,20 +245,10 @@ def restriction_create(
     request: HttpRequest | None = None,
 ) -> Restriction:
     """A whitelist, maintenance or blacklist rule, unique per (category, scope, value)."""
-    restriction = _restriction_save(
-        Restriction(category=category, scope=scope, value=value, state=state, code=code)
-    )
-    admin_activity_record(
-        admin=admin,
-        topic="restrictions",
-        action="create",
-        request=request,
-        data=_restriction_data(restriction),
-    )
-    return restriction
+    fields = {"category": category, "scope": scope, "value": value, "code": code, "state": state}
+    return rule_create(RESTRICTIONS, admin=admin, request=request, **fields)
 
 
-@transaction.atomic
 def restriction_update(
     *,
     admin,
@@ -211,30 +257,11 @@ def restriction_update(
     **changes: str | int | None,
 ) -> Restriction:
     """Change the given fields; the value is re-checked against the (new) scope."""
-    restriction = _locked(Restriction, restriction.pk, "admin.restriction.doesnt_exist")
-    previous = _restriction_data(restriction)
-    for key, value in changes.items():
-        if value is not None:
-            setattr(restriction, key, value)
-    restriction = _restriction_save(restriction)
-    admin_activity_record(
-        admin=admin,
-        topic="restrictions",
-        action="update",
-        request=request,
-        data={**_restriction_data(restriction), "previous": previous},
-    )
-    return restriction
+    return rule_update(RESTRICTIONS, admin=admin, row=restriction, request=request, **changes)
 
 
-@transaction.atomic
 def restriction_delete(
     *, admin, restriction: Restriction, request: HttpRequest | None = None
 ) -> None:
     """Remove a restriction; every worker stops applying it on its next request."""
-    data = _restriction_data(restriction)
-    restriction.delete()
-    transaction.on_commit(restrictions.invalidate, robust=True)
-    admin_activity_record(
-        admin=admin, topic="restrictions", action="delete", request=request, data=data
-    )
+    rule_delete(RESTRICTIONS, admin=admin, row=restriction, request=request)

@@ -1,10 +1,12 @@
 """Admin API: the permission table and the restrictions authz applies."""
 
+from rest_framework.response import Response
+
 from barong.api.errors import ApiError
 from barong.api.views import AdminViewSet, barong_schema, status_only
 from permissions import serializers as s
 from permissions import services
-from permissions.models import Permission, Restriction
+from permissions.models import Permission
 from permissions.selectors import restrictions_search
 
 ACCESS = {
@@ -14,18 +16,43 @@ ACCESS = {
 PAGINATION = "non_integer_page, non_positive_page, non_integer_limit, invalid_limit"
 
 
-def _row(model, pk: int, missing: str):
+def _row(table: services.RuleTable, pk: int):
     """The row with id ``pk``; 404 with Barong's key when there is none."""
-    found = model.objects.filter(pk=pk).first() if 1 <= pk <= s.MAX_ID else None
+    found = table.model.objects.filter(pk=pk).first() if 1 <= pk <= s.MAX_ID else None
     if found is None:
-        raise ApiError(missing, 404)
+        raise ApiError(table.missing, 404)
     return found
 
 
-class PermissionViewSet(AdminViewSet):
+class RuleViewSet(AdminViewSet):
+    """Create, update and delete by ``id`` of one rule table, through ``rule_*``."""
+
+    table: services.RuleTable
+
+    def _create(self, input_class: type) -> Response:
+        params = self.parse(input_class)
+        services.rule_create(self.table, admin=self.request.user, request=self.request, **params)
+        return status_only(200)
+
+    def _update(self, input_class: type) -> Response:
+        params = self.parse(input_class)
+        row = _row(self.table, params.pop("id"))
+        services.rule_update(
+            self.table, admin=self.request.user, row=row, request=self.request, **params
+        )
+        return status_only(200)
+
+    def _destroy(self, input_class: type) -> Response:
+        row = _row(self.table, self.parse(input_class)["id"])
+        services.rule_delete(self.table, admin=self.request.user, row=row, request=self.request)
+        return status_only(200)
+
+
+class PermissionViewSet(RuleViewSet):
     """``/admin/permissions``: GET list, POST create, PUT update and DELETE by ``id``."""
 
     error_prefix = "admin.permission"
+    table = services.PERMISSIONS
 
     @barong_schema(
         summary="Every permission rule (raw rows)",
@@ -47,9 +74,7 @@ class PermissionViewSet(AdminViewSet):
         },
     )
     def create(self, request):
-        params = self.parse(s.PermissionCreateInput)
-        services.permission_create(admin=request.user, request=request, **params)
-        return status_only(200)
+        return self._create(s.PermissionCreateInput)
 
     @barong_schema(
         summary="Update a permission rule (the create checks apply again)",
@@ -63,12 +88,7 @@ class PermissionViewSet(AdminViewSet):
         },
     )
     def update_by_id(self, request):
-        params = self.parse(s.PermissionUpdateInput)
-        permission = _row(Permission, params.pop("id"), "admin.permission.doesnt_exist")
-        services.permission_update(
-            admin=request.user, permission=permission, request=request, **params
-        )
-        return status_only(200)
+        return self._update(s.PermissionUpdateInput)
 
     @barong_schema(
         summary="Delete a permission rule",
@@ -81,16 +101,14 @@ class PermissionViewSet(AdminViewSet):
         },
     )
     def destroy_by_id(self, request):
-        params = self.parse(s.PermissionDeleteInput)
-        permission = _row(Permission, params["id"], "admin.permission.doesnt_exist")
-        services.permission_delete(admin=request.user, permission=permission, request=request)
-        return status_only(200)
+        return self._destroy(s.PermissionDeleteInput)
 
 
-class RestrictionViewSet(AdminViewSet):
+class RestrictionViewSet(RuleViewSet):
     """``/admin/restrictions``: GET list, POST create, PUT update and DELETE by ``id``."""
 
     error_prefix = "admin.restriction"
+    table = services.RESTRICTIONS
 
     @barong_schema(
         summary="Restrictions, filtered by scope, category and time (raw rows)",
@@ -128,9 +146,7 @@ class RestrictionViewSet(AdminViewSet):
         },
     )
     def create(self, request):
-        params = self.parse(s.RestrictionCreateInput)
-        services.restriction_create(admin=request.user, request=request, **params)
-        return status_only(200)
+        return self._create(s.RestrictionCreateInput)
 
     @barong_schema(
         summary="Update a restriction (the value is checked against the new scope)",
@@ -143,12 +159,7 @@ class RestrictionViewSet(AdminViewSet):
         },
     )
     def update_by_id(self, request):
-        params = self.parse(s.RestrictionUpdateInput)
-        restriction = _row(Restriction, params.pop("id"), "admin.restriction.doesnt_exist")
-        services.restriction_update(
-            admin=request.user, restriction=restriction, request=request, **params
-        )
-        return status_only(200)
+        return self._update(s.RestrictionUpdateInput)
 
     @barong_schema(
         summary="Delete a restriction",
@@ -161,7 +172,4 @@ class RestrictionViewSet(AdminViewSet):
         },
     )
     def destroy_by_id(self, request):
-        params = self.parse(s.RestrictionDeleteInput)
-        restriction = _row(Restriction, params["id"], "admin.restriction.doesnt_exist")
-        services.restriction_delete(admin=request.user, restriction=restriction, request=request)
-        return status_only(200)
+        return self._destroy(s.RestrictionDeleteInput)
