@@ -13,7 +13,7 @@ from django.contrib.admin.views.main import ChangeListSearchForm
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -26,40 +26,11 @@ from barong.admin_site import ServiceAdminMixin
 from barong.api.errors import ApiError
 from kyc import services
 from kyc.models import DataStorage, Document, Phone, Profile
+from kyc.selectors import document_queue, pending_documents_count, submitted_profiles_count
 
-PENDING_DOCUMENT_VALUES = services.DOCUMENT_WAITING
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
 QUEUE_PAGE_SIZE = 10
 REASON_MAX = 255
-
-
-# ---------------------------------------------------------------- review queue reads
-def document_queue() -> QuerySet[User]:
-    """Users whose private ``document`` label is pending or replaced, oldest request first."""
-    requested = Label.objects.filter(
-        user=OuterRef("pk"),
-        key="document",
-        scope=Label.Scope.PRIVATE,
-        value__in=PENDING_DOCUMENT_VALUES,
-    )
-    return (
-        User.objects.annotate(
-            requested_at=Subquery(requested.values("updated_at")[:1]),
-            document_label=Subquery(requested.values("value")[:1]),
-        )
-        .filter(requested_at__isnull=False)
-        .order_by("requested_at", "id")
-    )
-
-
-def pending_documents_count() -> int:
-    return Label.objects.filter(
-        key="document", scope=Label.Scope.PRIVATE, value__in=PENDING_DOCUMENT_VALUES
-    ).count()
-
-
-def submitted_profiles_count() -> int:
-    return Profile.objects.filter(state=Profile.State.SUBMITTED).count()
 
 
 def document_file(document: Document) -> dict:

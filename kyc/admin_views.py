@@ -17,8 +17,8 @@ from barong.api.errors import ApiError
 from barong.api.params import Bool, Str
 from barong.api.views import AdminViewSet, barong_schema, status_only
 from kyc import services
-from kyc.admin_user_views import users_for_entity
 from kyc.models import Profile
+from kyc.selectors import users_for_entity
 from kyc.serializers import ProfileSerializer
 
 ACCESS_ERRORS = {401: "Invalid bearer token", 403: "The role may not use this endpoint"}
