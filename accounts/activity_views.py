@@ -12,48 +12,18 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.activity_serializers import ActivityWithUserSerializer, AdminActivitySerializer
+from accounts.filters import ActivityFilter, AdminActivityFilter, unix_seconds
 from accounts.models import Label
-from accounts.services import email_normalize
 from activities import selectors
 from activities.models import Activity
-from barong.api.params import BareInvalidInt, Str, validate_params
+from barong.api.filters import query_schema
+from barong.api.params import validate_params
 from barong.api.schema import BarongAutoSchema
-from barong.api.timebounds import UNIX_MAX
 from barong.api.views import AdminViewSet, barong_schema
 
 ACCESS_ERRORS = {401: "Invalid bearer token", 403: "The role may not use this endpoint"}
-FROM_HELP = "Unix seconds. If set, only records FROM the time will be retrieved."
-TO_HELP = "Unix seconds. If set, only records up to the time (inclusive) will be retrieved."
-
-
-def unix_seconds(help_text: str) -> BareInvalidInt:
-    return BareInvalidInt(required=False, min_value=0, max_value=UNIX_MAX, help_text=help_text)
-
-
-class ActivityListInput(serializers.Serializer):
-    """The list filters; ``from``/``to`` are added in ``get_fields`` (``from`` is a keyword)."""
-
-    topic = Str(required=False)
-    action = Str(required=False)
-    uid = Str(required=False, help_text="uid of the user who acted")
-    email = Str(required=False, help_text="e-mail of the user who acted")
-    target_uid = Str(required=False, help_text="uid of the user acted on")
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        fields["from"] = unix_seconds(FROM_HELP)
-        fields["to"] = unix_seconds(TO_HELP)
-        return fields
-
-
-class AdminActivityListInput(ActivityListInput):
-    range = serializers.ChoiceField(
-        choices=["created"],
-        required=False,
-        default="created",
-        error_messages={"invalid_choice": "admin.activity.invalid_range"},
-        help_text="Only `created` is supported",
-    )
+ACTIVITY_QUERY = query_schema(ActivityFilter)
+ADMIN_ACTIVITY_QUERY = query_schema(AdminActivityFilter)
 
 
 class MetricsInput(serializers.Serializer):
@@ -80,37 +50,26 @@ class AdminActivityViewSet(AdminViewSet):
 
     error_prefix = "admin.activity"
 
-    def _search(self, input_class: type, category: str, serializer_class: type) -> Response:
-        # A blank filter means "no filter", as a cleared search box does.
-        params = {key: value for key, value in self.params.items() if value not in ("", None)}
-        data = validate_params(input_class, params, self.error_prefix)
-        data.pop("range", None)
-        rows = selectors.activities_search(
-            category=category,
-            topic=data.get("topic"),
-            action=data.get("action"),
-            uid=data.get("uid"),
-            email=email_normalize(data["email"]) if data.get("email") else None,
-            target_uid=data.get("target_uid"),
-            time_from=data.get("from"),
-            time_to=data.get("to"),
-        )
-        return self.paginated(rows, serializer_class)
+    def _search(self, filter_class: type, category: str, serializer_class: type) -> Response:
+        rows = Activity.objects.filter(category=category)
+        rows = rows.select_related("user", "user__referral").order_by("-created_at", "-id")
+        filters = filter_class(data=self.params, queryset=rows)
+        return self.paginated(filters.filtered(self.error_prefix), serializer_class)
 
     @barong_schema(
         summary="Users' own activity (sign-ups, logins, 2FA, ...), newest first (paginated)",
-        input=ActivityListInput,
+        input=ACTIVITY_QUERY,
         output=ActivityWithUserSerializer,
         many=True,
         query=True,
         errors={**ACCESS_ERRORS, 422: "Bad from/to (invalid) or pagination"},
     )
     def list(self, request):
-        return self._search(ActivityListInput, Activity.Category.USER, ActivityWithUserSerializer)
+        return self._search(ActivityFilter, Activity.Category.USER, ActivityWithUserSerializer)
 
     @barong_schema(
         summary="Operators' audit log, newest first (paginated)",
-        input=AdminActivityListInput,
+        input=ADMIN_ACTIVITY_QUERY,
         output=AdminActivitySerializer,
         many=True,
         query=True,
@@ -118,9 +77,7 @@ class AdminActivityViewSet(AdminViewSet):
     )
     @action(detail=False, methods=["get"], url_path="admin")
     def admin_log(self, request):
-        return self._search(
-            AdminActivityListInput, Activity.Category.ADMIN, AdminActivitySerializer
-        )
+        return self._search(AdminActivityFilter, Activity.Category.ADMIN, AdminActivitySerializer)
 
 
 class AdminMetricViewSet(AdminViewSet):

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 
 from activities.models import Activity
@@ -14,33 +14,6 @@ METRIC_SERIES = (
     ("sucessful_logins", "session", "login", Activity.Result.SUCCEED),  # Barong's spelling
     ("failed_logins", "session", "login", Activity.Result.FAILED),
 )
-
-
-def activities_search(
-    *,
-    category: str,
-    topic: str | None = None,
-    action: str | None = None,
-    uid: str | None = None,
-    email: str | None = None,
-    target_uid: str | None = None,
-    time_from: int | None = None,
-    time_to: int | None = None,
-) -> QuerySet[Activity]:
-    """One category's rows, newest first; ``uid``/``email`` (normalised) name the acting user."""
-    queryset = Activity.objects.filter(category=category)
-    if topic:
-        queryset = queryset.filter(topic=topic)
-    if action:
-        queryset = queryset.filter(action=action)
-    if uid:
-        queryset = queryset.filter(user__uid=uid.upper())
-    if email:
-        queryset = queryset.filter(user__email=email)
-    if target_uid:
-        queryset = queryset.filter(target_uid=target_uid.upper())
-    queryset = time_bounded(queryset, "created_at", time_from, time_to)
-    return queryset.select_related("user", "user__referral").order_by("-created_at", "-id")
 
 
 def activity_daily_counts(

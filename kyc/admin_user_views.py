@@ -6,26 +6,25 @@ the changes themselves are accounts' services.
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import Label, User
+from accounts.models import User
 from accounts.selectors import admin_user_get
 from accounts.serializers import UserSerializer
 from accounts.services import user_otp_admin_set, user_role_admin_set, user_state_admin_set
-from barong.api.params import BareInvalidInt, Bool, Str, validate_params
-from barong.api.timebounds import UNIX_MAX
+from barong.api.filters import query_schema
+from barong.api.params import Bool, Str
 from barong.api.views import AdminViewSet, barong_schema, status_only
-from kyc.filters import RANGES, UserFilter
+from kyc.filters import UserFilter
+from kyc.selectors import users_for_entity, users_with_pending_documents
 from kyc.serializers import UserWithKYCSerializer, UserWithProfileSerializer
 from kyc.services import data_storage_admin_delete
 
 # Barong's uids are ``<PREFIX><HEX>``; the words below are sibling routes, never uids.
 UID_PATH_REGEX = r"(?!(?:labels|documents|data_storage|update|role)$)[A-Za-z0-9]{1,64}"
-KYC_RELATIONS = ("profiles", "labels", "phones", "documents", "data_storages")
-PENDING_DOCUMENTS = ("pending", "replaced")
 
 
 # ---------------------------------------------------------------- inputs
@@ -42,47 +41,7 @@ class OptionalBool(Bool):
         return super().to_internal_value(data)
 
 
-class UserListInput(serializers.Serializer):
-    """Filters of the user search and pending documents; blank values mean no filter."""
-
-    extended = Bool(
-        required=False,
-        default=False,
-        error_messages={"invalid": "admin.user.non_boolean_extended"},
-        help_text="When true the answer carries full information about each user",
-    )
-    uid = Str(required=False)
-    email = Str(required=False)
-    role = Str(required=False)
-    first_name = Str(required=False)
-    last_name = Str(required=False)
-    country = Str(required=False)
-    level = BareInvalidInt(required=False, min_value=0, max_value=2**31 - 1)
-    state = Str(required=False)
-    range = serializers.ChoiceField(
-        choices=RANGES,
-        required=False,
-        default="created",
-        error_messages={"invalid_choice": "admin.user.invalid_range"},
-        help_text="Which timestamp `from`/`to` bound: created (default) or updated",
-    )
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        # ``from`` is a Python keyword, so these two cannot be class attributes.
-        fields["from"] = BareInvalidInt(
-            required=False,
-            min_value=0,
-            max_value=UNIX_MAX,
-            help_text="Unix seconds; only users whose timestamp is at or after it",
-        )
-        fields["to"] = BareInvalidInt(
-            required=False,
-            min_value=0,
-            max_value=UNIX_MAX,
-            help_text="Unix seconds; only users whose timestamp is at or before it",
-        )
-        return fields
+UserListQuery = query_schema(UserFilter)
 
 
 class UserUpdateInput(serializers.Serializer):
@@ -104,29 +63,6 @@ class UserRoleInput(serializers.Serializer):
 class UserDataStorageDeleteInput(serializers.Serializer):
     uid = Str(allow_blank=False, help_text="user uniq id")
     title = Str(allow_blank=False, help_text="data storage uniq title")
-
-
-# ---------------------------------------------------------------- reads
-
-
-def users_for_entity(queryset: QuerySet[User], serializer_class: type) -> QuerySet[User]:
-    """Load what the entity shows in a constant number of queries, whatever the page size."""
-    queryset = queryset.select_related("referral")
-    if serializer_class is UserWithKYCSerializer:
-        return queryset.prefetch_related(*KYC_RELATIONS)
-    if serializer_class is UserWithProfileSerializer:
-        return queryset.prefetch_related("profiles")
-    return queryset
-
-
-def users_with_pending_documents() -> QuerySet[User]:
-    """Users awaiting a KYC decision, the oldest request first."""
-    documents = Label.objects.filter(user=OuterRef("pk"), key="document", scope=Label.Scope.PRIVATE)
-    return (
-        User.objects.filter(Exists(documents.filter(value__in=PENDING_DOCUMENTS)))
-        .annotate(document_at=Subquery(documents.values("updated_at")[:1]))
-        .order_by("document_at", "id")
-    )
 
 
 # ---------------------------------------------------------------- views
@@ -153,19 +89,14 @@ class AdminUserViewSet(AdminViewSet):
     lookup_value_regex = UID_PATH_REGEX
 
     def _search(self, base: QuerySet[User], extended_serializer: type) -> Response:
-        params = {key: value for key, value in self.params.items() if value not in ("", None)}
-        data = validate_params(UserListInput, params, self.error_prefix)
-        if "from" in data:
-            data["time_from"] = data.pop("from")
-        if "to" in data:
-            data["time_to"] = data.pop("to")
-        serializer_class = extended_serializer if data.pop("extended") else UserSerializer
-        users = UserFilter(data=data, queryset=base).qs
+        filters = UserFilter(data=self.params, queryset=base)
+        users = filters.filtered(self.error_prefix)
+        serializer_class = extended_serializer if filters.values.get("extended") else UserSerializer
         return self.paginated(users_for_entity(users, serializer_class), serializer_class)
 
     @barong_schema(
         summary="Search users (paginated); extended=true adds their profiles",
-        input=UserListInput,
+        input=UserListQuery,
         output=UserWithProfileSerializer,
         many=True,
         query=True,
@@ -231,7 +162,7 @@ class AdminUserViewSet(AdminViewSet):
 
     @barong_schema(
         summary="Users whose documents await a decision, oldest first (paginated)",
-        input=UserListInput,
+        input=UserListQuery,
         output=UserWithKYCSerializer,
         many=True,
         query=True,

@@ -1,40 +1,90 @@
-"""django-filter FilterSets behind the operators' user searches (admin API users)."""
+"""The admin API's user searches (``/admin/users``, ``/admin/users/documents/pending``).
 
-import django_filters
+One FilterSet declares every parameter once: it validates them with Barong's keys and
+filters (barong/api/filters.py).
+"""
+
+from typing import Any
+
 from django.db.models import Exists, OuterRef, QuerySet
+from rest_framework import serializers
 
 from accounts.models import User
 from accounts.services import email_normalize
-from barong.api.timebounds import time_bounded
+from barong.api.filters import BarongFilterSet, param_filter
+from barong.api.params import BareInvalidInt, Bool, Str
+from barong.api.timebounds import UNIX_MAX, time_bounded
 from kyc.models import Profile
 
 RANGES = ("created", "updated")
 
 
-class UserFilter(django_filters.FilterSet):
+def _unix_seconds(help_text: str) -> BareInvalidInt:
+    return BareInvalidInt(required=False, min_value=0, max_value=UNIX_MAX, help_text=help_text)
+
+
+class UserFilter(BarongFilterSet):
     """Exact matches (case-insensitive where Barong's MySQL collation was), all combined.
 
     Profile fields match any of the user's profiles through ``EXISTS``, so a user with
     several profiles is listed once. ``from``/``to`` are inclusive unix seconds on
-    ``<range>_at``; the values arrive already validated by the view's input serializer.
+    ``<range>_at``. ``extended`` filters nothing: it asks for the full user entity.
     """
 
-    uid = django_filters.CharFilter(method="filter_uid")
-    email = django_filters.CharFilter(method="filter_email")
-    role = django_filters.CharFilter(field_name="role")
-    first_name = django_filters.CharFilter(method="filter_profile")
-    last_name = django_filters.CharFilter(method="filter_profile")
-    country = django_filters.CharFilter(method="filter_profile")
-    level = django_filters.NumberFilter(field_name="level")
-    state = django_filters.CharFilter(field_name="state")
+    extended = param_filter(
+        Bool(
+            required=False,
+            error_messages={"invalid": "admin.user.non_boolean_extended"},
+            help_text="When true the answer carries full information about each user",
+        ),
+        method="filter_nothing",
+    )
+    uid = param_filter(Str(required=False), method="filter_uid")
+    email = param_filter(Str(required=False), method="filter_email")
+    role = param_filter(Str(required=False), method="filter_field")
+    first_name = param_filter(Str(required=False), method="filter_profile")
+    last_name = param_filter(Str(required=False), method="filter_profile")
+    country = param_filter(Str(required=False), method="filter_profile")
+    level = param_filter(
+        BareInvalidInt(required=False, min_value=0, max_value=2**31 - 1), method="filter_field"
+    )
+    state = param_filter(Str(required=False), method="filter_field")
     # ``range`` only says which column ``from``/``to`` bound; it filters nothing itself.
-    range = django_filters.ChoiceFilter(choices=[(r, r) for r in RANGES], method="filter_range")
-    time_from = django_filters.NumberFilter(method="filter_from")
-    time_to = django_filters.NumberFilter(method="filter_to")
+    range = param_filter(
+        serializers.ChoiceField(
+            choices=RANGES,
+            required=False,
+            error_messages={"invalid_choice": "admin.user.invalid_range"},
+            help_text="Which timestamp `from`/`to` bound: created (default) or updated",
+        ),
+        method="filter_nothing",
+    )
 
     class Meta:
         model = User
         fields: list[str] = []
+
+    @classmethod
+    def get_filters(cls):
+        filters = super().get_filters()
+        # ``from`` is a Python keyword, so these two cannot be class attributes.
+        filters["from"] = param_filter(
+            _unix_seconds("Unix seconds; only users whose timestamp is at or after it"),
+            method="filter_from",
+        )
+        filters["to"] = param_filter(
+            _unix_seconds("Unix seconds; only users whose timestamp is at or before it"),
+            method="filter_to",
+        )
+        for name, filter_ in filters.items():
+            filter_.field_name = name
+        return filters
+
+    def filter_nothing(self, queryset: QuerySet[User], name: str, value: Any) -> QuerySet[User]:
+        return queryset
+
+    def filter_field(self, queryset: QuerySet[User], name: str, value: Any) -> QuerySet[User]:
+        return queryset.filter(**{name: value})
 
     def filter_uid(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         return queryset.filter(uid=value.upper())  # uids are stored upper-case
@@ -46,14 +96,11 @@ class UserFilter(django_filters.FilterSet):
         profiles = Profile.objects.filter(user=OuterRef("pk"), **{f"{name}__iexact": value})
         return queryset.filter(Exists(profiles))
 
-    def filter_range(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
-        return queryset
-
     def _column(self) -> str:
         return f"{self.form.cleaned_data.get('range') or 'created'}_at"
 
-    def filter_from(self, queryset: QuerySet[User], name: str, value) -> QuerySet[User]:
-        return time_bounded(queryset, self._column(), time_from=int(value))
+    def filter_from(self, queryset: QuerySet[User], name: str, value: int) -> QuerySet[User]:
+        return time_bounded(queryset, self._column(), time_from=value)
 
-    def filter_to(self, queryset: QuerySet[User], name: str, value) -> QuerySet[User]:
-        return time_bounded(queryset, self._column(), time_to=int(value))
+    def filter_to(self, queryset: QuerySet[User], name: str, value: int) -> QuerySet[User]:
+        return time_bounded(queryset, self._column(), time_to=value)

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from accounts.labels import label_normalize
 from accounts.models import Label, User
 from accounts.serializers import AdminLabelViewSerializer, LabelSerializer, UserSerializer
-from kyc.admin_user_views import users_for_entity
+from kyc.selectors import users_for_entity
 from kyc.serializers import UserWithProfileSerializer
 from management import services
 from management.base import ManagementView, paginated, time_bounds, user_by_uid

@@ -12,9 +12,9 @@ from accounts.models import User
 from accounts.serializers import UserSerializer
 from accounts.services import email_normalize
 from barong.api.errors import ApiError
-from kyc.admin_user_views import users_for_entity
 from kyc.models import Phone
 from kyc.phones import phone_number_parse
+from kyc.selectors import users_for_entity
 from kyc.serializers import UserWithKYCSerializer, UserWithProfileSerializer
 from management import services
 from management.base import ManagementView, paginated, sentence_error, time_bounds, user_by_uid

@@ -82,34 +82,6 @@ class PermissionSerializer(serializers.ModelSerializer):
 # ---------------------------------------------------------------- restrictions
 
 
-class RestrictionListInput(serializers.Serializer):
-    scope = OneOf(
-        choices=SCOPES,
-        key="admin.restriction.invalid_scope",
-        required=False,
-        help_text="all, ip, ip_subnet, continent or country",
-    )
-    category = OneOf(
-        choices=CATEGORIES,
-        key="admin.restriction.invalid_category",
-        required=False,
-        help_text="whitelist, maintenance or blacklist",
-    )
-    range = OneOf(
-        choices=RANGES,
-        key="admin.restriction.invalid_range",
-        required=False,
-        help_text="Which time `from`/`to` apply to: created (default) or updated",
-    )
-    # `from` is a Python keyword: declared under its request name below.
-    to = Int(required=False, help_text="Until this unix time (seconds, inclusive)")
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = Int(required=False, help_text="Since this unix time (seconds, inclusive)")
-        return fields
-
-
 class RestrictionCreateInput(serializers.Serializer):
     category = OneOf(
         choices=CATEGORIES,

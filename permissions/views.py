@@ -3,16 +3,18 @@
 from rest_framework.response import Response
 
 from barong.api.errors import ApiError
+from barong.api.filters import query_schema
 from barong.api.views import AdminViewSet, barong_schema, status_only
 from permissions import serializers as s
 from permissions import services
-from permissions.models import Permission
-from permissions.selectors import restrictions_search
+from permissions.filters import RestrictionFilter
+from permissions.models import Permission, Restriction
 
 ACCESS = {
     401: "Invalid bearer token or session",
     403: "authz.invalid_permission (the role may not use this operation)",
 }
+RESTRICTION_QUERY = query_schema(RestrictionFilter)
 PAGINATION = "non_integer_page, non_positive_page, non_integer_limit, invalid_limit"
 
 
@@ -112,7 +114,7 @@ class RestrictionViewSet(RuleViewSet):
 
     @barong_schema(
         summary="Restrictions, filtered by scope, category and time (raw rows)",
-        input=s.RestrictionListInput,
+        input=RESTRICTION_QUERY,
         query=True,
         output=s.RestrictionSerializer,
         many=True,
@@ -124,15 +126,8 @@ class RestrictionViewSet(RuleViewSet):
         },
     )
     def list(self, request):
-        params = self.parse(s.RestrictionListInput)
-        rows = restrictions_search(
-            scope=params.get("scope"),
-            category=params.get("category"),
-            time_range=params.get("range") or "created",
-            time_from=params.get("from"),
-            time_to=params.get("to"),
-        )
-        return self.paginated(rows, s.RestrictionSerializer)
+        filters = RestrictionFilter(data=self.params, queryset=Restriction.objects.order_by("id"))
+        return self.paginated(filters.filtered(self.error_prefix), s.RestrictionSerializer)
 
     @barong_schema(
         summary="Create a whitelist, maintenance or blacklist restriction",
