@@ -1,8 +1,8 @@
 """What authz needs to know about a user, kept in the shared cache and dropped on change.
 
 The authz hot path must not touch the database in the steady state. A snapshot holds
-the user's JWT claims plus the fields authz checks (state, 2FA); accounts services
-call ``user_cache_invalidate`` after every committed change, so a ban, a role change
+the user's JWT claims plus the fields authz checks (state, 2FA); every save or delete of
+a user calls ``user_cache_invalidate`` (permissions/signals.py), so a ban, a role change
 or 2FA switched off is seen by the very next request on every worker. The TTL bounds
 the one race a delete-on-change cache has (a reader filling the cache with a row it
 read just before the writer committed).
