@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,16 @@ def test_an_app_importing_the_management_api_is_caught(tree):
 
     assert result.returncode != 0
     assert "kyc.violation -> management.services" in result.stdout
+
+
+def test_the_layers_have_no_exceptions():
+    """Apps depend one way without a list of tolerated upward imports."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    layers = [
+        contract
+        for contract in config["tool"]["importlinter"]["contracts"]
+        if contract["type"] == "layers"
+    ]
+
+    assert layers
+    assert all(not contract.get("ignore_imports") for contract in layers)
