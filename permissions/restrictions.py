@@ -37,6 +37,11 @@ class CategoryTable:
     indexes: dict[str, ScopeIndex] = field(
         default_factory=lambda: {scope.name: scope.index() for scope in SCOPES}
     )
+    # The indexes that hold rows, in scope order; set by ``freeze`` once loading is done.
+    active: tuple[ScopeIndex, ...] = ()
+
+    def freeze(self) -> None:
+        self.active = tuple(index for index in self.indexes.values() if index)
 
     @property
     def geo(self) -> bool:
@@ -47,11 +52,10 @@ class CategoryTable:
 
     def match(self, client: Client) -> int | None:
         """The status of the first matching row, in scope order; None when nothing matches."""
-        for index in self.indexes.values():
-            if index:
-                status = index.match(client)
-                if status is not None:
-                    return status
+        for index in self.active:
+            status = index.match(client)
+            if status is not None:
+                return status
         return None
 
 
@@ -91,6 +95,8 @@ def _load() -> dict[str, CategoryTable]:
             index.add(value, status, rank)
         except ValueError:
             continue  # a value that no longer parses (edited in the database) is skipped
+    for table in compiled.values():
+        table.freeze()
     if any(table.geo for table in compiled.values()):
         geo.preload()
     return compiled
