@@ -21,7 +21,7 @@ def users_for_entity(queryset: QuerySet[User], serializer_class: type) -> QueryS
 
 
 def users_with_pending_documents() -> QuerySet[User]:
-    """Users awaiting a KYC decision, the oldest request first (AD-06)."""
+    """Users awaiting a KYC decision, the oldest request first."""
     documents = Label.objects.filter(user=OuterRef("pk"), key="document", scope=Label.Scope.PRIVATE)
     return (
         User.objects.filter(Exists(documents.filter(value__in=DOCUMENT_WAITING)))

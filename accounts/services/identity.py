@@ -71,7 +71,7 @@ def user_login(*, email: str, password: str, otp_code: str | None, request) -> U
 
 
 def user_logout(*, uid: str | None, request) -> User:
-    """Only a session that names an existing user can be ended (ID-02)."""
+    """Only a session that names an existing user can be ended (log out)."""
     user = User.objects.filter(uid=uid).first() if uid else None
     if user is None:
         raise ApiError("identity.session.not_found", 404)

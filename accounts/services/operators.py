@@ -158,7 +158,7 @@ def label_admin_upsert(
     replace: bool = True,
     request=None,
 ) -> Label:
-    """Set a label's value and description, creating it when ``replace`` allows (AD-11)."""
+    """Set a label's value and description, creating it when ``replace`` allows."""
     _label_guard(admin=admin, user=user, scope=scope)
     found = label_find(user=user, key=key, scope=scope)
     if found is None and not replace:
@@ -180,7 +180,7 @@ def label_admin_update(
     description: str | None = None,
     request=None,
 ) -> Label:
-    """Change an existing label's value; its description only when one is given (AD-12)."""
+    """Change an existing label's value; its description only when one is given."""
     _label_guard(admin=admin, user=user, scope=scope)
     if label_find(user=user, key=key, scope=scope) is None:
         raise ApiError("admin.label.doesnt_exist", 404)
@@ -198,7 +198,7 @@ def label_admin_update(
 
 @transaction.atomic
 def label_admin_delete(*, admin: User, user: User, key: str, scope: str, request=None) -> None:
-    """Remove a user's label; a private one recomputes level and state (AD-13)."""
+    """Remove a user's label; a private one recomputes level and state."""
     _label_guard(admin=admin, user=user, scope=scope)
     label = label_find(user=user, key=key, scope=scope)
     if label is None:
