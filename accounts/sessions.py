@@ -1,8 +1,10 @@
 """Server-side sessions in the cache, bound to the client's IP and User-Agent.
 
-Django's cache session engine stores the data; this module decides what goes in
-it, rotates the id at login, keeps a per-user index so every session of a user
-can be ended, and checks CSRF, binding and idle expiry for cookie requests.
+The cache session engine (``accounts.session_store``) stores the data; this module
+decides what goes in it, rotates the id at login, keeps a per-user index so every
+session of a user can be ended, and checks CSRF, binding and idle expiry for cookie
+requests. A login writes the session, its index entry and any ``also`` operations in
+one cache round trip, when the response is sent.
 """
 
 import ipaddress
@@ -12,16 +14,17 @@ from functools import lru_cache
 from importlib import import_module
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
 from barong.api.errors import ApiError
 from barong.api.net import remote_ip, user_agent
+from barong.cache import batch
 from barong.crypto import constant_time_equals
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "TRACE"})
 ACTIVE_STATES = frozenset({"active", "pending"})
 INDEX_TTL = 24 * 3600
+INDEX_SIZE = 50
 
 
 def _store_class():
@@ -29,15 +32,7 @@ def _store_class():
 
 
 def _index_key(uid: str) -> str:
-    return f"user_sessions:{uid}"
-
-
-def _index_without(uid: str, session_key: str) -> list[str]:
-    return [k for k in cache.get(_index_key(uid), []) if k != session_key]
-
-
-def _index_add(uid: str, session_key: str) -> None:
-    cache.set(_index_key(uid), [*_index_without(uid, session_key)[-49:], session_key], INDEX_TTL)
+    return f"sessions_of:{uid}"
 
 
 @lru_cache(maxsize=4096)
@@ -53,21 +48,26 @@ def same_network(stored: str, current: str) -> bool:
     return int(a) >> shift == int(b) >> shift
 
 
-def session_open(request: HttpRequest, user) -> str:
-    """Log ``user`` in on this request's session with a new id; returns the CSRF token."""
+def session_open(request: HttpRequest, user, *, also: list[tuple] = ()) -> str:
+    """Log ``user`` in on this request's session with a new id; returns the CSRF token.
+
+    The session is stored with the response, together with its index entry and ``also``
+    (cache operations for ``barong.cache.batch``, e.g. a rate-limit reset).
+    """
     session = request.session
     if session.get("uid") not in (None, user.uid):
-        session.flush()  # another user's session: keep nothing of it
-    else:
-        session.cycle_key()  # same data, new id: no session fixation
+        session.clear()  # another user's session: keep nothing of it
+    session.rotate()  # a new id (the old one is deleted): no session fixation
     csrf_token = secrets.token_hex(10)
     session["uid"] = user.uid
     session["user_ip"] = remote_ip(request)
     session["user_agent"] = user_agent(request)
     session["expire_time"] = int(time.time()) + settings.BARONG_SESSION_EXPIRE_TIME
     session["csrf_token"] = csrf_token
-    session.save()
-    _index_add(user.uid, session.session_key)
+    session.also += [
+        ("push", _index_key(user.uid), session.session_key, INDEX_SIZE, INDEX_TTL),
+        *also,
+    ]
     return csrf_token
 
 
@@ -77,20 +77,22 @@ def session_destroy(request: HttpRequest) -> None:
     key = request.session.session_key
     request.session.flush()
     if uid and key:
-        cache.set(_index_key(uid), _index_without(uid, key), INDEX_TTL)
+        batch([("remove", _index_key(uid), key, INDEX_TTL)])
 
 
 def user_sessions_revoke(uid: str, *, keep: str | None = None) -> int:
     """End every session of a user except ``keep`` (password reset or change, 2FA on)."""
-    store = _store_class()
-    keys = cache.get(_index_key(uid), [])
-    ended = 0
-    for key in keys:
-        if key != keep:
-            store(session_key=key).delete()
-            ended += 1
-    cache.set(_index_key(uid), [keep] if keep in keys else [], INDEX_TTL)
-    return ended
+    index = _index_key(uid)
+    (keys,) = batch([("members", index)])
+    ended = [key for key in keys if key != keep]
+    prefix = _store_class().cache_key_prefix
+    ops = [("delete", prefix + key) for key in ended]
+    if len(ended) < len(keys):  # ``keep`` was indexed: it stays the only entry
+        ops += [("delete", index), ("push", index, keep, INDEX_SIZE, INDEX_TTL)]
+    else:
+        ops.append(("delete", index))
+    batch(ops)
+    return len(ended)
 
 
 def session_check(request: HttpRequest, *, csrf: bool = True) -> str:

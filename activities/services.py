@@ -5,11 +5,11 @@ import logging
 import re
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 
 from activities.models import Activity
 from barong.api.net import remote_ip, user_agent
+from barong.transactions import isolated
 
 logger = logging.getLogger(__name__)
 
@@ -60,18 +60,20 @@ def activity_record(
     )
     target_uid = getattr(target, "uid", target) if category == Activity.Category.ADMIN else None
     try:
-        with transaction.atomic():  # a savepoint, so a failed insert leaves the caller's work
-            return Activity.objects.create(
-                user=user,
-                target_uid=target_uid,
-                category=category,
-                user_ip=ip[:64],
-                user_agent=(agent or "")[:255],
-                topic=topic[:255],
-                action=action[:255],
-                result=result,
-                data=_data_text(data, agent or ""),
-            )
+        row = Activity(
+            user=user,
+            target_uid=target_uid,
+            category=category,
+            user_ip=ip[:64],
+            user_agent=(agent or "")[:255],
+            topic=topic[:255],
+            action=action[:255],
+            result=result,
+            data=_data_text(data, agent or ""),
+        )
+        with isolated():  # a failed insert leaves the caller's work intact
+            row.save(force_insert=True)
+        return row
     except Exception:  # an audit row must not turn a committed action into a 500
         logger.exception("activity not recorded: %s/%s/%s", topic, action, result)
         return None

@@ -6,13 +6,15 @@ more CPU than the loopback round trip itself, and the authz endpoint, sessions a
 limits call the cache on every request. A ``redis.Redis`` is thread-safe and holds no
 connection of its own (the pool does, and resets itself after a fork), so one per pool
 is enough. ``get_many_and_add`` pipelines a read and an atomic "add" (the authz replay
-check) into one round trip.
+check) into one round trip, and ``batch`` runs a list of operations (rate-limit counters,
+a session write with its index entry) in one round trip: login and sign-up each make two.
 
 ``version_stamp``/``version_bump`` are the protocol of the in-process tables (permission
 rules, restrictions): a worker rebuilds its copy when the shared stamp differs.
 """
 
 import uuid
+from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
@@ -56,6 +58,126 @@ class RedisCache(DjangoRedisCache):
         loads = self._cache._serializer.loads
         found = {key: loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
         return found, bool(added)
+
+    def batch(self, ops: list[tuple]) -> list[Any]:
+        """``batch_each``'s semantics in one pipelined round trip (see ``batch``)."""
+        pipe = self._cache.get_client(write=True).pipeline(transaction=False)
+        dumps = self._cache._serializer.dumps
+        shape: list[int] = []  # how many replies each op produces; its result is the first
+        for op in ops:
+            kind, key = op[0], self.make_and_validate_key(op[1])
+            if kind == "incr":  # create at 0 with the TTL only if missing, then count
+                pipe.set(key, 0, ex=op[2], nx=True)
+                pipe.incr(key)
+                shape.append(-2)  # the result is the second reply
+            elif kind == "set":
+                _, _, value, timeout, mode = op
+                pipe.set(key, dumps(value), ex=timeout, nx=mode == "nx", xx=mode == "xx")
+                shape.append(1)
+            elif kind == "delete":
+                pipe.delete(key)
+                shape.append(1)
+            elif kind == "push":
+                _, _, member, keep, timeout = op
+                pipe.lrem(key, 0, member)
+                pipe.rpush(key, member)
+                pipe.ltrim(key, -keep, -1)
+                pipe.expire(key, timeout)
+                shape.append(4)
+            elif kind == "remove":
+                pipe.lrem(key, 0, op[2])
+                shape.append(1)
+            elif kind == "members":
+                pipe.lrange(key, 0, -1)
+                shape.append(1)
+            else:
+                raise ValueError(f"unknown cache operation {kind!r}")
+        replies = pipe.execute()
+        results: list[Any] = []
+        at = 0
+        for op, size in zip(ops, shape, strict=True):
+            if size == -2:
+                results.append(int(replies[at + 1]))
+                at += 2
+                continue
+            reply = replies[at]
+            if op[0] == "set":
+                reply = bool(reply)
+            elif op[0] == "members":
+                reply = [item.decode() for item in reply]
+            elif op[0] in ("delete", "push", "remove"):
+                reply = None
+            results.append(reply)
+            at += size
+        return results
+
+
+def batch_each(cache, ops: list[tuple]) -> list[Any]:
+    """Run ``ops`` one by one on any Django cache; the reference semantics of ``batch``.
+
+    ``("incr", key, timeout)``: the count after adding one; a new counter lives ``timeout`` s.
+    ``("set", key, value, timeout, mode)``: mode ``None``, ``"nx"`` (only if missing) or
+    ``"xx"`` (only if present); True if written.
+    ``("delete", key)``.
+    ``("push", key, member, keep, timeout)``: append a string to a list (an equal one moves to
+    the end), keep the last ``keep``, the list lives ``timeout`` s.
+    ``("remove", key, member, timeout)``: drop a member (``timeout`` as for ``push``).
+    ``("members", key)``: the list's strings.
+    """
+    results: list[Any] = []
+    for op in ops:
+        kind, key = op[0], op[1]
+        if kind == "incr":
+            if cache.add(key, 1, op[2]):
+                results.append(1)
+                continue
+            try:
+                results.append(cache.incr(key))
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, op[2])
+                results.append(1)
+        elif kind == "set":
+            _, _, value, timeout, mode = op
+            if mode == "nx":
+                results.append(cache.add(key, value, timeout))
+            elif mode == "xx" and not cache.has_key(key):
+                results.append(False)
+            else:
+                cache.set(key, value, timeout)
+                results.append(True)
+        elif kind == "delete":
+            cache.delete(key)
+            results.append(None)
+        elif kind == "push":
+            _, _, member, keep, timeout = op
+            members = [m for m in cache.get(key, []) if m != member]
+            cache.set(key, [*members, member][-keep:], timeout)
+            results.append(None)
+        elif kind == "remove":
+            members = cache.get(key)
+            if members is not None and op[2] in members:
+                cache.set(key, [m for m in members if m != op[2]], op[3])
+            results.append(None)
+        elif kind == "members":
+            results.append(list(cache.get(key, [])))
+        else:
+            raise ValueError(f"unknown cache operation {kind!r}")
+    return results
+
+
+def batch(ops: list[tuple], *, using=None) -> list[Any]:
+    """Cache operations in one round trip where the backend can (Redis), in turn otherwise.
+
+    ``using``: a cache (default: the default cache). The operations and their results are
+    listed in ``batch_each``. Lists are native Redis lists there and Python lists
+    elsewhere, so a key written by ``push`` is read only with ``members``.
+    """
+    if using is None:
+        from django.core.cache import cache as using
+    run = getattr(using, "batch", None)
+    if run is not None:
+        return run(ops)
+    return batch_each(using, ops)
 
 
 def get_many_and_add(keys: list[str], add_key: str, value: object, timeout: int):

@@ -1,11 +1,15 @@
-"""Fixed-window rate limits counted in the shared cache (Redis in production)."""
+"""Fixed-window rate limits counted in the shared cache (Redis in production).
+
+Every counter a request checks is counted in one cache round trip (``barong.cache.batch``),
+and a reset can ride along with the request's next write (``rate_limit_reset_ops``).
+"""
 
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 
 from barong.api.errors import ApiError
+from barong.cache import batch
 
 
 def _rule(name: str) -> tuple[int, int]:
@@ -13,31 +17,42 @@ def _rule(name: str) -> tuple[int, int]:
     return int(count), int(window or 60)
 
 
-def rate_limit_hit(name: str, subject: str, *, error_key: str) -> None:
-    """Count one attempt of ``subject`` under rule ``name``; over the limit → 429 ``error_key``.
+def _key(name: str, subject: str, window: int) -> str:
+    return f"ratelimit:{name}:{subject}:{int(time.time()) // window}"
+
+
+def rate_limits_hit(hits: list[tuple[str, str]], *, error_key: str) -> None:
+    """Count one attempt for each (rule name, subject); any over its limit → 429 ``error_key``.
 
     ``BARONG_RATE_LIMITS=off`` turns every limit off (load tests).
     """
-    if not settings.BARONG_RATE_LIMITS:
+    if not settings.BARONG_RATE_LIMITS or not hits:
         return
-    limit, window = _rule(name)
-    bucket = int(time.time()) // window
-    key = f"ratelimit:{name}:{subject}:{bucket}"
-    if cache.add(key, 1, window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, window + 1)
-            count = 1
-    if count > limit:
+    rules = [_rule(name) for name, _ in hits]
+    counts = batch(
+        [
+            ("incr", _key(name, subject, window), window + 1)
+            for (name, subject), (_, window) in zip(hits, rules, strict=True)
+        ]
+    )
+    if any(count > limit for count, (limit, _) in zip(counts, rules, strict=True)):
         raise ApiError(error_key, 429)
+
+
+def rate_limit_hit(name: str, subject: str, *, error_key: str) -> None:
+    """Count one attempt of ``subject`` under rule ``name``; over the limit → 429 ``error_key``."""
+    rate_limits_hit([(name, subject)], error_key=error_key)
+
+
+def rate_limit_reset_ops(name: str, subject: str) -> list[tuple]:
+    """The cache operations that forget ``subject``'s current window, for a ``batch``."""
+    if not settings.BARONG_RATE_LIMITS:
+        return []
+    _, window = _rule(name)
+    return [("delete", _key(name, subject, window))]
 
 
 def rate_limit_reset(name: str, subject: str) -> None:
     """Forget the current window of ``subject`` (e.g. after a successful login)."""
-    if not settings.BARONG_RATE_LIMITS:
-        return
-    _, window = _rule(name)
-    cache.delete(f"ratelimit:{name}:{subject}:{int(time.time()) // window}")
+    if ops := rate_limit_reset_ops(name, subject):
+        batch(ops)

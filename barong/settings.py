@@ -204,7 +204,7 @@ PASSWORD_HASHERS = [
 
 BARONG_SESSION_NAME = env("BARONG_SESSION_NAME", "_barong_session")
 BARONG_SESSION_EXPIRE_TIME = env_int("BARONG_SESSION_EXPIRE_TIME", 1800)
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_ENGINE = "accounts.session_store"  # cache sessions, one round trip per write
 SESSION_COOKIE_NAME = BARONG_SESSION_NAME
 SESSION_COOKIE_AGE = 24 * 3600  # Barong's store lifetime, refreshed on every write
 SESSION_COOKIE_HTTPONLY = True

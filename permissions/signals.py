@@ -11,9 +11,11 @@ user's invalidation also drops the snapshots of the user's keys.
 from django.db import transaction
 
 
-def user_changed(sender, instance, **kwargs) -> None:
+def user_changed(sender, instance, created: bool = False, **kwargs) -> None:
     from permissions.snapshots import user_cache_invalidate
 
+    if created:  # a new row has no snapshot and no keys to drop (a sign-up's two queries)
+        return
     user_cache_invalidate(instance.uid)
 
 

@@ -22,6 +22,7 @@ def login(client, user, *, user_agent: str = BROWSER_UA, ip: str = CLIENT_IP) ->
     request = RequestFactory().post("/", HTTP_USER_AGENT=user_agent, REMOTE_ADDR=ip)
     request.session = import_module(settings.SESSION_ENGINE).SessionStore()
     csrf = session_open(request, user)
+    request.session.save()  # what the session middleware does with the response
     client.cookies[settings.SESSION_COOKIE_NAME] = request.session.session_key
     return csrf
 

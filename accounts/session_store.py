@@ -1,0 +1,51 @@
+"""Django's cache sessions, each write one cache round trip (``SESSION_ENGINE``).
+
+Django's cache store checks that a new key is free (EXISTS), writes an empty session
+(SET NX), then on every save reads the key back so that a session ended meanwhile is
+not brought back (GET, then SET): a login made eleven round trips. Here a new key is
+claimed by its first write (SET NX; a clash of 32 random characters is a CreateError,
+as before), a save of an existing session is one SET XX (the same refusal, without the
+gap between the GET and the SET), and ``also`` carries writes that belong with the
+session (its entry in the user's session index, a rate-limit reset) into that same
+round trip (``barong.cache.batch``).
+"""
+
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
+from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
+from django.utils.crypto import get_random_string
+
+from barong.cache import batch
+
+
+class SessionStore(CacheSessionStore):
+    def __init__(self, session_key: str | None = None) -> None:
+        super().__init__(session_key)
+        self.also: list[tuple] = []
+        self._unwritten = False  # the key is new and nothing is stored under it yet
+
+    def _get_new_session_key(self) -> str:
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    def rotate(self) -> None:
+        """A new key for the same data, stored by the next save; the old key goes with it."""
+        old = self.session_key
+        data = self._session
+        self._session_key = self._get_new_session_key()
+        self._session_cache = data
+        self._unwritten = True
+        self.modified = True
+        if old:
+            self.also.append(("delete", self.cache_key_prefix + old))
+
+    def save(self, must_create: bool = False) -> None:
+        if self.session_key is None:
+            return self.create()
+        create = must_create or self._unwritten
+        data = self._get_session(no_load=create)
+        op = ("set", self.cache_key, data, self.get_expiry_age(), "nx" if create else "xx")
+        written = batch([op, *self.also], using=self._cache)[0]
+        self.also = []
+        if not written:
+            raise CreateError if create else UpdateError
+        self._unwritten = False
+        return None
