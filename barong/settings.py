@@ -125,6 +125,9 @@ BARONG_ADMIN_PASSWORD_CHANGE_FORM = "accounts.admin_forms.OperatorPasswordChange
 # which this check cannot see.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 WSGI_APPLICATION = "barong.wsgi.application"
+# Wraps the WSGI application: the gateway's /api/v2/auth calls skip Django's handler
+# (permissions/wsgi.py). Empty: every request goes through Django.
+BARONG_WSGI_FRONT = env("BARONG_WSGI_FRONT", "permissions.wsgi.AuthzFront")
 APPEND_SLASH = False
 
 TEMPLATES = [

@@ -6,6 +6,8 @@ exchange's throughput. It needs only its session (loaded, slid and saved exactly
 authentication, OTP, message and frame-options layers have nothing to do for an
 answer that only the gateway reads. Skipping them and the URL resolver saves about a
 sixth of the request's CPU (docs/BENCHMARKS.md). Any other path goes down the stack.
+Under a WSGI server the front in ``permissions/wsgi.py`` runs this middleware without
+Django's handler around it.
 """
 
 from django.contrib.sessions.middleware import SessionMiddleware
@@ -16,6 +18,15 @@ from permissions.authz import authz_view
 PREFIX = "/api/v2/auth"
 
 
+def authz_raw_path(path_info: str) -> str | None:
+    """The checked part of an authz call's path; None for any other path."""
+    if path_info == PREFIX:
+        return ""
+    if path_info.startswith(PREFIX + "/"):
+        return path_info[len(PREFIX) + 1 :]
+    return None
+
+
 class AuthzMiddleware:
     """First in ``MIDDLEWARE``: ``/api/v2/auth`` and ``/api/v2/auth/<path>`` stop here."""
 
@@ -24,12 +35,8 @@ class AuthzMiddleware:
         self.sessions = SessionMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        path = request.path_info
-        if path == PREFIX:
-            raw = ""
-        elif path.startswith(PREFIX + "/"):
-            raw = path[len(PREFIX) + 1 :]
-        else:
+        raw = authz_raw_path(request.path_info)
+        if raw is None:
             return self.get_response(request)
         self.sessions.process_request(request)
         response = authz_view(request, raw)

@@ -45,7 +45,7 @@ def _fast_and_clean(settings, tmp_path):
     if settings.REDIS_URL:
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "barong.cache.RedisCache",  # the production backend
                 "LOCATION": settings.REDIS_URL,
                 "KEY_PREFIX": namespace,
             }

@@ -1,4 +1,9 @@
-"""Helpers for the authz tests: a logged-in client, signed API-key headers."""
+"""Helpers for the authz tests: a logged-in client, signed API-key headers.
+
+Every test that takes ``api`` runs twice: through Django's test client (the stack that
+``AuthzMiddleware`` shortcuts) and through the WSGI front that gunicorn serves
+(``permissions.wsgi.AuthzFront``), so both give the same answers.
+"""
 
 import hashlib
 import hmac
@@ -7,11 +12,18 @@ from importlib import import_module
 
 import pytest
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIRequest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.http import HttpResponse
 from django.test import RequestFactory
+from rest_framework.test import APIClient, ForceAuthClientHandler
 
 from accounts.sessions import session_open
 from barong import jwt as barong_jwt
 from permissions import authz
+from permissions.middleware import authz_raw_path
+from permissions.wsgi import AuthzFront
 from tests.conftest import BROWSER_UA
 
 CLIENT_IP = "203.0.113.10"
@@ -55,3 +67,60 @@ def _fresh_authz_state():
     authz.tokens.clear()
     authz._rules.cache_clear()
     barong_jwt.keyring.cache_clear()
+
+
+class FrontHandler(ForceAuthClientHandler):
+    """The test client's handler, except that authz calls go through the WSGI front.
+
+    The front gets the environ the test client built and answers over plain WSGI
+    (``start_response``, an iterable body, ``close()``); the answer is turned back into
+    a response object only so that the tests read it as they read any other.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.front = AuthzFront(self._not_for_django)
+
+    @staticmethod
+    def _not_for_django(environ, start_response):
+        raise AssertionError(f"the front passed {environ['PATH_INFO']!r} on to Django")
+
+    def __call__(self, environ):
+        if authz_raw_path(environ["PATH_INFO"]) is None:
+            return super().__call__(environ)
+        sent: dict = {}
+        original = dict(environ)  # WSGIRequest rewrites PATH_INFO in the environ it gets
+
+        def start_response(status, headers, exc_info=None):
+            sent["status"], sent["headers"] = status, headers
+
+        # As Django's test handler does: the test's database connection must stay open.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            body = self.front(environ, start_response)
+            try:
+                content = b"".join(body)
+            finally:
+                body.close()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+        response = HttpResponse(content, status=int(sent["status"].split(" ", 1)[0]))
+        del response["Content-Type"]
+        for name, value in sent["headers"]:
+            if name.lower() == "set-cookie":
+                response.cookies.load(value)
+            else:
+                response[name] = value
+        response.wsgi_request = WSGIRequest(original)
+        return response
+
+
+@pytest.fixture(params=["django", "front"])
+def api(request):
+    """A browser-like client; authz calls through Django's stack or the WSGI front."""
+    client = APIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR=CLIENT_IP)
+    if request.param == "front":
+        client.handler = FrontHandler(enforce_csrf_checks=False)
+    return client

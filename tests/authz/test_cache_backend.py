@@ -52,6 +52,42 @@ def test_get_many_and_add_is_one_pipeline_with_add_semantics(backend):
     assert backend.get("claim") == 1
 
 
+def run_script(run) -> list:
+    """Every kind of ``batch`` operation, through ``run`` (one backend's implementation)."""
+    return [
+        run([("incr", "n", 30), ("incr", "n", 30), ("set", "s", {"x": 1}, 30, "nx")]),
+        run([("set", "s", 2, 30, "nx"), ("set", "s", 3, 30, "xx"), ("set", "t", 4, 30, "xx")]),
+        run([("push", "l", "a", 2, 30), ("push", "l", "b", 2, 30), ("push", "l", "a", 2, 30)]),
+        run([("members", "l"), ("push", "l", "c", 2, 30), ("members", "l")]),
+        run([("remove", "l", "a", 30), ("members", "l"), ("delete", "s"), ("members", "x")]),
+    ]
+
+
+def test_batch_pipeline_answers_as_the_one_by_one_reference(backend):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from barong.cache import batch_each
+
+    reference = LocMemCache(f"batch-{uuid.uuid4().hex}", {})
+    expected = run_script(lambda ops: batch_each(reference, ops))
+    piped = run_script(backend.batch)
+
+    assert (
+        piped
+        == expected
+        == [
+            [1, 2, True],
+            [False, True, False],
+            [None, None, None],
+            [["b", "a"], None, ["a", "c"]],
+            [None, ["c"], None, []],
+        ]
+    )
+    assert backend.get("s") is None
+    assert backend.get("n") == 2
+    backend.delete_many(["n", "l"])
+
+
 @pytest.fixture
 def redis_default_cache(settings):
     settings.CACHES = {
