@@ -97,9 +97,7 @@ def tables(captured) -> list[str]:
     return out
 
 
-def test_login_is_one_user_read_one_insert_and_two_cache_round_trips(
-    api, make_user, cache_ops
-):
+def test_login_is_one_user_read_one_insert_and_two_cache_round_trips(api, make_user, cache_ops):
     user = make_user(password=STRONG_PASSWORD)
     body = {"email": user.email, "password": STRONG_PASSWORD}
     cache_ops.calls.clear()
@@ -155,9 +153,7 @@ def test_refused_login_costs_no_session_write(api, make_user, cache_ops):
     assert cache_ops.calls == {"batch": 1}
 
 
-def test_sign_up_is_two_checks_two_inserts_and_two_cache_round_trips(
-    api, seeded, cache_ops, queued
-):
+def test_sign_up_is_two_checks_two_inserts_and_two_cache_round_trips(api, cache_ops, queued):
     with CaptureQueriesContext(connection) as captured:
         response = api.post(
             "/api/v2/identity/users",

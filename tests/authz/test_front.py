@@ -64,7 +64,7 @@ def test_other_paths_go_to_django_untouched(path):
 
 
 @pytest.mark.parametrize("path", ["/api/v2/auth", "/api/v2/auth/api/v2/barong/resource/users/me"])
-def test_authz_calls_are_answered_by_the_front(seeded, path):
+def test_authz_calls_are_answered_by_the_front(path):
     django_app = Recorder()
 
     status, headers, content = call(AuthzFront(django_app), path)
@@ -75,7 +75,7 @@ def test_authz_calls_are_answered_by_the_front(seeded, path):
     assert content == b'{"errors": ["authz.invalid_session"]}'
 
 
-def test_public_path_passes_without_credentials(seeded):
+def test_public_path_passes_without_credentials():
     status, _, content = call(AuthzFront(Recorder()), "/api/v2/auth/api/v2/barong/identity/ping")
 
     assert status == "200 OK"
