@@ -86,12 +86,11 @@ def user_sessions_revoke(uid: str, *, keep: str | None = None) -> int:
     (keys,) = batch([("members", index)])
     ended = [key for key in keys if key != keep]
     prefix = _store_class().cache_key_prefix
-    ops = [("delete", prefix + key) for key in ended]
-    if len(ended) < len(keys):  # ``keep`` was indexed: it stays the only entry
-        ops += [("delete", index), ("push", index, keep, INDEX_SIZE, INDEX_TTL)]
-    else:
-        ops.append(("delete", index))
-    batch(ops)
+    # Each ended session leaves the index by name: one opened meanwhile stays listed.
+    batch(
+        [("delete", prefix + key) for key in ended]
+        + [("remove", index, key, INDEX_TTL) for key in ended]
+    )
     return len(ended)
 
 

@@ -69,6 +69,23 @@ def _fresh_authz_state():
     barong_jwt.keyring.cache_clear()
 
 
+def wsgi_call(app, environ: dict, start_response) -> bytes:
+    """One plain WSGI call (the body read and closed, as a server does), keeping the
+    test's database connection open as Django's test handler does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = app(environ, start_response)
+        try:
+            return b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 class FrontHandler(ForceAuthClientHandler):
     """The test client's handler, except that authz calls go through the WSGI front.
 
@@ -94,18 +111,7 @@ class FrontHandler(ForceAuthClientHandler):
         def start_response(status, headers, exc_info=None):
             sent["status"], sent["headers"] = status, headers
 
-        # As Django's test handler does: the test's database connection must stay open.
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        try:
-            body = self.front(environ, start_response)
-            try:
-                content = b"".join(body)
-            finally:
-                body.close()
-        finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
+        content = wsgi_call(self.front, environ, start_response)
         response = HttpResponse(content, status=int(sent["status"].split(" ", 1)[0]))
         del response["Content-Type"]
         for name, value in sent["headers"]:

@@ -9,6 +9,7 @@ import io
 import pytest
 
 from permissions.wsgi import AuthzFront
+from tests.authz.conftest import wsgi_call
 
 pytestmark = pytest.mark.django_db
 
@@ -42,12 +43,7 @@ def call(app, path: str) -> tuple[str, dict[str, str], bytes]:
     def start_response(status, headers, exc_info=None):
         sent["status"], sent["headers"] = status, dict(headers)
 
-    body = app(environ, start_response)
-    try:
-        content = b"".join(body)
-    finally:
-        if hasattr(body, "close"):
-            body.close()
+    content = wsgi_call(app, environ, start_response)
     return sent["status"], sent["headers"], content
 
 
