@@ -16,9 +16,9 @@ from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts import tasks
 from accounts.models import User
 from barong.cache import batch
+from events import services as event_services
 from tests.accounts.conftest import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,10 +80,11 @@ def cache_ops():
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    """E-mails a request queues (the worker's work is not the request's)."""
-    sent: list[tuple] = []
-    monkeypatch.setattr(tasks.user_email_send, "delay", lambda *args: sent.append(args))
+def kicks(monkeypatch):
+    """Relay wake-ups a request asks for: the delivery of its events (e-mails included)
+    is the relay's work after commit, not the request's."""
+    sent: list[None] = []
+    monkeypatch.setattr(event_services, "_relay_kick", lambda: sent.append(None))
     return sent
 
 
@@ -97,7 +98,9 @@ def tables(captured) -> list[str]:
     return out
 
 
-def test_login_is_one_user_read_one_insert_and_two_cache_round_trips(api, make_user, cache_ops):
+def test_login_is_one_user_read_two_inserts_and_two_cache_round_trips(
+    api, make_user, cache_ops, kicks
+):
     user = make_user(password=STRONG_PASSWORD)
     body = {"email": user.email, "password": STRONG_PASSWORD}
     cache_ops.calls.clear()
@@ -106,10 +109,12 @@ def test_login_is_one_user_read_one_insert_and_two_cache_round_trips(api, make_u
         response = api.post("/api/v2/identity/sessions", body, format="json")
 
     assert response.status_code == HTTPStatus.OK, response.content
-    # The user by e-mail, the login activity, then the four lists of the full-info answer.
+    # The user by e-mail, the login activity, its event (the new-login e-mail is sent by the
+    # relay), then the four lists of the full-info answer; no BEGIN/COMMIT around inserts.
     assert tables(captured) == [
         "SELECT users",
         "INSERT activities",
+        "INSERT outbox_events",
         "SELECT labels",
         "SELECT phones",
         "SELECT profiles",
@@ -117,10 +122,11 @@ def test_login_is_one_user_read_one_insert_and_two_cache_round_trips(api, make_u
     ]
     # Both rate-limit counters, then the session with its index entry and the reset.
     assert cache_ops.calls == {"batch": 2}
+    assert len(kicks) == 1
 
 
 def test_login_with_rate_limits_off_still_writes_the_session_once(
-    api, make_user, cache_ops, settings
+    api, make_user, cache_ops, settings, kicks
 ):
     settings.BARONG_RATE_LIMITS = False
     user = make_user(password=STRONG_PASSWORD)
@@ -136,7 +142,7 @@ def test_login_with_rate_limits_off_still_writes_the_session_once(
     assert cache_ops.calls == {"batch": 1}
 
 
-def test_refused_login_costs_no_session_write(api, make_user, cache_ops):
+def test_refused_login_costs_no_session_write(api, make_user, cache_ops, kicks):
     user = make_user(password=STRONG_PASSWORD)
     cache_ops.calls.clear()
 
@@ -153,7 +159,7 @@ def test_refused_login_costs_no_session_write(api, make_user, cache_ops):
     assert cache_ops.calls == {"batch": 1}
 
 
-def test_sign_up_is_two_checks_two_inserts_and_two_cache_round_trips(api, cache_ops, queued):
+def test_sign_up_is_two_checks_one_transaction_and_two_cache_round_trips(api, cache_ops, kicks):
     with CaptureQueriesContext(connection) as captured:
         response = api.post(
             "/api/v2/identity/users",
@@ -162,18 +168,29 @@ def test_sign_up_is_two_checks_two_inserts_and_two_cache_round_trips(api, cache_
         )
 
     assert response.status_code == HTTPStatus.CREATED, response.content
-    user = User.objects.get(email="fresh@example.com")
-    assert queued == [(user.pk, "email_confirmation", None)]
-    # E-mail taken? role known? the user, its sign-up activity, the full-info lists.
+    assert User.objects.filter(email="fresh@example.com").exists()
+    assert kicks  # the confirmation e-mail waits in the outbox
+    # One transaction: e-mail taken? role known? the user and its event (a savepoint, for
+    # a concurrent sign-up of the same address), the activity (a savepoint: best-effort),
+    # the confirmation e-mail's event; then the four lists of the full-info answer.
     assert tables(captured) == [
+        "BEGIN",
         "SELECT users",
         "SELECT permissions",
+        "SAVEPOINT",
         "INSERT users",
+        "INSERT outbox_events",
+        "RELEASE",
+        "SAVEPOINT",
         "INSERT activities",
+        "RELEASE",
+        "INSERT outbox_events",
+        "COMMIT",
         "SELECT labels",
         "SELECT phones",
         "SELECT profiles",
         "SELECT data_storages",
     ]
-    # The sign-up counter, then the session with its index entry.
-    assert cache_ops.calls == {"batch": 2}
+    # The sign-up counter, then the session with its index entry; the confirmation
+    # token's bookkeeping (accounts/tokens.py: the latest token, its unused marker).
+    assert cache_ops.calls == {"batch": 2, "get": 1, "set": 2}
