@@ -14,6 +14,7 @@ import requests
 from django.conf import settings
 
 from barong.api.errors import ApiError
+from barong.api.parsers import json_refusal
 from barong.crypto import constant_time_equals
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ def recaptcha_verify(response: Any) -> None:
 def _geetest_fields(response: Any) -> dict[str, str]:
     """The three strings GeeTest's widget returns; a JSON text of them is accepted too."""
     if isinstance(response, str):
+        if json_refusal(response.encode(errors="replace")) is not None:
+            raise ApiError("identity.captcha.mandatory_fields", 400)
         try:
             response = json.loads(response)
         except ValueError:

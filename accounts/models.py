@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
+from barong.api.parsers import json_refusal
+
 
 def generate_uid() -> str:
     """``<PREFIX><10 upper-case hex>``, as Barong's uids look (``ID30DD0DD986``)."""
@@ -20,6 +22,8 @@ def generate_uid() -> str:
 def validate_json_text(value: str | None) -> None:
     if value in (None, ""):
         return
+    if json_refusal(str(value).encode(errors="replace")) is not None:
+        raise ValidationError("not JSON", code="invalid_format")
     try:
         json.loads(value)
     except (TypeError, ValueError) as exc:

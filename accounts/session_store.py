@@ -8,12 +8,19 @@ as before), a save of an existing session is one SET XX (the same refusal, witho
 gap between the GET and the SET), and ``also`` carries writes that belong with the
 session (its entry in the user's session index, a rate-limit reset) into that same
 round trip (``barong.cache.batch``).
+
+Django's ``load()`` treats any cache exception as "no such session" (memcached raises
+on odd keys): with Redis away, every logged-in user would look logged out, and
+``SessionMiddleware`` would answer with a cookie-clearing ``Set-Cookie``. Here a
+connection failure propagates and becomes a 503 (barong/api/failures.py); only a
+session known to be missing or invalid ends.
 """
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
 from django.utils.crypto import get_random_string
 
+from barong.api.failures import DEPENDENCY_ERRORS
 from barong.cache import batch
 
 
@@ -22,6 +29,18 @@ class SessionStore(CacheSessionStore):
         super().__init__(session_key)
         self.also: list[tuple] = []
         self._unwritten = False  # the key is new and nothing is stored under it yet
+
+    def load(self) -> dict:
+        try:
+            session_data = self._cache.get(self.cache_key)
+        except DEPENDENCY_ERRORS:
+            raise
+        except Exception:  # an odd key some backends refuse: no such session, as Django
+            session_data = None
+        if session_data is not None:
+            return session_data
+        self._session_key = None
+        return {}
 
     def _get_new_session_key(self) -> str:
         return get_random_string(32, VALID_KEY_CHARS)

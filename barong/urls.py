@@ -30,3 +30,7 @@ urlpatterns = [
     re_path(r"^api/v2(?:/.*)?$", route_not_found),
     path("admin/", django_admin.site.urls),
 ]
+
+handler400 = "barong.api.views.bad_request"
+handler404 = "barong.api.views.page_not_found"
+handler500 = "barong.api.views.server_error"

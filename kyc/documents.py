@@ -9,21 +9,32 @@ Error keys (422, model style, as ``upload.<code>``):
 - ``upload.integrity_error``: the bytes are not what the extension claims (checked by magic
   numbers with ``filetype``: a ``.png`` that is not a PNG, a PDF named ``.jpg``, HTML, ...).
   An operator-added extension that ``filetype`` cannot recognise is not content-checked.
+  Images are also decoded with Pillow: the format must be the one claimed, the size at most
+  ``MAX_PIXELS`` (a decompression bomb is refused from its header, before decoding), and
+  the data whole. A file that is also another format (a PDF header or a ZIP directory
+  inside an image, a ZIP appended to a PDF: polyglots) is refused too.
 """
 
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 import filetype
 from django.conf import settings
 from django.core.files import File
+from PIL import Image
 
 # Several names for one format; ``filetype`` reports the first.
 EXTENSION_ALIASES = {"jpeg": "jpg", "jpe": "jpg", "tif": "tiff", "htm": "html"}
 SAFE_STEM_RE = re.compile(r"[^A-Za-z0-9_-]+")
 HEAD_BYTES = 8192
+# A 48-megapixel phone photo fits; a decoded image costs up to 4 bytes per pixel.
+MAX_PIXELS = 50_000_000
+PILLOW_FORMATS = {"jpg": "JPEG", "png": "PNG"}
+PDF_MAGIC = b"%PDF-"
+ZIP_END = b"PK\x05\x06"  # end of a ZIP central directory, within the last 64 KiB + 22 bytes
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,34 @@ def upload_content_matches(head: bytes, extension: str) -> bool:
     return EXTENSION_ALIASES.get(kind.extension, kind.extension) == claimed
 
 
+def _image_intact(file: File, claimed: str) -> bool:
+    """Pillow reads it as the claimed format, within ``MAX_PIXELS``, and decodes it whole."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file, formats=[PILLOW_FORMATS[claimed]]) as image:
+                width, height = image.size
+                if not (0 < width * height <= MAX_PIXELS):
+                    return False
+                # JPEG decodes at 1/8 scale here: every block is still read and checked.
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError):
+        return False
+    except Image.DecompressionBombWarning:
+        return False
+    finally:
+        file.seek(0)
+    return True
+
+
+def _polyglot(data: bytes, claimed: str) -> bool:
+    """Cheap signs that a file is also a second format a viewer might open instead."""
+    if claimed != "pdf" and PDF_MAGIC in data:
+        return True
+    return ZIP_END in data[-(65536 + 22) :]
+
+
 def upload_errors(file: object) -> list[str]:
     """Every rule one file breaks, as model keys (empty when it may be stored)."""
     if not isinstance(file, File) or not file.name:
@@ -81,6 +120,14 @@ def upload_errors(file: object) -> list[str]:
     file.seek(0)
     if not upload_content_matches(head, extension):
         return ["upload.integrity_error"]
+    claimed = EXTENSION_ALIASES.get(extension, extension)
+    if claimed in PILLOW_FORMATS or claimed == "pdf":
+        data = file.read()  # at most BARONG_UPLOAD_SIZE_MAX_RANGE megabytes, checked above
+        file.seek(0)
+        if _polyglot(data, claimed):
+            return ["upload.integrity_error"]
+        if claimed in PILLOW_FORMATS and not _image_intact(file, claimed):
+            return ["upload.integrity_error"]
     return []
 
 

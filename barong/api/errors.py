@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 
+from barong.api.failures import failure_response
+
 logger = logging.getLogger(__name__)
 
 # A message that already is a Barong key ("identity.user.missing_email", "non_integer_page").
@@ -123,10 +125,14 @@ def exception_handler(exc, context):
     # Imported here: rest_framework.views loads the authentication classes named in
     # settings, which raise ApiError, so this module must not import it at load time.
     from rest_framework.views import exception_handler as drf_exception_handler
+    from rest_framework.views import set_rollback
 
     response = drf_exception_handler(exc, context)  # keeps DRF's rollback of the atomic block
     if response is None:
-        return None  # a bug: stays a logged 500
+        # A body refused while parsing, a dependency away (503) or a bug (a logged 500).
+        request = context.get("request")
+        set_rollback()
+        return failure_response(getattr(request, "_request", request), exc)
 
     if isinstance(exc, ApiError):
         keys = exc.keys

@@ -1,15 +1,25 @@
 """Base viewsets: Barong's parameter merging, error prefix, pagination and authentication."""
 
+import sys
 from functools import cached_property
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from barong.api.errors import ApiError, error_response
+from barong.api.failures import (
+    DEPENDENCY_ERRORS,
+    RETRY_AFTER_SECONDS,
+    bad_request_response,
+    failure_response,
+    is_api_path,
+)
 from barong.api.pagination import BarongPagination
 from barong.api.params import request_params, validate_params
 
@@ -98,5 +108,36 @@ def status_only(status: int) -> Response:
     return Response({}, status=status)
 
 
+@csrf_exempt  # the API has its own CSRF rule: an unknown path is 404 for every method
 def route_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return error_response("route.not_found", 404)
+
+
+# Django's error handlers (``handler400``… in barong/urls.py): JSON under /api/v2, Django's
+# own pages elsewhere (the back-office).
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request):
+        return bad_request_response(exception) or error_response("request.malformed", 400)
+    return defaults.bad_request(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request):
+        return error_response("route.not_found", 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Called while the exception is being handled, so ``sys.exc_info()`` names it."""
+    exc = sys.exc_info()[1]
+    if is_api_path(request):
+        if exc is None:
+            return error_response("server.internal_error", 500)
+        return failure_response(request, exc)
+    if isinstance(exc, DEPENDENCY_ERRORS):
+        response = HttpResponse("Service unavailable, try again shortly.", status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return defaults.server_error(request)

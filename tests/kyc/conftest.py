@@ -1,11 +1,21 @@
 """KYC fixtures: a verified member with a Bearer client, and real file bytes for uploads."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
-# Minimal but genuine files: filetype recognises them by their magic numbers.
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
-JPG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 32
+
+def _image(format_name: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (24, 16), (40, 90, 200)).save(buffer, format=format_name)
+    return buffer.getvalue()
+
+
+# Small but genuine files: filetype recognises them and Pillow decodes the images.
+PNG = _image("PNG")
+JPG = _image("JPEG")
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 

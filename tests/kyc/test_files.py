@@ -1,8 +1,14 @@
 """Upload checks and the private storage's signed URLs, without HTTP."""
 
+import io
+import struct
+import zipfile
+import zlib
+
 import pytest
 from django.core import signing
 from django.core.files.base import ContentFile
+from PIL import Image
 
 from kyc.documents import upload_errors, upload_extension, upload_safe_name
 from kyc.storage import PrivateFileStorage, file_token, file_token_name
@@ -85,3 +91,44 @@ def test_files_are_owner_only(tmp_path):
 
     assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "uploads").stat().st_mode & 0o777 == 0o700
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header (with a valid CRC) announces ``width`` x ``height`` pixels."""
+    header = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    ihdr = struct.pack(">I", 13) + header + struct.pack(">I", zlib.crc32(header))
+    return PNG[:8] + ihdr + PNG[8 + 25 :]
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("payload.html", "<script>alert(1)</script>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("a.png", PNG[: len(PNG) // 2]),  # truncated
+        ("a.jpg", JPG[: len(JPG) // 2]),
+        ("a.png", PNG[:8] + b"\0" * 200),  # a PNG signature and nothing of an image
+        ("a.jpg", JPG[:4] + b"\0" * 200),
+        ("a.png", _png_claiming(100_000, 100_000)),  # decompression bomb, refused by its header
+        ("a.png", _png_claiming(60_000, 1_000)),  # over MAX_PIXELS
+        ("a.png", PNG + PDF),  # polyglots
+        ("a.jpg", JPG + PDF),
+        ("a.png", PNG + _zip()),
+        ("a.jpg", JPG + _zip()),
+        ("a.pdf", PDF + _zip()),
+    ],
+)
+def test_images_must_decode_and_be_one_format_only(name, body):
+    assert upload_errors(ContentFile(body, name=name)) == ["upload.integrity_error"]
+
+
+def test_a_real_photo_sized_image_passes():
+    buffer = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (10, 20, 30)).save(buffer, format="JPEG", quality=50)
+
+    assert upload_errors(ContentFile(buffer.getvalue(), name="photo.jpeg")) == []
