@@ -13,6 +13,7 @@ reused for a short while (docs/BENCHMARKS.md).
 """
 
 import json
+import re
 import threading
 import time
 from functools import lru_cache
@@ -34,6 +35,7 @@ from apikeys.signatures import (
 )
 from barong import jwt as barong_jwt
 from barong.api.errors import ApiError, error_response
+from barong.api.failures import failure_response
 from barong.api.net import remote_ip
 from barong.cache import get_many_and_add
 from permissions import engine, restrictions, snapshots
@@ -88,6 +90,22 @@ def authz_path(raw: str) -> str:
         if dot and head and ext:
             segments[-1] = head
     return "/".join(segments)
+
+
+# A percent-escape left after the server decoded the path once (a double encoding), a
+# backslash, a ";" path parameter, a NUL or a ".." segment: an upstream that decodes again
+# or splits on "\\" or ";" would serve another path than the one checked here.
+UNSAFE_PATH_RE = re.compile(r"%[0-9a-f]{2}|[\\;\x00]|(?:^|/)\.\.(?:/|$)", re.IGNORECASE)
+# Separators still encoded in the request line as sent (gunicorn's RAW_URI, uWSGI's REQUEST_URI).
+UNSAFE_RAW_RE = re.compile(r"%(?:2f|5c|3b|00|25)|\\|;|(?:^|/)\.\.(?:/|$)", re.IGNORECASE)
+
+
+def path_is_unsafe(request: HttpRequest, raw: str) -> bool:
+    """Whether the path could mean something else to the upstream than to our matcher."""
+    if UNSAFE_PATH_RE.search(raw):
+        return True
+    sent = request.META.get("RAW_URI") or request.META.get("REQUEST_URI") or ""
+    return bool(UNSAFE_RAW_RE.search(sent.partition("?")[0]))
 
 
 # ---------------------------------------------------------------- tokens
@@ -313,6 +331,8 @@ def _prefetch(request: HttpRequest, api_key_mode: bool) -> tuple[dict, str | Non
 
 def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
     """The decision for one gateway request; ApiError carries every refusal."""
+    if path_is_unsafe(request, raw_path):  # before any rule: no public prefix can be borrowed
+        raise ApiError("authz.permission_denied", 403)
     path = authz_path(raw_path)
     api_key_mode = any(name in request.META for name in API_KEY_HEADERS)
     found, uid_hint, claimed = _prefetch(request, api_key_mode)
@@ -355,3 +375,5 @@ def authz_view(request: HttpRequest, path: str | None = None) -> HttpResponse:
         return authorize(request, path or "")
     except ApiError as exc:
         return error_response(exc.keys, exc.status_code)
+    except Exception as exc:  # Redis or the database away is 503, anything else a JSON 500
+        return failure_response(request, exc)

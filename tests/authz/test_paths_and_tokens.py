@@ -62,17 +62,77 @@ def test_query_string_is_not_part_of_the_path(api, make_user):
 def test_dot_segments_cannot_borrow_the_public_prefix(api, db):
     response = api.get("/api/v2/auth/api/v2/barong/identity/../admin/users")
 
-    assert response.status_code == HTTPStatus.UNAUTHORIZED
-    assert response.json() == {"errors": ["authz.invalid_session"]}
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json() == {"errors": ["authz.permission_denied"]}
 
 
-def test_percent_encoded_dot_segments_are_resolved_too(api, make_user):
+def test_percent_encoded_dot_segments_are_refused_too(api, make_user):
     login(api, make_user())
 
     response = api.get("/api/v2/auth/api/v2/barong/identity/%2e%2e/admin/users")
 
     assert response.status_code == HTTPStatus.FORBIDDEN
-    assert response.json() == {"errors": ["authz.invalid_permission"]}
+    assert response.json() == {"errors": ["authz.permission_denied"]}
+
+
+# Paths an upstream could read differently from us: each borrows the public identity prefix.
+AMBIGUOUS = [
+    "api/v2/barong/identity%252f..%252fadmin/users",
+    "api/v2/barong/identity%252F..%252Fadmin/users",
+    "api/v2/barong/identity/%252e%252e/admin/users",
+    "api/v2/barong/identity%25252f..%25252fadmin/users",
+    "api/v2/barong/identity/..%5cadmin/users",
+    "api/v2/barong/identity/..%5Cadmin/users",
+    "api/v2/barong/identity/..\\admin/users",
+    "api/v2/barong/identity/..;/admin/users",
+    "api/v2/barong/identity/ping;jsessionid=1",
+    "api/v2/barong/identity/ping%00",
+    "api/v2/barong/identity/ping%2500",
+    "api/v2/barong/identity/ping/..",
+]
+
+
+@pytest.mark.parametrize("path", AMBIGUOUS)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_ambiguous_paths_are_refused_before_public_prefixes(api, db, path, method):
+    response = getattr(api, method)(f"/api/v2/auth/{path}")
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json() == {"errors": ["authz.permission_denied"]}
+    assert "Authorization" not in response
+
+
+@pytest.mark.parametrize(
+    "raw_uri",
+    [
+        "/api/v2/auth/api/v2/barong/identity%2f..%2fadmin/users",
+        "/api/v2/auth/api/v2/barong/identity%2F..%2Fadmin/users",
+        "/api/v2/auth/api/v2/barong/identity/..%5cadmin/users",
+        "/api/v2/auth/api/v2/barong/identity/ping%3bx",
+    ],
+)
+def test_separators_encoded_in_the_request_line_are_refused(api, db, raw_uri):
+    """The server decoded ``%2f`` into ``/`` already; the raw request line still shows it."""
+    path = "/api/v2/auth/api/v2/barong/identity/ping"
+
+    response = api.get(path, RAW_URI=raw_uri)
+    plain = api.get(path, RAW_URI=path + "?x=%2f")
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json() == {"errors": ["authz.permission_denied"]}
+    assert plain.status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "api/v2/barong/identity/ping",
+        "api/v2/barong/identity/..x/ping",
+        "api/v2/barong/identity/time.json",
+    ],
+)
+def test_ordinary_public_paths_still_pass(api, db, path):
+    assert api.get(f"/api/v2/auth/{path}").status_code == HTTPStatus.OK
 
 
 @pytest.mark.parametrize("url", ["/api/v2/auth", "/api/v2/auth/"])
@@ -144,16 +204,32 @@ def test_hostile_paths_anonymous(api, db, path):
     assert response.status_code in (200, 401, 403)
 
 
-def test_denied_hostile_path_is_still_audited(api, make_user):
+def test_denied_request_with_hostile_params_is_still_audited(api, make_user):
+    user = make_user()
+    csrf = login(api, user)
+
+    response = api.post(
+        "/api/v2/auth/api/v2/barong/admin/users\u00e9x",
+        {"note": "a\x00b"},
+        format="json",
+        HTTP_X_CSRF_TOKEN=csrf,
+    )
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    row = Activity.objects.get(user=user, category="admin", result="denied")
+    assert "\x00" not in row.data
+    assert "a\ufffdb" in row.data
+    assert row.topic == "users\u00e9x"
+
+
+def test_refused_path_is_not_audited(api, make_user):
     user = make_user()
     login(api, user)
 
     response = api.get("/api/v2/auth/api/v2/barong/admin/users%00x")
 
     assert response.status_code == HTTPStatus.FORBIDDEN
-    row = Activity.objects.get(user=user, category="admin", result="denied")
-    assert "\x00" not in row.data
-    assert row.topic == "users\ufffdx"
+    assert not Activity.objects.filter(user=user, category="admin").exists()
 
 
 # ---------------------------------------------------------------- RBAC
