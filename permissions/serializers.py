@@ -83,10 +83,13 @@ class PermissionSerializer(serializers.ModelSerializer):
 
 
 class RestrictionCreateInput(serializers.Serializer):
+    # Barong 2.4.0 had deny rules only and its clients send no category: absent is blacklist.
     category = OneOf(
         choices=CATEGORIES,
         key="admin.restriction.invalid_category",
-        help_text="whitelist, maintenance or blacklist",
+        required=False,
+        default=Restriction.Category.BLACKLIST.value,
+        help_text="whitelist, maintenance or blacklist (default, as Barong 2.4.0)",
     )
     scope = OneOf(
         choices=SCOPES,

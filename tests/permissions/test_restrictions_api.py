@@ -220,14 +220,34 @@ def test_create_without_params(sa_cookie_api, fmt):
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {
         "errors": [
-            "admin.restriction.missing_category",
-            "admin.restriction.empty_category",
             "admin.restriction.missing_scope",
             "admin.restriction.empty_scope",
             "admin.restriction.missing_value",
             "admin.restriction.empty_value",
         ]
     }
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_create_without_category_is_a_blacklist_rule(sa_cookie_api, fmt):
+    """Barong 2.4.0 clients send no category: their rules are deny rules."""
+    fields = {"scope": "ip", "value": "198.51.100.77"}
+
+    response = sa_cookie_api.post(URL, fields, format=fmt)
+
+    assert response.status_code == HTTPStatus.OK
+    row = Restriction.objects.get(value="198.51.100.77")
+    assert row.category == "blacklist"
+
+
+@pytest.mark.parametrize("category", ["whitelist", "maintenance"])
+def test_create_with_category_keeps_it(sa_cookie_api, category):
+    response = sa_cookie_api.post(
+        URL, _new(category=category, value="198.51.100.78"), format="json"
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert Restriction.objects.get(value="198.51.100.78").category == category
 
 
 @pytest.mark.parametrize(
