@@ -15,9 +15,15 @@ from accounts.captcha import captcha_verify, geetest_register
 from accounts.passwords import password_entropy, password_regexp
 from accounts.sessions import session_destroy, session_open
 from barong import jwt as barong_jwt
+from barong.api.errors import ApiError
 from barong.api.net import remote_ip
 from barong.api.views import BarongViewSet, barong_schema, status_only
-from barong.ratelimit import rate_limit_hit, rate_limit_reset_ops, rate_limits_hit
+from barong.ratelimit import (
+    rate_limit_hit,
+    rate_limit_reset_ops,
+    rate_limits_count,
+    rate_limits_hit,
+)
 
 START_TIME = timezone.now()
 
@@ -116,20 +122,28 @@ class SessionViewSet(BarongViewSet):
     )
     def create(self, request):
         data = self.parse(s.SessionCreateInput)
+        ip = remote_ip(request)
         account = _account(data["email"])
+        # Failures count per (account, address) and, looser, per account: guessing from
+        # one address locks only that address out (docs/operations.md).
+        limits = [("login_account_ip", f"{account}:{ip}"), ("login_account", account)]
         rate_limits_hit(
-            [("login_ip", remote_ip(request)), ("login_account", account)],
-            error_key="identity.session.too_many_requests",
+            [("login_ip", ip)], checks=limits, error_key="identity.session.too_many_requests"
         )
         captcha_verify(endpoint="session_create", response=data.get("captcha_response"))
-        user = services.user_login(
-            email=data["email"],
-            password=data["password"],
-            otp_code=data.get("otp_code"),
-            request=request,
-        )
-        # The reset is written with the session, in one round trip.
-        also = rate_limit_reset_ops("login_account", account)
+        try:
+            user = services.user_login(
+                email=data["email"],
+                password=data["password"],
+                otp_code=data.get("otp_code"),
+                request=request,
+            )
+        except ApiError as exc:
+            if exc.keys == ["identity.session.invalid_params"]:
+                rate_limits_count(limits)
+            raise
+        # The resets are written with the session, in one round trip.
+        also = [op for name, subject in limits for op in rate_limit_reset_ops(name, subject)]
         csrf_token = session_open(request, user, also=also)
         return Response(_full_info(user, csrf_token), status=status.HTTP_200_OK)
 
@@ -203,7 +217,9 @@ class UserViewSet(BarongViewSet):
         data = self.parse(s.UserEmailInput)
         self._limit_email_codes(data["email"])
         captcha_verify(endpoint="email_confirmation", response=data.get("captcha_response"))
-        services.user_email_confirmation_request(email=data["email"], lang=data.get("lang"))
+        services.user_email_confirmation_request(
+            email=data["email"], lang=data.get("lang"), request=request
+        )
         return status_only(status.HTTP_201_CREATED)
 
     @barong_schema(

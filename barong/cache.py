@@ -82,6 +82,9 @@ class RedisCache(DjangoRedisCache):
             elif kind == "delete":
                 pipe.delete(key)
                 shape.append(1)
+            elif kind == "count":
+                pipe.get(key)
+                shape.append(1)
             elif kind == "push":
                 _, _, member, keep, timeout = op
                 pipe.lrem(key, 0, member)
@@ -110,6 +113,8 @@ class RedisCache(DjangoRedisCache):
                 reply = bool(reply)
             elif op[0] == "members":
                 reply = [item.decode() for item in reply]
+            elif op[0] == "count":
+                reply = int(reply or 0)
             elif op[0] in ("delete", "push", "remove"):
                 reply = None
             results.append(reply)
@@ -124,6 +129,7 @@ def batch_each(cache, ops: list[tuple]) -> list[Any]:
     ``("set", key, value, timeout, mode)``: mode ``None``, ``"nx"`` (only if missing) or
     ``"xx"`` (only if present); True if written.
     ``("delete", key)``.
+    ``("count", key)``: a counter's value (one ``incr`` writes), 0 when missing; nothing counted.
     ``("push", key, member, keep, timeout)``: append a string to a list (an equal one moves to
     the end), keep the last ``keep``, the list lives ``timeout`` s.
     ``("remove", key, member, timeout)``: drop a member (``timeout`` as for ``push``).
@@ -153,6 +159,8 @@ def batch_each(cache, ops: list[tuple]) -> list[Any]:
         elif kind == "delete":
             cache.delete(key)
             results.append(None)
+        elif kind == "count":
+            results.append(int(cache.get(key) or 0))
         elif kind == "push":
             _, _, member, keep, timeout = op
             members = [m for m in cache.get(key, []) if m != member]

@@ -21,22 +21,46 @@ def _key(name: str, subject: str, window: int) -> str:
     return f"ratelimit:{name}:{subject}:{int(time.time()) // window}"
 
 
-def rate_limits_hit(hits: list[tuple[str, str]], *, error_key: str) -> None:
-    """Count one attempt for each (rule name, subject); any over its limit → 429 ``error_key``.
+def rate_limits_hit(
+    hits: list[tuple[str, str]], *, error_key: str, checks: list[tuple[str, str]] = ()
+) -> None:
+    """Count one attempt for each (rule name, subject) of ``hits``; any over its limit → 429
+    ``error_key``. ``checks`` are read, not counted (failure-only limits, counted by
+    ``rate_limits_count`` once the outcome is known): one used up → 429 too. One round trip.
 
     ``BARONG_RATE_LIMITS=off`` turns every limit off (load tests).
     """
-    if not settings.BARONG_RATE_LIMITS or not hits:
+    if not settings.BARONG_RATE_LIMITS or not (hits or checks):
         return
-    rules = [_rule(name) for name, _ in hits]
+    hit_rules = [_rule(name) for name, _ in hits]
+    check_rules = [_rule(name) for name, _ in checks]
     counts = batch(
         [
             ("incr", _key(name, subject, window), window + 1)
-            for (name, subject), (_, window) in zip(hits, rules, strict=True)
+            for (name, subject), (_, window) in zip(hits, hit_rules, strict=True)
+        ]
+        + [
+            ("count", _key(name, subject, window))
+            for (name, subject), (_, window) in zip(checks, check_rules, strict=True)
         ]
     )
-    if any(count > limit for count, (limit, _) in zip(counts, rules, strict=True)):
+    hit_counts, check_counts = counts[: len(hits)], counts[len(hits) :]
+    if any(count > limit for count, (limit, _) in zip(hit_counts, hit_rules, strict=True)) or any(
+        count >= limit for count, (limit, _) in zip(check_counts, check_rules, strict=True)
+    ):
         raise ApiError(error_key, 429)
+
+
+def rate_limits_count(events: list[tuple[str, str]]) -> None:
+    """Count one event (a failure) for each (rule name, subject), in one round trip."""
+    if not settings.BARONG_RATE_LIMITS or not events:
+        return
+    batch(
+        [
+            ("incr", _key(name, subject, _rule(name)[1]), _rule(name)[1] + 1)
+            for name, subject in events
+        ]
+    )
 
 
 def rate_limit_hit(name: str, subject: str, *, error_key: str) -> None:

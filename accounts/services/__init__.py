@@ -3,12 +3,14 @@
 By concern: ``users`` (the user's state machine: creation, password, state, role, 2FA,
 labels → level and state), ``labels`` (level rows, the user's own public labels),
 ``operators`` (guarded, audited operator changes), ``identity`` (login, sign-up, e-mail
-confirmation, password reset), ``own_account`` (password change, self-deletion).
+confirmation, password reset), ``constant_work`` (their requests' halves that must not
+tell whether an account exists, and the worker's), ``guards`` (the last active superadmin),
+``own_account`` (password change, self-deletion).
 ``from accounts.services import user_create`` works for every public name.
 """
 
+from accounts.services.constant_work import LOGIN_FAILED
 from accounts.services.identity import (
-    LOGIN_FAILED,
     STATE_ERRORS,
     referral_find,
     user_email_confirm,

@@ -7,6 +7,10 @@ from django.db import transaction
 from accounts import tokens
 from accounts.events import confirmation_token_event, session_event_created, user_event_system
 from accounts.models import User
+from accounts.services.constant_work import (
+    email_request_queue,
+    login_failure_queue,
+)
 from accounts.services.users import (
     email_normalize,
     label_set,
@@ -18,7 +22,6 @@ from accounts.sessions import ACTIVE_STATES, user_sessions_revoke
 from activities.services import activity_record
 from barong.api.errors import ApiError
 
-LOGIN_FAILED = "Invalid Email or Password"
 STATE_ERRORS = {
     User.State.BANNED: ("identity.session.banned", "Your account is banned"),
     User.State.DELETED: ("identity.session.deleted", "Your account is deleted"),
@@ -43,9 +46,9 @@ def user_login(*, email: str, password: str, otp_code: str | None, request) -> U
     user = User.objects.filter(email=email_normalize(email)).first()
     if user is None:
         make_password(password)  # the same hashing cost whether or not the account exists
-        raise ApiError("identity.session.invalid_params", 401)
-    if not user.check_password(password):  # also re-hashes an outdated hash on success
-        _login_failed(user, "login", LOGIN_FAILED, request)
+    # Unknown e-mail or wrong password: one query, one hash, one enqueue either way.
+    if user is None or not user.check_password(password):  # re-hashes an old hash on success
+        login_failure_queue(email=email, request=request)
         raise ApiError("identity.session.invalid_params", 401)
     if user.state not in ACTIVE_STATES:
         key, reason = STATE_ERRORS.get(
@@ -106,13 +109,9 @@ def user_register(
     return user
 
 
-@transaction.atomic
-def user_email_confirmation_request(*, email: str, lang: str | None = None) -> None:
+def user_email_confirmation_request(*, email: str, lang: str | None = None, request=None) -> None:
     """Resend: only a registered user who is not active yet gets a new token (no enumeration)."""
-    user = User.objects.filter(email=email_normalize(email)).first()
-    if user is None or user.state == User.State.ACTIVE:
-        return
-    confirmation_token_event(user=user, lang=lang)
+    email_request_queue(email=email, name="email_confirmation", lang=lang, request=request)
 
 
 def _token_user(claims: dict) -> User | None:
@@ -136,15 +135,9 @@ def user_email_confirm(*, token: str, lang: str | None = None) -> User:
     return user
 
 
-@transaction.atomic
 def user_password_reset_request(*, email: str, lang: str | None = None, request=None) -> None:
     """Any registered user may ask for a reset token; unknown e-mails are ignored silently."""
-    user = User.objects.filter(email=email_normalize(email)).first()
-    if user is None:
-        return
-    activity_record(user=user, topic="password", action="request password reset", request=request)
-    token = tokens.token_issue(user=user, purpose=tokens.RESET)
-    user_event_system(user=user, name="system.user.password.reset.token", lang=lang, token=token)
+    email_request_queue(email=email, name="password_reset", lang=lang, request=request)
 
 
 def user_password_reset(

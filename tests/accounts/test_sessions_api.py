@@ -499,6 +499,84 @@ def test_login_is_rate_limited_per_account(api, make_user, tight_limits):
     assert COOKIE not in response.cookies
 
 
+def test_failures_from_one_address_lock_out_only_that_address(api, make_user, tight_limits):
+    """The default limits: an attacker's ten wrong guesses do not lock the owner out."""
+    tight_limits()
+    user = make_user(password=STRONG_PASSWORD)
+    attacker = {"REMOTE_ADDR": "198.51.100.66"}
+    for _ in range(10):
+        api.post(
+            LOGIN, {"email": user.email, "password": "Wrong-Pass-1"}, format="json", **attacker
+        )
+
+    refused = api.post(
+        LOGIN, {"email": user.email, "password": STRONG_PASSWORD}, format="json", **attacker
+    )
+    owner = api.post(LOGIN, {"email": user.email, "password": STRONG_PASSWORD}, format="json")
+
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert refused.json() == {"errors": ["identity.session.too_many_requests"]}
+    assert owner.status_code == HTTPStatus.OK
+
+
+def test_account_ceiling_stops_guessing_from_many_addresses(api, make_user, tight_limits):
+    tight_limits(login_account_ip="100/300", login_account="3/300")
+    user = make_user(password=STRONG_PASSWORD)
+    for n in range(3):
+        api.post(
+            LOGIN,
+            {"email": user.email, "password": "Wrong-Pass-1"},
+            format="json",
+            REMOTE_ADDR=f"198.51.100.{n + 1}",
+        )
+
+    response = api.post(
+        LOGIN,
+        {"email": user.email, "password": STRONG_PASSWORD},
+        format="json",
+        REMOTE_ADDR="198.51.100.99",
+    )
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert response.json() == {"errors": ["identity.session.too_many_requests"]}
+
+
+def test_successful_logins_are_not_counted_as_failures(api, make_user, tight_limits):
+    tight_limits(login_account_ip="2/300", login_account="2/300")
+    user = make_user(password=STRONG_PASSWORD)
+
+    statuses = [
+        api.post(
+            LOGIN, {"email": user.email, "password": STRONG_PASSWORD}, format="json"
+        ).status_code
+        for _ in range(4)
+    ]
+
+    assert statuses == [HTTPStatus.OK] * 4
+
+
+def test_wrong_otp_is_not_a_password_failure(api, make_otp_user, tight_limits):
+    tight_limits(login_account_ip="2/300", login_account="2/300", otp_account="100/300")
+    user = make_otp_user(password=STRONG_PASSWORD)
+    if totp_code(user) == "000000":
+        pytest.skip("the one time in a million the wrong code is right")
+    for _ in range(3):
+        api.post(
+            LOGIN,
+            {"email": user.email, "password": STRONG_PASSWORD, "otp_code": "000000"},
+            format="json",
+        )
+
+    response = api.post(
+        LOGIN,
+        {"email": user.email, "password": STRONG_PASSWORD, "otp_code": "000000"},
+        format="json",
+    )
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json() == {"errors": ["identity.session.invalid_otp"]}
+
+
 def test_account_limit_counts_the_normalised_email(api, make_user, tight_limits):
     tight_limits(login_account="2/300")
     user = make_user(email="case@example.com", password=STRONG_PASSWORD)
