@@ -71,11 +71,16 @@ def invalidate() -> None:
 
 def check(role: str, method: str, path: str, *, version: str | None = None) -> Decision:
     """Role, verb and path prefix: DROP beats ACCEPT, no match denies, AUDIT only logs."""
+    return decide(table(version).get(role, ()), method, path)
+
+
+def decide(rules: tuple[Rule, ...] | list[Rule], method: str, path: str) -> Decision:
+    """One role's rules applied to one request (also used to test a change before commit)."""
     method = method.upper()
     accept = drop = False
     audit_topic: str | None = None
     audit = False
-    for rule in table(version).get(role, ()):
+    for rule in rules:
         if rule.verb not in (method, "ALL") or not path.startswith(rule.path):
             continue
         if rule.action == "DROP":

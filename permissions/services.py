@@ -6,7 +6,8 @@ checked, what makes two rows the same, the audit topic and the authz table to re
 ``permission_*`` and ``restriction_*`` are that path for each table.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,9 @@ class RuleTable:
     missing: str  # the 404 key of an unknown id
     audit_topic: str
     invalidate: Callable[[], None]  # every worker reloads this authz table on its next request
+    # Wraps the write, given the row's fields before and after: may refuse (and roll back)
+    # a change that leaves the table unrepairable.
+    guard: Callable[..., AbstractContextManager] = lambda *rows: nullcontext()
 
 
 def _locked(table: RuleTable, pk: int):
@@ -99,7 +103,8 @@ def _audit(table: RuleTable, *, admin, action: str, request, data: dict) -> None
 def rule_create(table: RuleTable, *, admin, request: HttpRequest | None = None, **fields: Any):
     """A new row of ``table``: checked, unique, audited; authz refreshed after commit."""
     row = table.model(**table.clean(**fields))
-    _unique_save(table, row)
+    with table.guard(fields):
+        _unique_save(table, row)
     _audit(table, admin=admin, action="create", request=request, data=_data(table, row))
     return row
 
@@ -113,9 +118,11 @@ def rule_update(
     previous = _data(table, row)
     current = {key: getattr(row, key) for key in table.fields}
     current.update({key: value for key, value in changes.items() if value is not None})
-    for key, value in table.clean(**current).items():
-        setattr(row, key, value)
-    _unique_save(table, row)
+    cleaned = table.clean(**current)
+    with table.guard(previous, cleaned):
+        for key, value in cleaned.items():
+            setattr(row, key, value)
+        _unique_save(table, row)
     data = {**_data(table, row), "previous": previous}
     _audit(table, admin=admin, action="update", request=request, data=data)
     return row
@@ -125,7 +132,8 @@ def rule_update(
 def rule_delete(table: RuleTable, *, admin, row, request: HttpRequest | None = None) -> None:
     """Remove a row; every worker stops applying it on its next request."""
     data = _data(table, row)
-    row.delete()
+    with table.guard(data):
+        row.delete()
     transaction.on_commit(table.invalidate, robust=True)
     _audit(table, admin=admin, action="delete", request=request, data=data)
 
@@ -153,6 +161,35 @@ def _permission_fields(
     }
 
 
+SUPERADMIN = "superadmin"
+# What the superadmin role must keep: the admin API that can undo any rule change.
+ADMIN_API_PROBES = tuple(
+    (verb, "api/v2/barong/admin/permissions") for verb in ("GET", "POST", "PUT", "DELETE")
+)
+
+
+def _superadmin_reaches_admin_api() -> bool:
+    """Whether the stored superadmin rules (locked until commit) still open the admin API."""
+    rows = (
+        Permission.objects.select_for_update()
+        .filter(role=SUPERADMIN)
+        .order_by("id")
+        .values_list("verb", "path", "action", "topic")
+    )
+    rules = [engine.Rule(v.upper(), p, a.upper(), t or None) for v, p, a, t in rows]
+    return all(engine.decide(rules, verb, path).allowed for verb, path in ADMIN_API_PROBES)
+
+
+@contextmanager
+def _superadmin_guarded(*rows: dict[str, Any]) -> Iterator[None]:
+    """Run a rule change, refused (and rolled back) when it closes the admin API to
+    superadmins: the last operator able to repair the table would be locked out."""
+    before = any(row["role"] == SUPERADMIN for row in rows) and _superadmin_reaches_admin_api()
+    yield
+    if before and not _superadmin_reaches_admin_api():
+        raise ApiError("admin.permission.last_superadmin_rule")
+
+
 PERMISSIONS = RuleTable(
     model=Permission,
     fields=PERMISSION_FIELDS,
@@ -162,6 +199,7 @@ PERMISSIONS = RuleTable(
     missing="admin.permission.doesnt_exist",
     audit_topic="permissions",
     invalidate=engine.invalidate,
+    guard=_superadmin_guarded,  # a superadmin DROP rule, an update or a delete could close it
 )
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from accounts.models import Label, Level, User
 from accounts.selectors import label_find
+from accounts.services.guards import SUPERADMIN, superadmins_lock
 from accounts.services.labels import level_upsert
 from accounts.services.users import (
     label_delete,
@@ -18,8 +19,6 @@ from accounts.services.users import (
 )
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError
-
-SUPERADMIN = "superadmin"
 
 
 def user_admin_guard(
@@ -33,7 +32,12 @@ def user_admin_guard(
 
 
 def _locked(user: User) -> User:
-    """The user's row, locked for the rest of the transaction (two operators, one answer)."""
+    """The user's row, locked for the rest of the transaction (two operators, one answer).
+
+    A superadmin's change also locks every active superadmin, in id order, before the
+    last-superadmin check does: the same order everywhere, so no deadlock."""
+    if user.role == SUPERADMIN:
+        superadmins_lock()
     return User.objects.select_for_update().get(pk=user.pk)
 
 

@@ -26,6 +26,7 @@ from accounts.labels import label_normalize
 from accounts.models import Label, Level, User
 from accounts.passwords import password_error
 from accounts.selectors import role_exists
+from accounts.services.guards import last_superadmin_guard
 from accounts.signals import api_access_lost
 from barong.api.errors import ApiError, model_error_keys
 
@@ -149,6 +150,7 @@ def user_state_set(*, user: User, state: str) -> User:
     """Move a user to ``state``; any state but active switches off their API keys."""
     if user.state == state:
         return user
+    last_superadmin_guard(user=user, role=user.role, state=state)
     before = user_event_json(user)
     user.state = state
     user.save(update_fields=["state", "updated_at"])
@@ -179,6 +181,7 @@ def user_role_set(*, user: User, role: str) -> User:
     """Give a user another role that exists in the permission table."""
     if not role_exists(role):
         raise ApiError("role.doesnt_exist")
+    last_superadmin_guard(user=user, role=role, state=user.state)
     before = user_event_json(user)
     user.role = role
     user.save(update_fields=["role", "updated_at"])

@@ -354,3 +354,20 @@ def test_level_changes_leave_admin_audit_rows(operator_client):
         "description": "Profile checked",
     }
     assert updated["value"] == "checked"
+
+
+def test_back_office_cannot_delete_the_last_superadmin_rule(operator_client):
+    master_rule = Permission.objects.get(
+        role="superadmin", verb="ALL", path="api/v2", action="ACCEPT"
+    )
+    client, _ = operator_client("superadmin")
+
+    single = client.post(f"/admin/permissions/permission/{master_rule.pk}/delete/", {"post": "yes"})
+    bulk = client.post(
+        "/admin/permissions/permission/",
+        {"action": "delete_selected", "_selected_action": [master_rule.pk], "post": "yes"},
+    )
+
+    assert single.status_code == bulk.status_code == HTTPStatus.FOUND
+    assert Permission.objects.filter(pk=master_rule.pk).exists()
+    assert not Activity.objects.filter(topic="permissions", action="delete").exists()
