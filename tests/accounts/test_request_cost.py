@@ -155,8 +155,12 @@ def test_refused_login_costs_no_session_write(api, make_user, cache_ops, kicks):
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.json() == {"errors": ["identity.session.invalid_params"]}
-    assert tables(captured) == ["SELECT users", "INSERT activities"]
-    assert cache_ops.calls == {"batch": 1}
+    # The request: one user query (and one hash). The failed-login activity is the
+    # worker's (accounts/services/constant_work.py), run in-process here (eager Celery):
+    # it looks the user up again and writes the row.
+    assert tables(captured) == ["SELECT users", "SELECT users", "INSERT activities"]
+    # The limits read (login_ip counted with them), then the failure counted.
+    assert cache_ops.calls == {"batch": 2}
 
 
 def test_sign_up_is_two_checks_one_transaction_and_two_cache_round_trips(api, cache_ops, kicks):

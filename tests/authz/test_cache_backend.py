@@ -60,6 +60,7 @@ def run_script(run) -> list:
         run([("push", "l", "a", 2, 30), ("push", "l", "b", 2, 30), ("push", "l", "a", 2, 30)]),
         run([("members", "l"), ("push", "l", "c", 2, 30), ("members", "l")]),
         run([("remove", "l", "a", 30), ("members", "l"), ("delete", "s"), ("members", "x")]),
+        run([("count", "n"), ("count", "none"), ("incr", "n", 30), ("count", "n")]),
     ]
 
 
@@ -81,10 +82,11 @@ def test_batch_pipeline_answers_as_the_one_by_one_reference(backend):
             [None, None, None],
             [["b", "a"], None, ["a", "c"]],
             [None, ["c"], None, []],
+            [2, 0, 3, 3],
         ]
     )
     assert backend.get("s") is None
-    assert backend.get("n") == 2
+    assert backend.get("n") == 3
     backend.delete_many(["n", "l"])
 
 
