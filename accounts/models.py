@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
@@ -46,7 +47,7 @@ class UserManager(BaseUserManager):
         return superuser_create(email=email, password=password)
 
     def get_by_natural_key(self, username: str):
-        return self.get(email=(username or "").lower())
+        return self.get(email=(username or "").strip().lower())  # stored normalised
 
 
 class User(AbstractBaseUser):
@@ -65,7 +66,10 @@ class User(AbstractBaseUser):
     data = models.TextField(null=True, blank=True, max_length=1024, validators=[validate_json_text])
     level = models.PositiveIntegerField(default=0)
     otp = models.BooleanField(default=False)
-    state = models.CharField(max_length=255, default=State.PENDING, db_index=True)
+    state = models.CharField(max_length=255, default=State.PENDING)
+    # Set when an operator chose the state by hand: label recomputation and level resyncs
+    # keep it until an operator changes the state again (docs/compatibility.md).
+    state_manual = models.BooleanField(default=False, db_default=False)
     referral = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referees"
     )
@@ -80,8 +84,15 @@ class User(AbstractBaseUser):
 
     class Meta:
         db_table = "users"
+        # E-mails are stored lower-case (``email_normalize``): one plain unique index serves
+        # every ``email = x`` lookup, and the check keeps a mixed-case copy out.
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="users_email_ci_unique"),
+            models.UniqueConstraint(fields=["email"], name="users_email_unique"),
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="users_email_lower"),
+        ]
+        indexes = [
+            models.Index(fields=["level", "id"], name="users_level_id"),
+            models.Index(fields=["state", "id"], name="users_state_id"),
         ]
 
     def __str__(self) -> str:
@@ -150,7 +161,19 @@ class Label(models.Model):
                 violation_error_code="taken",
             )
         ]
-        indexes = [models.Index(fields=["key", "value", "scope"])]
+        indexes = [
+            # Users having a label (admin API ``users/labels``), in user order; private-only
+            # counts (``labels/list``, metrics) read the same index.
+            models.Index(fields=["key", "value", "user", "scope"], name="labels_key_value_user"),
+            # The KYC queue: private ``document`` labels waiting for a decision, oldest first.
+            models.Index(
+                fields=["updated_at", "user"],
+                name="labels_document_waiting",
+                condition=models.Q(
+                    key="document", scope="private", value__in=("pending", "replaced")
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key}:{self.value} ({self.scope})"
@@ -196,3 +219,45 @@ class OTPDevice(TimestampMixin, ThrottlingMixin, Device):
 
     def get_throttle_factor(self) -> int:
         return 1
+
+
+class ResyncJob(models.Model):
+    """One recomputation of every user's level and state after a level or rule change.
+
+    A Celery task walks the users in primary-key order, batch after batch; ``last_user_id``
+    is the resume point, so a job picked up again after a crash continues where it stopped
+    and re-running a batch changes nothing (accounts/resync.py).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    reason = models.CharField(max_length=255)
+    from_level = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    last_user_id = models.BigIntegerField(default=0)
+    max_user_id = models.BigIntegerField(default=0)
+    processed = models.BigIntegerField(default=0)
+    changed = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "resync_jobs"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"resync #{self.pk} ({self.state}, {self.progress_percent}%)"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if self.max_user_id <= 0:
+            return 0
+        return min(99, int(100 * self.last_user_id / self.max_user_id))

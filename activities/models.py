@@ -16,7 +16,7 @@ class Activity(models.Model):
         DENIED = "denied"
 
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="activities")
-    target_uid = models.CharField(max_length=32, null=True, blank=True, db_index=True)
+    target_uid = models.CharField(max_length=32, null=True, blank=True)
     category = models.CharField(max_length=16, choices=Category.choices)
     user_ip = models.CharField(max_length=64)
     user_agent = models.CharField(max_length=255)
@@ -28,11 +28,42 @@ class Activity(models.Model):
 
     class Meta:
         db_table = "activities"
+        # Every list is newest first (``created_at DESC, id DESC``): each index ends with
+        # those two columns, so a page is read from an index in order, however deep.
         indexes = [
-            models.Index(fields=["category", "created_at"]),
+            models.Index(fields=["created_at", "id"], name="activities_time"),
+            models.Index(fields=["category", "created_at", "id"], name="activities_category_time"),
+            models.Index(
+                fields=["category", "topic", "created_at", "id"], name="activities_topic_time"
+            ),
+            models.Index(fields=["user", "created_at", "id"], name="activities_user_time"),
+            models.Index(fields=["target_uid", "created_at", "id"], name="activities_target_time"),
             models.Index(fields=["user", "topic", "id"]),
+            # The daily metrics (activities/rollup.py).
             models.Index(fields=["topic", "action", "result", "created_at"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.category}:{self.topic}/{self.action}/{self.result}"
+
+
+class DailyMetric(models.Model):
+    """One UTC day's count of one metric series (sign-ups, logins…), written by the roll-up.
+
+    A day has a row for every series once it is rolled up, zero counts included, so the
+    newest rolled-up day tells where live counting starts (activities/rollup.py).
+    """
+
+    day = models.DateField()
+    series = models.CharField(max_length=64)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "daily_metrics"
+        constraints = [
+            models.UniqueConstraint(fields=["series", "day"], name="daily_metrics_series_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="daily_metrics_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.series}: {self.count}"

@@ -110,6 +110,8 @@ MIDDLEWARE = [
     "barong.api.middleware.RequestIdMiddleware",
     # The gateway's /api/v2/auth calls stop here, ahead of the stack (permissions/middleware.py).
     "permissions.middleware.AuthzMiddleware",
+    # GET/HEAD of the admin API and back-office may read a replica (barong/db/routers.py).
+    "barong.db.routers.ReplicaReadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,9 +125,6 @@ ROOT_URLCONF = "barong.urls"
 # The back-office site (barong/admin_site.py) uses these app forms.
 BARONG_ADMIN_LOGIN_FORM = "accounts.admin_forms.OperatorLoginForm"
 BARONG_ADMIN_PASSWORD_CHANGE_FORM = "accounts.admin_forms.OperatorPasswordChangeForm"  # noqa: S105
-# E-mail uniqueness is a case-insensitive functional index (users_email_ci_unique),
-# which this check cannot see.
-SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 WSGI_APPLICATION = "barong.wsgi.application"
 # Wraps the WSGI application: the gateway's /api/v2/auth calls skip Django's handler
 # (permissions/wsgi.py). Empty: every request goes through Django.
@@ -158,12 +157,28 @@ STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(DATA_DIR / "static")))
 
 # ---------------------------------------------------------------- Database
 DATABASE_URL = env("DATABASE_URL")
+# Behind PgBouncer in transaction mode (docs/operations.md): no server-side cursors and no
+# prepared statements, which live in one server session that the next transaction may not get.
+DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
+# An optional streaming replica: the admin API's and back-office's reads go there.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+
+
+def _database(url: str) -> dict:
+    database = dj_database_url.parse(
+        url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    if DATABASE_PGBOUNCER:
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    return database
+
+
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
-        )
-    }
+    DATABASES = {"default": _database(DATABASE_URL)}
+    if DATABASE_REPLICA_URL:
+        DATABASES["replica"] = _database(DATABASE_REPLICA_URL)
+        DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 else:
     DATABASES = {
         "default": {
@@ -172,6 +187,14 @@ else:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},  # writers queue, not fail
         }
     }
+
+DATABASE_ROUTERS = ["barong.db.routers.ReplicaRouter"]
+# Level resyncs (accounts/resync.py): users per batch, and after how long an unfinished
+# job is taken for dead and resumed by the beat task.
+BARONG_RESYNC_BATCH = env_int("BARONG_RESYNC_BATCH", 5000)
+BARONG_RESYNC_STALL_SECONDS = env_int("BARONG_RESYNC_STALL_SECONDS", 300)
+# Paginated totals are exact up to this many rows, PostgreSQL's estimate above it.
+BARONG_EXACT_COUNT_LIMIT = env_int("BARONG_EXACT_COUNT_LIMIT", 1000)
 
 # ---------------------------------------------------------------- Cache
 REDIS_URL = env("REDIS_URL")
@@ -299,6 +322,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": REDIS_TIMEOUT,
     "socket_timeout": REDIS_TIMEOUT,
 }
+# Redis Sentinel: CELERY_BROKER_URL=sentinel://host:26379;sentinel://host2:26379 and the
+# monitored master's name here (docs/operations.md, "Redis: Sentinel and Cluster").
+CELERY_BROKER_MASTER_NAME = env("CELERY_BROKER_MASTER_NAME")
+if CELERY_BROKER_MASTER_NAME:
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = CELERY_BROKER_MASTER_NAME
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(DATA_DIR / "celerybeat-schedule")
@@ -320,6 +348,9 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": float(max(BARONG_OUTBOX_SWEEP_INTERVAL, 1))},
     },
     "outbox-prune": {"task": "events.tasks.outbox_prune", "schedule": 3600.0},
+    # Idempotent too: the metrics roll-up, and resuming resync jobs a dead worker left.
+    "metrics-rollup": {"task": "activities.metrics_rollup", "schedule": 3600.0},
+    "resync-resume": {"task": "accounts.resync_resume", "schedule": 300.0},
 }
 
 # ---------------------------------------------------------------- Email

@@ -5,7 +5,7 @@ from pathlib import PurePath
 
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 
 from accounts.models import validate_json_text
 
@@ -35,6 +35,19 @@ class Profile(models.Model):
     class Meta:
         db_table = "profiles"
         ordering = ["id"]
+        indexes = [
+            # Case-insensitive equality of the admin API's user search (``first_name=``…).
+            models.Index(Upper("first_name"), name="profiles_first_name_upper"),
+            models.Index(Upper("last_name"), name="profiles_last_name_upper"),
+            # ``country=`` matches many users: read in user order, a semi-join to users.
+            models.Index(Upper("country"), "user", name="profiles_country_user"),
+            models.Index(fields=["updated_at", "id"], name="profiles_updated_id"),
+            models.Index(
+                fields=["updated_at", "id"],
+                name="profiles_submitted",
+                condition=models.Q(state="submitted"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"profile {self.pk} of {self.user_id} ({self.state})"

@@ -2,10 +2,12 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from barong.api.errors import ApiError
+from barong.db.counting import page_rows, queryset_total
 
 
 def _positive(raw: Any, default: int, non_integer: str) -> int:
@@ -20,7 +22,11 @@ def _positive(raw: Any, default: int, non_integer: str) -> int:
 
 
 class BarongPagination(BasePagination):
-    """``page`` ≥ 1 and ``limit`` 1…100, bad values are 422 with Barong's bare keys."""
+    """``page`` ≥ 1 and ``limit`` 1…100, bad values are 422 with Barong's bare keys.
+
+    ``Total`` and the page's rows come from ``barong.db.counting``: exact totals where
+    counting is cheap, PostgreSQL's estimate above ``BARONG_EXACT_COUNT_LIMIT`` rows.
+    """
 
     max_limit = 100
 
@@ -43,12 +49,16 @@ class BarongPagination(BasePagination):
             raise ApiError(errors)
         return page, limit
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, keys: QuerySet | None = None):
+        """``keys``: an optional cheaper ordered queryset of the rows' primary keys."""
         from barong.api.params import request_params
 
         self.page, self.limit = self.parse(request_params(request))
-        self.total = queryset.count() if hasattr(queryset, "count") else len(queryset)
         start = (self.page - 1) * self.limit
+        if isinstance(queryset, QuerySet):
+            self.total = queryset_total(keys if keys is not None else queryset)
+            return page_rows(queryset, start, self.limit, keys)
+        self.total = len(queryset)
         return list(queryset[start : start + self.limit])
 
     def get_paginated_response(self, data):

@@ -77,9 +77,12 @@ class BarongViewSet(viewsets.GenericViewSet):
             serializer_class, self.params, self.error_prefix, {"request": self.request}
         )
 
-    def paginated(self, queryset, serializer_class: type[serializers.Serializer]) -> Response:
+    def paginated(
+        self, queryset, serializer_class: type[serializers.Serializer], keys=None
+    ) -> Response:
+        """A page of ``queryset``; ``keys`` may give its ordered primary keys more cheaply."""
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        page = paginator.paginate_queryset(queryset, self.request, view=self, keys=keys)
         data = serializer_class(page, many=True, context={"request": self.request}).data
         return paginator.get_paginated_response(data)
 

@@ -1,0 +1,62 @@
+"""Totals and pages that stay cheap on tables of millions of rows.
+
+``queryset_total`` counts at most ``BARONG_EXACT_COUNT_LIMIT`` + 1 rows (``COUNT(*)`` over
+a ``LIMIT``ed subquery, so its cost is bounded whatever the planner believes): up to the
+limit the total is exact; above it, on PostgreSQL, it is the planner's estimate
+(``EXPLAIN``, fed by ``ANALYZE``) — never less than what was counted. SQLite counts all.
+``page_rows`` selects a page's primary keys first (an index-only walk, however deep the
+page) and then loads just those rows with their joins and prefetches.
+docs/compatibility.md ("Totals of long lists") says where this differs from Barong.
+"""
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import QuerySet
+
+
+def _keys(queryset: QuerySet) -> QuerySet:
+    """Only the primary key selected, unless the queryset already selects its keys."""
+    return queryset if queryset.query.values_select else queryset.values("pk")
+
+
+def planner_rows(queryset: QuerySet) -> int | None:
+    """PostgreSQL's estimate of how many rows ``queryset`` returns, or None elsewhere."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    # Only the row count matters: no ordering, no joined columns to plan.
+    sql, params = _keys(queryset.order_by()).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan: Any = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def queryset_total(queryset: QuerySet) -> int:
+    """Exact up to the limit (SQLite: always), else PostgreSQL's estimate."""
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset.count()
+    limit = settings.BARONG_EXACT_COUNT_LIMIT
+    counted = _keys(queryset.order_by())[: limit + 1].count()
+    if counted <= limit:
+        return counted
+    return max(planner_rows(queryset) or 0, counted)
+
+
+def page_rows(queryset: QuerySet, start: int, size: int, keys: QuerySet | None = None) -> list:
+    """Rows ``start…start+size`` of an ordered queryset, primary keys first.
+
+    ``keys``, when given, is a cheaper ordered queryset of the same primary keys (e.g. a
+    label index's user ids for the users having that label): the page's keys come from it.
+    """
+    source = keys if keys is not None else queryset.values_list("pk", flat=True)
+    ids = list(source[start : start + size])
+    if not ids:
+        return []
+    rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+    return [rows[pk] for pk in ids if pk in rows]
