@@ -10,3 +10,7 @@ from django.dispatch import Signal
 # The user may no longer use API keys: their state left ``active`` or their 2FA went off.
 # Sent with ``user=`` inside the transaction that made the change.
 api_access_lost = Signal()
+
+# These users' rows were rewritten by a bulk ``UPDATE`` (a level resync), which sends no
+# ``post_save``: whoever caches them drops its copies. Sent with ``uids=`` (a list).
+users_updated_in_bulk = Signal()

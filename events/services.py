@@ -62,7 +62,7 @@ def _relay_kick() -> None:
     outbox_relay.delay()
 
 
-def event_record(
+def event_build(
     *,
     name: str,
     record: dict[str, Any],
@@ -70,7 +70,7 @@ def event_record(
     changes: dict[str, Any] | None = None,
     context: dict[str, Any] | None = None,
 ) -> OutboxEvent:
-    """Write event ``name`` to the outbox in the caller's transaction (durable with the change)."""
+    """The unsaved outbox row of event ``name`` (``event_record`` saves one)."""
     category, _, routing_key = name.partition(".")
     if category not in CATEGORIES or not routing_key:
         raise ValueError(f"not an event name: {name!r}")
@@ -89,6 +89,21 @@ def event_record(
     )
     if not (event.publish or event.mail):
         event.delivered_at = timezone.now()  # nothing to deliver: kept as history only
+    return event
+
+
+def event_record(
+    *,
+    name: str,
+    record: dict[str, Any],
+    aggregate: str,
+    changes: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+) -> OutboxEvent:
+    """Write event ``name`` to the outbox in the caller's transaction (durable with the change)."""
+    event = event_build(
+        name=name, record=record, aggregate=aggregate, changes=changes, context=context
+    )
     event.save()
     if event.delivered_at is None:
         # robust: a broker outage is logged; the periodic sweep delivers the row later.
@@ -116,3 +131,23 @@ def event_record_updated(
     return event_record(
         name=name, record=event_compact(after), changes=changes, aggregate=aggregate
     )
+
+
+def event_records_updated(
+    *, name: str, items: list[tuple[dict[str, Any], dict[str, Any], str]]
+) -> int:
+    """``event_record_updated`` for a batch of (before, after, aggregate): one bulk insert
+    (a level resync moves thousands of users at once). Returns the rows written."""
+    events = []
+    for before, after, aggregate in items:
+        changes = event_changes(before=before, after=after, changed=False)
+        if changes is not None:
+            events.append(
+                event_build(
+                    name=name, record=event_compact(after), changes=changes, aggregate=aggregate
+                )
+            )
+    OutboxEvent.objects.bulk_create(events, batch_size=1000)
+    if any(event.delivered_at is None for event in events):
+        transaction.on_commit(_relay_kick, robust=True)
+    return len(events)

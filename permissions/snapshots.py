@@ -85,3 +85,28 @@ def user_cache_invalidate(uid: str) -> None:
     """
     _drop(uid)
     transaction.on_commit(lambda: _drop(uid), robust=True)
+
+
+def _drop_many(uids: list[str]) -> None:
+    """``_drop`` for a batch: one query and one cache call; an outage is logged."""
+    from apikeys.models import APIKey
+    from apikeys.signatures import api_key_cache_key
+
+    try:
+        keys = [user_key(uid) for uid in uids]
+        for start in range(0, len(uids), 1000):  # bounded statements for big batches
+            chunk = uids[start : start + 1000]
+            kids = APIKey.objects.filter(user__uid__in=chunk).values_list("kid", flat=True)
+            keys += [api_key_cache_key(kid) for kid in kids]
+        cache.delete_many(keys)
+    except Exception:  # as in _drop: the change goes on, the TTL bounds staleness
+        logger.exception("authz cache of %d users not dropped", len(uids))
+
+
+def users_cache_invalidate(uids: list[str]) -> None:
+    """``user_cache_invalidate`` for a batch (a level resync): two cache calls, one query."""
+    if not uids:
+        return
+    uids = list(uids)
+    _drop_many(uids)
+    transaction.on_commit(lambda: _drop_many(uids), robust=True)

@@ -6,13 +6,13 @@ Each one is guarded (``user_admin_guard``) and audited (``admin_activity_record`
 from django.db import transaction
 
 from accounts.models import Label, Level, User
+from accounts.resync import resync_job_start
 from accounts.selectors import label_find
 from accounts.services.guards import SUPERADMIN, superadmins_lock
 from accounts.services.labels import level_upsert
 from accounts.services.users import (
     label_delete,
     label_set,
-    user_level_sync,
     user_otp_set,
     user_role_set,
     user_state_set,
@@ -52,6 +52,8 @@ def user_state_admin_set(*, admin: User, user: User, state: str, request=None) -
         raise ApiError("state.inclusion")
     previous = user.state
     user = user_state_set(user=user, state=state)
+    User.objects.filter(pk=user.pk).update(state_manual=True)  # labels no longer decide it
+    user.state_manual = True
     admin_activity_record(
         admin=admin,
         topic="users",
@@ -211,25 +213,15 @@ def label_admin_delete(*, admin: User, user: User, key: str, scope: str, request
     label_delete(label=label)
 
 
-def user_levels_resync(*, from_level: int) -> int:
-    """After level rows change, recompute every user whose level walk could reach them."""
-    synced = 0
-    for pk in User.objects.filter(level__gte=max(from_level, 0)).values_list("pk", flat=True):
-        with transaction.atomic():
-            user = User.objects.select_for_update().filter(pk=pk).first()
-            if user is not None:
-                user_level_sync(user=user)
-                synced += 1
-    return synced
-
-
+@transaction.atomic
 def level_admin_save(
     *, admin: User, id: int, key: str, value: str, description: str, request=None
 ) -> Level:
-    """An operator's level row: saved, the users it may move recomputed, and audited."""
+    """An operator's level row: saved and audited at once; the users it may move are
+    recomputed by a resync job (accounts/resync.py) after commit."""
     previous = Level.objects.filter(pk=id).values("key", "value", "description").first()
     level = level_upsert(id=id, key=key, value=value, description=description)
-    user_levels_resync(from_level=level.pk - 1)
+    resync_job_start(reason=f"level {level.pk} saved", from_level=level.pk - 1)
     data = {"id": level.pk, "key": level.key, "value": level.value}
     admin_activity_record(
         admin=admin,
@@ -255,6 +247,9 @@ def user_ban_admin_set(
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     user_admin_guard(admin=admin, user=user)
+    if user.state_manual:  # the operator hands the state back to the labels
+        User.objects.filter(pk=user.pk).update(state_manual=False)
+        user.state_manual = False
     found = label_find(user=user, key=BAN_LABEL, scope=Label.Scope.PRIVATE)
     if banned:
         if found is not None:

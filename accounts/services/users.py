@@ -204,7 +204,12 @@ def user_data_set(*, user: User, data: str) -> User:
 
 
 def user_level_save(*, user: User, level: int, state: str) -> User:
-    """Store a recomputed level/state (called by the label service inside its transaction)."""
+    """Store a recomputed level/state (called by the label service inside its transaction).
+
+    A state an operator set by hand (``state_manual``) stays until an operator changes it.
+    """
+    if user.state_manual:
+        state = user.state
     changed_state = user.state != state
     if user.level == level and not changed_state:
         return user

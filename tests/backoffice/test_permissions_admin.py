@@ -256,16 +256,20 @@ def test_accountant_sees_restrictions_but_cannot_change_them(operator_client):
     assert row.value == "203.0.113.1"
 
 
-def test_new_level_is_reached_by_users_who_have_its_label(operator_client, make_user):
+def test_new_level_is_reached_by_users_who_have_its_label(
+    operator_client, make_user, django_capture_on_commit_callbacks
+):
     client, _ = operator_client("admin")
     ready = make_user(labels={"phone": "verified", "document": "verified", "profile": "verified"})
     waiting = make_user(labels={"phone": "verified", "profile": "verified"})
     assert (ready.level, waiting.level) == (3, 2)
 
-    response = client.post(
-        "/admin/accounts/level/add/",
-        {"id": "4", "key": " Profile ", "value": "Verified", "description": "Profile checked"},
-    )
+    # The resync job runs after the commit (eager Celery here, a worker in production).
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/accounts/level/add/",
+            {"id": "4", "key": " Profile ", "value": "Verified", "description": "Profile checked"},
+        )
 
     assert response.status_code == HTTPStatus.FOUND
     assert Level.objects.values_list("key", "value").get(pk=4) == ("profile", "verified")
@@ -297,14 +301,18 @@ def test_levels_are_consecutive_and_valid(operator_client, level_id, key):
     assert Level.objects.count() == 3
 
 
-def test_changing_a_level_recomputes_the_users_it_concerns(operator_client, make_user):
+def test_changing_a_level_recomputes_the_users_it_concerns(
+    operator_client, make_user, django_capture_on_commit_callbacks
+):
     client, _ = operator_client("superadmin")
     user = make_user(labels={"phone": "verified"})
     assert user.level == 2
 
-    client.post(
-        "/admin/accounts/level/2/change/", {"key": "phone", "value": "checked", "description": "d"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/accounts/level/2/change/",
+            {"key": "phone", "value": "checked", "description": "d"},
+        )
 
     user.refresh_from_db()
     assert user.level == 1

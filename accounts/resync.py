@@ -1,0 +1,162 @@
+"""Recompute every user's level and state after a level or label-rule change, in batches.
+
+A level edit returns at once: ``resync_job_start`` records a ``ResyncJob`` and queues
+``resync_run`` (Celery, after commit). The task walks users in primary-key order,
+``BARONG_RESYNC_BATCH`` ids at a time. Each batch reads its users and their private labels
+in two range queries, applies the rules a single label change applies
+(accounts/level_rules.py), then locks and rewrites only the users
+whose values change — one UPDATE per (level, state) pair — and moves the job's resume
+point, all in one transaction. Re-running a
+batch changes nothing, a crashed job resumes from ``last_user_id`` (``resync_resume``, beat),
+and a state an operator set by hand (``state_manual``) is never touched.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.events import user_aggregate, user_event_json
+from accounts.level_rules import users_level_state_changes
+from accounts.models import ResyncJob, User
+from accounts.signals import api_access_lost, users_updated_in_bulk
+from barong.api.errors import ApiError
+from barong.db.sets import filter_pks
+from events.services import event_records_updated
+
+logger = logging.getLogger(__name__)
+
+
+def _changes(low: int, high: int, from_level: int) -> list[tuple]:
+    """(id, uid, state, new level, new state) of the users in ``(low, high]`` that move.
+
+    One range read of the users; their labels and the rules: accounts/level_rules.py.
+    """
+    users = User.objects.filter(pk__gt=low, pk__lte=high, level__gte=from_level)
+    rows = list(users.order_by("pk").values_list("pk", "uid", "level", "state", "state_manual"))
+    return users_level_state_changes(rows=rows)
+
+
+def users_resync_range(*, low: int, high: int, from_level: int = 0) -> int:
+    """Recompute users with ``low < id <= high`` and ``level >= from_level``; returns changed."""
+    candidates = _changes(low, high, from_level)
+    if not candidates:
+        return 0
+    locked = set(
+        filter_pks(User.objects.select_for_update(), [row[0] for row in candidates]).values_list(
+            "pk", flat=True
+        )
+    )
+    # Label writers lock the user row first: once locked, no label change is in flight, so
+    # the values computed again now are final. A user who moved meanwhile but was not a
+    # candidate was recomputed by that label change itself.
+    rows = [row for row in _changes(low, high, from_level) if row[0] in locked]
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for pk, _uid, _state, new_level, new_state in rows:
+        groups[(new_level, new_state)].append(pk)
+    now = timezone.now()
+    users = {u.pk: u for u in filter_pks(User.objects.select_related("referral"), locked)}
+    befores = {pk: user_event_json(user) for pk, user in users.items()}
+    for (new_level, new_state), pks in groups.items():
+        filter_pks(User.objects.all(), pks).update(level=new_level, state=new_state, updated_at=now)
+    # model.user.updated for each moved user, as a single label change records it.
+    items = []
+    for pk, _uid, _state, new_level, new_state in rows:
+        user = users[pk]
+        user.level, user.state, user.updated_at = new_level, new_state, now
+        items.append((befores[pk], user_event_json(user), user_aggregate(user)))
+    event_records_updated(name="model.user.updated", items=items)
+    users_updated_in_bulk.send(sender=User, uids=[row[1] for row in rows])
+    for pk, uid, state, _new_level, new_state in rows:
+        if new_state != state and new_state != User.State.ACTIVE:
+            api_access_lost.send(sender=User, user=User(pk=pk, uid=uid))
+    return len(rows)
+
+
+def resync_job_start(*, reason: str, from_level: int = 0) -> ResyncJob:
+    """Record a resync of every user at or above ``from_level`` and queue it after commit."""
+    from accounts.tasks import resync_run
+
+    job = ResyncJob.objects.create(
+        reason=reason[:255],
+        from_level=max(from_level, 0),
+        max_user_id=User.objects.aggregate(top=Max("pk"))["top"] or 0,
+    )
+    transaction.on_commit(lambda: resync_run.delay(job.pk), robust=True)
+    return job
+
+
+def resync_batch(*, job_id: int) -> bool:
+    """Advance the job by one batch; False once there is nothing left (or it is not ours)."""
+    with transaction.atomic():
+        job = ResyncJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+        if job is None or job.state == ResyncJob.State.DONE:
+            return False
+        if job.last_user_id >= job.max_user_id:
+            job.state, job.finished_at = ResyncJob.State.DONE, timezone.now()
+            job.save(update_fields=["state", "finished_at", "updated_at"])
+            return False
+        high = min(job.last_user_id + settings.BARONG_RESYNC_BATCH, job.max_user_id)
+        job.changed += users_resync_range(
+            low=job.last_user_id, high=high, from_level=job.from_level
+        )
+        job.processed += high - job.last_user_id
+        job.last_user_id = high
+        job.state = ResyncJob.State.RUNNING
+        job.save(update_fields=["changed", "processed", "last_user_id", "state", "updated_at"])
+        return True
+
+
+def resync_run(*, job_id: int) -> ResyncJob | None:
+    """Run a job's batches to the end; a failure is recorded on the job and re-raised."""
+    try:
+        while resync_batch(job_id=job_id):
+            pass
+    except Exception as exc:
+        logger.exception("resync job %s failed", job_id)
+        ResyncJob.objects.filter(pk=job_id).update(
+            state=ResyncJob.State.FAILED, error=repr(exc)[:2000], updated_at=timezone.now()
+        )
+        raise
+    return ResyncJob.objects.filter(pk=job_id).first()
+
+
+def resync_stalled() -> list[int]:
+    """Unfinished jobs nobody advanced for ``BARONG_RESYNC_STALL_SECONDS`` (a worker died,
+    or a batch failed): the beat task queues them again and they resume."""
+    stale = timezone.now() - timedelta(seconds=settings.BARONG_RESYNC_STALL_SECONDS)
+    unfinished = (ResyncJob.State.QUEUED, ResyncJob.State.RUNNING, ResyncJob.State.FAILED)
+    return list(
+        ResyncJob.objects.filter(state__in=unfinished, updated_at__lt=stale).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+@transaction.atomic
+def user_state_admin_release(*, admin: User, user: User, request=None) -> User:
+    """An operator hands a manually set state back to the labels; audited."""
+    from accounts.services import user_admin_guard
+    from activities.services import admin_activity_record
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user_admin_guard(admin=admin, user=user)
+    if not user.state_manual:
+        raise ApiError("admin.user.state_no_change")
+    User.objects.filter(pk=user.pk).update(state_manual=False)
+    previous = user.state
+    users_resync_range(low=user.pk - 1, high=user.pk)
+    user.refresh_from_db()
+    admin_activity_record(
+        admin=admin,
+        topic="users",
+        action="update",
+        target=user,
+        request=request,
+        data={"uid": user.uid, "state": user.state, "previous_state": previous, "manual": False},
+    )
+    return user

@@ -1,0 +1,167 @@
+"""Level resyncs: set-based, batched, idempotent, resumable, and never undo a manual state."""
+
+import pytest
+
+from accounts.models import Label, Level, ResyncJob, User
+from accounts.resync import resync_batch, resync_run, users_resync_range
+from accounts.services import (
+    label_set,
+    level_admin_save,
+    user_level_compute,
+    user_state_compute,
+)
+from tests.admin_api.conftest import ADMIN
+
+pytestmark = pytest.mark.django_db
+
+LABEL_SETS = [
+    {},
+    {"phone": "verified"},
+    {"phone": "verified", "document": "verified"},
+    {"document": "verified"},  # a gap: level 1 only
+    {"phone": "verified", "ban": "by_admin"},
+    {"phone": "verified", "fraud_2024": "confirmed"},
+    {"phone": "verified", "delete": "myself"},
+    {"phone": "verified", "suspicious": "login", "ban": "spam"},
+]
+
+
+def python_rule(user: User) -> tuple[int, str]:
+    private = dict(user.labels.filter(scope="private").values_list("key", "value"))
+    levels = list(Level.objects.order_by("id"))
+    return user_level_compute(private=private, levels=levels), user_state_compute(private=private)
+
+
+def scramble(users: list[User]) -> None:
+    """Forget every stored level and state, as a level-table change would make them stale."""
+    User.objects.filter(pk__in=[u.pk for u in users]).update(level=7, state="pending")
+
+
+def test_the_sql_rule_matches_the_python_rule(make_user):
+    users = [make_user(labels=labels) for labels in LABEL_SETS]
+    users.append(make_user(verified=False, labels={"phone": "verified"}))
+    expected = {user.pk: python_rule(user) for user in users}
+    scramble(users)
+
+    changed = users_resync_range(low=0, high=max(expected))
+
+    assert changed == len(users)
+    stored = {pk: (lv, st) for pk, lv, st in User.objects.values_list("pk", "level", "state")}
+    assert {pk: stored[pk] for pk in expected} == expected
+
+
+def test_a_resync_is_idempotent(make_user):
+    users = [make_user(labels=labels) for labels in LABEL_SETS]
+    scramble(users)
+    top = max(u.pk for u in users)
+
+    assert users_resync_range(low=0, high=top) == len(users)
+    assert users_resync_range(low=0, high=top) == 0
+
+
+def test_an_operator_ban_survives_a_level_resync(
+    make_user, sa_api, superadmin, django_capture_on_commit_callbacks
+):
+    member = make_user(labels={"phone": "verified", "document": "verified"})
+    response = sa_api.post(f"{ADMIN}/users/update", {"uid": member.uid, "state": "banned"})
+    assert response.status_code == 200
+    member.refresh_from_db()
+    assert (member.state, member.state_manual) == ("banned", True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        level_admin_save(admin=superadmin, id=2, key="phone", value="checked", description="d")
+
+    member.refresh_from_db()
+    assert (member.level, member.state, member.state_manual) == (1, "banned", True)
+    job = ResyncJob.objects.get()
+    assert (job.state, job.from_level, job.progress_percent) == ("done", 1, 100)
+
+
+def test_a_manual_state_survives_label_changes_until_released(make_user, superadmin):
+    from accounts.resync import user_state_admin_release
+    from accounts.services import user_state_admin_set
+
+    member = make_user(labels={"phone": "verified"})
+    user_state_admin_set(admin=superadmin, user=member, state="locked")
+
+    label_set(user=member, key="document", value="verified", scope="private")
+    member.refresh_from_db()
+    assert (member.level, member.state) == (3, "locked")
+
+    user_state_admin_release(admin=superadmin, user=member)
+    member.refresh_from_db()
+    assert (member.state, member.state_manual) == ("active", False)
+
+
+def test_a_level_edit_returns_before_any_user_moves(make_user, superadmin):
+    member = make_user(labels={"phone": "verified"})
+
+    level_admin_save(admin=superadmin, id=2, key="phone", value="checked", description="d")
+
+    member.refresh_from_db()
+    assert member.level == 2  # the job runs after the commit, on a worker
+    assert ResyncJob.objects.get().state == "queued"
+
+
+def test_a_stopped_job_resumes_where_it_stopped(make_user, settings):
+    settings.BARONG_RESYNC_BATCH = 2
+    users = [make_user(labels={"phone": "verified"}) for _ in range(5)]
+    scramble(users)
+    top = max(u.pk for u in users)
+    job = ResyncJob.objects.create(reason="test", max_user_id=top)
+
+    assert resync_batch(job_id=job.pk)  # one batch, then the worker "dies"
+    job.refresh_from_db()
+    assert (job.state, job.last_user_id) == ("running", 2)
+    resync_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.state, job.last_user_id, job.processed) == ("done", top, top)
+    assert set(User.objects.filter(pk__in=[u.pk for u in users]).values_list("level")) == {(2,)}
+    assert job.changed == len(users)
+
+
+def test_the_resume_task_requeues_only_stalled_jobs(settings):
+    from accounts.resync import resync_stalled
+
+    settings.BARONG_RESYNC_STALL_SECONDS = 0
+    fresh = ResyncJob.objects.create(reason="fresh")
+    done = ResyncJob.objects.create(reason="done", state="done")
+
+    assert fresh.pk in resync_stalled()
+    assert done.pk not in resync_stalled()
+
+
+def test_a_resync_drops_the_authz_snapshot_of_moved_users(make_user):
+    from django.core.cache import cache
+
+    from permissions.snapshots import user_key, user_snapshot
+
+    member = make_user(labels={"phone": "verified"})
+    assert user_snapshot(member.uid)["level"] == 2
+    Label.objects.filter(user=member, key="phone").delete()  # bypassing the services
+
+    users_resync_range(low=member.pk - 1, high=member.pk)
+
+    assert cache.get(user_key(member.uid)) is None
+    assert user_snapshot(member.uid)["level"] == 1
+
+
+def test_a_resync_records_the_user_update_events_a_label_change_would(make_user):
+    from events.models import OutboxEvent
+
+    member = make_user(labels={"phone": "verified"})
+    Label.objects.filter(user=member, key="phone").delete()  # bypassing the services
+    before = OutboxEvent.objects.count()
+
+    users_resync_range(low=member.pk - 1, high=member.pk)
+
+    event = OutboxEvent.objects.order_by("-id").first()
+    assert OutboxEvent.objects.count() == before + 1
+    assert (event.category, event.routing_key, event.aggregate) == (
+        "model",
+        "user.updated",
+        f"user:{member.uid}",
+    )
+    assert event.payload["record"]["level"] == 1
+    assert event.payload["changes"]["level"] == 2
