@@ -29,7 +29,11 @@ class AdminActivityListSerializer(serializers.ListSerializer):
         rows = list(data.all() if hasattr(data, "all") else data)
         uids = {row.target_uid for row in rows if row.target_uid}
         targets = User.objects.filter(uid__in=uids).select_related("referral") if uids else []
-        self.context["targets"] = {user.uid: user for user in targets}
+        # Serialized once with one child serializer: building a ModelSerializer per row
+        # costs more than the whole query.
+        self.context["targets"] = {
+            entry["uid"]: entry for entry in UserSerializer(targets, many=True).data
+        }
         return super().to_representation(rows)
 
 
@@ -50,8 +54,8 @@ class AdminActivitySerializer(serializers.ModelSerializer):
         if not activity.target_uid:
             return None
         targets = self.context.get("targets")
-        if targets is None:  # a single row, outside a list
-            user = User.objects.filter(uid=activity.target_uid).select_related("referral").first()
-        else:
-            user = targets.get(activity.target_uid)
+        if targets is not None:
+            return targets.get(activity.target_uid)
+        # A single row, outside a list.
+        user = User.objects.filter(uid=activity.target_uid).select_related("referral").first()
         return UserSerializer(user).data if user is not None else None

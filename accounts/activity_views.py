@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from accounts.activity_serializers import ActivityWithUserSerializer, AdminActivitySerializer
 from accounts.filters import ActivityFilter, AdminActivityFilter, unix_seconds
 from accounts.models import Label
-from activities import selectors
+from activities import rollup
 from activities.models import Activity
 from barong.api.filters import query_schema
 from barong.api.params import validate_params
@@ -97,7 +97,7 @@ class AdminMetricViewSet(AdminViewSet):
     def list(self, request):
         params = {key: value for key, value in self.params.items() if value not in ("", None)}
         data: dict[str, Any] = validate_params(MetricsInput, params, self.error_prefix)
-        body: dict[str, Any] = selectors.activity_metrics(
+        body: dict[str, Any] = rollup.activity_metrics(
             time_from=data.get("created_from"), time_to=data.get("created_to")
         )
         # The backlog is "now", whatever the period asked for.
