@@ -7,9 +7,11 @@ never deleted from here: self-deletion is the ``delete`` label, a ban the ``ban`
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -19,7 +21,8 @@ from accounts import (
     services,
 )
 from accounts.admin_labels import LabelForm
-from accounts.models import Label, User
+from accounts.models import Label, Level, ResyncJob, User
+from accounts.resync import user_state_admin_release
 from accounts.selectors import role_exists
 from accounts.services import (
     user_admin_guard,
@@ -28,6 +31,12 @@ from accounts.services import (
     user_state_admin_set,
 )
 from activities.models import Activity
+from barong.admin_lists import (
+    SEARCH_USERS_MAX,
+    ScaleListMixin,
+    fixed_filter,
+    users_matching,
+)
 from barong.admin_site import ServiceAdminMixin
 from barong.api.errors import ApiError
 
@@ -95,8 +104,8 @@ class UserChangeForm(forms.ModelForm):
 
     state = forms.ChoiceField(
         choices=User.State.choices,
-        help_text="A manual state is recomputed from the private labels at their next change; "
-        "use the ban/unban actions to keep it.",
+        help_text="A state set here is manual: label changes and level resyncs keep it until "
+        "an operator changes it or hands it back to the labels (action on the user list).",
     )
 
     class Meta:
@@ -128,21 +137,39 @@ class UserChangeForm(forms.ModelForm):
         return cleaned
 
 
+def _levels() -> list[tuple[int, str]]:
+    return [
+        (0, "0"),
+        *((pk, str(pk)) for pk in Level.objects.order_by("id").values_list("pk", flat=True)),
+    ]
+
+
+def _roles() -> list[tuple[str, str]]:
+    return [(role, role) for role in ("member", *settings.BARONG_OPERATOR_ROLES)]
+
+
 @admin.register(User)
-class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class UserAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
     form = UserChangeForm
     bulk_delete = False
-    list_display = ("email", "uid", "role", "level", "state", "otp", "created_at")
-    list_filter = ("state", "role", "level", "otp")
+    list_display = ("email", "uid", "role", "level", "state", "state_manual", "otp", "created_at")
+    # Fixed choices: a DISTINCT over a million users would cost more than the page.
+    list_filter = (
+        fixed_filter("state", "state", lambda: User.State.choices),
+        fixed_filter("role", "role", _roles),
+        fixed_filter("level", "level", _levels),
+        "otp",
+        "state_manual",
+    )
     search_fields = ("email", "uid")
-    ordering = ("-created_at",)
-    date_hierarchy = "created_at"
-    show_full_result_count = False
+    search_help_text = "An exact uid or e-mail, or part of an e-mail (3 characters or more)."
+    ordering = ("-id",)
     list_per_page = 50
     derived = (
         "uid",
         "email",
         "level",
+        "state_manual",
         "otp",
         "referral_uid",
         "data",
@@ -155,6 +182,7 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
         "email",
         "role",
         "state",
+        "state_manual",
         "level",
         "otp",
         "referral_uid",
@@ -163,10 +191,13 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
         "updated_at",
         "activity_links",
     )
-    actions = ("ban_users", "unban_users", "disable_2fa")
+    actions = ("ban_users", "unban_users", "release_manual_state", "disable_2fa")
     # Apps above accounts add the inlines of their rows with ``inlines_add`` (kyc: profiles,
     # phones, documents; apikeys: API keys), so accounts imports none of them.
     inlines = (LabelInline, ActivityInline)
+    # Apps above accounts add searches over their rows (kyc: profile names): each takes the
+    # search term and returns at most ``SEARCH_USERS_MAX`` user ids.
+    search_extra: tuple = ()
 
     @classmethod
     def inlines_add(cls, *inlines: type, before: type | None = None) -> None:
@@ -186,6 +217,13 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"operator": request.user})
+
+    def search_q(self, term: str) -> Q:
+        # Each part reads its own index; an OR over a join would scan every user.
+        ids = users_matching(term)
+        for search in self.search_extra:
+            ids += search(term)[:SEARCH_USERS_MAX]
+        return Q(pk__in=ids)
 
     @admin.display(description="Referral")
     def referral_uid(self, obj: User):
@@ -302,6 +340,17 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
             ),
         )
 
+    @admin.action(
+        description="Hand a manually set state back to the labels", permissions=["change"]
+    )
+    def release_manual_state(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "{count} user(s) follow their labels again.",
+            lambda user: user_state_admin_release(admin=request.user, user=user, request=request),
+        )
+
     @admin.action(description="Disable 2FA of selected users", permissions=["change"])
     def disable_2fa(self, request, queryset):
         self._each(
@@ -310,3 +359,48 @@ class UserAdmin(ServiceAdminMixin, admin.ModelAdmin):
             "2FA disabled for {count} user(s).",
             lambda user: user_otp_admin_disable(admin=request.user, user=user, request=request),
         )
+
+
+@admin.register(ResyncJob)
+class ResyncJobAdmin(admin.ModelAdmin):
+    """Level resyncs and their progress; they are started by level edits, never here."""
+
+    list_display = (
+        "id",
+        "reason",
+        "state",
+        "progress",
+        "processed",
+        "changed",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("state",)
+    fields = (
+        "reason",
+        "from_level",
+        "state",
+        "progress",
+        "last_user_id",
+        "max_user_id",
+        "processed",
+        "changed",
+        "error",
+        "created_at",
+        "updated_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Progress")
+    def progress(self, obj: ResyncJob) -> str:
+        return f"{obj.progress_percent}%"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,19 +1,28 @@
 """Labels and levels in the back-office, through the same services as the admin API.
 
 Labels change through ``label_admin_*`` (guards, level/state recomputation, audit row);
-levels through ``level_admin_save`` (the users it may move are recomputed).
+levels through ``level_admin_save``, whose users are recomputed by a resync job in the
+background (accounts/resync.py).
 """
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 
 from accounts import services
 from accounts.labels import label_normalize
 from accounts.models import LABEL_RE, Label, Level
+from barong.admin_lists import ScaleListMixin, exact_filter, fixed_filter
 from barong.admin_site import ServiceAdminMixin
 
 
 # ---------------------------------------------------------------- labels
+def _label_keys() -> list[tuple[str, str]]:
+    keys = {*services.FLOW_LABEL_KEYS, services.BAN_LABEL, *settings.BARONG_USER_STORAGE_TITLES}
+    keys.update(Level.objects.values_list("key", flat=True))
+    return [(key, key) for key in sorted(keys)]
+
+
 class LabelForm(forms.ModelForm):
     """Keys and values are normalised as the service does before the model rules run."""
 
@@ -29,13 +38,19 @@ class LabelForm(forms.ModelForm):
 
 
 @admin.register(Label)
-class LabelAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class LabelAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
     """Labels through ``label_admin_*``: guards, level/state recomputation and audit."""
 
     form = LabelForm
     list_display = ("user", "key", "value", "scope", "description", "updated_at")
-    list_filter = ("scope", "key", "value")
-    search_fields = ("user__email", "user__uid", "key", "value")
+    list_filter = (
+        "scope",
+        fixed_filter("key", "key", _label_keys),
+        exact_filter("value", "value"),
+    )
+    search_fields = ("user__email", "user__uid")
+    # Read backwards along the (key, value, user_id) index, so a key filter stays cheap.
+    ordering = ("-key", "-value", "-user")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
     readonly_fields = ("created_at", "updated_at")
@@ -139,3 +154,9 @@ class LevelAdmin(ServiceAdminMixin, admin.ModelAdmin):
             request=request,
         )
         obj.created_at, obj.updated_at = level.created_at, level.updated_at
+        self.message_user(
+            request,
+            "The users this level concerns are recomputed in the background: "
+            "follow the job on the Resync jobs page.",
+            messages.INFO,
+        )

@@ -7,12 +7,13 @@ level, state and the audit row follow alike.
 
 from pathlib import PurePath
 
+import pycountry
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeListSearchForm
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.db.models import Q, prefetch_related_objects
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
@@ -22,6 +23,14 @@ from django.utils.html import format_html
 
 from accounts.admin import LabelInline, ReadOnlyInline, UserAdmin
 from accounts.models import Label, User
+from barong.admin_lists import (
+    SEARCH_USERS_MAX,
+    SUBSTRING_MIN,
+    EstimatedCountPaginator,
+    ScaleListMixin,
+    fixed_filter,
+    users_matching,
+)
 from barong.admin_site import ServiceAdminMixin
 from barong.api.errors import ApiError
 from kyc import services
@@ -31,6 +40,19 @@ from kyc.selectors import document_queue, pending_documents_count, submitted_pro
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
 QUEUE_PAGE_SIZE = 10
 REASON_MAX = 255
+
+
+# ---------------------------------------------------------------- fixed filter choices
+def _document_types() -> list[tuple[str, str]]:
+    return [(name, name) for name in settings.BARONG_DOCUMENT_TYPES]
+
+
+def _countries() -> list[tuple[str, str]]:
+    return [(country.alpha_2, country.name) for country in pycountry.countries]
+
+
+def _storage_titles() -> list[tuple[str, str]]:
+    return [(title, title) for title in settings.BARONG_USER_STORAGE_TITLES]
 
 
 def document_file(document: Document) -> dict:
@@ -89,12 +111,12 @@ def review_queue_entry(request, *, model: str, url_name: str, label: str, count)
 
 # ---------------------------------------------------------------- documents
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(ScaleListMixin, admin.ModelAdmin):
     """Uploaded files are evidence: read-only here; decisions are made in the review queue."""
 
     list_display = ("user", "doc_type", "doc_number", "doc_expire", "preview", "created_at")
-    list_filter = ("doc_type",)
-    search_fields = ("user__email", "user__uid", "doc_number")
+    list_filter = (fixed_filter("doc_type", "document type", _document_types),)
+    search_fields = ("user__email", "user__uid")
     list_select_related = ("user",)
     readonly_fields = (
         "user",
@@ -107,7 +129,7 @@ class DocumentAdmin(admin.ModelAdmin):
         "updated_at",
     )
     fields = readonly_fields
-    ordering = ("-created_at",)
+    ordering = ("-id",)
 
     @admin.display(description="File")
     def preview(self, obj: Document):
@@ -157,13 +179,8 @@ class DocumentAdmin(admin.ModelAdmin):
             for errors in search_form.errors.values():
                 self.message_user(request, ", ".join(errors), messages.ERROR)
         if search:
-            queue = queue.filter(
-                Q(email__icontains=search)
-                | Q(uid__iexact=search)
-                | Q(profiles__first_name__icontains=search)
-                | Q(profiles__last_name__icontains=search)
-            ).distinct()
-        page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
+            queue = queue.filter(pk__in=users_matching(search))
+        page = EstimatedCountPaginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
         users = list(page.object_list)
         prefetch_related_objects(users, "documents", "profiles", "phones", "labels")
         entries = []
@@ -266,7 +283,7 @@ class ProfileForm(forms.ModelForm):
 
 
 @admin.register(Profile)
-class ProfileAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ProfileAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
     """Profiles are the user's words: operators verify or reject submitted ones.
 
     Decisions and corrections call ``profile_admin_update``, as the admin API does, so the
@@ -285,8 +302,18 @@ class ProfileAdmin(ServiceAdminMixin, admin.ModelAdmin):
         "state",
         "updated_at",
     )
-    list_filter = ("state", "country")
+    list_filter = ("state", fixed_filter("country", "country", _countries))
     search_fields = ("user__email", "user__uid", "first_name", "last_name")
+    search_help_text = (
+        "An exact uid or e-mail, or part of an e-mail, first or last name (3 characters or more)."
+    )
+
+    def search_q(self, term: str) -> Q:
+        query = Q(user__in=users_matching(term))
+        if len(term) >= SUBSTRING_MIN:
+            query |= Q(first_name__icontains=term) | Q(last_name__icontains=term)
+        return query
+
     list_select_related = ("user",)
     fields = ("user", *PROFILE_EDITABLE, "state", "created_at", "updated_at")
     actions = ("verify_profiles", "reject_profiles")
@@ -380,12 +407,21 @@ class ProfileAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 # ---------------------------------------------------------------- phones, data storage
 @admin.register(Phone)
-class PhoneAdmin(admin.ModelAdmin):
+class PhoneAdmin(ScaleListMixin, admin.ModelAdmin):
     """Phones are verified by their owner's code only: read-only here (no code shown)."""
 
     list_display = ("user", "number", "country", "validated_at", "created_at")
-    list_filter = ("country", ("validated_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        fixed_filter("country", "country", _countries),
+        ("validated_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("user__email", "user__uid", "number")
+    search_help_text = "An exact uid, e-mail or phone number (digits), or part of an e-mail."
+    ordering = ("-id",)
+
+    def search_q(self, term: str) -> Q:
+        return Q(user__in=users_matching(term)) | Q(number=term.lstrip("+"))
+
     list_select_related = ("user",)
     fields = ("user", "number", "country", "validated_at", "created_at", "updated_at")
     readonly_fields = fields
@@ -401,12 +437,13 @@ class PhoneAdmin(admin.ModelAdmin):
 
 
 @admin.register(DataStorage)
-class DataStorageAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class DataStorageAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
     """Users' stored data: readable, removable through ``data_storage_admin_delete``."""
 
     list_display = ("user", "title", "updated_at")
-    list_filter = ("title",)
-    search_fields = ("user__email", "user__uid", "title")
+    list_filter = (fixed_filter("title", "title", _storage_titles),)
+    search_fields = ("user__email", "user__uid")
+    ordering = ("-id",)
     list_select_related = ("user",)
     fields = ("user", "title", "data", "created_at", "updated_at")
     readonly_fields = fields
@@ -456,3 +493,18 @@ class DocumentInline(ReadOnlyInline, admin.TabularInline):
 # KYC at a glance on the user page, ahead of the labels; users found by their names too.
 UserAdmin.inlines_add(ProfileInline, PhoneInline, DocumentInline, before=LabelInline)
 UserAdmin.search_fields = (*UserAdmin.search_fields, "profiles__first_name", "profiles__last_name")
+UserAdmin.search_help_text = (
+    "An exact uid or e-mail, or part of an e-mail, first or last name (3 characters or more)."
+)
+
+
+def _profile_owners(term: str) -> list[int]:
+    """Users whose profile names contain ``term`` (names hold no "@"), first ones by id."""
+    if len(term) < SUBSTRING_MIN or "@" in term:
+        return []
+    names = Q(first_name__icontains=term) | Q(last_name__icontains=term)
+    owners = Profile.objects.filter(names).order_by("user_id").values_list("user_id", flat=True)
+    return list(owners[:SEARCH_USERS_MAX])
+
+
+UserAdmin.search_extra = (*UserAdmin.search_extra, _profile_owners)

@@ -147,12 +147,13 @@ class AdminUserLabelViewSet(AdminViewSet):
     def list(self, request):
         data = self.parse(LabelUsersInput)
         labels = Label.objects.filter(
-            user=OuterRef("pk"),
             key=label_normalize(data["key"]),
             value=label_normalize(data["value"]),
         )
-        users = User.objects.filter(Exists(labels)).order_by("id")
-        return self.paginated(users_for_entity(users, UserSerializer), UserSerializer)
+        users = User.objects.filter(Exists(labels.filter(user=OuterRef("pk")))).order_by("id")
+        # The page's user ids straight from the (key, value, user_id) index.
+        keys = labels.order_by("user_id").values_list("user_id", flat=True).distinct()
+        return self.paginated(users_for_entity(users, UserSerializer), UserSerializer, keys)
 
     @barong_schema(
         summary="Count private labels by key and value",
