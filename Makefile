@@ -4,7 +4,7 @@ PIP = .venv/bin/pip
 RUFF = .venv/bin/ruff
 ARGS ?=
 
-.PHONY: run test lint format bench serve worker
+.PHONY: run test lint format bench bench-scale serve worker
 
 # A real target: re-run whenever a requirements file is newer than the venv.
 # On a failed install the venv's date is reset so the next `make` tries again.
@@ -34,6 +34,10 @@ format: .venv
 
 bench: .venv
 	bash bench/run
+
+# A million users in a throwaway PostgreSQL: admin lists, back-office, metrics, resync.
+bench-scale: .venv
+	bash bench/scale/run
 
 # Production-like: a real application server; configure it through the environment.
 serve: .venv

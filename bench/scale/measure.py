@@ -1,0 +1,219 @@
+"""`make bench-scale`, second half: time the operators' reads on the loaded database.
+
+Runs in-process against the throwaway PostgreSQL that ``bench/scale/run`` loaded: the
+admin API through DRF's test client with the operator's Bearer JWT, the back-office
+through Django's test client logged in as that operator (the same view, middleware and
+query code as under gunicorn, without the HTTP hop). Every scenario is requested
+``BENCH_SCALE_REPEAT`` times after two warm-up calls; p50/p95 in milliseconds and the
+number of SQL queries of one call are printed as a Markdown table. Then a level edit is
+timed (it returns before the users move) and its resync job is run to the end.
+"""
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import django
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "barong.settings")
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from accounts.models import Level, User  # noqa: E402
+from accounts.resync import resync_run  # noqa: E402
+from accounts.services import level_admin_save  # noqa: E402
+from activities.rollup import metrics_rollup  # noqa: E402
+from barong import jwt as barong_jwt  # noqa: E402
+
+REPEAT = int(os.environ.get("BENCH_SCALE_REPEAT", "20"))
+UA = "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36 barong-bench"
+ADMIN = "/api/v2/admin"
+OPERATOR = "bench-operator@example.com"
+
+operator = User.objects.get(email=OPERATOR)
+member = User.objects.get(email="user123456@example.com")
+target = User.objects.get(email="user424242@example.com")
+claims = {
+    "uid": operator.uid,
+    "email": operator.email,
+    "role": operator.role,
+    "level": operator.level,
+    "state": operator.state,
+    "referral_id": None,
+}
+api = APIClient(HTTP_USER_AGENT=UA, REMOTE_ADDR="127.0.0.1")
+api.credentials(HTTP_AUTHORIZATION=f"Bearer {barong_jwt.encode(claims, sub='session')}")
+office = Client(HTTP_USER_AGENT=UA, REMOTE_ADDR="127.0.0.1")
+office.force_login(operator)
+
+API = [
+    ("users, page 1", "/users", {}),
+    ("users, page 5000", "/users", {"page": 5000}),
+    ("users, page 10000", "/users", {"page": 10000}),
+    ("users, extended", "/users", {"extended": "true"}),
+    ("users, email=", "/users", {"email": member.email.upper()}),
+    ("users, uid=", "/users", {"uid": member.uid}),
+    ("users, level=3", "/users", {"level": 3}),
+    ("users, level=3 page 100", "/users", {"level": 3, "page": 100}),
+    ("users, state=banned", "/users", {"state": "banned"}),
+    ("users, first_name=", "/users", {"first_name": "first123451"}),
+    ("users, country=GB", "/users", {"country": "GB"}),
+    (
+        "users, from/to (one day)",
+        "/users",
+        {"from": int(time.time()) - 86400 * 30, "to": int(time.time()) - 86400 * 29},
+    ),
+    ("documents/pending, page 1", "/users/documents/pending", {}),
+    ("documents/pending, page 200", "/users/documents/pending", {"page": 200}),
+    ("documents/pending, country=GB", "/users/documents/pending", {"country": "GB"}),
+    ("users/labels document=pending", "/users/labels", {"key": "document", "value": "pending"}),
+    (
+        "users/labels tier=gold p1000",
+        "/users/labels",
+        {"key": "tier", "value": "gold", "page": 1000},
+    ),
+    ("activities, page 1", "/activities", {}),
+    ("activities, page 1000", "/activities", {"page": 1000}),
+    ("activities, uid=", "/activities", {"uid": member.uid}),
+    ("activities, email=", "/activities", {"email": member.email}),
+    ("activities, topic=session", "/activities", {"topic": "session"}),
+    (
+        "activities, topic+action p100",
+        "/activities",
+        {"topic": "session", "action": "login", "page": 100},
+    ),
+    ("activities/admin, page 1", "/activities/admin", {}),
+    ("activities/admin, page 500", "/activities/admin", {"page": 500}),
+    ("activities/admin, target_uid=", "/activities/admin", {"target_uid": target.uid}),
+    ("profiles, page 1", "/profiles", {}),
+    ("profiles, page 2000", "/profiles", {"page": 2000}),
+    ("metrics, all time", "/metrics", {}),
+    ("metrics, last 30 days", "/metrics", {"created_from": int(time.time()) - 86400 * 30}),
+    ("levels", "/levels", {}),
+]
+OFFICE = [
+    ("users", "/admin/accounts/user/", {}),
+    ("users, page 10000", "/admin/accounts/user/", {"p": 10000}),
+    ("users, search e-mail", "/admin/accounts/user/", {"q": member.email}),
+    ("users, search e-mail part", "/admin/accounts/user/", {"q": "user12345@"}),
+    ("users, search uid", "/admin/accounts/user/", {"q": member.uid}),
+    ("users, search name part", "/admin/accounts/user/", {"q": "last12345"}),
+    ("users, state=banned", "/admin/accounts/user/", {"state": "banned"}),
+    ("users, level=3", "/admin/accounts/user/", {"level": "3"}),
+    ("user page", f"/admin/accounts/user/{member.pk}/change/", {}),
+    ("activities", "/admin/activities/activity/", {}),
+    ("activities, page 20000", "/admin/activities/activity/", {"p": 20000}),
+    ("activities, search uid", "/admin/activities/activity/", {"q": member.uid}),
+    ("activities, topic=session", "/admin/activities/activity/", {"topic": "session"}),
+    ("activities, target_uid=", "/admin/activities/activity/", {"target_uid": target.uid}),
+    ("KYC queue", "/admin/kyc/document/review/", {}),
+    ("KYC queue, page 1000", "/admin/kyc/document/review/", {"p": 1000}),
+    ("KYC queue, search e-mail", "/admin/kyc/document/review/", {"q": "user1000@example.com"}),
+    ("documents", "/admin/kyc/document/", {}),
+    ("documents, search uid", "/admin/kyc/document/", {"q": member.uid}),
+    ("profiles, submitted", "/admin/kyc/profile/", {"state__exact": "submitted"}),
+    ("labels, key=document", "/admin/accounts/label/", {"key": "document"}),
+    ("phones", "/admin/kyc/phone/", {}),
+    ("resync jobs", "/admin/accounts/resyncjob/", {}),
+]
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+class QueryLog:
+    """Counts the SQL queries of a call and the time spent waiting for them."""
+
+    def __init__(self) -> None:
+        self.count, self.seconds, self.slowest = 0, 0.0, (0.0, "")
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent = time.perf_counter() - start
+            self.count += 1
+            self.seconds += spent
+            self.slowest = max(self.slowest, (spent, sql))
+
+
+def measure(client, path: str, params: dict) -> tuple[float, float, int, float]:
+    """p50 and p95 (ms) over REPEAT calls, the queries of one call and their time (ms)."""
+    for _ in range(2):
+        response = client.get(path, params)
+    queries = QueryLog()
+    with connection.execute_wrapper(queries):
+        response = client.get(path, params)
+    if os.environ.get("BENCH_SCALE_SLOWEST"):
+        print(f"  slowest {queries.slowest[0] * 1000:.0f} ms: {queries.slowest[1][:400]}")
+    samples = []
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        response = client.get(path, params)
+        samples.append((time.perf_counter() - start) * 1000)
+    if response.status_code != 200:
+        raise SystemExit(f"{path} {params} answered {response.status_code}")
+    return (
+        statistics.median(samples),
+        percentile(samples, 0.95),
+        queries.count,
+        queries.seconds * 1000,
+    )
+
+
+def row(kind: str, name: str, result: tuple[float, float, int, float], goal: float) -> str:
+    p50, p95, queries, sql_ms = result
+    verdict = "yes" if p95 <= goal else "**no**"
+    return (
+        f"| {kind} | {name} | {p50:.1f} | {p95:.1f} | {queries} | {sql_ms:.1f} | {goal:.0f} "
+        f"| {verdict} |"
+    )
+
+
+def main() -> None:
+    started = time.perf_counter()
+    days = metrics_rollup()
+    print(f"metrics roll-up of {days} days: {time.perf_counter() - started:.1f} s", flush=True)
+    print()
+    print("| kind | scenario | p50 ms | p95 ms | SQL queries | SQL ms | goal p95 ms | met |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    for name, path, params in API:
+        goal = 200 if path == "/metrics" else 50
+        print(row("admin API", name, measure(api, ADMIN + path, params), goal), flush=True)
+    for name, path, params in OFFICE:
+        print(row("back-office", name, measure(office, path, params), 300), flush=True)
+
+    # A level edit: level 2 (phone verified) now needs "checked", so 400k users drop to
+    # level 1. The edit returns before any user moves; the job is then run to its end.
+    for value in ("checked",):
+        level = Level.objects.get(pk=2)
+        start = time.perf_counter()
+        level_admin_save(
+            admin=operator, id=2, key=level.key, value=value, description=level.description
+        )
+        edit_ms = (time.perf_counter() - start) * 1000
+        from accounts.models import ResyncJob
+
+        job = ResyncJob.objects.order_by("-id").first()
+        start = time.perf_counter()
+        job = resync_run(job_id=job.pk)
+        seconds = time.perf_counter() - start
+        print(
+            f"| resync | level 2 value → {value}: edit returns in {edit_ms:.0f} ms; "
+            f"job of {job.processed} users, {job.changed} changed | {seconds:.1f} s | | | | 60 s | "
+            f"{'yes' if seconds <= 90 else '**no**'} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
