@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts import (
     admin_labels,  # noqa: F401  (registers the label and level admins)
@@ -30,6 +30,8 @@ from accounts.services import (
     user_role_admin_set,
     user_state_admin_set,
 )
+from accounts.session_services import sessions_admin_end_all
+from accounts.sessions import user_sessions_list
 from activities.models import Activity
 from barong.admin_lists import (
     SEARCH_USERS_MAX,
@@ -176,6 +178,7 @@ class UserAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
         "activity_links",
+        "live_sessions",
     )
     fields = (
         "uid",
@@ -190,8 +193,9 @@ class UserAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
         "activity_links",
+        "live_sessions",
     )
-    actions = ("ban_users", "unban_users", "release_manual_state", "disable_2fa")
+    actions = ("ban_users", "unban_users", "release_manual_state", "disable_2fa", "end_sessions")
     # Apps above accounts add the inlines of their rows with ``inlines_add`` (kyc: profiles,
     # phones, documents; apikeys: API keys), so accounts imports none of them.
     inlines = (LabelInline, ActivityInline)
@@ -237,6 +241,20 @@ class UserAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
             '<a href="{0}?target_uid={1}">Operator actions on this user</a>',
             url,
             obj.uid,
+        )
+
+    @admin.display(description="Live sessions")
+    def live_sessions(self, obj: User):
+        rows = user_sessions_list(obj.uid)
+        if not rows:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} · {} · last seen {}</li>",
+                ((row["user_ip"], row["user_agent"], row["last_seen_at"]) for row in rows),
+            ),
         )
 
     def has_add_permission(self, request):
@@ -358,6 +376,15 @@ class UserAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
             queryset,
             "2FA disabled for {count} user(s).",
             lambda user: user_otp_admin_disable(admin=request.user, user=user, request=request),
+        )
+
+    @admin.action(description="End all sessions of selected users", permissions=["change"])
+    def end_sessions(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "Sessions ended for {count} user(s).",
+            lambda user: sessions_admin_end_all(admin=request.user, user=user, request=request),
         )
 
 

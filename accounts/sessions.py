@@ -14,7 +14,9 @@ from functools import lru_cache
 from importlib import import_module
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
 from barong.api.errors import ApiError
 from barong.api.net import remote_ip, user_agent
@@ -62,7 +64,9 @@ def session_open(request: HttpRequest, user, *, also: list[tuple] = ()) -> str:
     session["uid"] = user.uid
     session["user_ip"] = remote_ip(request)
     session["user_agent"] = user_agent(request)
-    session["expire_time"] = int(time.time()) + settings.BARONG_SESSION_EXPIRE_TIME
+    now = int(time.time())
+    session["created_at"] = now
+    session["expire_time"] = now + settings.BARONG_SESSION_EXPIRE_TIME
     session["csrf_token"] = csrf_token
     session.also += [
         ("push", _index_key(user.uid), session.session_key, INDEX_SIZE, INDEX_TTL),
@@ -124,3 +128,64 @@ def session_check(request: HttpRequest, *, csrf: bool = True) -> str:
     if session.get("expire_time") != expire_time:
         session["expire_time"] = expire_time
     return uid
+
+
+# ---------------------------------------------------------------- listing and ending one session
+
+
+def session_public_id(session_key: str) -> str:
+    """The id a session is shown and ended by: an HMAC of its key, never the cookie value."""
+    return salted_hmac("accounts.session.id", session_key, algorithm="sha256").hexdigest()[:32]
+
+
+def _live_sessions(uid: str) -> dict[str, dict]:
+    """session key → data of the user's indexed sessions still stored, bound to them and fresh."""
+    index = _index_key(uid)
+    (keys,) = batch([("members", index)])
+    prefix = _store_class().cache_key_prefix
+    found = caches[settings.SESSION_CACHE_ALIAS].get_many([prefix + key for key in keys])
+    now = int(time.time())
+    live = {}
+    for key in keys:
+        data = found.get(prefix + key)
+        if data and data.get("uid") == uid and now < int(data.get("expire_time", 0)):
+            live[key] = data
+    gone = [key for key in keys if key not in live]
+    if gone:  # expired or ended elsewhere: each leaves the index by name
+        batch([("remove", index, key, INDEX_TTL) for key in gone])
+    return live
+
+
+def user_sessions_list(uid: str, *, current: str | None = None) -> list[dict]:
+    """The user's live sessions, newest first; ``current`` is the caller's own session key."""
+    rows = []
+    for key, data in _live_sessions(uid).items():
+        expire_time = int(data.get("expire_time", 0))
+        rows.append(
+            {
+                "id": session_public_id(key),
+                "user_ip": str(data.get("user_ip", "")),
+                "user_agent": str(data.get("user_agent", "")),
+                # Sessions opened before creation times were kept show their last activity.
+                "created_at": int(
+                    data.get("created_at", expire_time - settings.BARONG_SESSION_EXPIRE_TIME)
+                ),
+                "last_seen_at": expire_time - settings.BARONG_SESSION_EXPIRE_TIME,
+                "current": key == current,
+            }
+        )
+    return sorted(rows, key=lambda row: (-row["created_at"], row["id"]))
+
+
+def user_session_key_find(uid: str, *, session_id: str) -> str | None:
+    """The key of the user's live session shown as ``session_id`` (another user's: none)."""
+    for key in _live_sessions(uid):
+        if constant_time_equals(session_public_id(key), session_id):
+            return key
+    return None
+
+
+def user_session_end(uid: str, *, session_key: str) -> None:
+    """End one session of the user: its stored data goes, so authz refuses it at once."""
+    prefix = _store_class().cache_key_prefix
+    batch([("delete", prefix + session_key), ("remove", _index_key(uid), session_key, INDEX_TTL)])

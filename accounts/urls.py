@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import activity_views, resource_views, views
+from accounts import activity_views, resource_views, session_views, views
 from barong.api.routers import BarongRouter
 
 well_known = [
@@ -22,6 +22,9 @@ identity = identity_router.urls
 resource_router = BarongRouter()
 resource_router.register("users", resource_views.UserResourceViewSet, basename="resource-users")
 resource_router.register("otp", resource_views.OTPViewSet, basename="resource-otp")
+resource_router.register(
+    "sessions", session_views.SessionResourceViewSet, basename="resource-sessions"
+)
 
 resource = resource_router.urls
 admin_router = BarongRouter()
@@ -30,5 +33,10 @@ admin_router.register(
     "activities", activity_views.AdminActivityViewSet, basename="admin-activities"
 )
 admin_router.register("metrics", activity_views.AdminMetricViewSet, basename="admin-metrics")
+admin_router.register(
+    r"users/(?P<uid>[A-Za-z0-9]{1,64})/sessions",
+    session_views.AdminSessionViewSet,
+    basename="admin-user-sessions",
+)
 
 admin = admin_router.urls

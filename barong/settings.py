@@ -496,6 +496,9 @@ BARONG_RATE_LIMIT_RULES = {
     "password_account": env("BARONG_RATE_PASSWORD_ACCOUNT", "10/300"),
     "phone_code_account": env("BARONG_RATE_PHONE_CODE_ACCOUNT", "5/600"),
     "phone_verify_account": env("BARONG_RATE_PHONE_VERIFY_ACCOUNT", "10/600"),
+    "sessions_account": env("BARONG_RATE_SESSIONS_ACCOUNT", "60/60"),
+    "recovery_code_account": env("BARONG_RATE_RECOVERY_CODE_ACCOUNT", "5/300"),
+    "webauthn_account": env("BARONG_RATE_WEBAUTHN_ACCOUNT", "20/300"),
 }
 
 # ---------------------------------------------------------------- Logging

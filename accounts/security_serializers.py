@@ -1,0 +1,58 @@
+"""Inputs and outputs of the account-security additions: sessions, recovery codes, passkeys."""
+
+from rest_framework import serializers
+
+from accounts.resource_serializers import NonBlankStr
+from barong.api.params import Str
+
+
+class SessionSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Opaque id of the session (never its cookie value)")
+    user_ip = serializers.CharField()
+    user_agent = serializers.CharField()
+    created_at = serializers.IntegerField(help_text="Unix seconds")
+    last_seen_at = serializers.IntegerField(help_text="Unix seconds")
+    current = serializers.BooleanField(help_text="The session this request came with")
+
+
+class SessionsEndedSerializer(serializers.Serializer):
+    ended = serializers.IntegerField(help_text="How many sessions were ended")
+
+
+class RecoveryCodesInput(serializers.Serializer):
+    code = NonBlankStr(max_length=64, help_text="Current code from Google Authenticator")
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    codes = serializers.ListField(child=serializers.CharField(), help_text="Shown once")
+
+
+class RecoveryCodesCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Unused recovery codes left")
+
+
+class WebAuthnRegisterVerifyInput(serializers.Serializer):
+    credential = serializers.JSONField(help_text="PublicKeyCredential from navigator.create()")
+    name = Str(required=False, allow_blank=True, max_length=64, help_text="Label of the passkey")
+
+
+class WebAuthnCredentialSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id", help_text="Credential id, base64url")
+    name = serializers.CharField()
+    sign_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class WebAuthnLoginOptionsInput(serializers.Serializer):
+    email = NonBlankStr(max_length=255)
+    password = NonBlankStr(max_length=1024)
+
+
+class WebAuthnLoginVerifyInput(serializers.Serializer):
+    email = NonBlankStr(max_length=255)
+    credential = serializers.JSONField(help_text="PublicKeyCredential from navigator.get()")
+
+
+class OptionsSerializer(serializers.Serializer):
+    publicKey = serializers.DictField(help_text="PublicKeyCredential*Options, JSON-encoded")

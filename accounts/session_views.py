@@ -1,0 +1,123 @@
+"""``/resource/sessions`` (own sessions) and ``/admin/users/{uid}/sessions`` (operators)."""
+
+import re
+
+from rest_framework import status
+from rest_framework.response import Response
+
+from accounts import security_serializers as s
+from accounts import session_services as services
+from accounts.resource_views import UNAUTHORIZED, current_session_key
+from accounts.selectors import admin_user_get
+from accounts.sessions import user_sessions_list
+from barong.api.errors import ApiError
+from barong.api.views import AdminViewSet, ResourceViewSet, barong_schema
+
+SESSION_ID_RE = re.compile(r"\A[0-9a-f]{32}\Z")
+ANY_SEGMENT = r"[^/]{1,512}"
+
+
+def _session_id(value: str, *, key: str) -> str:
+    """A well-formed public id, else the not-found key (nothing to look up)."""
+    if not SESSION_ID_RE.match(value):
+        raise ApiError(key, 404)
+    return value
+
+
+class SessionResourceViewSet(ResourceViewSet):
+    """GET list, DELETE one by id, DELETE all but the current one."""
+
+    error_prefix = "resource.session"
+    lookup_field = "id"
+    lookup_value_regex = ANY_SEGMENT
+
+    @barong_schema(
+        summary="The caller's live sessions (newest first)",
+        output=s.SessionSerializer,
+        many=True,
+        errors={401: UNAUTHORIZED, 429: "resource.session.too_many_requests"},
+    )
+    def list(self, request):
+        rows = services.session_list(user=request.user, current=current_session_key(request))
+        return Response(s.SessionSerializer(rows, many=True).data)
+
+    @barong_schema(
+        summary="End one of the caller's sessions",
+        output=s.SessionsEndedSerializer,
+        errors={
+            401: UNAUTHORIZED,
+            404: "resource.session.not_found (unknown, ended, or another user's id)",
+            429: "resource.session.too_many_requests",
+        },
+    )
+    def destroy(self, request, id: str):
+        session_id = _session_id(id, key="resource.session.not_found")
+        services.session_end(user=request.user, session_id=session_id, request=request)
+        return Response({"ended": 1}, status=status.HTTP_200_OK)
+
+    @barong_schema(
+        summary="End every session of the caller but the current one",
+        output=s.SessionsEndedSerializer,
+        errors={401: UNAUTHORIZED, 429: "resource.session.too_many_requests"},
+    )
+    def destroy_by_id(self, request):
+        ended = services.sessions_end_others(
+            user=request.user, keep=current_session_key(request), request=request
+        )
+        return Response({"ended": ended}, status=status.HTTP_200_OK)
+
+
+ADMIN_ERRORS = {
+    401: "Invalid bearer token",
+    403: "The role may not use this endpoint",
+    404: "admin.user.doesnt_exist",
+}
+
+
+class AdminSessionViewSet(AdminViewSet):
+    """``/admin/users/{uid}/sessions``: list, end one, end all; every end is audited."""
+
+    error_prefix = "admin.session"
+    lookup_field = "id"
+    lookup_value_regex = ANY_SEGMENT
+
+    def _user(self, uid: str):
+        return admin_user_get(uid)
+
+    @barong_schema(
+        summary="A user's live sessions (newest first)",
+        output=s.SessionSerializer,
+        many=True,
+        errors=ADMIN_ERRORS,
+    )
+    def list(self, request, uid: str):
+        rows = user_sessions_list(self._user(uid).uid)
+        return Response(s.SessionSerializer(rows, many=True).data)
+
+    @barong_schema(
+        summary="End one session of a user (audited)",
+        output=s.SessionsEndedSerializer,
+        errors={
+            **ADMIN_ERRORS,
+            404: "admin.user.doesnt_exist, admin.session.doesnt_exist",
+            422: "admin.user.superadmin_change",
+        },
+    )
+    def destroy(self, request, uid: str, id: str):
+        user = self._user(uid)
+        session_id = _session_id(id, key="admin.session.doesnt_exist")
+        services.session_admin_end(
+            admin=request.user, user=user, session_id=session_id, request=request
+        )
+        return Response({"ended": 1})
+
+    @barong_schema(
+        summary="End every session of a user (audited)",
+        output=s.SessionsEndedSerializer,
+        errors={**ADMIN_ERRORS, 422: "admin.user.superadmin_change"},
+    )
+    def destroy_by_id(self, request, uid: str):
+        ended = services.sessions_admin_end_all(
+            admin=request.user, user=self._user(uid), request=request
+        )
+        return Response({"ended": ended})
