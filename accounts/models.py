@@ -261,3 +261,19 @@ class ResyncJob(models.Model):
         if self.max_user_id <= 0:
             return 0
         return min(99, int(100 * self.last_user_id / self.max_user_id))
+
+
+class RecoveryCode(models.Model):
+    """One single-use 2FA recovery code, kept only as an HMAC of the code (accounts.recovery)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "recovery_codes"
+        indexes = [models.Index(fields=["user", "used_at"])]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"

@@ -152,6 +152,13 @@ class SessionCreateInput(serializers.Serializer):
     password = Str(allow_blank=True)
     captcha_response = _captcha("identity.session")
     otp_code = Str(required=False, allow_blank=True, allow_null=True, max_length=64)
+    recovery_code = Str(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=64,
+        help_text="A 2FA recovery code, in place of otp_code (single use)",
+    )
 
 
 class UserCreateInput(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import activity_views, resource_views, session_views, views
+from accounts import activity_views, resource_views, security_views, session_views, views
 from barong.api.routers import BarongRouter
 
 well_known = [
@@ -21,6 +21,9 @@ identity_router.register("identity", views.GeneralViewSet, basename="identity-ge
 identity = identity_router.urls
 resource_router = BarongRouter()
 resource_router.register("users", resource_views.UserResourceViewSet, basename="resource-users")
+resource_router.register(
+    "otp/recovery_codes", security_views.RecoveryCodeViewSet, basename="resource-recovery-codes"
+)
 resource_router.register("otp", resource_views.OTPViewSet, basename="resource-otp")
 resource_router.register(
     "sessions", session_views.SessionResourceViewSet, basename="resource-sessions"

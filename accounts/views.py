@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from accounts import serializers as s
 from accounts import services
 from accounts.captcha import captcha_verify, geetest_register
+from accounts.login import user_login
 from accounts.passwords import password_entropy, password_regexp
 from accounts.sessions import session_destroy, session_open
 from barong import jwt as barong_jwt
@@ -101,7 +102,8 @@ def _full_info(user, csrf_token: str) -> dict:
 LOGIN_ERRORS = {
     401: "Unknown e-mail, wrong password (identity.session.invalid_params), or the account is"
     " banned, deleted or not active",
-    403: "2FA is on and the code is missing or wrong",
+    403: "2FA is on and the code is missing or wrong (identity.session.missing_otp,"
+    " invalid_otp, invalid_recovery_code)",
     422: "Missing parameters, invalid captcha format or failed captcha",
     400: "Captcha required or incomplete",
     429: "Too many login attempts from this address or for this account",
@@ -132,10 +134,11 @@ class SessionViewSet(BarongViewSet):
         )
         captcha_verify(endpoint="session_create", response=data.get("captcha_response"))
         try:
-            user = services.user_login(
+            user = user_login(
                 email=data["email"],
                 password=data["password"],
                 otp_code=data.get("otp_code"),
+                recovery_code=data.get("recovery_code"),
                 request=request,
             )
         except ApiError as exc:

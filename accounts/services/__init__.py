@@ -11,11 +11,9 @@ tell whether an account exists, and the worker's), ``guards`` (the last active s
 
 from accounts.services.constant_work import LOGIN_FAILED
 from accounts.services.identity import (
-    STATE_ERRORS,
     referral_find,
     user_email_confirm,
     user_email_confirmation_request,
-    user_login,
     user_logout,
     user_password_reset,
     user_password_reset_request,
@@ -82,7 +80,6 @@ __all__ = [
     "KYC_DECISIONS",
     "LOGIN_FAILED",
     "PASSWORD_REASONS",
-    "STATE_ERRORS",
     "SUPERADMIN",
     "UID_RE",
     "email_normalize",
@@ -112,7 +109,6 @@ __all__ = [
     "user_level_compute",
     "user_level_save",
     "user_level_sync",
-    "user_login",
     "user_logout",
     "user_otp_admin_disable",
     "user_otp_admin_set",

@@ -1,15 +1,13 @@
-"""Identity flows: login and logout, sign-up, e-mail confirmation, password reset."""
+"""Identity flows: logout, sign-up, e-mail confirmation, password reset (login: accounts.login)."""
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts import tokens
-from accounts.events import confirmation_token_event, session_event_created, user_event_system
+from accounts.events import confirmation_token_event, user_event_system
 from accounts.models import User
 from accounts.services.constant_work import (
     email_request_queue,
-    login_failure_queue,
 )
 from accounts.services.users import (
     email_normalize,
@@ -18,59 +16,9 @@ from accounts.services.users import (
     user_create,
     user_password_set,
 )
-from accounts.sessions import ACTIVE_STATES, user_sessions_revoke
+from accounts.sessions import user_sessions_revoke
 from activities.services import activity_record
 from barong.api.errors import ApiError
-
-STATE_ERRORS = {
-    User.State.BANNED: ("identity.session.banned", "Your account is banned"),
-    User.State.DELETED: ("identity.session.deleted", "Your account is deleted"),
-}
-
-
-def _login_failed(user: User, action: str, reason: str, request) -> None:
-    activity_record(
-        user=user,
-        topic="session",
-        action=action,
-        result="failed",
-        request=request,
-        data={"reason": reason},
-    )
-
-
-def user_login(*, email: str, password: str, otp_code: str | None, request) -> User:
-    """Password first: until it is verified, an unknown, wrong or blocked login looks the same."""
-    from accounts.otp import otp_attempt
-
-    user = User.objects.filter(email=email_normalize(email)).first()
-    if user is None:
-        make_password(password)  # the same hashing cost whether or not the account exists
-    # Unknown e-mail or wrong password: one query, one hash, one enqueue either way.
-    if user is None or not user.check_password(password):  # re-hashes an old hash on success
-        login_failure_queue(email=email, request=request)
-        raise ApiError("identity.session.invalid_params", 401)
-    if user.state not in ACTIVE_STATES:
-        key, reason = STATE_ERRORS.get(
-            user.state, ("identity.session.not_active", "Your account is not active")
-        )
-        _login_failed(user, "login", reason, request)
-        raise ApiError(key, 401)
-    if not user.otp:
-        activity_record(user=user, topic="session", action="login", request=request)
-        session_event_created(user=user, request=request)
-        return user
-    if not (otp_code or "").strip():
-        _login_failed(
-            user, "login::2fa", "The account has enabled 2FA but OTP code is missing", request
-        )
-        raise ApiError("identity.session.missing_otp", 403)
-    if not otp_attempt(user=user, code=otp_code, error_key="identity.session.too_many_requests"):
-        _login_failed(user, "login::2fa", "OTP code is invalid", request)
-        raise ApiError("identity.session.invalid_otp", 403)
-    activity_record(user=user, topic="session", action="login::2fa", request=request)
-    session_event_created(user=user, request=request)
-    return user
 
 
 def user_logout(*, uid: str | None, request) -> User:

@@ -23,7 +23,7 @@ from accounts.events import (
 )
 from accounts.hashers import barong_digest_encoded, barong_digest_valid
 from accounts.labels import label_normalize
-from accounts.models import Label, Level, User
+from accounts.models import Label, Level, RecoveryCode, User
 from accounts.passwords import password_error
 from accounts.selectors import role_exists
 from accounts.services.guards import last_superadmin_guard
@@ -171,6 +171,7 @@ def user_otp_set(*, user: User, enabled: bool) -> User:
         label_set(user=user, key="otp", value="enabled", scope="private")
     else:
         api_access_lost.send(sender=User, user=user)
+        RecoveryCode.objects.filter(user=user).delete()  # recovery codes belong to this 2FA
         for label in user.labels.filter(key="otp", scope="private"):
             label_delete(label=label)
     return user

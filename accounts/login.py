@@ -1,0 +1,108 @@
+"""Logging in (``POST /identity/sessions`` and the passkey login): the password, then the
+second factor when the account has one: a TOTP code or a recovery code."""
+
+from django.contrib.auth.hashers import make_password
+
+from accounts.events import session_event_created
+from accounts.models import User
+from accounts.services import email_normalize
+from accounts.services.constant_work import login_failure_queue
+from accounts.sessions import ACTIVE_STATES
+from activities.services import activity_record
+from barong.api.errors import ApiError
+
+STATE_ERRORS = {
+    User.State.BANNED: ("identity.session.banned", "Your account is banned"),
+    User.State.DELETED: ("identity.session.deleted", "Your account is deleted"),
+}
+
+
+def _login_failed(user: User, action: str, reason: str, request) -> None:
+    activity_record(
+        user=user,
+        topic="session",
+        action=action,
+        result="failed",
+        request=request,
+        data={"reason": reason},
+    )
+
+
+def user_login(
+    *,
+    email: str,
+    password: str,
+    otp_code: str | None,
+    request,
+    recovery_code: str | None = None,
+) -> User:
+    """Password first: until it is verified, an unknown, wrong or blocked login looks the same.
+
+    With 2FA on, a recovery code may stand in for the TOTP code (``user_login_second_factor``).
+    """
+    user = user_password_login(email=email, password=password, request=request)
+    if not user.otp:
+        activity_record(user=user, topic="session", action="login", request=request)
+        session_event_created(user=user, request=request)
+        return user
+    return user_login_second_factor(
+        user=user, otp_code=otp_code, recovery_code=recovery_code, request=request
+    )
+
+
+def user_password_login(*, email: str, password: str, request) -> User:
+    """The first step of every login: the user whose password this is, in a state to log in."""
+
+    user = User.objects.filter(email=email_normalize(email)).first()
+    if user is None:
+        make_password(password)  # the same hashing cost whether or not the account exists
+    # Unknown e-mail or wrong password: one query, one hash, one enqueue either way.
+    if user is None or not user.check_password(password):  # re-hashes an old hash on success
+        login_failure_queue(email=email, request=request)
+        raise ApiError("identity.session.invalid_params", 401)
+    if user.state not in ACTIVE_STATES:
+        key, reason = STATE_ERRORS.get(
+            user.state, ("identity.session.not_active", "Your account is not active")
+        )
+        _login_failed(user, "login", reason, request)
+        raise ApiError(key, 401)
+    return user
+
+
+def user_login_second_factor(
+    *, user: User, otp_code: str | None, recovery_code: str | None, request
+) -> User:
+    """2FA on: a TOTP code, or else a recovery code, completes the login."""
+    from accounts.otp import otp_attempt
+
+    if not (otp_code or "").strip() and (recovery_code or "").strip():
+        return _login_with_recovery_code(user=user, code=recovery_code, request=request)
+    if not (otp_code or "").strip():
+        _login_failed(
+            user, "login::2fa", "The account has enabled 2FA but OTP code is missing", request
+        )
+        raise ApiError("identity.session.missing_otp", 403)
+    if not otp_attempt(user=user, code=otp_code, error_key="identity.session.too_many_requests"):
+        _login_failed(user, "login::2fa", "OTP code is invalid", request)
+        raise ApiError("identity.session.invalid_otp", 403)
+    activity_record(user=user, topic="session", action="login::2fa", request=request)
+    session_event_created(user=user, request=request)
+    return user
+
+
+def _login_with_recovery_code(*, user: User, code: str | None, request) -> User:
+    from accounts.recovery import recovery_code_use
+
+    left = recovery_code_use(user=user, code=code, error_key="identity.session.too_many_requests")
+    if left is None:
+        _login_failed(user, "login::recovery_code", "Recovery code is invalid", request)
+        raise ApiError("identity.session.invalid_recovery_code", 403)
+    activity_record(
+        user=user,
+        topic="session",
+        action="login::recovery_code",
+        request=request,
+        data={"recovery_codes_left": left},
+    )
+    session_event_created(user=user, request=request)
+    return user
