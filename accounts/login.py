@@ -4,7 +4,7 @@ second factor when the account has one: a TOTP code or a recovery code."""
 from django.contrib.auth.hashers import make_password
 
 from accounts.events import session_event_created
-from accounts.models import User
+from accounts.models import User, WebAuthnCredential
 from accounts.services import email_normalize
 from accounts.services.constant_work import login_failure_queue
 from accounts.sessions import ACTIVE_STATES
@@ -41,6 +41,10 @@ def user_login(
     With 2FA on, a recovery code may stand in for the TOTP code (``user_login_second_factor``).
     """
     user = user_password_login(email=email, password=password, request=request)
+    if not user.otp and user_has_passkey(user):
+        # A passkey is this account's second factor: it completes the login, not this call.
+        _login_failed(user, "login::2fa", "The account logs in with a passkey", request)
+        raise ApiError("identity.session.webauthn_required", 403)
     if not user.otp:
         activity_record(user=user, topic="session", action="login", request=request)
         session_event_created(user=user, request=request)
@@ -48,6 +52,10 @@ def user_login(
     return user_login_second_factor(
         user=user, otp_code=otp_code, recovery_code=recovery_code, request=request
     )
+
+
+def user_has_passkey(user: User) -> bool:
+    return WebAuthnCredential.objects.filter(user=user).exists()
 
 
 def user_password_login(*, email: str, password: str, request) -> User:
@@ -105,4 +113,12 @@ def _login_with_recovery_code(*, user: User, code: str | None, request) -> User:
         data={"recovery_codes_left": left},
     )
     session_event_created(user=user, request=request)
+    return user
+
+
+def user_for_second_factor(*, email: str) -> User:
+    """The user completing a login with a second factor; unknown or blocked is one answer."""
+    user = User.objects.filter(email=email_normalize(email)).first()
+    if user is None or user.state not in ACTIVE_STATES:
+        raise ApiError("identity.session.invalid_webauthn", 403)
     return user

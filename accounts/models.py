@@ -277,3 +277,26 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code of {self.user_id}"
+
+
+class WebAuthnCredential(models.Model):
+    """A passkey (WebAuthn public-key credential) registered as a second factor."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="webauthn_credentials")
+    credential_id = models.CharField(max_length=1400, unique=True, help_text="base64url")
+    public_key = models.BinaryField()
+    sign_count = models.BigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    name = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "webauthn_credentials"
+
+    def __str__(self) -> str:
+        return f"passkey {self.name or self.pk} of {self.user_id}"
+
+    @property
+    def public_id(self) -> str:
+        return self.credential_id

@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from accounts import activity_views, resource_views, security_views, session_views, views
+from accounts import (
+    activity_views,
+    passkey_views,
+    resource_views,
+    security_views,
+    session_views,
+    views,
+)
 from barong.api.routers import BarongRouter
 
 well_known = [
@@ -14,6 +21,9 @@ well_known = [
 ]
 
 identity_router = BarongRouter()
+identity_router.register(
+    "identity/sessions/webauthn", passkey_views.PasskeyLoginViewSet, basename="identity-webauthn"
+)
 identity_router.register("identity/sessions", views.SessionViewSet, basename="identity-sessions")
 identity_router.register("identity/users", views.UserViewSet, basename="identity-users")
 identity_router.register("identity", views.GeneralViewSet, basename="identity-general")
@@ -25,6 +35,7 @@ resource_router.register(
     "otp/recovery_codes", security_views.RecoveryCodeViewSet, basename="resource-recovery-codes"
 )
 resource_router.register("otp", resource_views.OTPViewSet, basename="resource-otp")
+resource_router.register("webauthn", passkey_views.PasskeyViewSet, basename="resource-webauthn")
 resource_router.register(
     "sessions", session_views.SessionResourceViewSet, basename="resource-sessions"
 )

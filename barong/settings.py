@@ -481,6 +481,16 @@ BARONG_GIT_SHA = env("BARONG_GIT_SHA", "")
 BARONG_BUILD_DATE = env("BARONG_BUILD_DATE", "")
 
 # Rate limits: "<count>/<seconds>", counted in the cache (Redis in production).
+# Passkeys (WebAuthn): the relying party is the site the front end is served from.
+BARONG_WEBAUTHN_RP_ID = env("BARONG_WEBAUTHN_RP_ID", "localhost")
+BARONG_WEBAUTHN_RP_NAME = env("BARONG_WEBAUTHN_RP_NAME", BARONG_APP_NAME)
+BARONG_WEBAUTHN_ORIGINS = [
+    origin.strip()
+    for origin in env("BARONG_WEBAUTHN_ORIGIN", "http://localhost:8000").split(",")
+    if origin.strip()
+]
+BARONG_WEBAUTHN_CHALLENGE_TTL = env_int("BARONG_WEBAUTHN_CHALLENGE_TTL", 300)
+
 BARONG_RATE_LIMITS = env_bool("BARONG_RATE_LIMITS", True)
 BARONG_RATE_LIMIT_RULES = {
     "login_ip": env("BARONG_RATE_LOGIN_IP", "30/300"),

@@ -1,0 +1,213 @@
+"""Passkeys (WebAuthn) as a second factor beside TOTP, with the ``webauthn`` library.
+
+Registration and login are two steps each: the server answers options carrying a
+random challenge, the browser's authenticator signs it, the server verifies. The
+challenge is kept in the cache under the user (``BARONG_WEBAUTHN_CHALLENGE_TTL``) and
+is taken out by the first verification that reads it, so an assertion never verifies
+twice. The relying party id and the accepted origins come from settings
+(``BARONG_WEBAUTHN_RP_ID``, ``BARONG_WEBAUTHN_ORIGIN``); the stored sign counter must
+grow with every assertion of an authenticator that counts.
+"""
+
+import json
+from typing import Any
+
+import webauthn
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from webauthn.helpers import bytes_to_base64url, options_to_json
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from accounts.events import session_event_created
+from accounts.models import User, WebAuthnCredential
+from activities.services import activity_record
+from barong.api.errors import ApiError
+from barong.ratelimit import rate_limit_hit
+
+MAX_CREDENTIALS = 10
+CREDENTIAL_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
+
+
+def _challenge_key(kind: str, uid: str) -> str:
+    return f"webauthn:{kind}:{uid}"
+
+
+def _challenge_store(kind: str, uid: str, challenge: bytes) -> None:
+    cache.set(_challenge_key(kind, uid), challenge, settings.BARONG_WEBAUTHN_CHALLENGE_TTL)
+
+
+def _challenge_take(kind: str, uid: str) -> bytes | None:
+    """The pending challenge, taken out: of two concurrent readers only one gets it."""
+    key = _challenge_key(kind, uid)
+    challenge = cache.get(key)
+    if challenge is None or not cache.delete(key):
+        return None
+    return challenge
+
+
+def _descriptors(user: User) -> list[PublicKeyCredentialDescriptor]:
+    return [
+        PublicKeyCredentialDescriptor(id=webauthn.base64url_to_bytes(row.credential_id))
+        for row in WebAuthnCredential.objects.filter(user=user)
+    ]
+
+
+def _credential_id(credential: Any) -> str:
+    """The ``id`` the browser sent, or "" when the credential is not even an object."""
+    if not isinstance(credential, dict):
+        return ""
+    value = credential.get("id") or credential.get("rawId")
+    return value if isinstance(value, str) and len(value) <= 1400 else ""
+
+
+# ---------------------------------------------------------------- registration
+
+
+def webauthn_register_options(*, user: User) -> dict:
+    """Options for ``navigator.credentials.create()``; the challenge waits in the cache."""
+    rate_limit_hit("webauthn_account", user.uid, error_key="resource.webauthn.too_many_requests")
+    if WebAuthnCredential.objects.filter(user=user).count() >= MAX_CREDENTIALS:
+        raise ApiError("resource.webauthn.too_many_credentials")
+    options = webauthn.generate_registration_options(
+        rp_id=settings.BARONG_WEBAUTHN_RP_ID,
+        rp_name=settings.BARONG_WEBAUTHN_RP_NAME,
+        user_id=user.uid.encode(),
+        user_name=user.email,
+        user_display_name=user.email,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.PREFERRED,
+            user_verification=UserVerificationRequirement.PREFERRED,
+        ),
+        exclude_credentials=_descriptors(user),
+    )
+    _challenge_store("register", user.uid, options.challenge)
+    return {"publicKey": json.loads(options_to_json(options))}
+
+
+def webauthn_register_verify(
+    *, user: User, credential: Any, name: str = "", request: HttpRequest | None = None
+) -> WebAuthnCredential:
+    """Verify the new credential against the pending challenge and keep its public key."""
+    rate_limit_hit("webauthn_account", user.uid, error_key="resource.webauthn.too_many_requests")
+    challenge = _challenge_take("register", user.uid)
+    if challenge is None:
+        raise ApiError("resource.webauthn.challenge_expired")
+    try:
+        verified = webauthn.verify_registration_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=settings.BARONG_WEBAUTHN_RP_ID,
+            expected_origin=settings.BARONG_WEBAUTHN_ORIGINS,
+        )
+    except CREDENTIAL_ERRORS as exc:
+        activity_record(
+            user=user,
+            topic="otp",
+            action="add passkey",
+            result="failed",
+            request=request,
+            data={"reason": str(exc)[:200]},
+        )
+        raise ApiError("resource.webauthn.invalid_credential") from exc
+    transports = credential.get("response", {}).get("transports") or []
+    try:
+        with transaction.atomic():
+            row = WebAuthnCredential.objects.create(
+                user=user,
+                credential_id=bytes_to_base64url(verified.credential_id),
+                public_key=verified.credential_public_key,
+                sign_count=verified.sign_count,
+                transports=[str(t)[:32] for t in transports if isinstance(t, str)][:8],
+                name=name.strip()[:64],
+            )
+    except IntegrityError as exc:
+        raise ApiError("resource.webauthn.already_registered") from exc
+    activity_record(user=user, topic="otp", action="add passkey", request=request)
+    return row
+
+
+def webauthn_credentials(*, user: User) -> QuerySet[WebAuthnCredential]:
+    return WebAuthnCredential.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def webauthn_credential_delete(
+    *, user: User, credential_id: str, request: HttpRequest | None = None
+) -> None:
+    """Remove one of the user's own passkeys (another user's id is not found)."""
+    deleted, _ = WebAuthnCredential.objects.filter(user=user, credential_id=credential_id).delete()
+    if not deleted:
+        raise ApiError("resource.webauthn.not_found", 404)
+    activity_record(user=user, topic="otp", action="remove passkey", request=request)
+
+
+# ---------------------------------------------------------------- login
+
+
+def webauthn_login_options(*, user: User) -> dict:
+    """Options for ``navigator.credentials.get()`` once the password was right."""
+    descriptors = _descriptors(user)
+    if not descriptors:
+        raise ApiError("identity.session.webauthn_not_registered", 403)
+    options = webauthn.generate_authentication_options(
+        rp_id=settings.BARONG_WEBAUTHN_RP_ID,
+        allow_credentials=descriptors,
+        user_verification=UserVerificationRequirement.PREFERRED,
+    )
+    _challenge_store("login", user.uid, options.challenge)
+    return {"publicKey": json.loads(options_to_json(options))}
+
+
+def _login_failed(user: User, reason: str, request: HttpRequest | None) -> ApiError:
+    activity_record(
+        user=user,
+        topic="session",
+        action="login::webauthn",
+        result="failed",
+        request=request,
+        data={"reason": reason},
+    )
+    return ApiError("identity.session.invalid_webauthn", 403)
+
+
+def webauthn_login_verify(
+    *, user: User, credential: Any, request: HttpRequest | None = None
+) -> User:
+    """The assertion of one of the user's passkeys over the pending challenge logs in."""
+    rate_limit_hit("webauthn_account", user.uid, error_key="identity.session.too_many_requests")
+    challenge = _challenge_take("login", user.uid)
+    if challenge is None:
+        raise _login_failed(user, "No pending passkey challenge", request)
+    row = WebAuthnCredential.objects.filter(user=user, credential_id=_credential_id(credential))
+    stored = row.first()
+    if stored is None:
+        raise _login_failed(user, "Unknown passkey", request)
+    try:
+        verified = webauthn.verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=settings.BARONG_WEBAUTHN_RP_ID,
+            expected_origin=settings.BARONG_WEBAUTHN_ORIGINS,
+            credential_public_key=bytes(stored.public_key),
+            credential_current_sign_count=stored.sign_count,
+        )
+    except CREDENTIAL_ERRORS as exc:
+        raise _login_failed(user, f"Invalid assertion: {str(exc)[:160]}", request) from exc
+    # Compare-and-set: of two assertions with the same counter only one moves it on.
+    moved = row.filter(sign_count=stored.sign_count).update(
+        sign_count=verified.new_sign_count, last_used_at=timezone.now()
+    )
+    if not moved:
+        raise _login_failed(user, "Sign counter did not advance", request)
+    activity_record(user=user, topic="session", action="login::webauthn", request=request)
+    session_event_created(user=user, request=request)
+    return user

@@ -1,0 +1,295 @@
+"""Passkeys over HTTP: register, list, delete, and log in after the password."""
+
+import copy
+from http import HTTPStatus
+
+import pytest
+
+from accounts.models import WebAuthnCredential
+from activities.models import Activity
+from tests.resource_account.helpers import HOSTILE_JSON, HOSTILE_STRINGS
+from tests.security.authenticator import SoftAuthenticator
+
+pytestmark = pytest.mark.django_db
+
+WEBAUTHN = "/api/v2/resource/webauthn"
+LOGIN = "/api/v2/identity/sessions"
+LOGIN_WEBAUTHN = "/api/v2/identity/sessions/webauthn"
+AUTHZ_ME = "/api/v2/auth/api/v2/barong/resource/users/me"
+PASSWORD = "Correct-Horse-Battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _relying_party(settings):
+    settings.BARONG_WEBAUTHN_RP_ID = "localhost"
+    settings.BARONG_WEBAUTHN_ORIGINS = ["http://localhost:8000"]
+
+
+def register(client, authenticator: SoftAuthenticator, name: str = "laptop") -> dict:
+    options = client.post(f"{WEBAUTHN}/register/options")
+    assert options.status_code == HTTPStatus.CREATED, options.content
+    response = client.post(
+        f"{WEBAUTHN}/register/verify",
+        {"credential": authenticator.create(options.json()), "name": name},
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.CREATED, response.content
+    return response.json()
+
+
+def login_options(api, user) -> dict:
+    response = api.post(
+        f"{LOGIN_WEBAUTHN}/options", {"email": user.email, "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == HTTPStatus.OK, response.content
+    return response.json()
+
+
+def login_verify(api, user, credential):
+    return api.post(
+        f"{LOGIN_WEBAUTHN}/verify", {"email": user.email, "credential": credential}, format="json"
+    )
+
+
+@pytest.fixture
+def passkey_user(make_user, auth_api):
+    user = make_user()
+    authenticator = SoftAuthenticator()
+    register(auth_api(user), authenticator)
+    return user, authenticator
+
+
+def test_register_lists_and_deletes(make_user, auth_api):
+    user = make_user()
+    client = auth_api(user)
+    authenticator = SoftAuthenticator()
+
+    row = register(client, authenticator, name="YubiKey")
+
+    assert row["id"] == authenticator.id
+    assert row["name"] == "YubiKey"
+    assert [r["id"] for r in client.get(f"{WEBAUTHN}/credentials").json()] == [authenticator.id]
+    options = client.post(f"{WEBAUTHN}/register/options").json()["publicKey"]
+    assert options["rp"] == {"id": "localhost", "name": "Barong"}
+    assert [c["id"] for c in options["excludeCredentials"]] == [authenticator.id]
+    assert client.delete(f"{WEBAUTHN}/credentials/{authenticator.id}").status_code == 200
+    assert client.get(f"{WEBAUTHN}/credentials").json() == []
+    actions = Activity.objects.filter(user=user, topic="otp").values_list("action", flat=True)
+    assert {"add passkey", "remove passkey"} <= set(actions)
+
+
+def test_login_with_the_passkey_after_the_password(api, passkey_user):
+    user, authenticator = passkey_user
+
+    options = login_options(api, user)
+    assert [c["id"] for c in options["publicKey"]["allowCredentials"]] == [authenticator.id]
+    response = login_verify(api, user, authenticator.get(options))
+
+    assert response.status_code == HTTPStatus.OK, response.content
+    assert response.json()["uid"] == user.uid
+    assert response.json()["csrf_token"]
+    assert api.get(AUTHZ_ME).status_code == HTTPStatus.OK
+    assert WebAuthnCredential.objects.get(user=user).sign_count == 1
+    assert Activity.objects.filter(user=user, action="login::webauthn", result="succeed").exists()
+
+
+def test_password_alone_no_longer_logs_a_passkey_user_in(api, passkey_user):
+    user, _ = passkey_user
+
+    response = api.post(LOGIN, {"email": user.email, "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json() == {"errors": ["identity.session.webauthn_required"]}
+
+
+def test_replayed_assertion_is_refused(api, passkey_user):
+    user, authenticator = passkey_user
+    assertion = authenticator.get(login_options(api, user))
+    assert login_verify(api, user, assertion).status_code == HTTPStatus.OK
+
+    replay = login_verify(api, user, assertion)
+    assert replay.status_code == HTTPStatus.FORBIDDEN
+    assert replay.json() == {"errors": ["identity.session.invalid_webauthn"]}
+    # even with a fresh challenge the old signature over the old challenge fails
+    login_options(api, user)
+    assert login_verify(api, user, assertion).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_sign_counter_must_grow(api, passkey_user):
+    user, authenticator = passkey_user
+    first = login_verify(api, user, authenticator.get(login_options(api, user), counter=5))
+    assert first.status_code == HTTPStatus.OK
+
+    response = login_verify(api, user, authenticator.get(login_options(api, user), counter=5))
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert WebAuthnCredential.objects.get(user=user).sign_count == 5
+
+
+def test_wrong_origin_is_refused(api, passkey_user):
+    user, authenticator = passkey_user
+
+    assertion = authenticator.get(login_options(api, user), origin="https://evil.example")
+    response = login_verify(api, user, assertion)
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json() == {"errors": ["identity.session.invalid_webauthn"]}
+    assert api.get(AUTHZ_ME).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_wrong_origin_at_registration_is_refused(make_user, auth_api):
+    client = auth_api(make_user())
+    options = client.post(f"{WEBAUTHN}/register/options").json()
+
+    response = client.post(
+        f"{WEBAUTHN}/register/verify",
+        {"credential": SoftAuthenticator().create(options, origin="https://evil.example")},
+        format="json",
+    )
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json() == {"errors": ["resource.webauthn.invalid_credential"]}
+    assert not WebAuthnCredential.objects.exists()
+
+
+def test_another_users_credential_cannot_log_in(api, passkey_user, make_user, auth_api):
+    victim, _ = passkey_user
+    attacker = make_user()
+    attacker_key = SoftAuthenticator()
+    register(auth_api(attacker), attacker_key)
+
+    # the attacker knows the victim's password but holds only their own passkey
+    assertion = attacker_key.get(login_options(api, victim))
+    response = login_verify(api, victim, assertion)
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert api.get(AUTHZ_ME).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_another_users_credential_id_cannot_be_deleted(passkey_user, make_user, auth_api):
+    victim, authenticator = passkey_user
+
+    response = auth_api(make_user()).delete(f"{WEBAUTHN}/credentials/{authenticator.id}")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json() == {"errors": ["resource.webauthn.not_found"]}
+    assert WebAuthnCredential.objects.filter(user=victim).exists()
+
+
+def test_the_same_credential_cannot_be_registered_twice(passkey_user, make_user, auth_api):
+    _, authenticator = passkey_user
+    client = auth_api(make_user())
+    options = client.post(f"{WEBAUTHN}/register/options").json()
+
+    response = client.post(
+        f"{WEBAUTHN}/register/verify", {"credential": authenticator.create(options)}, format="json"
+    )
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json() == {"errors": ["resource.webauthn.already_registered"]}
+
+
+def test_verify_without_options_or_twice_is_refused(make_user, auth_api):
+    client = auth_api(make_user())
+    authenticator = SoftAuthenticator()
+    fake = {"publicKey": {"challenge": "AAAA"}}
+
+    response = client.post(
+        f"{WEBAUTHN}/register/verify", {"credential": authenticator.create(fake)}, format="json"
+    )
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json() == {"errors": ["resource.webauthn.challenge_expired"]}
+
+
+def test_login_verify_without_the_password_step_is_refused(api, passkey_user):
+    user, authenticator = passkey_user
+
+    response = login_verify(api, user, authenticator.get({"publicKey": {"challenge": "AAAA"}}))
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert api.get(AUTHZ_ME).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_login_options_need_the_right_password(api, passkey_user):
+    user, _ = passkey_user
+
+    response = api.post(f"{LOGIN_WEBAUTHN}/options", {"email": user.email, "password": "nope"})
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json() == {"errors": ["identity.session.invalid_params"]}
+
+
+def test_login_options_for_a_user_without_passkeys(api, make_user):
+    user = make_user()
+
+    response = api.post(f"{LOGIN_WEBAUTHN}/options", {"email": user.email, "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json() == {"errors": ["identity.session.webauthn_not_registered"]}
+
+
+@pytest.mark.parametrize("value", [*HOSTILE_JSON, *HOSTILE_STRINGS, None, {}])
+def test_hostile_credentials_are_clean_4xx(api, passkey_user, auth_api, value):
+    user, _ = passkey_user
+    client = auth_api(user)
+    client.post(f"{WEBAUTHN}/register/options")
+    login_options(api, user)
+
+    registered = client.post(f"{WEBAUTHN}/register/verify", {"credential": value}, format="json")
+    logged_in = login_verify(api, user, value)
+
+    assert registered.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert logged_in.status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.UNPROCESSABLE_ENTITY)
+    assert WebAuthnCredential.objects.filter(user=user).count() == 1
+
+
+def test_tampered_assertion_fields_are_refused(api, passkey_user):
+    user, authenticator = passkey_user
+    good = authenticator.get(login_options(api, user))
+    for path in (("response", "signature"), ("response", "authenticatorData"), ("id",)):
+        bad = copy.deepcopy(good)
+        node = bad
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = "AAAA" + node[path[-1]][4:]
+        login_options(api, user)
+        assert login_verify(api, user, bad).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_missing_parameters(api, make_user, auth_api):
+    client = auth_api(make_user())
+    response = client.post(f"{WEBAUTHN}/register/verify", {})
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "resource.webauthn.missing_credential" in response.json()["errors"]
+    response = api.post(f"{LOGIN_WEBAUTHN}/verify", {})
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "identity.session.missing_email" in response.json()["errors"]
+
+
+def test_register_is_rate_limited(make_user, auth_api, tight_limits):
+    tight_limits(webauthn_account="2/300")
+    client = auth_api(make_user())
+    for _ in range(2):
+        client.post(f"{WEBAUTHN}/register/options")
+
+    response = client.post(f"{WEBAUTHN}/register/options")
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert response.json() == {"errors": ["resource.webauthn.too_many_requests"]}
+
+
+def test_login_verify_is_rate_limited(api, passkey_user, tight_limits):
+    user, authenticator = passkey_user
+    tight_limits(webauthn_account="1/300")
+    login_verify(api, user, {"id": "x"})
+
+    response = login_verify(api, user, authenticator.get(login_options(api, user)))
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_both_prefixes_and_anonymous(api):
+    assert api.get(f"{WEBAUTHN}/credentials").status_code == HTTPStatus.UNAUTHORIZED
+    barong = api.post("/api/v2/barong/identity/sessions/webauthn/options", {})
+    assert barong.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
