@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "kyc",
     "apikeys",
     "management",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -341,6 +342,8 @@ BARONG_OUTBOX_BATCH = env_int("BARONG_OUTBOX_BATCH", 200)
 BARONG_OUTBOX_RETRY_BASE = env_int("BARONG_OUTBOX_RETRY_BASE", 5)  # seconds, doubled per attempt
 BARONG_OUTBOX_RETRY_MAX = env_int("BARONG_OUTBOX_RETRY_MAX", 300)
 BARONG_OUTBOX_RETENTION_DAYS = env_int("BARONG_OUTBOX_RETENTION_DAYS", 7)
+# Personal data of deleted accounts is erased this many days after deletion (privacy app).
+BARONG_ERASURE_DELAY_DAYS = env_int("BARONG_ERASURE_DELAY_DAYS", 30)
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {
         "task": "events.tasks.outbox_relay",
@@ -351,6 +354,10 @@ CELERY_BEAT_SCHEDULE = {
     # Idempotent too: the metrics roll-up, and resuming resync jobs a dead worker left.
     "metrics-rollup": {"task": "activities.metrics_rollup", "schedule": 3600.0},
     "resync-resume": {"task": "accounts.resync_resume", "schedule": 300.0},
+    "privacy-erase-deleted-users": {
+        "task": "privacy.tasks.users_erase_due_task",
+        "schedule": 3600.0,
+    },
 }
 
 # ---------------------------------------------------------------- Email
@@ -507,6 +514,7 @@ BARONG_RATE_LIMIT_RULES = {
     "phone_code_account": env("BARONG_RATE_PHONE_CODE_ACCOUNT", "5/600"),
     "phone_verify_account": env("BARONG_RATE_PHONE_VERIFY_ACCOUNT", "10/600"),
     "sessions_account": env("BARONG_RATE_SESSIONS_ACCOUNT", "60/60"),
+    "export_account": env("BARONG_RATE_EXPORT_ACCOUNT", "5/3600"),
     "recovery_code_account": env("BARONG_RATE_RECOVERY_CODE_ACCOUNT", "5/300"),
     "webauthn_account": env("BARONG_RATE_WEBAUTHN_ACCOUNT", "20/300"),
 }

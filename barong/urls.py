@@ -9,9 +9,10 @@ import apikeys.urls
 import kyc.urls
 import management.urls
 import permissions.urls
+import privacy.urls
 from barong.api.views import route_not_found
 
-APPS = [accounts.urls, kyc.urls, apikeys.urls, permissions.urls]
+APPS = [accounts.urls, kyc.urls, apikeys.urls, permissions.urls, privacy.urls]
 
 api_v2 = [
     *[route for app in APPS for route in app.identity],

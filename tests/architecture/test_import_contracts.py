@@ -18,6 +18,7 @@ PACKAGES = [
     "kyc",
     "permissions",
     "management",
+    "privacy",
 ]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_recovery_codes'),
+        ('accounts', '0006_recovery_codes'),
     ]
 
     operations = [
