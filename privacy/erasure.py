@@ -96,9 +96,8 @@ def user_personal_data_erase(*, user: User) -> User:
             action="erase personal data",
             user_agent_text="system",
         )
-    # Files go after the rows are gone for good: a rolled-back erasure keeps them.
-    for name in files:
-        _file_delete(name)
+    # Files go once the rows are gone for good: a rolled-back erasure keeps them.
+    transaction.on_commit(lambda: [_file_delete(name) for name in files], robust=True)
     user_sessions_revoke(user.uid)
     return user
 

@@ -119,7 +119,9 @@ def age_deletion(user, days: int) -> None:
     )
 
 
-def test_erasure_waits_for_the_delay_then_erases(full_user, auth_api, clock, settings):
+def test_erasure_waits_for_the_delay_then_erases(
+    full_user, auth_api, clock, settings, django_capture_on_commit_callbacks
+):
     settings.BARONG_ERASURE_DELAY_DAYS = 30
     file_name = Document.objects.get(user=full_user).upload.name
     assert default_storage.exists(file_name)
@@ -131,7 +133,8 @@ def test_erasure_waits_for_the_delay_then_erases(full_user, auth_api, clock, set
 
     age_deletion(full_user, 31)
     out = io.StringIO()
-    call_command("erase_deleted_users", stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("erase_deleted_users", stdout=out)
 
     assert "erased 1 user(s)" in out.getvalue()
     user = User.objects.get(pk=full_user.pk)
