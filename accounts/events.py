@@ -96,12 +96,18 @@ def confirmation_token_event(*, user: User, lang: str | None) -> None:
     )
 
 
-def session_event_created(*, user: User, request) -> None:
-    """``system.session.create``: where the login came from (drives "New Login" e-mails)."""
-    extra = {
+def session_event_created(*, user: User, request, new_device: bool | None = None) -> None:
+    """``system.session.create``: where the login came from (drives "New Login" e-mails).
+
+    ``new_device`` (an addition to Barong's record): no success from this address and
+    browser in the last 30 days; only such logins are mailed.
+    """
+    extra: dict[str, Any] = {
         "user_ip": remote_ip(request) if request is not None else None,
         "user_agent": user_agent(request) if request is not None else None,
     }
+    if new_device is not None:
+        extra["new_device"] = new_device
     user_event_system(user=user, name="system.session.create", identity=False, extra=extra)
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth.hashers import make_password
 
 from accounts.events import session_event_created
 from accounts.models import User, WebAuthnCredential
+from accounts.notifications import login_from_new_device, security_notify
 from accounts.services import email_normalize
 from accounts.services.constant_work import login_failure_queue
 from accounts.sessions import ACTIVE_STATES
@@ -46,8 +47,9 @@ def user_login(
         _login_failed(user, "login::2fa", "The account logs in with a passkey", request)
         raise ApiError("identity.session.webauthn_required", 403)
     if not user.otp:
+        new_device = login_from_new_device(user=user, request=request)
         activity_record(user=user, topic="session", action="login", request=request)
-        session_event_created(user=user, request=request)
+        session_event_created(user=user, request=request, new_device=new_device)
         return user
     return user_login_second_factor(
         user=user, otp_code=otp_code, recovery_code=recovery_code, request=request
@@ -93,8 +95,9 @@ def user_login_second_factor(
     if not otp_attempt(user=user, code=otp_code, error_key="identity.session.too_many_requests"):
         _login_failed(user, "login::2fa", "OTP code is invalid", request)
         raise ApiError("identity.session.invalid_otp", 403)
+    new_device = login_from_new_device(user=user, request=request)
     activity_record(user=user, topic="session", action="login::2fa", request=request)
-    session_event_created(user=user, request=request)
+    session_event_created(user=user, request=request, new_device=new_device)
     return user
 
 
@@ -105,6 +108,13 @@ def _login_with_recovery_code(*, user: User, code: str | None, request) -> User:
     if left is None:
         _login_failed(user, "login::recovery_code", "Recovery code is invalid", request)
         raise ApiError("identity.session.invalid_recovery_code", 403)
+    new_device = login_from_new_device(user=user, request=request)
+    security_notify(
+        user=user,
+        notice="security_recovery_code_used",
+        request=request,
+        record={"recovery_codes_left": left},
+    )
     activity_record(
         user=user,
         topic="session",
@@ -112,7 +122,7 @@ def _login_with_recovery_code(*, user: User, code: str | None, request) -> User:
         request=request,
         data={"recovery_codes_left": left},
     )
-    session_event_created(user=user, request=request)
+    session_event_created(user=user, request=request, new_device=new_device)
     return user
 
 

@@ -30,6 +30,7 @@ from webauthn.helpers.structs import (
 
 from accounts.events import session_event_created
 from accounts.models import User, WebAuthnCredential
+from accounts.notifications import login_from_new_device, security_notify
 from activities.services import activity_record
 from barong.api.errors import ApiError
 from barong.ratelimit import rate_limit_hit
@@ -133,6 +134,9 @@ def webauthn_register_verify(
     except IntegrityError as exc:
         raise ApiError("resource.webauthn.already_registered") from exc
     activity_record(user=user, topic="otp", action="add passkey", request=request)
+    security_notify(
+        user=user, notice="security_passkey_added", request=request, record={"name": row.name}
+    )
     return row
 
 
@@ -208,6 +212,7 @@ def webauthn_login_verify(
     )
     if not moved:
         raise _login_failed(user, "Sign counter did not advance", request)
+    new_device = login_from_new_device(user=user, request=request)
     activity_record(user=user, topic="session", action="login::webauthn", request=request)
-    session_event_created(user=user, request=request)
+    session_event_created(user=user, request=request, new_device=new_device)
     return user

@@ -6,6 +6,7 @@ import secrets
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from accounts.notifications import security_notify
 from accounts.otp import otp_attempt
 from accounts.sessions import ACTIVE_STATES
 from apikeys.models import APIKey
@@ -62,6 +63,7 @@ def api_key_create(
             )
     except IntegrityError as exc:
         raise ApiError("kid.taken") from exc
+    security_notify(user=user, notice="security_api_key_created", record={"kid": kid})
     return api_key, secret
 
 

@@ -47,6 +47,11 @@ def _kyc_label(record: dict[str, Any]) -> bool:
     return record.get("key") in KYC_LABEL_KEYS
 
 
+def _new_device(record: dict[str, Any]) -> bool:
+    """ "New Login" only for an address and browser not seen lately (absent: every login)."""
+    return bool(record.get("new_device", True))
+
+
 # Event name → e-mail (Barong's default mailer configuration).
 MAILS: dict[str, Mail] = {
     "system.user.email.confirmation.token": Mail(
@@ -70,7 +75,40 @@ MAILS: dict[str, Mail] = {
         when=_kyc_label,
     ),
     "system.session.create": Mail(
-        template="session_create", subjects={"en": "New Login", "ru": "Новый вход"}
+        template="session_create",
+        subjects={"en": "New Login", "ru": "Новый вход"},
+        when=_new_device,
+    ),
+    # Account-security notices (accounts/notifications.py).
+    "system.user.password.changed": Mail(
+        template="security_password_changed",
+        subjects={"en": "Your password was changed", "ru": "Пароль изменён"},
+    ),
+    "system.user.otp.enabled": Mail(
+        template="security_otp_enabled",
+        subjects={
+            "en": "Two-factor authentication enabled",
+            "ru": "Двухфакторная аутентификация включена",
+        },
+    ),
+    "system.user.otp.disabled": Mail(
+        template="security_otp_disabled",
+        subjects={
+            "en": "Two-factor authentication disabled",
+            "ru": "Двухфакторная аутентификация отключена",
+        },
+    ),
+    "system.user.recovery_code.used": Mail(
+        template="security_recovery_code_used",
+        subjects={"en": "A recovery code was used", "ru": "Использован код восстановления"},
+    ),
+    "system.user.api_key.created": Mail(
+        template="security_api_key_created",
+        subjects={"en": "New API key created", "ru": "Создан новый API-ключ"},
+    ),
+    "system.user.passkey.added": Mail(
+        template="security_passkey_added",
+        subjects={"en": "Passkey added", "ru": "Добавлен ключ входа (passkey)"},
     ),
 }
 

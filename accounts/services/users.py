@@ -24,6 +24,7 @@ from accounts.events import (
 from accounts.hashers import barong_digest_encoded, barong_digest_valid
 from accounts.labels import label_normalize
 from accounts.models import Label, Level, RecoveryCode, User
+from accounts.notifications import security_notify
 from accounts.passwords import password_error
 from accounts.selectors import role_exists
 from accounts.services.guards import last_superadmin_guard
@@ -167,6 +168,8 @@ def user_otp_set(*, user: User, enabled: bool) -> User:
     user.otp = enabled
     user.save(update_fields=["otp", "updated_at"])
     user_event_updated(user=user, before=before)
+    notice = "security_otp_enabled" if enabled else "security_otp_disabled"
+    security_notify(user=user, notice=notice)
     if enabled:
         label_set(user=user, key="otp", value="enabled", scope="private")
     else:

@@ -9,16 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = [
-    "barong",
-    "accounts",
-    "activities",
-    "apikeys",
-    "events",
-    "kyc",
-    "permissions",
-    "management",
-    "privacy",
+PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+    "root_packages"
 ]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 

@@ -117,8 +117,9 @@ def test_login_records_session_create(api, make_user, mark):
     )
 
     record = only("system.session.create", start)["record"]
-    assert set(record) == {"user", "user_ip", "user_agent"}
+    assert set(record) == {"user", "user_ip", "user_agent", "new_device"}
     assert (record["user_ip"], record["user_agent"]) == ("203.0.113.10", "Agent/1.0")
+    assert record["new_device"] is True  # this address and browser never succeeded before
 
 
 def test_failed_login_records_nothing(api, make_user, mark):

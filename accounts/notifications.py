@@ -1,0 +1,66 @@
+"""Security notices: password changed, 2FA on/off, recovery code used, API key, passkey added.
+
+Every notice is an event (``system.*``, see ``NOTICES``) recorded in the outbox through
+``security_notify``; the events mailer (``events/mailer.py``, ``MAILS``) turns each into
+an e-mail from ``templates/emails/<notice>.<lang>.txt`` and ``.html``. The "New Login"
+e-mail rides on ``system.session.create``, whose record says whether the login came from
+an address and browser not seen lately (``login_from_new_device``).
+"""
+
+import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.events import user_event_system
+from accounts.models import User
+from activities.models import Activity
+from barong.api.net import remote_ip, user_agent
+
+NEW_DEVICE_DAYS = 30
+
+# notice (also its template name) → event name
+NOTICES: dict[str, str] = {
+    "security_password_changed": "system.user.password.changed",
+    "security_otp_enabled": "system.user.otp.enabled",
+    "security_otp_disabled": "system.user.otp.disabled",
+    "security_recovery_code_used": "system.user.recovery_code.used",
+    "security_api_key_created": "system.user.api_key.created",
+    "security_passkey_added": "system.user.passkey.added",
+}
+
+
+def _origin(request: HttpRequest | None) -> dict[str, str | None]:
+    if request is None:
+        return {"user_ip": None, "user_agent": None}
+    return {"user_ip": remote_ip(request), "user_agent": user_agent(request)}
+
+
+def security_notify(
+    *,
+    user: User,
+    notice: str,
+    request: HttpRequest | None = None,
+    record: dict[str, Any] | None = None,
+) -> None:
+    """Record the event of a sensitive change of the account; its e-mail follows the commit."""
+    extra = {"time": timezone.now().isoformat(), **_origin(request), **(record or {})}
+    user_event_system(user=user, name=NOTICES[notice], identity=False, extra=extra)
+
+
+def login_from_new_device(*, user: User, request: HttpRequest | None) -> bool:
+    """No successful action of the user came from this address and browser in 30 days.
+
+    Called before the login's own activity row is written.
+    """
+    if request is None:
+        return False
+    since = timezone.now() - datetime.timedelta(days=NEW_DEVICE_DAYS)
+    return not Activity.objects.filter(
+        user=user,
+        result=Activity.Result.SUCCEED,
+        created_at__gte=since,
+        user_ip=remote_ip(request)[:64],
+        user_agent=user_agent(request)[:255],
+    ).exists()
