@@ -10,10 +10,12 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts import (
@@ -30,7 +32,7 @@ from accounts.services import (
     user_role_admin_set,
     user_state_admin_set,
 )
-from accounts.session_services import sessions_admin_end_all
+from accounts.session_services import session_admin_end, sessions_admin_end_all
 from accounts.sessions import user_sessions_list
 from activities.models import Activity
 from barong.admin_lists import (
@@ -248,14 +250,52 @@ class UserAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
         rows = user_sessions_list(obj.uid)
         if not rows:
             return "—"
+        # The buttons submit the change form (and its CSRF token) to session_end_view.
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                "<li>{} · {} · last seen {}</li>",
-                ((row["user_ip"], row["user_agent"], row["last_seen_at"]) for row in rows),
+                '<li>{} · {} · last seen {} <button type="submit" formaction="{}"'
+                ' class="button">End</button></li>',
+                (
+                    (
+                        row["user_ip"],
+                        row["user_agent"],
+                        row["last_seen_at"],
+                        reverse("admin:accounts_user_session_end", args=[obj.pk, row["id"]]),
+                    )
+                    for row in rows
+                ),
             ),
         )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/sessions/<str:session_id>/end/",
+                self.admin_site.admin_view(self.session_end_view),
+                name="accounts_user_session_end",
+            ),
+            *super().get_urls(),
+        ]
+
+    def session_end_view(self, request, pk: int, session_id: str):
+        """POST: end one session of the user, through the service the admin API uses."""
+        back = HttpResponseRedirect(reverse("admin:accounts_user_change", args=[pk]))
+        if request.method != "POST":
+            return back
+        user = get_object_or_404(User, pk=pk)
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        try:
+            session_admin_end(
+                admin=request.user, user=user, session_id=session_id[:64], request=request
+            )
+        except ApiError as exc:
+            self.message_user(request, f"Session not ended ({', '.join(exc.keys)})", messages.ERROR)
+        else:
+            self.message_user(request, f"A session of {user.email} ended.", messages.SUCCESS)
+        return back
 
     def has_add_permission(self, request):
         # Accounts come from sign-up, the management API or ``createsuperuser``.

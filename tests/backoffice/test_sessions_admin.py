@@ -51,3 +51,54 @@ def test_read_only_role_cannot_end_sessions(operator_client, make_user):
     )
 
     assert browser.get(AUTHZ_ME).status_code == HTTPStatus.OK
+
+
+def _session_id(member) -> str:
+    from accounts.sessions import user_sessions_list
+
+    return user_sessions_list(member.uid)[0]["id"]
+
+
+def test_one_session_is_ended_from_the_change_page(operator_client, make_user):
+    client, operator = operator_client("admin")
+    member = make_user()
+    browser = APIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.10")
+    login(browser, member)
+    session_id = _session_id(member)
+    url = f"/admin/accounts/user/{member.pk}/sessions/{session_id}/end/"
+    assert url in client.get(f"/admin/accounts/user/{member.pk}/change/").content.decode()
+
+    assert client.get(url).status_code == HTTPStatus.FOUND  # a GET changes nothing
+    assert browser.get(AUTHZ_ME).status_code == HTTPStatus.OK
+    response = client.post(url, follow=True)
+
+    assert "A session of" in response.content.decode()
+    assert browser.get(AUTHZ_ME).status_code == HTTPStatus.UNAUTHORIZED
+    audit = Activity.objects.get(category="admin", topic="sessions", target_uid=member.uid)
+    assert audit.user == operator
+
+
+@pytest.mark.parametrize("session_id", ["0" * 32, "x" * 300, "%00"])
+def test_unknown_session_is_a_message_not_an_error(operator_client, make_user, session_id):
+    client, _ = operator_client("admin")
+    member = make_user()
+
+    response = client.post(
+        f"/admin/accounts/user/{member.pk}/sessions/{session_id}/end/", follow=True
+    )
+
+    assert response.status_code in (HTTPStatus.OK, HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)
+    if response.status_code == HTTPStatus.OK:
+        assert "admin.session.doesnt_exist" in response.content.decode()
+
+
+def test_read_only_role_cannot_end_one_session(operator_client, make_user):
+    client, _ = operator_client("support")
+    member = make_user()
+    browser = APIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.10")
+    login(browser, member)
+
+    response = client.post(f"/admin/accounts/user/{member.pk}/sessions/{_session_id(member)}/end/")
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert browser.get(AUTHZ_ME).status_code == HTTPStatus.OK
