@@ -293,3 +293,19 @@ def test_both_prefixes_and_anonymous(api):
     assert api.get(f"{WEBAUTHN}/credentials").status_code == HTTPStatus.UNAUTHORIZED
     barong = api.post("/api/v2/barong/identity/sessions/webauthn/options", {})
     assert barong.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_assertion_sent_concurrently_logs_in_once(api, make_user, auth_api):
+    from tests.resource_account.test_otp_api import _concurrently
+
+    user = make_user()
+    authenticator = SoftAuthenticator()
+    register(auth_api(user), authenticator)
+    assertion = authenticator.get(login_options(api, user))
+    clients = [type(api)(HTTP_USER_AGENT=api.defaults["HTTP_USER_AGENT"]) for _ in range(3)]
+
+    responses = _concurrently([lambda c=c: login_verify(c, user, assertion) for c in clients])
+
+    assert sorted(r.status_code for r in responses) == [200, 403, 403]
+    assert WebAuthnCredential.objects.get(user=user).sign_count == 1

@@ -188,3 +188,19 @@ def test_generate_is_rate_limited(auth_api, otp_user, tight_limits):
 def test_anonymous_is_refused(api):
     assert api.get(CODES).status_code == HTTPStatus.UNAUTHORIZED
     assert api.get(f"/api/v2/barong{CODES.removeprefix('/api/v2')}").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_code_used_by_concurrent_logins_works_once(api, auth_api, make_user, clock):
+    from tests.resource_account.test_otp_api import _concurrently
+
+    user = two_factor_on(make_user(), clock)
+    code = generate(auth_api, user, clock)[0]
+    clients = [type(api)(HTTP_USER_AGENT=api.defaults["HTTP_USER_AGENT"]) for _ in range(3)]
+
+    responses = _concurrently(
+        [lambda c=c: login_with(c, user, recovery_code=code) for c in clients]
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 403, 403]
+    assert auth_api(user).get(CODES).json() == {"count": 9}
