@@ -57,6 +57,7 @@ def user_login(
 
 
 def user_has_passkey(user: User) -> bool:
+    """A registered passkey makes the password alone insufficient (see user_login)."""
     return WebAuthnCredential.objects.filter(user=user).exists()
 
 

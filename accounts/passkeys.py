@@ -141,6 +141,7 @@ def webauthn_register_verify(
 
 
 def webauthn_credentials(*, user: User) -> QuerySet[WebAuthnCredential]:
+    """The user's passkeys, newest first."""
     return WebAuthnCredential.objects.filter(user=user).order_by("-created_at", "-id")
 
 
