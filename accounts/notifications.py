@@ -1,10 +1,11 @@
-"""Security notices: password changed, 2FA on/off, recovery code used, API key, passkey added.
+"""Security notices: 2FA on/off, recovery code used, API key created, passkey added.
 
 Every notice is an event (``system.*``, see ``NOTICES``) recorded in the outbox through
 ``security_notify``; the events mailer (``events/mailer.py``, ``MAILS``) turns each into
 an e-mail from ``templates/emails/<notice>.<lang>.txt`` and ``.html``. The "New Login"
 e-mail rides on ``system.session.create``, whose record says whether the login came from
-an address and browser not seen lately (``login_from_new_device``).
+an address and browser not seen lately (``login_from_new_device``); the password e-mail
+on Barong's own ``system.user.password.change`` and ``system.user.password.reset``.
 """
 
 import datetime
@@ -22,7 +23,6 @@ NEW_DEVICE_DAYS = 30
 
 # notice (also its template name) → event name
 NOTICES: dict[str, str] = {
-    "security_password_changed": "system.user.password.changed",
     "security_otp_enabled": "system.user.otp.enabled",
     "security_otp_disabled": "system.user.otp.disabled",
     "security_recovery_code_used": "system.user.recovery_code.used",

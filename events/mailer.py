@@ -80,7 +80,11 @@ MAILS: dict[str, Mail] = {
         when=_new_device,
     ),
     # Account-security notices (accounts/notifications.py).
-    "system.user.password.changed": Mail(
+    "system.user.password.change": Mail(
+        template="security_password_changed",
+        subjects={"en": "Your password was changed", "ru": "Пароль изменён"},
+    ),
+    "system.user.password.reset": Mail(
         template="security_password_changed",
         subjects={"en": "Your password was changed", "ru": "Пароль изменён"},
     ),

@@ -6,7 +6,6 @@ from django.db import transaction
 from accounts import tokens
 from accounts.events import confirmation_token_event, user_event_system
 from accounts.models import User
-from accounts.notifications import security_notify
 from accounts.services.constant_work import (
     email_request_queue,
 )
@@ -114,6 +113,5 @@ def user_password_reset(
         user_password_set(user=user, password=password)
         user_event_system(user=user, name="system.user.password.reset", lang=lang)
     activity_record(user=user, topic="password", action="password reset", request=request)
-    security_notify(user=user, notice="security_password_changed", request=request)
     user_sessions_revoke(user.uid)
     return user

@@ -4,7 +4,6 @@ from django.db import transaction
 
 from accounts.events import user_event_system
 from accounts.models import User
-from accounts.notifications import security_notify
 from accounts.passwords import password_error
 from accounts.services.users import label_set, user_password_set
 from accounts.sessions import user_sessions_revoke
@@ -93,6 +92,5 @@ def user_password_change(
         user_password_set(user=user, password=new_password)
         user_event_system(user=user, name="system.user.password.change", lang=lang)
     activity_record(user=user, topic="password", action="password change", request=request)
-    security_notify(user=user, notice="security_password_changed", request=request)
     user_sessions_revoke(user.uid, keep=keep_session)
     return user
