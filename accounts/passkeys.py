@@ -31,7 +31,7 @@ from webauthn.helpers.structs import (
 from accounts.events import session_event_created
 from accounts.models import User, WebAuthnCredential
 from accounts.notifications import login_from_new_device, security_notify
-from activities.services import activity_record
+from activities.services import activity_record, admin_activity_record
 from barong.api.errors import ApiError
 from barong.ratelimit import rate_limit_hit
 
@@ -153,6 +153,27 @@ def webauthn_credential_delete(
     if not deleted:
         raise ApiError("resource.webauthn.not_found", 404)
     activity_record(user=user, topic="otp", action="remove passkey", request=request)
+
+
+def webauthn_credentials_admin_delete(
+    *, admin: User, user: User, request: HttpRequest | None = None
+) -> int:
+    """An operator removes all of a user's passkeys (a lost device); audited."""
+    from accounts.services import user_admin_guard
+
+    user_admin_guard(admin=admin, user=user)
+    deleted, _ = WebAuthnCredential.objects.filter(user=user).delete()
+    if not deleted:
+        raise ApiError("admin.webauthn.doesnt_exist", 404)
+    admin_activity_record(
+        admin=admin,
+        topic="users",
+        action="delete",
+        target=user,
+        request=request,
+        data={"uid": user.uid, "passkeys": deleted},
+    )
+    return deleted
 
 
 # ---------------------------------------------------------------- login

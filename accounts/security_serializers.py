@@ -19,6 +19,10 @@ class SessionsEndedSerializer(serializers.Serializer):
     ended = serializers.IntegerField(help_text="How many sessions were ended")
 
 
+class PasskeysRemovedSerializer(serializers.Serializer):
+    removed = serializers.IntegerField(help_text="How many passkeys were removed")
+
+
 class RecoveryCodesInput(serializers.Serializer):
     code = NonBlankStr(max_length=64, help_text="Current code from Google Authenticator")
 

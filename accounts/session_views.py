@@ -1,4 +1,4 @@
-"""``/resource/sessions`` (own sessions) and ``/admin/users/{uid}/sessions`` (operators)."""
+"""``/resource/sessions`` (own sessions); ``/admin/users/{uid}/sessions`` and ``…/passkeys``."""
 
 import re
 
@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from accounts import security_serializers as s
 from accounts import session_services as services
+from accounts.passkeys import webauthn_credentials_admin_delete
 from accounts.resource_views import UNAUTHORIZED, current_session_key
 from accounts.selectors import admin_user_get
 from accounts.sessions import user_sessions_list
@@ -121,3 +122,24 @@ class AdminSessionViewSet(AdminViewSet):
             admin=request.user, user=self._user(uid), request=request
         )
         return Response({"ended": ended})
+
+
+class AdminPasskeyViewSet(AdminViewSet):
+    """``/admin/users/{uid}/passkeys``: remove every passkey of a user (lost device)."""
+
+    error_prefix = "admin.webauthn"
+
+    @barong_schema(
+        summary="Remove all passkeys of a user (audited); answers how many",
+        output=s.PasskeysRemovedSerializer,
+        errors={
+            **ADMIN_ERRORS,
+            404: "admin.user.doesnt_exist, admin.webauthn.doesnt_exist",
+            422: "admin.user.superadmin_change, admin.user.update_himself",
+        },
+    )
+    def destroy_by_id(self, request, uid: str):
+        removed = webauthn_credentials_admin_delete(
+            admin=request.user, user=admin_user_get(uid), request=request
+        )
+        return Response({"removed": removed})

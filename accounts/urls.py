@@ -52,5 +52,10 @@ admin_router.register(
     session_views.AdminSessionViewSet,
     basename="admin-user-sessions",
 )
+admin_router.register(
+    r"users/(?P<uid>[A-Za-z0-9]{1,64})/passkeys",
+    session_views.AdminPasskeyViewSet,
+    basename="admin-user-passkeys",
+)
 
 admin = admin_router.urls

@@ -309,3 +309,39 @@ def test_one_assertion_sent_concurrently_logs_in_once(api, make_user, auth_api):
 
     assert sorted(r.status_code for r in responses) == [200, 403, 403]
     assert WebAuthnCredential.objects.get(user=user).sign_count == 1
+
+
+# ---------------------------------------------------------------- operators
+
+
+def test_operator_removes_a_users_passkeys_and_the_password_works_again(
+    api, passkey_user, auth_api, make_user
+):
+    user, _ = passkey_user
+    operator = make_user(role="admin")
+
+    response = auth_api(operator).delete(f"/api/v2/admin/users/{user.uid}/passkeys")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"removed": 1}
+    assert not WebAuthnCredential.objects.filter(user=user).exists()
+    assert api.post(LOGIN, {"email": user.email, "password": PASSWORD}).status_code == 200
+    audit = Activity.objects.get(category="admin", user=operator, target_uid=user.uid)
+    assert audit.action == "delete"
+    again = auth_api(operator).delete(f"/api/v2/barong/admin/users/{user.uid}/passkeys")
+    assert again.status_code == HTTPStatus.NOT_FOUND
+    assert again.json() == {"errors": ["admin.webauthn.doesnt_exist"]}
+
+
+def test_members_and_admins_on_superadmins_are_refused(passkey_user, auth_api, make_user):
+    user, _ = passkey_user
+    member = auth_api(make_user()).delete(f"/api/v2/admin/users/{user.uid}/passkeys")
+    assert member.status_code == HTTPStatus.FORBIDDEN
+    boss = make_user(role="superadmin")
+    register(auth_api(boss), SoftAuthenticator())
+
+    response = auth_api(make_user(role="admin")).delete(f"/api/v2/admin/users/{boss.uid}/passkeys")
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json() == {"errors": ["admin.user.superadmin_change"]}
+    assert WebAuthnCredential.objects.filter(user__in=[user, boss]).count() == 2

@@ -26,6 +26,7 @@ OPERATIONS = [
     ("get", "admin/users/{uid}/sessions"),
     ("delete", "admin/users/{uid}/sessions"),
     ("delete", "admin/users/{uid}/sessions/{id}"),
+    ("delete", "admin/users/{uid}/passkeys"),
 ]
 
 
