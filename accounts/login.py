@@ -2,10 +2,15 @@
 second factor when the account has one: a TOTP code or a recovery code."""
 
 from django.contrib.auth.hashers import make_password
+from django.db.models import Exists, OuterRef
 
 from accounts.events import session_event_created
 from accounts.models import User, WebAuthnCredential
-from accounts.notifications import login_from_new_device, security_notify
+from accounts.notifications import (
+    device_seen_activities,
+    login_from_new_device,
+    security_notify,
+)
 from accounts.services import email_normalize
 from accounts.services.constant_work import login_failure_queue
 from accounts.sessions import ACTIVE_STATES
@@ -58,13 +63,26 @@ def user_login(
 
 def user_has_passkey(user: User) -> bool:
     """A registered passkey makes the password alone insufficient (see user_login)."""
+    known = getattr(user, "has_passkey", None)  # read with the user by user_password_login
+    if known is not None:
+        return bool(known)
     return WebAuthnCredential.objects.filter(user=user).exists()
 
 
 def user_password_login(*, email: str, password: str, request) -> User:
-    """The first step of every login: the user whose password this is, in a state to log in."""
+    """The first step of every login: the user whose password this is, in a state to log in.
 
-    user = User.objects.filter(email=email_normalize(email)).first()
+    The same query tells whether they have a passkey and whether this address and browser
+    were seen lately (the "New Login" e-mail), so a login reads the user once.
+    """
+    user = (
+        User.objects.filter(email=email_normalize(email))
+        .annotate(
+            has_passkey=Exists(WebAuthnCredential.objects.filter(user=OuterRef("pk"))),
+            device_seen=Exists(device_seen_activities(user=OuterRef("pk"), request=request)),
+        )
+        .first()
+    )
     if user is None:
         make_password(password)  # the same hashing cost whether or not the account exists
     # Unknown e-mail or wrong password: one query, one hash, one enqueue either way.

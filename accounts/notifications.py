@@ -11,6 +11,7 @@ on Barong's own ``system.user.password.change`` and ``system.user.password.reset
 import datetime
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -49,18 +50,30 @@ def security_notify(
     user_event_system(user=user, name=NOTICES[notice], identity=False, extra=extra)
 
 
-def login_from_new_device(*, user: User, request: HttpRequest | None) -> bool:
-    """No successful action of the user came from this address and browser in 30 days.
-
-    Called before the login's own activity row is written.
-    """
-    if request is None:
-        return False
+def device_seen_activities(*, user: Any, request: HttpRequest | None) -> QuerySet[Activity]:
+    """Successful actions of ``user`` (a user or an ``OuterRef``) from this request's address
+    and browser in the last 30 days."""
     since = timezone.now() - datetime.timedelta(days=NEW_DEVICE_DAYS)
-    return not Activity.objects.filter(
+    ip = remote_ip(request)[:64] if request is not None else ""
+    agent = user_agent(request)[:255] if request is not None else ""
+    return Activity.objects.filter(
         user=user,
         result=Activity.Result.SUCCEED,
         created_at__gte=since,
-        user_ip=remote_ip(request)[:64],
-        user_agent=user_agent(request)[:255],
-    ).exists()
+        user_ip=ip,
+        user_agent=agent,
+    )
+
+
+def login_from_new_device(*, user: User, request: HttpRequest | None) -> bool:
+    """No successful action of the user came from this address and browser in 30 days.
+
+    Called before the login's own activity row is written; ``device_seen``, when the login
+    read it with the user, saves the query.
+    """
+    if request is None:
+        return False
+    seen = getattr(user, "device_seen", None)
+    if seen is None:
+        seen = device_seen_activities(user=user, request=request).exists()
+    return not seen

@@ -89,11 +89,14 @@ def kicks(monkeypatch):
 
 
 def tables(captured) -> list[str]:
-    """Each statement reduced to its verb and first table, for a readable failure."""
+    """Each statement reduced to its verb and first table outside any subquery (an
+    ``EXISTS (...)`` read with the row is part of the same statement), for a readable failure."""
     out = []
     for query in captured.captured_queries:
-        sql = query["sql"]
-        table = TABLE_RE.search(sql)
+        sql = outer = query["sql"]
+        while (stripped := re.sub(r"\([^()]*\)", "", outer)) != outer:
+            outer = stripped
+        table = TABLE_RE.search(outer)
         out.append(f"{sql.split(None, 1)[0].upper()} {table.group(1) if table else ''}".strip())
     return out
 
