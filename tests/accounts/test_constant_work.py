@@ -30,11 +30,13 @@ def enqueued(monkeypatch):
 
 
 def _work(api, url, data, email):
-    """(SQL with the e-mail blanked, status, body); the accounts ``api`` client runs the
-    on-commit callbacks (the enqueues) of each request."""
+    """(SQL with the e-mail and timestamps blanked, status, body); the accounts ``api`` client
+    runs the on-commit callbacks (the enqueues) of each request. A timestamp (the login's
+    30-day new-device window) moves between two requests; the work does not."""
     with CaptureQueriesContext(connection) as queries:
         response = api.post(url, data, format="json")
     sql = [re.sub(re.escape(email), "<e>", q["sql"], flags=re.IGNORECASE) for q in queries]
+    sql = [re.sub(r"'\d{4}-\d\d-\d\d[ T][\d:.+]+'", "<t>", q) for q in sql]
     return sql, response.status_code, response.json()
 
 
