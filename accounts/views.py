@@ -5,6 +5,7 @@ import time
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -19,6 +20,7 @@ from barong import jwt as barong_jwt
 from barong.api.errors import ApiError
 from barong.api.net import remote_ip
 from barong.api.views import BarongViewSet, barong_schema, status_only
+from barong.metrics import LOGINS
 from barong.ratelimit import (
     rate_limit_hit,
     rate_limit_reset_ops,
@@ -90,6 +92,38 @@ class GeneralViewSet(BarongViewSet):
         return Response(barong_jwt.jwks())
 
 
+USER_EXAMPLE = {
+    "email": "ada@example.com",
+    "uid": "ID0A1B2C3D4E",
+    "role": "member",
+    "level": 1,
+    "otp": False,
+    "state": "active",
+    "referral_uid": None,
+    "csrf_token": "8e1f6b6d4a3c2b1a0f9e",
+    "data": None,
+    "created_at": "2026-01-01T12:00:00Z",
+    "updated_at": "2026-01-01T12:00:00Z",
+    "labels": [{"key": "email", "value": "verified", "scope": "private"}],
+    "phones": [],
+    "profiles": [],
+    "data_storages": [],
+}
+CREDENTIALS = {"email": "ada@example.com", "password": "Correct-Horse-Battery-9"}
+
+
+def _examples(request: dict, response: dict, status: int) -> list[OpenApiExample]:
+    return [
+        OpenApiExample("request", value=request, request_only=True),
+        OpenApiExample(
+            "answer (send csrf_token back as X-CSRF-Token with the cookie)",
+            value=response,
+            response_only=True,
+            status_codes=[str(status)],
+        ),
+    ]
+
+
 def _account(email: str) -> str:
     """A bounded rate-limit subject for an e-mail, whatever the client sent."""
     return hashlib.sha256(services.email_normalize(email).encode()).hexdigest()
@@ -121,8 +155,18 @@ class SessionViewSet(BarongViewSet):
         output=s.UserWithFullInfoSerializer,
         status=200,
         errors=LOGIN_ERRORS,
+        examples=_examples({**CREDENTIALS, "otp_code": "123456"}, USER_EXAMPLE, 200),
     )
     def create(self, request):
+        try:
+            response = self._login(request)
+        except ApiError as exc:
+            LOGINS.labels(outcome=exc.keys[0]).inc()
+            raise
+        LOGINS.labels(outcome="success").inc()
+        return response
+
+    def _login(self, request) -> Response:
         data = self.parse(s.SessionCreateInput)
         ip = remote_ip(request)
         account = _account(data["email"])
@@ -182,6 +226,7 @@ class UserViewSet(BarongViewSet):
             422: "Missing parameters, bad referral, model keys (email.taken, password.weak, …)",
             429: "Too many sign-ups from this address",
         },
+        examples=_examples(CREDENTIALS, {**USER_EXAMPLE, "state": "pending", "level": 0}, 201),
     )
     def create(self, request):
         data = self.parse(s.UserCreateInput)
@@ -234,6 +279,9 @@ class UserViewSet(BarongViewSet):
             403: "Invalid or expired token (jwt.decode_and_verify)",
             422: "Missing token, user active or unknown, token already used or superseded",
         },
+        examples=_examples(
+            {"token": "<the confirmation_token of the e-mail's link>"}, USER_EXAMPLE, 201
+        ),
     )
     @action(detail=False, methods=["post"], url_path="email/confirm_code")
     def email_confirm_code(self, request):

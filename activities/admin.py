@@ -65,6 +65,7 @@ class ActivityAdmin(ScaleListMixin, admin.ModelAdmin):
         "user_ip",
         "user_agent",
         "data",
+        "request_id",
     )
     readonly_fields = fields
 

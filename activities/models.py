@@ -24,6 +24,8 @@ class Activity(models.Model):
     action = models.CharField(max_length=255)
     result = models.CharField(max_length=16, choices=Result.choices)
     data = models.TextField(null=True, blank=True)
+    # The X-Request-ID of the request that wrote the row (barong/request_id.py), if any.
+    request_id = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from activities.models import Activity
 from barong.api.net import remote_ip, user_agent
+from barong.request_id import current_request_id
 from barong.transactions import isolated
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def activity_record(
             action=action[:255],
             result=result,
             data=_data_text(data, agent or ""),
+            request_id=current_request_id(),
         )
         with isolated():  # a failed insert leaves the caller's work intact
             row.save(force_insert=True)

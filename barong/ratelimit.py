@@ -10,6 +10,7 @@ from django.conf import settings
 
 from barong.api.errors import ApiError
 from barong.cache import batch
+from barong.metrics import RATE_LIMIT_HITS
 
 
 def _rule(name: str) -> tuple[int, int]:
@@ -45,9 +46,18 @@ def rate_limits_hit(
         ]
     )
     hit_counts, check_counts = counts[: len(hits)], counts[len(hits) :]
-    if any(count > limit for count, (limit, _) in zip(hit_counts, hit_rules, strict=True)) or any(
-        count >= limit for count, (limit, _) in zip(check_counts, check_rules, strict=True)
-    ):
+    over = [
+        name
+        for (name, _), count, (limit, _) in zip(hits, hit_counts, hit_rules, strict=True)
+        if count > limit
+    ] + [
+        name
+        for (name, _), count, (limit, _) in zip(checks, check_counts, check_rules, strict=True)
+        if count >= limit
+    ]
+    if over:
+        for name in over:
+            RATE_LIMIT_HITS.labels(rule=name).inc()
         raise ApiError(error_key, 429)
 
 

@@ -46,7 +46,12 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- Core
-BARONG_ENV = env("BARONG_ENV", "development").lower()
+BARONG_ENV = env("BARONG_ENV", "development").strip().lower()
+BARONG_ENVS = ("development", "production")
+if BARONG_ENV not in BARONG_ENVS:  # a typo (prod, Production ) must not run in development mode
+    raise ImproperlyConfigured(
+        f"BARONG_ENV must be development or production, not {env('BARONG_ENV')!r}"
+    )
 PRODUCTION = BARONG_ENV == "production"
 DATA_DIR = Path(env("BARONG_DATA_DIR", str(BASE_DIR / "var")))
 
@@ -95,6 +100,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc as static files (no CDN)
     "django_otp",
     "accounts",
     "activities",
@@ -104,11 +110,14 @@ INSTALLED_APPS = [
     "apikeys",
     "management",
     "privacy",
+    "ops",
 ]
 
 MIDDLEWARE = [
-    # X-Request-ID on every answer, oversized API bodies refused (barong/api/middleware.py).
+    # X-Request-ID on every answer, oversized API bodies refused (barong/api/middleware.py),
+    # then request metrics (ops/metrics.py): both see every answer, the authz calls' too.
     "barong.api.middleware.RequestIdMiddleware",
+    "ops.metrics.MetricsMiddleware",
     # The gateway's /api/v2/auth calls stop here, ahead of the stack (permissions/middleware.py).
     "permissions.middleware.AuthzMiddleware",
     # GET/HEAD of the admin API and back-office may read a replica (barong/db/routers.py).
@@ -279,6 +288,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "2.4.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Shared error statuses, {} bodies and the CSRF/API-key headers; the gateway endpoint.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "barong.api.schema_hooks.complete_responses",
+        "permissions.openapi.document_authz",
+    ],
     "SCHEMA_PATH_PREFIX": r"/api/v2/(barong/)?",
     "COMPONENT_SPLIT_REQUEST": True,
     # Labels and restrictions both have a "scope" choice: name each set after its model.
@@ -412,7 +430,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 # ---------------------------------------------------------------- Barong
 BARONG_APP_NAME = env("BARONG_APP_NAME", "Barong")
-BARONG_DOMAIN = env("BARONG_DOMAIN", "openware.com")
+# Where e-mail links point (ops/pages.py answers them). Development: this server itself,
+# as `make run` serves it (it passes its PORT); a value with a scheme is used as it is,
+# one without gets https://.
+BARONG_DOMAIN = env("BARONG_DOMAIN", "openware.com" if PRODUCTION else "http://127.0.0.1:8000")
 BARONG_UID_PREFIX = env("BARONG_UID_PREFIX", "ID").upper()
 if not (2 <= len(BARONG_UID_PREFIX) <= 6 and BARONG_UID_PREFIX.isalpha()):
     raise ImproperlyConfigured("BARONG_UID_PREFIX must be 2 to 6 letters")
@@ -487,6 +508,9 @@ BARONG_GIT_TAG = env("BARONG_GIT_TAG", "2.4.0")
 BARONG_GIT_SHA = env("BARONG_GIT_SHA", "")
 BARONG_BUILD_DATE = env("BARONG_BUILD_DATE", "")
 
+# GET /metrics needs "Authorization: Bearer <token>" when set (docs/operations.md).
+BARONG_METRICS_TOKEN = env("BARONG_METRICS_TOKEN")
+
 # Rate limits: "<count>/<seconds>", counted in the cache (Redis in production).
 # Passkeys (WebAuthn): the relying party is the site the front end is served from.
 BARONG_WEBAUTHN_RP_ID = env("BARONG_WEBAUTHN_RP_ID", "localhost")
@@ -520,11 +544,25 @@ BARONG_RATE_LIMIT_RULES = {
 }
 
 # ---------------------------------------------------------------- Logging
+# LOG_FORMAT=json: one JSON object per line; both formats carry the request id.
+LOG_FORMAT = env("LOG_FORMAT", "plain").lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "barong.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "barong.request_id.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }

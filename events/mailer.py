@@ -19,6 +19,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
+from barong.metrics import EMAILS_SENT
 from events.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ def mail_build(event: OutboxEvent) -> EmailMultiAlternatives | None:
         "changes": event.payload.get("changes"),
         "user": user,
         "event": event.name,
-        "domain": settings.BARONG_DOMAIN,
+        "domain": site_url("").rstrip("/").partition("://")[2],  # the host, as the text says
         "lang": lang,
         "minutes": max(1, settings.BARONG_JWT_EXPIRE_TIME // 60),
         "link": None,
@@ -203,6 +204,7 @@ def event_email_deliver(*, event_id: int) -> bool:
         message = mail_build(event) if event.name in MAILS else None
         if message is not None:
             message.send()
+            EMAILS_SENT.labels(template=MAILS[event.name].template).inc()
         event.mailed_at = timezone.now()
         if event.publish_done:
             event.settle(event.mailed_at)

@@ -38,6 +38,7 @@ from barong.api.errors import ApiError, error_response
 from barong.api.failures import failure_response
 from barong.api.net import remote_ip
 from barong.cache import get_many_and_add
+from barong.metrics import AUTHZ_DECISIONS
 from permissions import engine, restrictions, snapshots
 
 ACCESS_PATH = "api/v2/barong/identity/users/access"
@@ -372,8 +373,16 @@ def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
 def authz_view(request: HttpRequest, path: str | None = None) -> HttpResponse:
     """``/api/v2/auth/<path>``, any method."""
     try:
-        return authorize(request, path or "")
+        response = authorize(request, path or "")
     except ApiError as exc:
+        AUTHZ_DECISIONS.labels(result="deny", reason=exc.keys[0]).inc()
         return error_response(exc.keys, exc.status_code)
     except Exception as exc:  # Redis or the database away is 503, anything else a JSON 500
         return failure_response(request, exc)
+    if response.status_code != 200:  # a restriction: its key is the body's first error
+        reason = json.loads(response.content)["errors"][0]
+        AUTHZ_DECISIONS.labels(result="deny", reason=reason).inc()
+    else:
+        reason = "permitted" if response.has_header("Authorization") else "public"
+        AUTHZ_DECISIONS.labels(result="allow", reason=reason).inc()
+    return response

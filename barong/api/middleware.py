@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from barong.api.failures import REQUEST_ID_HEADER, errors_json, is_api_path, request_id_for
+from barong.request_id import request_id_bound
 
 
 def api_body_limit(request: HttpRequest) -> int | None:
@@ -27,7 +28,8 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_for(request)
-        response = self._refuse(request) or self.get_response(request)
+        with request_id_bound(request_id):  # activity rows and log lines carry it
+            response = self._refuse(request) or self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
 

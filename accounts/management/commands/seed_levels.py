@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.models import Level
 from accounts.services import level_upsert
 from barong.api.errors import ApiError
 
@@ -22,8 +23,11 @@ class Command(BaseCommand):
                 rows = (yaml.safe_load(handle) or {}).get("levels") or []
         except (OSError, yaml.YAMLError) as exc:
             raise CommandError(f"cannot read {options['file']}: {exc}") from exc
+        existing = set(Level.objects.values_list("pk", flat=True))
+        created = 0
         for number, row in enumerate(rows, start=1):
             try:
+                created += int(row["id"]) not in existing
                 level_upsert(
                     id=int(row["id"]),
                     key=str(row["key"]),
@@ -34,4 +38,4 @@ class Command(BaseCommand):
                 raise CommandError(f"level #{number} needs id, key, value") from exc
             except ApiError as exc:
                 raise CommandError(f"level #{number}: {', '.join(exc.keys)}") from exc
-        self.stdout.write(f"levels: {len(rows)} in place")
+        self.stdout.write(f"levels: {created} created, {len(rows) - created} already there")

@@ -1,0 +1,41 @@
+"""Prometheus metrics every layer may count into; ``ops`` exposes them at ``/metrics``.
+
+Only ``prometheus_client`` is imported here, so any app can record a metric without
+depending on another app. With several gunicorn workers, set ``PROMETHEUS_MULTIPROC_DIR``
+to an empty directory shared by the workers (docs/operations.md): the client then keeps
+each process's values in files there, and the scrape adds them up.
+"""
+
+from prometheus_client import Counter, Histogram
+
+REQUESTS = Counter(
+    "barong_http_requests_total",
+    "HTTP requests answered, by route pattern, method and status",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "barong_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route pattern",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+AUTHZ_DECISIONS = Counter(
+    "barong_authz_decisions_total",
+    "Gateway authorization answers: allow (public, permitted) or deny (the error key)",
+    ["result", "reason"],
+)
+LOGINS = Counter(
+    "barong_logins_total",
+    "Login attempts, by outcome: success or the error key answered",
+    ["outcome"],
+)
+RATE_LIMIT_HITS = Counter(
+    "barong_rate_limit_hits_total",
+    "Requests refused with 429 by a rate-limit rule",
+    ["rule"],
+)
+EMAILS_SENT = Counter(
+    "barong_emails_sent_total",
+    "E-mails handed to the mail backend, by template",
+    ["template"],
+)
