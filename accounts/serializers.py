@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Label, Level, User
-from barong.api.fields import EntityTime
+from barong.api.fields import EntityTime, SometimesField
 from barong.api.params import Str
 
 CAPTCHA_MAX_SIZE = 8192
@@ -63,7 +63,7 @@ class UserWithFullInfoSerializer(UserSerializer):
 
     collections: ClassVar[dict[str, Callable[[], serializers.Field]]] = {}
 
-    csrf_token = serializers.SerializerMethodField()
+    csrf_token = SometimesField()
     labels = LabelSerializer(many=True, read_only=True)
     created_at = EntityTime()
     updated_at = EntityTime()
@@ -94,9 +94,6 @@ class UserWithFullInfoSerializer(UserSerializer):
         for name, field in self.collections.items():
             fields[name] = field()
         return fields
-
-    def get_csrf_token(self, user: User) -> str | None:
-        return self.context.get("csrf_token")
 
     def to_representation(self, user: User):
         body = super().to_representation(user)

@@ -96,8 +96,10 @@ class AdminUserViewSet(AdminViewSet):
 
     @barong_schema(
         summary="Search users (paginated); extended=true adds their profiles",
+        description="Each item is a User; with extended=true it also carries profiles,"
+        " created_at and updated_at (UserWithProfile).",
         input=UserListQuery,
-        output=UserWithProfileSerializer,
+        output=UserSerializer,
         many=True,
         query=True,
         errors=SEARCH_ERRORS,
@@ -162,8 +164,10 @@ class AdminUserViewSet(AdminViewSet):
 
     @barong_schema(
         summary="Users whose documents await a decision, oldest first (paginated)",
+        description="Each item is a User; with extended=true it is the whole KYC file"
+        " (UserWithKYC).",
         input=UserListQuery,
-        output=UserWithKYCSerializer,
+        output=UserSerializer,
         many=True,
         query=True,
         errors=SEARCH_ERRORS,

@@ -114,13 +114,6 @@ class ProfileAdminUpdateInput(serializers.Serializer):
     )
 
 
-class LabelStatisticsSerializer(serializers.Serializer):
-    """``{"[\\"<key>\\", \\"<value>\\"]": <count>}`` — Barong's Ruby-rendered pairs as keys."""
-
-    def to_representation(self, instance):
-        return instance
-
-
 # ---------------------------------------------------------------- views
 
 
@@ -157,7 +150,8 @@ class AdminUserLabelViewSet(AdminViewSet):
 
     @barong_schema(
         summary="Count private labels by key and value",
-        output=LabelStatisticsSerializer,
+        # Keys are Barong's Ruby-rendered pairs: {"[\"email\", \"verified\"]": 3}
+        output={"type": "object", "additionalProperties": {"type": "integer"}},
         errors=ACCESS_ERRORS,
     )
     @action(detail=False, methods=["get"], url_path="list")

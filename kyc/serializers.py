@@ -14,7 +14,7 @@ from kyc.models import DataStorage, Document, Phone, Profile
 
 
 class ProfileSerializer(serializers.ModelSerializer):
-    dob = serializers.DateField(format="%Y-%m-%d", read_only=True)
+    dob = serializers.DateField(format="%Y-%m-%d", read_only=True, allow_null=True)
     created_at = EntityTime()
     updated_at = EntityTime()
 
@@ -36,7 +36,7 @@ class ProfileSerializer(serializers.ModelSerializer):
 
 
 class PhoneSerializer(serializers.ModelSerializer):
-    validated_at = RawTime()
+    validated_at = RawTime(allow_null=True)  # null until the code is verified
 
     class Meta:
         model = Phone
@@ -62,7 +62,7 @@ class UploadField(serializers.Field):
 
 class DocumentSerializer(serializers.ModelSerializer):
     upload = UploadField()
-    doc_expire = serializers.DateField(format="%Y-%m-%d", read_only=True)
+    doc_expire = serializers.DateField(format="%Y-%m-%d", read_only=True, allow_null=True)
     created_at = EntityTime()
     updated_at = EntityTime()
 

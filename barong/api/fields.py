@@ -2,6 +2,7 @@
 
 from datetime import UTC
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -28,3 +29,21 @@ class RawTime(serializers.DateTimeField):
             return None
         value = value.astimezone(UTC)
         return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+@extend_schema_field({"type": "string"})
+class SometimesField(serializers.Field):
+    """A string taken from the serializer's context; the serializer drops it when absent.
+
+    Output only. It is declared ``required=False`` rather than read-only because the
+    OpenAPI generator lists every read-only field as always present, and this one is
+    not: login answers ``csrf_token``, ``users/me`` (same entity) does not.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("source", "*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return self.context.get(self.field_name)

@@ -32,6 +32,20 @@ def errors_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorsSerializer, description=description)
 
 
+# Where Barong answered a bare status number, this server answers {} (status_only).
+EMPTY_BODY = {"type": "object", "maxProperties": 0}
+
+
+def _empty_serializer(output: Any) -> bool:
+    """A field-less Serializer class documents ``{}``, not "no response body"."""
+    return (
+        isinstance(output, type)
+        and issubclass(output, serializers.Serializer)
+        and not issubclass(output, serializers.ModelSerializer)
+        and not output._declared_fields
+    )
+
+
 def barong_schema(
     *,
     summary: str,
@@ -44,9 +58,11 @@ def barong_schema(
     **kwargs: Any,
 ):
     """One place to describe an operation: its parameters, success and error statuses."""
-    responses: dict[int, Any] = {
-        status: output(many=True) if many and output else (output or OpenApiResponse(None))
-    }
+    if status == 204:
+        output = OpenApiResponse(None, description="No content")
+    elif output is None or _empty_serializer(output):
+        output = OpenApiResponse(EMPTY_BODY, description="{}")
+    responses: dict[int, Any] = {status: output(many=True) if many else output}
     for code, text in (errors or {}).items():
         responses[code] = errors_response(text)
     if query and input is not None:
