@@ -1,0 +1,85 @@
+"""Swagger UI and Redoc load nothing from outside the server, and `make run` serves their files."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ["/api/v2/docs/", "/api/v2/redoc/"]
+URL_RE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
+
+
+def _references(html: str) -> list[str]:
+    return URL_RE.findall(html)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_doc_pages_reference_only_this_server(client, db, page):
+    response = client.get(page)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "cdn.jsdelivr" not in html
+    assert "googleapis" not in html
+    refs = _references(html)
+    assert refs, "the page loads its UI from somewhere"
+    assert [ref for ref in refs if not ref.startswith("/")] == []
+    assert all(not ref.startswith("//") for ref in refs)
+
+
+def test_schema_url_is_local(client, db):
+    html = client.get("/api/v2/docs/").content.decode()
+    assert "/api/v2/schema/" in html
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_make_run_server_serves_the_doc_assets(client, db, tmp_path):
+    """``runserver --insecure`` (what `make run` starts) answers every asset the pages name."""
+    refs = sorted({ref for page in PAGES for ref in _references(client.get(page).content.decode())})
+    static = [ref for ref in refs if ref.startswith("/static/")]
+    assert any("swagger-ui" in ref for ref in static)
+    assert any("redoc" in ref for ref in static)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(BARONG_DATA_DIR=str(tmp_path / "var"), BARONG_CACHE="locmem")
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "manage.py",
+            "runserver",
+            "--insecure",
+            "--noreload",
+            "--skip-checks",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{base}/api/v2/health/alive", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        for ref in static:
+            answer = requests.get(base + ref, timeout=10)
+            assert answer.status_code == 200, ref
+            assert len(answer.content) > 100, ref
+    finally:
+        server.terminate()
+        server.wait(20)
