@@ -1,4 +1,4 @@
-"""Settings for Barong-for-Django: the only module that reads ``os.environ``.
+"""Settings for Barong-for-Django: the only module that reads the environment (``barong/env.py``).
 
 Every value has the embedded development default (SQLite in a
 data directory, a file cache, eager Celery, generated keys kept on disk).
@@ -6,43 +6,16 @@ data directory, a file cache, eager Celery, generated keys kept on disk).
 """
 
 import base64
-import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from barong.env import dev_secret, env, env_bool, env_int, env_list
+from barong.request_id import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.strip().isdigit():
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}")
-    return int(raw)
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
 # ---------------------------------------------------------------- Core
@@ -74,17 +47,8 @@ else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _dev_secret(filename: str, make) -> str:
-    """A development secret generated once and kept in the data directory."""
-    path = DATA_DIR / filename
-    if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
-    return path.read_text()
-
-
-SECRET_KEY = env("DJANGO_SECRET_KEY") or _dev_secret(
-    "secret_key", lambda: secrets.token_urlsafe(50)
+SECRET_KEY = env("DJANGO_SECRET_KEY") or dev_secret(
+    DATA_DIR, "secret_key", lambda: secrets.token_urlsafe(50)
 )
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "*" if not PRODUCTION else "localhost")
@@ -318,8 +282,8 @@ JWT_LEEWAY = env_int("JWT_LEEWAY", 30)
 BARONG_JWT_EXPIRE_TIME = env_int("BARONG_JWT_EXPIRE_TIME", 3600)
 
 # ---------------------------------------------------------------- Secrets at rest
-BARONG_ENCRYPTION_KEY = env("BARONG_ENCRYPTION_KEY") or _dev_secret(
-    "encryption_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+BARONG_ENCRYPTION_KEY = env("BARONG_ENCRYPTION_KEY") or dev_secret(
+    DATA_DIR, "encryption_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
 )
 
 # ---------------------------------------------------------------- Celery
@@ -511,7 +475,6 @@ BARONG_BUILD_DATE = env("BARONG_BUILD_DATE", "")
 # GET /metrics needs "Authorization: Bearer <token>" when set (docs/operations.md).
 BARONG_METRICS_TOKEN = env("BARONG_METRICS_TOKEN")
 
-# Rate limits: "<count>/<seconds>", counted in the cache (Redis in production).
 # Passkeys (WebAuthn): the relying party is the site the front end is served from.
 BARONG_WEBAUTHN_RP_ID = env("BARONG_WEBAUTHN_RP_ID", "localhost")
 BARONG_WEBAUTHN_RP_NAME = env("BARONG_WEBAUTHN_RP_NAME", BARONG_APP_NAME)
@@ -522,6 +485,7 @@ BARONG_WEBAUTHN_ORIGINS = [
 ]
 BARONG_WEBAUTHN_CHALLENGE_TTL = env_int("BARONG_WEBAUTHN_CHALLENGE_TTL", 300)
 
+# Rate limits: "<count>/<seconds>", counted in the cache (Redis in production).
 BARONG_RATE_LIMITS = env_bool("BARONG_RATE_LIMITS", True)
 BARONG_RATE_LIMIT_RULES = {
     "login_ip": env("BARONG_RATE_LOGIN_IP", "30/300"),
@@ -548,24 +512,7 @@ BARONG_RATE_LIMIT_RULES = {
 LOG_FORMAT = env("LOG_FORMAT", "plain").lower()
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "barong.request_id.RequestIdFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "barong.request_id.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
-}
+LOGGING = logging_config(LOG_FORMAT, env("LOG_LEVEL", "INFO"))
 
 # Management API (server-to-server, multisig JWS): a file in Barong's management_api.yml
 # format. Unset, missing or empty: every management call answers 401.
