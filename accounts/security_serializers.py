@@ -1,5 +1,6 @@
 """Inputs and outputs of the account-security additions: sessions, recovery codes, passkeys."""
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.resource_serializers import NonBlankStr
@@ -31,6 +32,8 @@ class RecoveryCodesSerializer(serializers.Serializer):
     codes = serializers.ListField(child=serializers.CharField(), help_text="Shown once")
 
 
+# One object, although the route is the collection's GET (not a paginated list).
+@extend_schema_serializer(many=False)
 class RecoveryCodesCountSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Unused recovery codes left")
 

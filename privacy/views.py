@@ -1,5 +1,6 @@
 """``GET /resource/users/me/export``: the caller's personal data as one JSON document."""
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -8,6 +9,8 @@ from barong.api.views import ResourceViewSet, barong_schema
 from privacy.export import user_data_export
 
 
+# One object, although the route is the collection's GET (not a paginated list).
+@extend_schema_serializer(many=False)
 class ExportSerializer(serializers.Serializer):
     format_version = serializers.IntegerField()
     exported_at = serializers.DateTimeField()
