@@ -263,6 +263,36 @@ class ResyncJob(models.Model):
         return min(99, int(100 * self.last_user_id / self.max_user_id))
 
 
+# Users per block of this many ids; fixed by migration 0008, which writes it into the trigger.
+USER_ID_BLOCK = 10_000
+USER_ID_SHARDS = 8
+
+
+class UserIdBlock(models.Model):
+    """How many users have an id in ``[block * USER_ID_BLOCK, (block + 1) * USER_ID_BLOCK)``.
+
+    The admin user list is paged by position in id order; on PostgreSQL this table gives any
+    position's block without walking a million index entries, and an exact total
+    (accounts/selectors.py ``user_ids_page``). A trigger on ``users`` keeps it in the
+    inserting transaction, so it is exactly as visible as the rows it counts. Each block is
+    split over ``USER_ID_SHARDS`` rows (``id % shards``) so concurrent sign-ups do not queue
+    on one row lock. docs/architecture.md ("Deep pages of the user list") says why.
+    """
+
+    block = models.BigIntegerField()
+    shard = models.SmallIntegerField()
+    users = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "user_id_blocks"
+        constraints = [
+            models.UniqueConstraint(fields=["block", "shard"], name="user_id_blocks_block_shard")
+        ]
+
+    def __str__(self) -> str:
+        return f"block {self.block}/{self.shard}: {self.users} users"
+
+
 class RecoveryCode(models.Model):
     """One single-use 2FA recovery code, kept only as an HMAC of the code (accounts.recovery)."""
 

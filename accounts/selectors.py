@@ -2,10 +2,11 @@
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db import connections, router
+from django.db.models import QuerySet, Sum
 
 from accounts.labels import label_key_valid, label_normalize
-from accounts.models import Label, User
+from accounts.models import USER_ID_BLOCK, Label, User, UserIdBlock
 from barong.api.errors import ApiError
 
 
@@ -38,3 +39,33 @@ def label_user_find(*, user: User, key: str) -> Label | None:
     if not label_key_valid(key):  # no such label; NUL in a URL would break a PostgreSQL query
         return None
     return Label.objects.filter(user=user, key=key).order_by("id").first()
+
+
+def user_ids_page(*, start: int, size: int) -> tuple[int, list[int]] | None:
+    """(exact total, ids at positions ``start…start+size``) of all users in id order.
+
+    The per-block counts (``UserIdBlock``) locate the block holding position ``start``, so
+    the walk covers at most one block of ids however deep the page (page 10,000 of a
+    million users walked a million index entries). None where no trigger keeps the counts
+    (SQLite): the caller walks the ids.
+    """
+    using = router.db_for_read(User)  # the replica, when the admin's reads go there
+    if connections[using].vendor != "postgresql":
+        return None
+    blocks = (
+        UserIdBlock.objects.using(using)
+        .values_list("block")
+        .annotate(users=Sum("users"))
+        .filter(users__gt=0)
+        .order_by("block")
+    )
+    counted = list(blocks)
+    total = sum(users for _block, users in counted)
+    before = 0
+    for block, users in counted:
+        if start < before + users:
+            offset = start - before
+            ids = User.objects.using(using).filter(pk__gte=block * USER_ID_BLOCK).order_by("pk")
+            return total, list(ids.values_list("pk", flat=True)[offset : offset + size])
+        before += users
+    return total, []

@@ -12,10 +12,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import User
-from accounts.selectors import admin_user_get
+from accounts.selectors import admin_user_get, user_ids_page
 from accounts.serializers import UserSerializer
 from accounts.services import user_otp_admin_set, user_role_admin_set, user_state_admin_set
 from barong.api.filters import query_schema
+from barong.api.pagination import Positions
 from barong.api.params import Bool, Str
 from barong.api.views import AdminViewSet, barong_schema, status_only
 from kyc.filters import UserFilter
@@ -80,6 +81,10 @@ WRITE_ERRORS = {
 }
 
 
+def _all_users_page(start: int, size: int) -> tuple[int, list[int]] | None:
+    return user_ids_page(start=start, size=size)
+
+
 class AdminUserViewSet(AdminViewSet):
     """``/admin/users``, ``/admin/users/{uid}`` and their literal sub-paths."""
 
@@ -88,11 +93,18 @@ class AdminUserViewSet(AdminViewSet):
     lookup_url_kwarg = "uid"
     lookup_value_regex = UID_PATH_REGEX
 
-    def _search(self, base: QuerySet[User], extended_serializer: type) -> Response:
+    def _search(
+        self, base: QuerySet[User], extended_serializer: type, positions: Positions | None = None
+    ) -> Response:
+        """``positions`` pages the unfiltered ``base`` without walking it (all users)."""
         filters = UserFilter(data=self.params, queryset=base)
         users = filters.filtered(self.error_prefix)
         serializer_class = extended_serializer if filters.values.get("extended") else UserSerializer
-        return self.paginated(users_for_entity(users, serializer_class), serializer_class)
+        return self.paginated(
+            users_for_entity(users, serializer_class),
+            serializer_class,
+            positions=None if filters.narrows() else positions,
+        )
 
     @barong_schema(
         summary="Search users (paginated); extended=true adds their profiles",
@@ -105,7 +117,9 @@ class AdminUserViewSet(AdminViewSet):
         errors=SEARCH_ERRORS,
     )
     def list(self, request):
-        return self._search(User.objects.order_by("id"), UserWithProfileSerializer)
+        return self._search(
+            User.objects.order_by("id"), UserWithProfileSerializer, positions=_all_users_page
+        )
 
     @barong_schema(
         summary="A user with profiles, labels, phones, documents and data storage",

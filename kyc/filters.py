@@ -80,6 +80,14 @@ class UserFilter(BarongFilterSet):
             filter_.field_name = name
         return filters
 
+    def narrows(self) -> bool:
+        """Whether a parameter leaves users out (``extended`` and ``range`` alone do not)."""
+        return any(
+            value not in (None, "")
+            for name, value in self.values.items()
+            if name not in ("extended", "range")
+        )
+
     def filter_nothing(self, queryset: QuerySet[User], name: str, value: Any) -> QuerySet[User]:
         return queryset
 

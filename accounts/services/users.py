@@ -11,7 +11,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts.events import (
     document_label_event,
@@ -306,3 +306,17 @@ def label_delete(*, label: Label) -> None:
         user_level_sync(user=user)
         label.pk, label.user = label_id, user  # the event names the removed label
         document_label_event(label=label)
+
+
+@transaction.atomic
+def user_id_blocks_rebuild() -> int:
+    """Count the users per id block again (``UserIdBlock``), after rows were loaded with
+    triggers off (``session_replication_role = replica``, ``pg_restore --disable-triggers``).
+    Inserts wait for the recount; returns the users counted (0 where no counts are kept)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE users IN SHARE MODE")
+        cursor.execute("SELECT user_id_blocks_rebuild()")
+        cursor.execute("SELECT COALESCE(SUM(users), 0) FROM user_id_blocks")
+        return int(cursor.fetchone()[0])

@@ -1,5 +1,6 @@
 """Barong's paginated collections: a bare JSON array plus Total/Page/Per-Page headers."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -7,7 +8,10 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from barong.api.errors import ApiError
-from barong.db.counting import page_rows, queryset_total
+from barong.db.counting import page_rows, queryset_total, rows_in_order
+
+# (start, size) -> (exact total, the page's primary keys), or None to count and walk as usual.
+Positions = Callable[[int, int], tuple[int, list] | None]
 
 
 def _positive(raw: Any, default: int, non_integer: str) -> int:
@@ -49,12 +53,24 @@ class BarongPagination(BasePagination):
             raise ApiError(errors)
         return page, limit
 
-    def paginate_queryset(self, queryset, request, view=None, keys: QuerySet | None = None):
-        """``keys``: an optional cheaper ordered queryset of the rows' primary keys."""
+    def paginate_queryset(
+        self,
+        queryset,
+        request,
+        view=None,
+        keys: QuerySet | None = None,
+        positions: Positions | None = None,
+    ):
+        """``keys``: an optional cheaper ordered queryset of the rows' primary keys;
+        ``positions(start, size)``: the exact total and the page's keys, when it knows them."""
         from barong.api.params import request_params
 
         self.page, self.limit = self.parse(request_params(request))
         start = (self.page - 1) * self.limit
+        found = positions(start, self.limit) if positions is not None else None
+        if found is not None:
+            self.total, ids = found
+            return rows_in_order(queryset, ids)
         if isinstance(queryset, QuerySet):
             self.total = queryset_total(keys if keys is not None else queryset)
             return page_rows(queryset, start, self.limit, keys)

@@ -94,11 +94,18 @@ class BarongViewSet(viewsets.GenericViewSet):
         )
 
     def paginated(
-        self, queryset, serializer_class: type[serializers.Serializer], keys=None
+        self,
+        queryset,
+        serializer_class: type[serializers.Serializer],
+        keys=None,
+        positions=None,
     ) -> Response:
-        """A page of ``queryset``; ``keys`` may give its ordered primary keys more cheaply."""
+        """A page of ``queryset``; ``keys`` or ``positions`` may find its primary keys more
+        cheaply (barong/api/pagination.py)."""
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, self.request, view=self, keys=keys)
+        page = paginator.paginate_queryset(
+            queryset, self.request, view=self, keys=keys, positions=positions
+        )
         data = serializer_class(page, many=True, context={"request": self.request}).data
         return paginator.get_paginated_response(data)
 

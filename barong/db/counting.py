@@ -55,7 +55,11 @@ def page_rows(queryset: QuerySet, start: int, size: int, keys: QuerySet | None =
     label index's user ids for the users having that label): the page's keys come from it.
     """
     source = keys if keys is not None else queryset.values_list("pk", flat=True)
-    ids = list(source[start : start + size])
+    return rows_in_order(queryset, list(source[start : start + size]))
+
+
+def rows_in_order(queryset: QuerySet, ids: list) -> list:
+    """The rows of ``queryset`` with these primary keys, in the order of ``ids``."""
     if not ids:
         return []
     rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}

@@ -117,5 +117,7 @@ BEGIN
   END LOOP;
 END $$;
 SET session_replication_role = origin;
+-- The triggers were off: count the users per id block again (accounts migration 0008).
+SELECT user_id_blocks_rebuild();
 
 VACUUM ANALYZE;
