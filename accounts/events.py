@@ -3,6 +3,7 @@
 Payload shapes follow Barong's Event API; docs/operations.md lists every event.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -20,21 +21,53 @@ from events.services import (
 
 def user_aggregate(user: User) -> str:
     """Events about one user are delivered in the order they were recorded."""
-    return f"user:{user.uid}"
+    return uid_aggregate(user.uid)
+
+
+def uid_aggregate(uid: str) -> str:
+    """``user_aggregate`` from the uid alone (a resync builds events from rows)."""
+    return f"user:{uid}"
 
 
 def user_event_json(user: User) -> dict[str, Any]:
     """The user snapshot every event carries (``referral_uid`` null when none)."""
+    return user_event_record(
+        uid=user.uid,
+        email=user.email,
+        role=user.role,
+        level=user.level,
+        otp=user.otp,
+        state=user.state,
+        referral_uid=user.referral_uid,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
+
+
+def user_event_record(
+    *,
+    uid: str,
+    email: str,
+    role: str,
+    level: int,
+    otp: bool,
+    state: str,
+    referral_uid: str | None,
+    created_at: datetime | None,
+    updated_at: datetime | None,
+) -> dict[str, Any]:
+    """``user_event_json`` from column values: a level resync builds thousands of events
+    from the rows it read, without a model instance each, and they stay the same."""
     return {
-        "uid": user.uid,
-        "email": user.email,
-        "role": user.role,
-        "level": int(user.level),
-        "otp": bool(user.otp),
-        "state": user.state,
-        "referral_uid": user.referral_uid,
-        "created_at": event_time(user.created_at),
-        "updated_at": event_time(user.updated_at),
+        "uid": uid,
+        "email": email,
+        "role": role,
+        "level": int(level),
+        "otp": bool(otp),
+        "state": state,
+        "referral_uid": referral_uid,
+        "created_at": event_time(created_at),
+        "updated_at": event_time(updated_at),
     }
 
 

@@ -6,14 +6,20 @@ query and applies the rules a single label change applies (``user_level_compute`
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from accounts.models import Label, Level
 from accounts.services.users import user_level_compute, user_state_compute
 
 
-def users_level_state_changes(*, rows: list[tuple]) -> list[tuple]:
-    """``rows`` of (id, uid, level, state, state_manual), sorted by id → the users that move,
-    as (id, uid, state, new level, new state). A manual state is kept."""
+def users_level_state_changes(*, rows: list[Sequence]) -> list[tuple[Sequence, int, str]]:
+    """``rows`` starting with (id, level, state, state_manual), sorted by id → the users that
+    move, as (row, new level, new state). A manual state is kept.
+
+    The labels are read for the id range of ``rows`` (one index range scan), after the
+    caller read or locked the rows: a label change locks its user first, so labels read
+    after the lock are final.
+    """
     if not rows:
         return []
     private: dict[int, dict[str, str]] = defaultdict(dict)
@@ -25,7 +31,8 @@ def users_level_state_changes(*, rows: list[tuple]) -> list[tuple]:
     levels = list(Level.objects.order_by("id"))
     changes = []
     states: dict[frozenset, str] = {}  # few distinct label sets: compute each state once
-    for pk, uid, level, state, manual in rows:
+    for row in rows:
+        pk, level, state, manual = row[0], row[1], row[2], row[3]
         labels_of = private.get(pk, {})
         new_level = user_level_compute(private=labels_of, levels=levels)
         if manual:
@@ -36,5 +43,5 @@ def users_level_state_changes(*, rows: list[tuple]) -> list[tuple]:
                 states[signature] = user_state_compute(private=labels_of)
             new_state = states[signature]
         if (new_level, new_state) != (level, state):
-            changes.append((pk, uid, state, new_level, new_state))
+            changes.append((row, new_level, new_state))
     return changes

@@ -13,17 +13,17 @@ and a state an operator set by hand (``state_manual``) is never touched.
 
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.events import user_aggregate, user_event_json
+from accounts.events import uid_aggregate, user_event_record
 from accounts.level_rules import users_level_state_changes
 from accounts.models import ResyncJob, User
-from accounts.signals import api_access_lost, users_updated_in_bulk
+from accounts.signals import users_api_access_lost, users_updated_in_bulk
 from barong.api.errors import ApiError
 from barong.db.sets import filter_pks
 from events.services import event_records_updated
@@ -31,50 +31,85 @@ from events.services import event_records_updated
 logger = logging.getLogger(__name__)
 
 
-def _changes(low: int, high: int, from_level: int) -> list[tuple]:
-    """(id, uid, state, new level, new state) of the users in ``(low, high]`` that move.
+# What a batch reads of the users that move: the rules' inputs first (id, level, state,
+# state_manual: accounts/level_rules.py), then what their ``model.user.updated`` shows.
+_MOVER_COLUMNS = (
+    "pk",
+    "level",
+    "state",
+    "state_manual",
+    "uid",
+    "email",
+    "role",
+    "otp",
+    "created_at",
+    "referral__uid",
+)
 
-    One range read of the users; their labels and the rules: accounts/level_rules.py.
-    """
+
+def _candidates(low: int, high: int, from_level: int) -> list[int]:
+    """Ids of the users in ``(low, high]`` that move, from one unlocked range read (with the
+    batch's labels): most users of most batches do not move, and stay unlocked."""
     users = User.objects.filter(pk__gt=low, pk__lte=high, level__gte=from_level)
-    rows = list(users.order_by("pk").values_list("pk", "uid", "level", "state", "state_manual"))
-    return users_level_state_changes(rows=rows)
+    rows = list(users.order_by("pk").values_list(*_MOVER_COLUMNS[:4]))
+    return [row[0] for row, _level, _state in users_level_state_changes(rows=rows)]
+
+
+def _lock(ids: list[int]) -> list[tuple]:
+    """Lock these users' rows, in id order, and read them back as they now are (with their
+    referral's uid, for the events)."""
+    users = filter_pks(User.objects.select_for_update(of=("self",)), ids)
+    return list(users.order_by("pk").values_list(*_MOVER_COLUMNS))
 
 
 def users_resync_range(*, low: int, high: int, from_level: int = 0) -> int:
     """Recompute users with ``low < id <= high`` and ``level >= from_level``; returns changed."""
-    candidates = _changes(low, high, from_level)
+    candidates = _candidates(low, high, from_level)
     if not candidates:
         return 0
-    locked = set(
-        filter_pks(User.objects.select_for_update(), [row[0] for row in candidates]).values_list(
-            "pk", flat=True
-        )
-    )
     # Label writers lock the user row first: once locked, no label change is in flight, so
-    # the values computed again now are final. A user who moved meanwhile but was not a
-    # candidate was recomputed by that label change itself.
-    rows = [row for row in _changes(low, high, from_level) if row[0] in locked]
-    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for pk, _uid, _state, new_level, new_state in rows:
-        groups[(new_level, new_state)].append(pk)
+    # the values computed again now, from labels read after the lock, are final. A user who
+    # moved meanwhile but was not a candidate was recomputed by that label change itself.
+    moves = users_level_state_changes(rows=_lock(candidates))
+    if not moves:
+        return 0
     now = timezone.now()
-    users = {u.pk: u for u in filter_pks(User.objects.select_related("referral"), locked)}
-    befores = {pk: user_event_json(user) for pk, user in users.items()}
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for row, new_level, new_state in moves:
+        groups[(new_level, new_state)].append(row[0])
     for (new_level, new_state), pks in groups.items():
         filter_pks(User.objects.all(), pks).update(level=new_level, state=new_state, updated_at=now)
-    # model.user.updated for each moved user, as a single label change records it.
+    _events_record(moves, now)
+    users_updated_in_bulk.send(
+        sender=User, ids=[row[0] for row, *_ in moves], uids=[row[4] for row, *_ in moves]
+    )
+    lost = [row[0] for row, _level, state in moves if state not in (row[2], User.State.ACTIVE)]
+    if lost:
+        users_api_access_lost.send(sender=User, ids=lost)
+    return len(moves)
+
+
+def _events_record(moves: list[tuple[tuple, int, str]], now: datetime) -> None:
+    """``model.user.updated`` for each moved user, built from the locked rows: the record and
+    changes ``user_event_updated`` records for the same move (level and state in one event)."""
     items = []
-    for pk, _uid, _state, new_level, new_state in rows:
-        user = users[pk]
-        user.level, user.state, user.updated_at = new_level, new_state, now
-        items.append((befores[pk], user_event_json(user), user_aggregate(user)))
+    for row, new_level, new_state in moves:
+        _pk, level, state, _manual, uid, email, role, otp, created_at, referral_uid = row
+        after = user_event_record(
+            uid=uid,
+            email=email,
+            role=role,
+            level=new_level,
+            otp=otp,
+            state=new_state,
+            referral_uid=referral_uid,
+            created_at=created_at,
+            updated_at=now,
+        )
+        # Only level and state differ (``updated_at`` is never part of ``changes``).
+        before = {**after, "level": level, "state": state}
+        items.append((before, after, uid_aggregate(uid)))
     event_records_updated(name="model.user.updated", items=items)
-    users_updated_in_bulk.send(sender=User, uids=[row[1] for row in rows])
-    for pk, uid, state, _new_level, new_state in rows:
-        if new_state != state and new_state != User.State.ACTIVE:
-            api_access_lost.send(sender=User, user=User(pk=pk, uid=uid))
-    return len(rows)
 
 
 def resync_job_start(*, reason: str, from_level: int = 0) -> ResyncJob:

@@ -11,6 +11,11 @@ from django.dispatch import Signal
 # Sent with ``user=`` inside the transaction that made the change.
 api_access_lost = Signal()
 
+# ``api_access_lost`` for many users at once (a level resync banning them): ``ids=`` (a list
+# of user ids), inside the transaction that made the change.
+users_api_access_lost = Signal()
+
 # These users' rows were rewritten by a bulk ``UPDATE`` (a level resync), which sends no
-# ``post_save``: whoever caches them drops its copies. Sent with ``uids=`` (a list).
+# ``post_save``: whoever caches them drops its copies. Sent with ``ids=`` and ``uids=``
+# (lists, in the same order).
 users_updated_in_bulk = Signal()

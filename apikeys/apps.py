@@ -6,8 +6,11 @@ class ApikeysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts.signals import api_access_lost
-        from apikeys.services import api_keys_user_access_lost
+        from accounts.signals import api_access_lost, users_api_access_lost
+        from apikeys.services import api_keys_user_access_lost, api_keys_users_access_lost
 
         # A banned user, or one who turned 2FA off, keeps no working key.
         api_access_lost.connect(api_keys_user_access_lost, dispatch_uid="apikeys.access_lost")
+        users_api_access_lost.connect(
+            api_keys_users_access_lost, dispatch_uid="apikeys.users_access_lost"
+        )

@@ -12,6 +12,7 @@ from accounts.sessions import ACTIVE_STATES
 from apikeys.models import APIKey
 from barong.api.errors import ApiError
 from barong.crypto import decrypt, encrypt
+from barong.db.sets import filter_ids
 
 SCOPE_MAX_LENGTH = 255
 KID_MAX_LENGTH = APIKey._meta.get_field("kid").max_length
@@ -77,6 +78,13 @@ def api_keys_deactivate(*, user) -> int:
 def api_keys_user_access_lost(sender, *, user, **kwargs) -> None:
     """``accounts.signals.api_access_lost``: the user's keys stop working with the change."""
     api_keys_deactivate(user=user)
+
+
+def api_keys_users_access_lost(sender, *, ids: list[int], **kwargs) -> int:
+    """``accounts.signals.users_api_access_lost``: ``api_keys_deactivate`` for many users in
+    one ``UPDATE`` (a resync that bans thousands would otherwise run one each)."""
+    keys = filter_ids(APIKey.objects.filter(state=APIKey.State.ACTIVE), "user", ids)
+    return keys.update(state=APIKey.State.INACTIVE)
 
 
 def api_key_scope_parse(text: str) -> list[str]:

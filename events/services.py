@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from events.bulk import outbox_insert
 from events.mailer import MAILS
 from events.models import OutboxEvent
 
@@ -62,6 +63,41 @@ def _relay_kick() -> None:
     outbox_relay.delay()
 
 
+def event_fields(
+    *,
+    name: str,
+    record: dict[str, Any],
+    aggregate: str,
+    changes: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The column values of event ``name``'s outbox row (the rest are the model's defaults).
+
+    The one builder of every write path (``event_record``, the bulk ``event_records_updated``
+    whether it copies or inserts), so an event is the same whoever writes it.
+    """
+    category, _, routing_key = name.partition(".")
+    if category not in CATEGORIES or not routing_key:
+        raise ValueError(f"not an event name: {name!r}")
+    payload: dict[str, Any] = {"record": record}
+    if changes is not None:
+        payload["changes"] = changes
+    payload["name"] = name
+    publish = bool(settings.BARONG_EVENT_API_URL)
+    mail = name in MAILS and MAILS[name].wanted(record)
+    return {
+        "category": category,
+        "routing_key": routing_key,
+        "aggregate": aggregate[:64],
+        "payload": payload,
+        "context": context or {},
+        "publish": publish,
+        "mail": mail,
+        # nothing to deliver: kept as history only
+        "delivered_at": None if publish or mail else timezone.now(),
+    }
+
+
 def event_build(
     *,
     name: str,
@@ -71,25 +107,11 @@ def event_build(
     context: dict[str, Any] | None = None,
 ) -> OutboxEvent:
     """The unsaved outbox row of event ``name`` (``event_record`` saves one)."""
-    category, _, routing_key = name.partition(".")
-    if category not in CATEGORIES or not routing_key:
-        raise ValueError(f"not an event name: {name!r}")
-    payload: dict[str, Any] = {"record": record}
-    if changes is not None:
-        payload["changes"] = changes
-    payload["name"] = name
-    event = OutboxEvent(
-        category=category,
-        routing_key=routing_key,
-        aggregate=aggregate[:64],
-        payload=payload,
-        context=context or {},
-        publish=bool(settings.BARONG_EVENT_API_URL),
-        mail=name in MAILS and MAILS[name].wanted(record),
+    return OutboxEvent(
+        **event_fields(
+            name=name, record=record, aggregate=aggregate, changes=changes, context=context
+        )
     )
-    if not (event.publish or event.mail):
-        event.delivered_at = timezone.now()  # nothing to deliver: kept as history only
-    return event
 
 
 def event_record(
@@ -136,18 +158,18 @@ def event_record_updated(
 def event_records_updated(
     *, name: str, items: list[tuple[dict[str, Any], dict[str, Any], str]]
 ) -> int:
-    """``event_record_updated`` for a batch of (before, after, aggregate): one bulk insert
-    (a level resync moves thousands of users at once). Returns the rows written."""
-    events = []
+    """``event_record_updated`` for a batch of (before, after, aggregate), in that order: one
+    bulk write (a level resync moves thousands of users at once). Returns the rows written."""
+    rows = []
     for before, after, aggregate in items:
         changes = event_changes(before=before, after=after, changed=False)
         if changes is not None:
-            events.append(
-                event_build(
+            rows.append(
+                event_fields(
                     name=name, record=event_compact(after), changes=changes, aggregate=aggregate
                 )
             )
-    OutboxEvent.objects.bulk_create(events, batch_size=1000)
-    if any(event.delivered_at is None for event in events):
+    outbox_insert(rows=rows)
+    if any(row["delivered_at"] is None for row in rows):
         transaction.on_commit(_relay_kick, robust=True)
-    return len(events)
+    return len(rows)

@@ -19,11 +19,11 @@ def user_changed(sender, instance, created: bool = False, **kwargs) -> None:
     user_cache_invalidate(instance.uid)
 
 
-def users_updated_in_bulk(sender, *, uids, **kwargs) -> None:
+def users_updated_in_bulk(sender, *, ids, uids, **kwargs) -> None:
     """``accounts.signals.users_updated_in_bulk``: a resync rewrote these users' rows."""
     from permissions.snapshots import users_cache_invalidate
 
-    users_cache_invalidate(uids)
+    users_cache_invalidate(ids=ids, uids=uids)
 
 
 def api_key_changed(sender, instance, **kwargs) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
+from barong.db.sets import filter_ids
+
 logger = logging.getLogger(__name__)
 
 USER_TTL = 60
@@ -87,26 +89,24 @@ def user_cache_invalidate(uid: str) -> None:
     transaction.on_commit(lambda: _drop(uid), robust=True)
 
 
-def _drop_many(uids: list[str]) -> None:
+def _drop_many(ids: list[int], uids: list[str]) -> None:
     """``_drop`` for a batch: one query and one cache call; an outage is logged."""
     from apikeys.models import APIKey
     from apikeys.signatures import api_key_cache_key
 
     try:
-        keys = [user_key(uid) for uid in uids]
-        for start in range(0, len(uids), 1000):  # bounded statements for big batches
-            chunk = uids[start : start + 1000]
-            kids = APIKey.objects.filter(user__uid__in=chunk).values_list("kid", flat=True)
-            keys += [api_key_cache_key(kid) for kid in kids]
+        kids = filter_ids(APIKey.objects.all(), "user", ids).values_list("kid", flat=True)
+        keys = [user_key(uid) for uid in uids] + [api_key_cache_key(kid) for kid in kids]
         cache.delete_many(keys)
     except Exception:  # as in _drop: the change goes on, the TTL bounds staleness
         logger.exception("authz cache of %d users not dropped", len(uids))
 
 
-def users_cache_invalidate(uids: list[str]) -> None:
-    """``user_cache_invalidate`` for a batch (a level resync): two cache calls, one query."""
+def users_cache_invalidate(*, ids: list[int], uids: list[str]) -> None:
+    """``user_cache_invalidate`` for a batch (a level resync) of users, given by their ids
+    and uids: two cache calls, two queries."""
     if not uids:
         return
-    uids = list(uids)
-    _drop_many(uids)
-    transaction.on_commit(lambda: _drop_many(uids), robust=True)
+    ids, uids = list(ids), list(uids)
+    _drop_many(ids, uids)
+    transaction.on_commit(lambda: _drop_many(ids, uids), robust=True)
