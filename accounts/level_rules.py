@@ -10,25 +10,29 @@ from collections.abc import Sequence
 
 from accounts.models import Label, Level
 from accounts.services.users import user_level_compute, user_state_compute
+from barong.db.sets import filter_ids
 
 
-def users_level_state_changes(*, rows: list[Sequence]) -> list[tuple[Sequence, int, str]]:
+def users_level_state_changes(
+    *, rows: list[Sequence], levels: list[Level], exact: bool = False
+) -> list[tuple[Sequence, int, str]]:
     """``rows`` starting with (id, level, state, state_manual), sorted by id → the users that
     move, as (row, new level, new state). A manual state is kept.
 
-    The labels are read for the id range of ``rows`` (one index range scan), after the
-    caller read or locked the rows: a label change locks its user first, so labels read
-    after the lock are final.
+    The labels are read for the id range of ``rows`` (one index range scan), or for their
+    ids only when ``exact`` (a sparse set: the movers of a batch, once locked). Read after
+    the caller locked the rows, they are final: a label change locks its user first.
     """
     if not rows:
         return []
     private: dict[int, dict[str, str]] = defaultdict(dict)
-    labels = Label.objects.filter(
-        scope=Label.Scope.PRIVATE, user_id__gte=rows[0][0], user_id__lte=rows[-1][0]
-    )
+    labels = Label.objects.filter(scope=Label.Scope.PRIVATE)
+    if exact:
+        labels = filter_ids(labels, "user", [row[0] for row in rows])
+    else:
+        labels = labels.filter(user_id__gte=rows[0][0], user_id__lte=rows[-1][0])
     for user_id, key, value in labels.values_list("user_id", "key", "value"):
         private[user_id][key] = value
-    levels = list(Level.objects.order_by("id"))
     changes = []
     states: dict[frozenset, str] = {}  # few distinct label sets: compute each state once
     for row in rows:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.events import uid_aggregate, user_event_record
 from accounts.level_rules import users_level_state_changes
-from accounts.models import ResyncJob, User
+from accounts.models import Level, ResyncJob, User
 from accounts.signals import users_api_access_lost, users_updated_in_bulk
 from barong.api.errors import ApiError
 from barong.db.sets import filter_pks
@@ -47,12 +47,13 @@ _MOVER_COLUMNS = (
 )
 
 
-def _candidates(low: int, high: int, from_level: int) -> list[int]:
+def _candidates(low: int, high: int, from_level: int, levels: list[Level]) -> list[int]:
     """Ids of the users in ``(low, high]`` that move, from one unlocked range read (with the
     batch's labels): most users of most batches do not move, and stay unlocked."""
     users = User.objects.filter(pk__gt=low, pk__lte=high, level__gte=from_level)
     rows = list(users.order_by("pk").values_list(*_MOVER_COLUMNS[:4]))
-    return [row[0] for row, _level, _state in users_level_state_changes(rows=rows)]
+    moves = users_level_state_changes(rows=rows, levels=levels)
+    return [row[0] for row, _level, _state in moves]
 
 
 def _lock(ids: list[int]) -> list[tuple]:
@@ -64,13 +65,14 @@ def _lock(ids: list[int]) -> list[tuple]:
 
 def users_resync_range(*, low: int, high: int, from_level: int = 0) -> int:
     """Recompute users with ``low < id <= high`` and ``level >= from_level``; returns changed."""
-    candidates = _candidates(low, high, from_level)
+    levels = list(Level.objects.order_by("id"))
+    candidates = _candidates(low, high, from_level, levels)
     if not candidates:
         return 0
     # Label writers lock the user row first: once locked, no label change is in flight, so
     # the values computed again now, from labels read after the lock, are final. A user who
     # moved meanwhile but was not a candidate was recomputed by that label change itself.
-    moves = users_level_state_changes(rows=_lock(candidates))
+    moves = users_level_state_changes(rows=_lock(candidates), levels=levels, exact=True)
     if not moves:
         return 0
     now = timezone.now()
