@@ -46,15 +46,12 @@ def event_changes(
     Barong, null fields are dropped first, so an attribute that was null before does not
     appear in ``changes``.
     """
-    moved = [key for key in after.keys() | before.keys() if key != "updated_at"]
-    if not changed and all(before.get(key) == after.get(key) for key in moved):
+    previous, current = event_compact(before), event_compact(after)
+    previous.pop("updated_at", None)
+    current.pop("updated_at", None)
+    if not changed and previous == current:
         return None
-    current = event_compact(after)
-    return {
-        key: value
-        for key, value in event_compact(before).items()
-        if key != "updated_at" and current.get(key) != value
-    }
+    return {key: value for key, value in previous.items() if current.get(key) != value}
 
 
 def _relay_kick() -> None:
