@@ -218,7 +218,7 @@ def main() -> None:
         print(
             f"| resync | level 2 value → {value}: edit returns in {edit_ms:.0f} ms; "
             f"job of {job.processed} users, {job.changed} changed | {seconds:.1f} s | | | | 60 s | "
-            f"{'yes' if seconds <= 90 else '**no**'} |",
+            f"{'yes' if seconds <= 60 else '**no**'} |",
             flush=True,
         )
 
