@@ -3,13 +3,14 @@
 A level edit returns at once: ``resync_job_start`` records a ``ResyncJob`` and queues
 ``resync_run`` (Celery, after commit). The task walks users in primary-key order,
 ``BARONG_RESYNC_BATCH`` ids at a time. Each batch reads its users and their private labels
-in two range queries, applies the rules a single label change applies
-(accounts/level_rules.py), then locks and rewrites only the users
-whose values change — one UPDATE per (level, state) pair — and moves the job's resume
-point, all in one transaction. Re-running a
-batch changes nothing, a crashed job resumes from ``last_user_id`` (``resync_resume``, beat),
-and a state an operator set by hand (``state_manual``) is never touched.
-"""
+in two range queries and applies the rules a single label change applies
+(accounts/level_rules.py); then, in one transaction, it locks only the users that move,
+recomputes them from labels read after the lock, rewrites them (one UPDATE per (level,
+state) pair), records one ``model.user.updated`` each (built from the locked rows, written
+in bulk: events/bulk.py), and moves the job's resume point. Re-running a batch changes
+nothing, a crashed job resumes from ``last_user_id`` (``resync_resume``, beat), and a
+state an operator set by hand (``state_manual``) is never touched.
+Measured at a million users: docs/BENCHMARKS.md."""
 
 import logging
 from collections import defaultdict
