@@ -50,18 +50,30 @@ def security_notify(
     user_event_system(user=user, name=NOTICES[notice], identity=False, extra=extra)
 
 
-def device_seen_activities(*, user: Any, request: HttpRequest | None) -> QuerySet[Activity]:
-    """Successful actions of ``user`` (a user or an ``OuterRef``) from this request's address
-    and browser in the last 30 days."""
+# The columns of a successful action from this address and browser lately, with their
+# comparison, in the order of ``device_seen_values`` (the login's user query repeats it).
+DEVICE_SEEN_FILTER = (("result", "="), ("created_at", ">="), ("user_ip", "="), ("user_agent", "="))
+
+
+def device_seen_values(*, request: HttpRequest | None) -> tuple[str, datetime.datetime, str, str]:
+    """The values of ``DEVICE_SEEN_FILTER`` for this request (30 days back from now)."""
     since = timezone.now() - datetime.timedelta(days=NEW_DEVICE_DAYS)
     ip = remote_ip(request)[:64] if request is not None else ""
     agent = user_agent(request)[:255] if request is not None else ""
+    return Activity.Result.SUCCEED.value, since, ip, agent
+
+
+def device_seen_activities(*, user: Any, request: HttpRequest | None) -> QuerySet[Activity]:
+    """Successful actions of ``user`` (a user or an ``OuterRef``) from this request's address
+    and browser in the last 30 days."""
+    lookups = {"=": "", ">=": "__gte"}
+    values = device_seen_values(request=request)
     return Activity.objects.filter(
         user=user,
-        result=Activity.Result.SUCCEED,
-        created_at__gte=since,
-        user_ip=ip,
-        user_agent=agent,
+        **{
+            f"{name}{lookups[op]}": value
+            for (name, op), value in zip(DEVICE_SEEN_FILTER, values, strict=True)
+        },
     )
 
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts import otp, services
 from accounts import resource_serializers as s
+from accounts.full_info import user_full_info
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
 from activities.models import Activity
 from barong.api.errors import ApiError
@@ -52,7 +53,7 @@ class UserResourceViewSet(ResourceViewSet):
     )
     @action(detail=False, methods=["get"], url_path="me")
     def me(self, request):
-        return Response(UserWithFullInfoSerializer(request.user).data)
+        return Response(user_full_info(request.user))
 
     @barong_schema(
         summary="Deletes the current account (password and, with 2FA on, otp_code)",

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from accounts import serializers as s
 from accounts import services
 from accounts.captcha import captcha_verify, geetest_register
+from accounts.full_info import user_full_info
 from accounts.login import user_login
 from accounts.passwords import password_entropy, password_regexp
 from accounts.sessions import session_destroy, session_open
@@ -130,7 +131,7 @@ def _account(email: str) -> str:
 
 
 def _full_info(user, csrf_token: str) -> dict:
-    return s.UserWithFullInfoSerializer(user, context={"csrf_token": csrf_token}).data
+    return user_full_info(user, csrf_token=csrf_token)
 
 
 LOGIN_ERRORS = {

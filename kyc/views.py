@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import services as account_services
+from accounts.full_info import user_full_info
 from accounts.models import Label
 from accounts.selectors import label_user_find
 from accounts.serializers import LabelSerializer, UserWithFullInfoSerializer
@@ -413,7 +414,7 @@ class PhoneViewSet(ResourceViewSet):
             phone_number=data["phone_number"],
             code=data["verification_code"],
         )
-        return Response(UserWithFullInfoSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(user_full_info(user), status=status.HTTP_201_CREATED)
 
 
 # ---------------------------------------------------------------- data storage

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from barong.cache import batch
 from events import services as event_services
+from kyc.models import DataStorage, Phone
 from tests.accounts.conftest import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,20 +113,39 @@ def test_login_is_one_user_read_two_inserts_and_two_cache_round_trips(
         response = api.post("/api/v2/identity/sessions", body, format="json")
 
     assert response.status_code == HTTPStatus.OK, response.content
-    # The user by e-mail, the login activity, its event (the new-login e-mail is sent by the
-    # relay), then the four lists of the full-info answer; no BEGIN/COMMIT around inserts.
+    # The user by e-mail (with flags: passkey, device seen, which lists of the answer have
+    # rows), the login activity, its event (the new-login e-mail is sent by the relay), then
+    # the labels; the empty phones, profiles and data storages cost no query. No
+    # BEGIN/COMMIT around inserts.
     assert tables(captured) == [
         "SELECT users",
         "INSERT activities",
         "INSERT outbox_events",
         "SELECT labels",
-        "SELECT phones",
-        "SELECT profiles",
-        "SELECT data_storages",
     ]
     # Both rate-limit counters, then the session with its index entry and the reset.
     assert cache_ops.calls == {"batch": 2}
     assert len(kicks) == 1
+
+
+def test_login_reads_only_the_lists_that_have_rows(api, make_user, kicks):
+    user = make_user(password=STRONG_PASSWORD)
+    Phone.objects.create(user=user, country="FR", number="33612345678")
+    DataStorage.objects.create(user=user, title="address", data='{"city": "Lyon"}')
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post(
+            "/api/v2/identity/sessions",
+            {"email": user.email, "password": STRONG_PASSWORD},
+            format="json",
+        )
+
+    assert response.status_code == HTTPStatus.OK, response.content
+    assert tables(captured)[3:] == ["SELECT labels", "SELECT phones", "SELECT data_storages"]
+    body = response.json()
+    assert [phone["number"] for phone in body["phones"]] == ["33612345678"]
+    assert body["profiles"] == []
+    assert [item["title"] for item in body["data_storages"]] == ["address"]
 
 
 def test_login_with_rate_limits_off_still_writes_the_session_once(

@@ -1,0 +1,144 @@
+"""The user with full info (login, sign-up, ``users/me``, phone verify), rendered by plain
+functions.
+
+``UserWithFullInfoSerializer`` stays the documented schema; this module answers the same
+JSON (tests/accounts/test_full_info.py compares the two) at a fraction of the CPU: DRF
+builds every nested serializer's fields again on each call, and the ORM compiles each
+collection's query again. Here each collection is one fixed statement, built once from
+its model, and a collection the login's user query found empty (its ``has_<name>``
+flag, accounts/login.py) costs no statement at all (docs/BENCHMARKS.md, "Logins,
+sign-ups and authz").
+
+The collections of apps above accounts (kyc's phones, profiles and data storage) are
+registered by those apps from their ``AppConfig.ready`` with ``collection_add``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+from django.utils.dateparse import parse_date, parse_datetime
+
+from accounts.models import Label, User
+
+ENTITY_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """A timestamp as the database driver gave it (SQLite: naive UTC) → aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def entity_time(value: datetime | str | None) -> str | None:
+    """Entity timestamps: UTC, whole seconds (as ``barong.api.fields.EntityTime``)."""
+    moment = _utc(value)
+    return None if moment is None else moment.strftime(ENTITY_TIME)
+
+
+def raw_time(value: datetime | str | None) -> str | None:
+    """Raw-record timestamps: UTC with milliseconds (as ``barong.api.fields.RawTime``)."""
+    moment = _utc(value)
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def day(value: date | str | None) -> str | None:
+    """A date as ``YYYY-MM-DD`` (DRF's ``DateField(format="%Y-%m-%d")``)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_date(value)
+    return value.strftime("%Y-%m-%d")
+
+
+def text(value: Any) -> str | None:
+    """A character column as DRF's ``CharField`` renders it: ``str``, null kept."""
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One list of the answer: ``columns`` of ``model``'s rows of the user, in id order,
+    each rendered to its JSON key by the function next to it."""
+
+    name: str
+    model: type[Model]
+    columns: tuple[tuple[str, Callable[[Any], Any]], ...]
+    probe: bool = True  # the login's user query tells whether the user has any (has_<name>)
+    sql: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        meta = self.model._meta
+        quote = connection.ops.quote_name
+        selected = ", ".join(quote(meta.get_field(name).column) for name, _ in self.columns)
+        owner = quote(meta.get_field("user").column)
+        # Quoted names from the model's own metadata; the user id is a parameter.
+        statement = (
+            f"SELECT {selected} FROM {quote(meta.db_table)} WHERE {owner} = %s"  # noqa: S608
+            f" ORDER BY {quote(meta.pk.column)}"
+        )
+        object.__setattr__(self, "sql", statement)
+
+    def rows(self, user_id: int) -> list[dict[str, Any]]:
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, [user_id])
+            found = cursor.fetchall()
+        return [
+            {name: render(value) for (name, render), value in zip(self.columns, row, strict=True)}
+            for row in found
+        ]
+
+
+COLLECTIONS: list[Collection] = [
+    Collection(
+        name="labels",
+        model=Label,
+        columns=(
+            ("key", text),
+            ("value", text),
+            ("scope", text),
+            ("created_at", entity_time),
+            ("updated_at", entity_time),
+        ),
+        probe=False,  # every confirmed account has its e-mail label: asking costs more
+    )
+]
+
+
+def collection_add(collection: Collection) -> None:
+    """Answer ``collection`` too, after the ones already registered (once per name)."""
+    if all(known.name != collection.name for known in COLLECTIONS):
+        COLLECTIONS.append(collection)
+
+
+def user_full_info(user: User, *, csrf_token: str | None = None) -> dict[str, Any]:
+    """The user entity with its labels and registered collections; ``csrf_token`` only when a
+    session was opened (login, sign-up)."""
+    body: dict[str, Any] = {
+        "email": text(user.email),
+        "uid": text(user.uid),
+        "role": text(user.role),
+        "level": int(user.level),
+        "otp": bool(user.otp),
+        "state": text(user.state),
+        "referral_uid": user.referral_uid,
+    }
+    if csrf_token:
+        body["csrf_token"] = csrf_token
+    body["data"] = text(user.data)
+    body["created_at"] = entity_time(user.created_at)
+    body["updated_at"] = entity_time(user.updated_at)
+    for item in COLLECTIONS:
+        known = getattr(user, f"has_{item.name}", None) if item.probe else None
+        body[item.name] = [] if known is not None and not known else item.rows(user.pk)
+    return body
