@@ -12,7 +12,9 @@ member). It reports per login:
   of ``/proc/<pid>/stat``; the script runs as root or as the server's user);
 - Redis's CPU (``INFO cpu``: used_cpu_user + used_cpu_sys of the server);
 
-then N verifies with the app's hasher in the same process (``check_password``), alone and
+and verifies with the app's hasher in the same process (``check_password``), in
+``--rounds`` alternating blocks (the ratio is the median of the rounds': on a shared
+machine a verify's CPU moves with the load, so neighbours are compared); then verifies
 with ``--concurrency`` processes verifying at the same time (bench/run's gunicorn runs two
 workers logging in at once on two cores; argon2id is memory-bound, so one verify's CPU
 depends on what the other core does). ``--profile`` prints a cProfile of the logins with
@@ -28,6 +30,7 @@ import json
 import multiprocessing
 import os
 import pstats
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -134,6 +137,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("n", nargs="?", type=int, default=200)
     parser.add_argument("--verifies", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--json", action="store_true", help="one JSON line of results")
@@ -158,40 +162,56 @@ def main() -> None:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
 
-    app0, pg0, redis0 = time.process_time(), _proc_cpu_ms(backend), _redis_cpu_ms(redis_client)
-    for _ in range(options.n):
-        _login(application, body)
-    app_ms = (time.process_time() - app0) * 1000 / options.n
-    pg_ms = (_proc_cpu_ms(backend) - pg0) / options.n
-    redis_ms = (_redis_cpu_ms(redis_client) - redis0) / options.n
+    # Rounds of logins and of verifies in turn: on a shared machine the CPU a verify costs
+    # moves with what the other core does, so each ratio compares neighbours.
+    per_round = max(options.n // options.rounds, 1)
+    rounds = []
+    for _ in range(options.rounds):
+        app0 = time.process_time()
+        pg0, redis0 = _proc_cpu_ms(backend), _redis_cpu_ms(redis_client)
+        for _ in range(per_round):
+            _login(application, body)
+        app_ms = (time.process_time() - app0) * 1000 / per_round
+        pg_ms = (_proc_cpu_ms(backend) - pg0) / per_round
+        redis_ms = (_redis_cpu_ms(redis_client) - redis0) / per_round
+        verify = _verify_loop(encoded, max(options.verifies // options.rounds, 1))
+        rounds.append((app_ms, pg_ms, redis_ms, verify))
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         if cursor.fetchone()[0] != backend:
             raise SystemExit("the database connection was reopened during the run")
+    together = verify_ms(encoded, options.verifies // 2, options.concurrency)
 
-    alone = verify_ms(encoded, options.verifies, 1)
-    together = verify_ms(encoded, options.verifies, options.concurrency)
+    def mean(index: int) -> float:
+        return sum(item[index] for item in rounds) / len(rounds)
+
+    app_ms, pg_ms, redis_ms, alone = mean(0), mean(1), mean(2), mean(3)
     total = app_ms + pg_ms + redis_ms
+    ratios = sorted((a + p + r) / v for a, p, r, v in rounds)
+    ratio = statistics.median(ratios)
     result = {
-        "logins": options.n,
+        "logins": per_round * options.rounds,
         "app_ms": round(app_ms, 3),
         "pg_ms": round(pg_ms, 3),
         "redis_ms": round(redis_ms, 3),
         "total_ms": round(total, 3),
         "verify_ms": round(alone, 3),
         f"verify_ms_x{options.concurrency}": round(together, 3),
-        "ratio": round(total / alone, 3),
+        "ratio_median": round(ratio, 3),
+        "ratios": [round(value, 3) for value in ratios],
         "beyond_hash_ms": round(total - alone, 3),
     }
     if options.json:
         print(json.dumps(result))
     else:
         print(
-            f"{options.n} logins: app {app_ms:.2f} ms + PostgreSQL {pg_ms:.2f} ms + Redis"
-            f" {redis_ms:.2f} ms = {total:.2f} ms of CPU per login\n"
+            f"{per_round * options.rounds} logins: app {app_ms:.2f} ms + PostgreSQL"
+            f" {pg_ms:.2f} ms + Redis {redis_ms:.2f} ms = {total:.2f} ms of CPU per login\n"
             f"one verify: {alone:.2f} ms alone, {together:.2f} ms with"
             f" {options.concurrency} processes verifying at once\n"
-            f"login / verify: {total / alone:.3f}x; beyond the hash: {total - alone:.2f} ms"
+            f"login / verify: {ratio:.3f}x (median of {options.rounds} rounds:"
+            f" {', '.join(f'{value:.3f}' for value in ratios)}); beyond the hash:"
+            f" {total - alone:.2f} ms"
         )
     if options.profile:
         _profile(application, body, options.n)
@@ -218,7 +238,7 @@ def _profile(application, body: bytes, n: int) -> None:
         for _ in range(n):
             _login(application, body)
         print(f"\nwithout the hash: {(time.process_time() - start) * 1000 / n:.2f} ms per login")
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU, not waits on the servers
         profiler.enable()
         for _ in range(n):
             _login(application, body)
