@@ -5,15 +5,17 @@ functions.
 JSON (tests/accounts/test_full_info.py compares the two) at a fraction of the CPU: DRF
 builds every nested serializer's fields again on each call, and the ORM compiles each
 collection's query again. Here each collection is one fixed statement, built once from
-its model, and a collection the login's user query found empty (its ``has_<name>``
-flag, accounts/login.py) costs no statement at all (docs/BENCHMARKS.md, "Logins,
-sign-ups and authz").
+its model. A login reads them all with the user on PostgreSQL (``list_<name>``, JSON
+arrays: ``json_sql``); elsewhere its user query tells which are empty (``has_<name>``),
+and those cost no statement (accounts/login.py; docs/BENCHMARKS.md, "Logins, sign-ups
+and authz").
 
 The collections of apps above accounts (kyc's phones, profiles and data storage) are
 registered by those apps from their ``AppConfig.ready`` with ``collection_add``.
 """
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -74,29 +76,53 @@ class Collection:
     name: str
     model: type[Model]
     columns: tuple[tuple[str, Callable[[Any], Any]], ...]
-    probe: bool = True  # the login's user query tells whether the user has any (has_<name>)
+    probe: bool = True  # elsewhere than PostgreSQL, the login asks whether there are any
     sql: str = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         meta = self.model._meta
         quote = connection.ops.quote_name
-        selected = ", ".join(quote(meta.get_field(name).column) for name, _ in self.columns)
         owner = quote(meta.get_field("user").column)
         # Quoted names from the model's own metadata; the user id is a parameter.
         statement = (
-            f"SELECT {selected} FROM {quote(meta.db_table)} WHERE {owner} = %s"  # noqa: S608
-            f" ORDER BY {quote(meta.pk.column)}"
+            f"SELECT {self._selected()} FROM {quote(meta.db_table)}"  # noqa: S608
+            f" WHERE {owner} = %s ORDER BY {quote(meta.pk.column)}"
         )
         object.__setattr__(self, "sql", statement)
+
+    def _selected(self) -> str:
+        quote = connection.ops.quote_name
+        meta = self.model._meta
+        return ", ".join(quote(meta.get_field(name).column) for name, _ in self.columns)
+
+    def json_sql(self, outer: str) -> str:
+        """PostgreSQL: the user's rows as one JSON array of arrays (null when none), for a
+        query whose user id is ``outer``; ``from_json`` renders it."""
+        meta = self.model._meta
+        quote = connection.ops.quote_name
+        table = quote(meta.db_table)
+        owner = quote(meta.get_field("user").column)
+        return (
+            f"(SELECT json_agg(json_build_array({self._selected()})"  # noqa: S608
+            f" ORDER BY {quote(meta.pk.column)}) FROM {table} WHERE {table}.{owner} = {outer})"
+        )
+
+    def render(self, rows: Iterable[Iterable[Any]]) -> list[dict[str, Any]]:
+        return [
+            {name: render(value) for (name, render), value in zip(self.columns, row, strict=True)}
+            for row in rows
+        ]
 
     def rows(self, user_id: int) -> list[dict[str, Any]]:
         with connection.cursor() as cursor:
             cursor.execute(self.sql, [user_id])
-            found = cursor.fetchall()
-        return [
-            {name: render(value) for (name, render), value in zip(self.columns, row, strict=True)}
-            for row in found
-        ]
+            return self.render(cursor.fetchall())
+
+    def from_json(self, value: str | list | None) -> list[dict[str, Any]]:
+        """The rows ``json_sql`` read (timestamps and dates as ISO text)."""
+        if value is None:
+            return []
+        return self.render(json.loads(value) if isinstance(value, str) else value)
 
 
 COLLECTIONS: list[Collection] = [
@@ -139,6 +165,9 @@ def user_full_info(user: User, *, csrf_token: str | None = None) -> dict[str, An
     body["created_at"] = entity_time(user.created_at)
     body["updated_at"] = entity_time(user.updated_at)
     for item in COLLECTIONS:
+        if hasattr(user, f"list_{item.name}"):  # read with the user (PostgreSQL logins)
+            body[item.name] = item.from_json(getattr(user, f"list_{item.name}"))
+            continue
         known = getattr(user, f"has_{item.name}", None) if item.probe else None
         body[item.name] = [] if known is not None and not known else item.rows(user.pk)
     return body

@@ -92,8 +92,9 @@ def _login_user_sql(vendor: str) -> str:
     every login (five ``Exists`` annotations) than the database spent running it.
 
     The columns of the user, then ``has_passkey``, ``device_seen`` (the filter of
-    ``device_seen_activities``) and ``has_<name>`` for each probed list of the full-info
-    answer (accounts/full_info.py).
+    ``device_seen_activities``) and, for the full-info answer (accounts/full_info.py),
+    every list as JSON on PostgreSQL (``list_<name>``), elsewhere whether each probed
+    list has rows (``has_<name>``).
     """
     quote = connection.ops.quote_name
     activity = quote(Activity._meta.db_table)
@@ -101,12 +102,16 @@ def _login_user_sql(vendor: str) -> str:
         f" AND {activity}.{quote(Activity._meta.get_field(name).column)} {op} %s"
         for name, op in DEVICE_SEEN_FILTER
     )
+    users = quote(User._meta.db_table)
     flags = [
         f"{_exists(WebAuthnCredential)} AS has_passkey",
         f"{_exists(Activity, seen)} AS device_seen",
-        *(f"{_exists(item.model)} AS has_{item.name}" for item in COLLECTIONS if item.probe),
     ]
-    users = quote(User._meta.db_table)
+    if vendor == "postgresql":  # every list of the answer, as JSON
+        outer = f"{users}.{quote('id')}"
+        flags += [f"{item.json_sql(outer)} AS list_{item.name}" for item in COLLECTIONS]
+    else:  # which lists have rows
+        flags += [f"{_exists(item.model)} AS has_{item.name}" for item in COLLECTIONS if item.probe]
     return (
         f"SELECT {users}.*, {', '.join(flags)} FROM {users}"  # noqa: S608
         f" WHERE {users}.{quote('email')} = %s LIMIT 1"

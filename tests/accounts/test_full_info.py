@@ -111,9 +111,7 @@ def test_login_answer_with_empty_lists_equals_the_serializer(api, make_user):
     assert (body["phones"], body["profiles"], body["data_storages"]) == ([], [], [])
     expected = json.loads(serializer_answer(User.objects.get(pk=user.pk), body["csrf_token"]))
     assert body == expected
-    assert response.content == serializer_answer(
-        User.objects.get(pk=user.pk), body["csrf_token"]
-    )
+    assert response.content == serializer_answer(User.objects.get(pk=user.pk), body["csrf_token"])
 
 
 def test_me_answer_equals_the_serializer(auth_api, rich_user):

@@ -113,15 +113,16 @@ def test_login_is_one_user_read_two_inserts_and_two_cache_round_trips(
         response = api.post("/api/v2/identity/sessions", body, format="json")
 
     assert response.status_code == HTTPStatus.OK, response.content
-    # The user by e-mail (with flags: passkey, device seen, which lists of the answer have
-    # rows), the login activity, its event (the new-login e-mail is sent by the relay), then
-    # the labels; the empty phones, profiles and data storages cost no query. No
-    # BEGIN/COMMIT around inserts.
+    # The user by e-mail (with a passkey? this device seen? and the lists of the answer:
+    # all of them as JSON on PostgreSQL, elsewhere which ones have rows), the login
+    # activity, its event (the new-login e-mail is sent by the relay), then elsewhere the
+    # labels; the empty phones, profiles and data storages cost no query. No BEGIN/COMMIT
+    # around inserts.
     assert tables(captured) == [
         "SELECT users",
         "INSERT activities",
         "INSERT outbox_events",
-        "SELECT labels",
+        *([] if connection.vendor == "postgresql" else ["SELECT labels"]),
     ]
     # Both rate-limit counters, then the session with its index entry and the reset.
     assert cache_ops.calls == {"batch": 2}
@@ -141,7 +142,8 @@ def test_login_reads_only_the_lists_that_have_rows(api, make_user, kicks):
         )
 
     assert response.status_code == HTTPStatus.OK, response.content
-    assert tables(captured)[3:] == ["SELECT labels", "SELECT phones", "SELECT data_storages"]
+    lists = ["SELECT labels", "SELECT phones", "SELECT data_storages"]
+    assert tables(captured)[3:] == ([] if connection.vendor == "postgresql" else lists)
     body = response.json()
     assert [phone["number"] for phone in body["phones"]] == ["33612345678"]
     assert body["profiles"] == []
