@@ -72,6 +72,10 @@ def _member():
     return user
 
 
+AGENTS = iter(range(10**9))
+NEW_DEVICE = False
+
+
 def _environ(body: bytes) -> dict:
     return {
         "REQUEST_METHOD": "POST",
@@ -85,7 +89,7 @@ def _environ(body: bytes) -> dict:
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": "127.0.0.1:8000",
-        "HTTP_USER_AGENT": UA,
+        "HTTP_USER_AGENT": f"{UA} {next(AGENTS)}" if NEW_DEVICE else UA,
         "HTTP_ACCEPT": "application/json",
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "http",
@@ -140,8 +144,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--new-device",
+        action="store_true",
+        help="a browser never seen before at each login: the New Login e-mail's event,"
+        " delivered by the relay (its wake-up is part of the login)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON line of results")
     options = parser.parse_args()
+    global NEW_DEVICE
+    NEW_DEVICE = options.new_device
 
     import django
 

@@ -9,10 +9,18 @@ logger = logging.getLogger(__name__)
 
 @shared_task(ignore_result=True)
 def outbox_relay() -> int:
-    """One relay pass over the due outbox rows."""
-    from events.relay import outbox_relay_pass
+    """One relay pass over the due outbox rows (the wake-up mark cleared first, see
+    ``events.services._relay_kick``); a full batch wakes the relay again for the rest."""
+    from django.conf import settings
 
-    return outbox_relay_pass()
+    from events.relay import outbox_relay_pass
+    from events.services import _relay_kick, relay_kick_clear
+
+    relay_kick_clear()
+    delivered = outbox_relay_pass()
+    if delivered >= settings.BARONG_OUTBOX_BATCH:
+        _relay_kick()
+    return delivered
 
 
 @shared_task(ignore_result=True)
