@@ -164,10 +164,32 @@ def user_full_info(user: User, *, csrf_token: str | None = None) -> dict[str, An
     body["data"] = text(user.data)
     body["created_at"] = entity_time(user.created_at)
     body["updated_at"] = entity_time(user.updated_at)
-    for item in COLLECTIONS:
-        if hasattr(user, f"list_{item.name}"):  # read with the user (PostgreSQL logins)
-            body[item.name] = item.from_json(getattr(user, f"list_{item.name}"))
-            continue
-        known = getattr(user, f"has_{item.name}", None) if item.probe else None
-        body[item.name] = [] if known is not None and not known else item.rows(user.pk)
+    body.update(_lists(user))
     return body
+
+
+def _lists(user: User) -> dict[str, list[dict[str, Any]]]:
+    """Each list: read with the user (``list_<name>``), known empty (``has_<name>``), or
+    read now; on PostgreSQL all those left in one statement."""
+    lists: dict[str, list[dict[str, Any]]] = {}
+    pending = []
+    for item in COLLECTIONS:
+        if hasattr(user, f"list_{item.name}"):
+            lists[item.name] = item.from_json(getattr(user, f"list_{item.name}"))
+        elif item.probe and getattr(user, f"has_{item.name}", None) in (False, 0):
+            lists[item.name] = []
+        else:
+            pending.append(item)
+    if len(pending) > 1 and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join(item.json_sql("%s") for item in pending),
+                [user.pk] * len(pending),
+            )
+            found = cursor.fetchone()
+        lists.update(
+            (item.name, item.from_json(value)) for item, value in zip(pending, found, strict=True)
+        )
+    else:
+        lists.update((item.name, item.rows(user.pk)) for item in pending)
+    return {item.name: lists[item.name] for item in COLLECTIONS}
