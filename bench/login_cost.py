@@ -41,6 +41,7 @@ os.environ.setdefault("BARONG_RATE_LIMITS", "on")
 os.environ.setdefault("BARONG_RATE_LOGIN_IP", "1000000/300")
 os.environ.setdefault("BARONG_RATE_LOGIN_ACCOUNT_IP", "1000000/900")
 os.environ.setdefault("BARONG_RATE_LOGIN_ACCOUNT", "1000000/3600")
+os.environ.setdefault("BARONG_RATE_SIGNUP_IP", "1000000/3600")
 os.environ.setdefault("BARONG_COOKIE_SECURE", "false")
 os.environ.setdefault("DB_CONN_MAX_AGE", "600")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -74,12 +75,21 @@ def _member():
 
 AGENTS = iter(range(10**9))
 NEW_DEVICE = False
+SIGNUP = False
+SIGNUPS = iter(range(10**9))
+STAMP = f"{time.time():.0f}-{os.getpid()}"
+
+
+def _body() -> bytes:
+    """The login's body, or with ``--signup`` a sign-up of an address never used before."""
+    email = f"bench-{STAMP}-{next(SIGNUPS)}@example.com" if SIGNUP else EMAIL
+    return json.dumps({"email": email, "password": PASSWORD}).encode()
 
 
 def _environ(body: bytes) -> dict:
     return {
         "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/api/v2/identity/sessions",
+        "PATH_INFO": "/api/v2/identity/users" if SIGNUP else "/api/v2/identity/sessions",
         "SCRIPT_NAME": "",
         "QUERY_STRING": "",
         "CONTENT_TYPE": "application/json",
@@ -101,16 +111,17 @@ def _environ(body: bytes) -> dict:
     }
 
 
-def _login(application, body: bytes) -> bytes:
+def _login(application, body: bytes | None = None) -> bytes:
     status: list[str] = []
+    body = _body() if SIGNUP or body is None else body
     chunks = application(_environ(body), lambda s, headers, exc_info=None: status.append(s))
     try:
         content = b"".join(chunks)
     finally:
         if hasattr(chunks, "close"):
             chunks.close()
-    if not status[0].startswith("200"):
-        raise SystemExit(f"login answered {status[0]}: {content[:300]!r}")
+    if not status[0].startswith("201" if SIGNUP else "200"):
+        raise SystemExit(f"the request answered {status[0]}: {content[:300]!r}")
     return content
 
 
@@ -145,6 +156,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
+        "--signup", action="store_true", help="sign-ups (POST /identity/users), not logins"
+    )
+    parser.add_argument(
         "--new-device",
         action="store_true",
         help="a browser never seen before at each login: the New Login e-mail's event,"
@@ -152,8 +166,8 @@ def main() -> None:
     )
     parser.add_argument("--json", action="store_true", help="one JSON line of results")
     options = parser.parse_args()
-    global NEW_DEVICE
-    NEW_DEVICE = options.new_device
+    global NEW_DEVICE, SIGNUP
+    NEW_DEVICE, SIGNUP = options.new_device, options.signup
 
     import django
 
@@ -217,11 +231,13 @@ def main() -> None:
         print(json.dumps(result))
     else:
         print(
-            f"{per_round * options.rounds} logins: app {app_ms:.2f} ms + PostgreSQL"
-            f" {pg_ms:.2f} ms + Redis {redis_ms:.2f} ms = {total:.2f} ms of CPU per login\n"
+            f"{per_round * options.rounds} {'sign-ups' if SIGNUP else 'logins'}: app"
+            f" {app_ms:.2f} ms + PostgreSQL"
+            f" {pg_ms:.2f} ms + Redis {redis_ms:.2f} ms = {total:.2f} ms of CPU each\n"
             f"one verify: {alone:.2f} ms alone, {together:.2f} ms with"
             f" {options.concurrency} processes verifying at once\n"
-            f"login / verify: {ratio:.3f}x (median of {options.rounds} rounds:"
+            f"{'sign-up' if SIGNUP else 'login'} / verify: {ratio:.3f}x"
+            f" (median of {options.rounds} rounds:"
             f" {', '.join(f'{value:.3f}' for value in ratios)}); beyond the hash:"
             f" {total - alone:.2f} ms"
         )
