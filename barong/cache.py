@@ -5,19 +5,37 @@ operation; its constructor (a case-insensitive table of ~170 response callbacks)
 more CPU than the loopback round trip itself, and the authz endpoint, sessions and rate
 limits call the cache on every request. A ``redis.Redis`` is thread-safe and holds no
 connection of its own (the pool does, and resets itself after a fork), so one per pool
-is enough. ``get_many_and_add`` pipelines a read and an atomic "add" (the authz replay
-check) into one round trip, and ``batch`` runs a list of operations (rate-limit counters,
-a session write with its index entry) in one round trip: login and sign-up each make two.
+is enough. ``get_many`` and ``get_many_and_add`` (one of them on every authz call) go
+through ``barong.redis_wire``: the same commands on a pinned connection, without
+redis-py's per-command machinery. ``get_many_and_add`` pipelines a read and an atomic
+"add" (the authz replay check) into one round trip, and ``batch`` runs a list of
+operations (rate-limit counters, a session write with its index entry) in one round trip:
+login and sign-up each make two.
 
 ``version_stamp``/``version_bump`` are the protocol of the in-process tables (permission
 rules, restrictions): a worker rebuilds its copy when the shared stamp differs.
 """
 
+import pickle
 import uuid
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+
+from barong.redis_wire import WireClient, pack
+
+
+def _loads(raw: bytes):
+    """Django's ``RedisSerializer.loads`` (an integer is stored as its digits, anything
+    else pickled) without trying ``int()`` on a pickle first: a pickle of protocol 2 or
+    later starts with the PROTO opcode, which no integer's digits do."""
+    if raw[:1] == b"\x80":
+        return pickle.loads(raw)  # noqa: S301 -- our own cache, written by Django's serializer
+    try:
+        return int(raw)
+    except ValueError:
+        return pickle.loads(raw)  # noqa: S301
 
 
 class PooledRedisCacheClient(RedisCacheClient):
@@ -40,29 +58,35 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = PooledRedisCacheClient
+        # The primary's pool: get_many_and_add writes, and a read must see the last write.
+        self._wire = WireClient(lambda: self._cache._get_connection_pool(True))
 
     def validate_key(self, key: str) -> None:
         """Nothing to check: Redis keys are binary-safe. Django's check warns about keys
         memcached would refuse, character by character, on every key of every call
         (about 2 µs per key; the authz endpoint reads four per request)."""
 
+    def get_many(self, keys, version=None) -> dict:
+        """Django's ``get_many`` (one ``MGET``) through ``barong.redis_wire``."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        names = [self.make_and_validate_key(key, version=version) for key in keys]
+        (values,) = self._wire.execute(pack("MGET", *names), 1)
+        return {key: _loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
+
     def get_many_and_add(
         self, keys: list[str], add_key: str, value: object, timeout: int
     ) -> tuple[dict, bool]:
         """``get_many(keys)`` and ``add(add_key, value, timeout)`` in one round trip."""
-        client = self._cache.get_client(write=True)
-        pipe = client.pipeline(transaction=False)
-        pipe.mget([self.make_and_validate_key(key) for key in keys])
-        pipe.set(
-            self.make_and_validate_key(add_key),
-            self._cache._serializer.dumps(value),
-            ex=timeout,
-            nx=True,
+        names = [self.make_and_validate_key(key) for key in keys]
+        stored = self._cache._serializer.dumps(value)
+        packed = pack("MGET", *names) + pack(
+            "SET", self.make_and_validate_key(add_key), stored, "EX", int(timeout), "NX"
         )
-        values, added = pipe.execute()
-        loads = self._cache._serializer.loads
-        found = {key: loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
-        return found, bool(added)
+        values, added = self._wire.execute(packed, 2)
+        found = {key: _loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
+        return found, added is not None
 
     def batch(self, ops: list[tuple]) -> list[Any]:
         """``batch_each``'s semantics in one pipelined round trip (see ``batch``)."""
