@@ -7,6 +7,7 @@ each process's values in files there, and the scrape adds them up.
 """
 
 from prometheus_client import Counter, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 REQUESTS = Counter(
     "barong_http_requests_total",
@@ -39,3 +40,16 @@ EMAILS_SENT = Counter(
     "E-mails handed to the mail backend, by template",
     ["template"],
 )
+
+_children: dict[tuple, MetricWrapperBase] = {}
+
+
+def labelled(metric: MetricWrapperBase, *values: str) -> MetricWrapperBase:
+    """``metric.labels(*values)``, remembered: the hot paths (every request, every authz
+    call) skip the label checks and the metric's lock. Label values are bounded sets
+    (route patterns, methods, statuses, error keys), and so is this table."""
+    key = (metric, values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child

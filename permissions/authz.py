@@ -38,7 +38,7 @@ from barong.api.errors import ApiError, error_response
 from barong.api.failures import failure_response
 from barong.api.net import remote_ip
 from barong.cache import get_many_and_add
-from barong.metrics import AUTHZ_DECISIONS
+from barong.metrics import AUTHZ_DECISIONS, labelled
 from permissions import engine, restrictions, snapshots
 
 ACCESS_PATH = "api/v2/barong/identity/users/access"
@@ -375,14 +375,14 @@ def authz_view(request: HttpRequest, path: str | None = None) -> HttpResponse:
     try:
         response = authorize(request, path or "")
     except ApiError as exc:
-        AUTHZ_DECISIONS.labels(result="deny", reason=exc.keys[0]).inc()
+        labelled(AUTHZ_DECISIONS, "deny", exc.keys[0]).inc()
         return error_response(exc.keys, exc.status_code)
     except Exception as exc:  # Redis or the database away is 503, anything else a JSON 500
         return failure_response(request, exc)
     if response.status_code != 200:  # a restriction: its key is the body's first error
         reason = json.loads(response.content)["errors"][0]
-        AUTHZ_DECISIONS.labels(result="deny", reason=reason).inc()
+        labelled(AUTHZ_DECISIONS, "deny", reason).inc()
     else:
         reason = "permitted" if response.has_header("Authorization") else "public"
-        AUTHZ_DECISIONS.labels(result="allow", reason=reason).inc()
+        labelled(AUTHZ_DECISIONS, "allow", reason).inc()
     return response
