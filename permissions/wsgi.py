@@ -1,29 +1,47 @@
 """``/api/v2/auth/<path>`` answered in front of Django's WSGI handler.
 
-The gateway calls the authz endpoint before every request it forwards. Django's handler
-would take such a call through its request signals' connection checks, the URL-conf and
-script-prefix set-up, the middleware chain, response logging and header assembly; the
-front (``barong/wsgi.py`` wraps Django's application in it, named by
-``BARONG_WSGI_FRONT``) builds the request itself and runs only the middlewares listed
-before ``AuthzMiddleware`` in ``MIDDLEWARE`` and ``AuthzMiddleware`` itself, which answers.
-Every other path goes to Django unchanged.
+The gateway calls the authz endpoint before every request it forwards, so its cost
+bounds the throughput of the whole exchange (docs/BENCHMARKS.md). gunicorn serves
+``barong.wsgi.application``, which is this front around Django's application (named by
+``BARONG_WSGI_FRONT``): an authz call is answered here, every other path goes to Django
+unchanged.
 
-The answers are the same objects the Django stack returns: the same middleware classes,
-the same ``authz_view``, the same session store and compiled tables, exceptions turned
-into responses by Django's own ``response_for_exception``. tests/authz runs the whole
-authz suite through this front as well as through Django's test client.
+The front does, in one function, what the three middlewares ahead of the authz view do
+for Django's handler (barong/api/middleware.py, ops/metrics.py, permissions/middleware.py),
+with the same pieces: the request id picked, bound and answered; an oversized body
+refused; ``AuthzMiddleware`` itself (the session loaded, the same ``authz_view``, the
+session slid and saved); the request counted and timed; an exception turned into a
+response by Django's own ``response_for_exception``. What it leaves out is the handler's
+generic machinery: the middleware wrappers and URL-conf set-up, the dispatcher behind the
+request signals (Django's own receivers are called directly; any other receiver makes it
+a real ``send``), and streaming: the answer goes out with its ``Content-Length`` (gunicorn
+would otherwise send it chunked, one more write per answer).
+
+tests/authz runs the whole authz suite through this front as well as through Django's
+test client; tests/ops/test_authz_front.py checks the request id, the counters and the
+failure answers.
 """
 
-from django.conf import settings
+import time
+import weakref
+
 from django.core import signals
-from django.core.handlers.exception import convert_exception_to_response
+from django.core.cache import close_caches
+from django.core.handlers.base import reset_urlconf
+from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIRequest
+from django.db import close_old_connections, reset_queries
 from django.http import HttpRequest, HttpResponse
-from django.utils.module_loading import import_string
 
-from permissions.middleware import authz_raw_path
+from barong.api.failures import REQUEST_ID_HEADER, request_id_for
+from barong.api.middleware import RequestIdMiddleware
+from barong.request_id import request_id_bound
+from ops.metrics import request_counted
+from permissions.middleware import AuthzMiddleware, authz_raw_path
 
-AUTHZ_MIDDLEWARE = "permissions.middleware.AuthzMiddleware"
+ROUTE = "api/v2/auth/<path>"
+# Django's own receivers of the request signals: what each does is done here directly.
+STOCK_RECEIVERS = frozenset({reset_queries, close_old_connections, close_caches, reset_urlconf})
 
 
 def _not_authz(request: HttpRequest) -> HttpResponse:
@@ -31,13 +49,47 @@ def _not_authz(request: HttpRequest) -> HttpResponse:
     raise RuntimeError(f"the authz front was handed {request.path_info!r}")
 
 
-def authz_chain():
-    """The middlewares up to and including ``AuthzMiddleware``, wrapped as Django does."""
-    names = list(settings.MIDDLEWARE)
-    handler = convert_exception_to_response(_not_authz)
-    for name in reversed(names[: names.index(AUTHZ_MIDDLEWARE) + 1]):
-        handler = convert_exception_to_response(import_string(name)(handler))
-    return handler
+def _notify(signal, **kwargs) -> None:
+    """``signal.send(sender=AuthzFront, **kwargs)``: Django's own receivers are called
+    directly (without the dispatcher's per-call bookkeeping), in order; any other
+    receiver makes it a real ``send``. Tests disconnect some of them (the test client
+    keeps its database connection, ``CaptureQueriesContext`` its query log): only those
+    connected are called."""
+    receivers = []
+    for entry in signal.receivers:
+        target = entry[1]
+        if isinstance(target, weakref.ReferenceType):
+            target = target()
+        if target is None:
+            continue
+        if target not in STOCK_RECEIVERS:
+            signal.send(sender=AuthzFront, **kwargs)
+            return
+        receivers.append(target)
+    for receiver in receivers:
+        receiver(signal=signal, sender=AuthzFront, **kwargs)
+
+
+class _Answer:
+    """The body a WSGI server writes; its ``close()`` ends the request as Django's does."""
+
+    __slots__ = ("content", "request")
+
+    def __init__(self, content: bytes, request: WSGIRequest) -> None:
+        self.content = content
+        self.request = request
+
+    def __iter__(self):
+        yield self.content
+
+    def __len__(self) -> int:
+        return 1
+
+    def close(self) -> None:
+        try:
+            self.request.close()  # uploaded files, if the body had any
+        finally:
+            _notify(signals.request_finished)
 
 
 class AuthzFront:
@@ -45,19 +97,29 @@ class AuthzFront:
 
     def __init__(self, django_app) -> None:
         self.django_app = django_app
-        self.chain = authz_chain()
+        self.authz = AuthzMiddleware(_not_authz)
 
     def __call__(self, environ: dict, start_response):
         # The raw PATH_INFO starts as the decoded one does: the prefix is plain ASCII.
         if authz_raw_path(environ.get("PATH_INFO", "")) is None:
             return self.django_app(environ, start_response)
-        signals.request_started.send(sender=self.__class__, environ=environ)
+        started = time.perf_counter()
+        _notify(signals.request_started, environ=environ)
         request = WSGIRequest(environ)
-        response = self.chain(request)
-        response._resource_closers.append(request.close)
+        request_id = request_id_for(request)
+        try:
+            with request_id_bound(request_id):
+                response = RequestIdMiddleware.refuse(request) or self.authz(request)
+        except Exception as exc:  # as Django's handler: the error handlers' answer
+            response = response_for_exception(request, exc)
+        response[REQUEST_ID_HEADER] = request_id
+        request_counted(ROUTE, request.method, response.status_code, started)
+        content = response.content
         headers = [
             *response.items(),
             *(("Set-Cookie", cookie.output(header="")) for cookie in response.cookies.values()),
         ]
+        if not response.has_header("Content-Length"):
+            headers.append(("Content-Length", str(len(content))))
         start_response(f"{response.status_code} {response.reason_phrase}", headers)
-        return response  # the server's close() sends request_finished, as Django's does
+        return _Answer(content, request)

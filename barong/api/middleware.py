@@ -29,12 +29,13 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_for(request)
         with request_id_bound(request_id):  # activity rows and log lines carry it
-            response = self._refuse(request) or self.get_response(request)
+            response = self.refuse(request) or self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
 
     @staticmethod
-    def _refuse(request: HttpRequest) -> HttpResponse | None:
+    def refuse(request: HttpRequest) -> HttpResponse | None:
+        """413 for an API request declaring a body over the limit (the authz front asks too)."""
         if not is_api_path(request):
             return None
         raw = request.META.get("CONTENT_LENGTH") or ""

@@ -29,6 +29,7 @@ def _parse(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return any(address in net for net in TRUSTED_PROXIES if net.version == address.version)
 
