@@ -25,6 +25,7 @@ failure answers.
 import time
 import weakref
 
+from django.conf import settings
 from django.core import signals
 from django.core.cache import close_caches
 from django.core.handlers.base import reset_urlconf
@@ -40,7 +41,9 @@ from ops.metrics import request_counted
 from permissions.middleware import AuthzMiddleware, authz_raw_path
 
 ROUTE = "api/v2/auth/<path>"
-# Django's own receivers of the request signals: what each does is done here directly.
+# Django's own receivers of the request signals, called directly when connected, except
+# two with nothing to undo here: the front never sets a URL-conf (``reset_urlconf``), and
+# the query log is written only with DEBUG on (``reset_queries``).
 STOCK_RECEIVERS = frozenset({reset_queries, close_old_connections, close_caches, reset_urlconf})
 
 
@@ -67,6 +70,8 @@ def _notify(signal, **kwargs) -> None:
             return
         receivers.append(target)
     for receiver in receivers:
+        if receiver is reset_urlconf or (receiver is reset_queries and not settings.DEBUG):
+            continue
         receiver(signal=signal, sender=AuthzFront, **kwargs)
 
 
