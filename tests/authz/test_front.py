@@ -26,7 +26,14 @@ class Recorder:
         return [b""]
 
 
-def call(app, path: str) -> tuple[str, dict[str, str], bytes]:
+def call(
+    app,
+    path: str,
+    *,
+    cookie: str = "",
+    request_id: str = "",
+    content_length: str = "",
+) -> tuple[str, dict[str, str], bytes]:
     environ = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
@@ -38,6 +45,12 @@ def call(app, path: str) -> tuple[str, dict[str, str], bytes]:
         "wsgi.input": io.BytesIO(b""),
         "wsgi.url_scheme": "http",
     }
+    if cookie:
+        environ["HTTP_COOKIE"] = cookie
+    if request_id:
+        environ["HTTP_X_REQUEST_ID"] = request_id
+    if content_length:
+        environ["CONTENT_LENGTH"] = content_length
     sent: dict = {}
 
     def start_response(status, headers, exc_info=None):

@@ -5,6 +5,7 @@ up to ``AuthzMiddleware``: the request id and the request/decision counters must
 """
 
 import pytest
+from django.core.signals import request_finished, request_started
 
 from permissions.wsgi import AuthzFront
 from tests.authz.test_front import Recorder, call
@@ -45,3 +46,71 @@ def test_front_calls_are_counted_by_route_status_and_decision(api):
         {"result": "deny", "reason": "authz.invalid_session"},
     ):
         assert value(after, name, **labels) == value(before, name, **labels) + 1, labels
+
+
+def test_front_answers_carry_their_content_length(api):
+    front = AuthzFront(Recorder())
+
+    for path in (PUBLIC, PRIVATE):
+        _, headers, content = call(front, path)
+        assert int(headers["Content-Length"]) == len(content)
+        assert "Transfer-Encoding" not in headers
+
+
+def test_an_unexpected_error_in_the_view_is_json_500_with_the_request_id(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("permissions.authz.authorize", broken)
+    front = AuthzFront(Recorder())
+
+    status, headers, content = call(front, PRIVATE, cookie="_barong_session=nosuchsession")
+
+    assert status == "500 Internal Server Error"
+    assert content == b'{"errors": ["server.internal_error"]}'
+    assert len(headers["X-Request-ID"]) == 32
+
+
+def test_an_error_outside_the_view_gets_djangos_error_answer(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("permissions.middleware.authz_view", broken)
+    front = AuthzFront(Recorder())
+
+    status, headers, content = call(front, PUBLIC, request_id="gateway-id-0001")
+
+    assert status == "500 Internal Server Error"
+    assert headers["Content-Type"] == "application/json"
+    assert b"server.internal_error" in content
+    assert headers["X-Request-ID"] == "gateway-id-0001"  # the gateway's own id is kept
+
+
+def test_an_oversized_body_is_413_before_it_is_read():
+    front = AuthzFront(Recorder())
+
+    status, headers, content = call(front, PRIVATE, content_length=str(10**9))
+
+    assert status == "413 Request Entity Too Large"
+    assert content == b'{"errors": ["request.too_large"]}'
+    assert len(headers["X-Request-ID"]) == 32
+
+
+def test_other_receivers_of_the_request_signals_still_hear_of_front_calls():
+    heard = []
+
+    def started(sender, **kwargs):
+        heard.append(("started", kwargs["environ"]["PATH_INFO"]))
+
+    def finished(sender, **kwargs):
+        heard.append(("finished", sender))
+
+    request_started.connect(started)
+    request_finished.connect(finished)
+    try:
+        call(AuthzFront(Recorder()), PUBLIC)
+    finally:
+        request_started.disconnect(started)
+        request_finished.disconnect(finished)
+
+    assert heard == [("started", PUBLIC), ("finished", AuthzFront)]
