@@ -1,6 +1,12 @@
 -- wrk script: one JSON line of results per run (throughput, p50/p90/p99, non-200 count).
 -- With arguments `-- <signatures file> <threads>` each request carries the next unused
 -- X-Auth-Nonce / X-Auth-Signature pair; thread i takes lines i, i+n, i+2n, ...
+-- With WRK_PACE_MS set, each connection waits a random 0.5x-1.5x that many milliseconds
+-- (mean: WRK_PACE_MS) between an answer and its next request: c connections then offer
+-- about c * 1000 / WRK_PACE_MS requests per second, less their own latency (bench/run
+-- prints the rate achieved). Without it, every connection sends as fast as it is answered.
+
+local pace_ms = tonumber(os.getenv("WRK_PACE_MS") or "")
 
 local thread_count = 0
 local threads = {}
@@ -13,6 +19,7 @@ end
 
 function init(args)
   non200 = 0
+  math.randomseed(os.time() * 1000 + id)
   if args[1] then
     pairs_ = {}
     for line in io.lines(args[1]) do
@@ -36,6 +43,19 @@ function request()
     wrk.headers["X-Auth-Signature"] = pair[2]
   end
   return wrk.format()
+end
+
+-- wrk times a connection's first request from before its delay: each connection's first
+-- request goes out at once (WRK_PACE_FIRST: connections per thread), the pacing starts after.
+local unpaced = tonumber(os.getenv("WRK_PACE_FIRST") or "0")
+if pace_ms then
+  function delay()
+    if unpaced > 0 then
+      unpaced = unpaced - 1
+      return 0
+    end
+    return math.floor(pace_ms * (0.5 + math.random()))
+  end
 end
 
 function response(status, headers, body)
