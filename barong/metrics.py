@@ -6,6 +6,8 @@ to an empty directory shared by the workers (docs/operations.md): the client the
 each process's values in files there, and the scrape adds them up.
 """
 
+import time
+
 from prometheus_client import Counter, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 
@@ -53,3 +55,14 @@ def labelled(metric: MetricWrapperBase, *values: str) -> MetricWrapperBase:
     if child is None:
         child = _children[key] = metric.labels(*values)
     return child
+
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def request_counted(route: str, method: str | None, status: int, started: float) -> None:
+    """One answer into the request counter and the latency histogram (``started``: the
+    ``time.perf_counter()`` when the request came in): ``ops.metrics.MetricsMiddleware``
+    for Django's stack, the authz front (permissions/wsgi.py) for its own answers."""
+    labelled(REQUESTS, route, method if method in METHODS else "other", str(status)).inc()
+    labelled(LATENCY, route).observe(time.perf_counter() - started)

@@ -25,7 +25,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from barong.api.errors import error_response
 from barong.crypto import constant_time_equals
-from barong.metrics import LATENCY, REQUESTS, labelled
+from barong.metrics import request_counted
 
 logger = logging.getLogger(__name__)
 
@@ -117,13 +117,3 @@ class MetricsMiddleware:
         response = self.get_response(request)
         request_counted(route_of(request), request.method, response.status_code, started)
         return response
-
-
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-
-def request_counted(route: str, method: str | None, status: int, started: float) -> None:
-    """One answer into the request counter and the latency histogram (``started``: the
-    ``time.perf_counter()`` when the request came in). The authz front calls it too."""
-    labelled(REQUESTS, route, method if method in METHODS else "other", str(status)).inc()
-    labelled(LATENCY, route).observe(time.perf_counter() - started)

@@ -36,8 +36,8 @@ from django.http import HttpRequest, HttpResponse
 
 from barong.api.failures import REQUEST_ID_HEADER, request_id_for
 from barong.api.middleware import RequestIdMiddleware
+from barong.metrics import request_counted
 from barong.request_id import request_id_bound
-from ops.metrics import request_counted
 from permissions.middleware import AuthzMiddleware, authz_raw_path
 
 ROUTE = "api/v2/auth/<path>"
