@@ -13,7 +13,9 @@ Only the replies these commands produce are parsed. Any socket failure closes th
 connection and is raised as redis-py's ``ConnectionError``/``TimeoutError`` (so the
 caller answers 503 as for any Redis outage); a command that fails on a connection that
 had already served one is retried once on a new connection (a Redis restart leaves
-every pinned connection dead, and the next request must not pay for it).
+every pinned connection dead, and the next request must not pay for it). A ``READONLY``
+reply (the server was demoted by a Sentinel failover) drops the connection too, so the
+next request asks the pool again and reaches the new master.
 """
 
 import os
@@ -159,6 +161,11 @@ class WireClient:
                 raise _translated(again) from again
         for value in results:
             if isinstance(value, exceptions.ResponseError):
+                if str(value).startswith("READONLY"):
+                    # The server became a replica (a Sentinel failover): a new connection
+                    # from the pool finds the new master; this request is a Redis outage.
+                    self._drop(pinned)
+                    raise exceptions.ConnectionError(f"Redis is a replica now: {value}")
                 raise value
         return results
 

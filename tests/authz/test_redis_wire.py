@@ -8,7 +8,7 @@ from redis import exceptions
 
 from barong.cache import RedisCache
 from barong.redis_wire import _Incomplete, pack, parse
-from tests.failures.processes import RedisServer
+from tests.failures.processes import RedisServer, free_port
 
 
 def test_pack_writes_arrays_of_bulk_strings():
@@ -88,3 +88,21 @@ def test_a_stopped_server_is_a_connection_error_until_it_is_back(backend, server
     server.start()  # SIGTERM saved the data set
 
     assert backend.get_many(["a"]) == {"a": 1}
+
+
+def test_a_demoted_server_drops_the_pinned_connection(backend, server):
+    """After a failover the old master refuses writes: a Redis outage for this request
+    (503), and the next one opens a new connection, which Sentinel points at the new master."""
+    import redis
+
+    admin = redis.Redis(port=server.port)
+    assert backend.get_many_and_add(["a"], "claim-1", 1, 30) == ({}, True)
+    first = backend._wire._local.pinned
+    admin.replicaof("127.0.0.1", free_port())  # a master that is not there: read-only now
+
+    with pytest.raises(exceptions.ConnectionError):
+        backend.get_many_and_add(["a"], "claim-2", 1, 30)
+    admin.replicaof("NO", "ONE")  # what Sentinel's new master is to the new connection
+
+    assert backend.get_many_and_add(["a"], "claim-2", 1, 30) == ({}, True)
+    assert backend._wire._local.pinned is not first
