@@ -64,7 +64,7 @@ class PasskeyViewSet(ResourceViewSet):
         summary="The caller's passkeys",
         output=s.WebAuthnCredentialSerializer,
         many=True,
-        errors={401: UNAUTHORIZED},
+        errors={401: UNAUTHORIZED, 429: "resource.webauthn.too_many_requests"},
     )
     @action(detail=False, methods=["get"], url_path="credentials")
     def credentials(self, request):
@@ -74,7 +74,11 @@ class PasskeyViewSet(ResourceViewSet):
     @barong_schema(
         summary="Remove one of the caller's passkeys",
         output=EmptySerializer,
-        errors={401: UNAUTHORIZED, 404: "resource.webauthn.not_found"},
+        errors={
+            401: UNAUTHORIZED,
+            404: "resource.webauthn.not_found",
+            429: "resource.webauthn.too_many_requests",
+        },
     )
     @action(
         detail=False,

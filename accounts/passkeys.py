@@ -141,37 +141,64 @@ def webauthn_register_verify(
 
 
 def webauthn_credentials(*, user: User) -> QuerySet[WebAuthnCredential]:
-    """The user's passkeys, newest first."""
+    """The user's passkeys, newest first; counted per user, as the other account reads."""
+    rate_limit_hit(
+        "webauthn_read_account", user.uid, error_key="resource.webauthn.too_many_requests"
+    )
     return WebAuthnCredential.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def _credentials_remove(*, user: User, credential_id: str | None) -> int:
+    """Delete one passkey of ``user`` (``credential_id``) or all: the one removal path."""
+    rows = WebAuthnCredential.objects.filter(user=user)
+    if credential_id is not None:
+        rows = rows.filter(credential_id=credential_id)
+    deleted, _ = rows.delete()
+    return deleted
 
 
 def webauthn_credential_delete(
     *, user: User, credential_id: str, request: HttpRequest | None = None
 ) -> None:
     """Remove one of the user's own passkeys (another user's id is not found)."""
-    deleted, _ = WebAuthnCredential.objects.filter(user=user, credential_id=credential_id).delete()
-    if not deleted:
+    rate_limit_hit(
+        "webauthn_delete_account", user.uid, error_key="resource.webauthn.too_many_requests"
+    )
+    if not _credentials_remove(user=user, credential_id=credential_id):
         raise ApiError("resource.webauthn.not_found", 404)
     activity_record(user=user, topic="otp", action="remove passkey", request=request)
 
 
+def credential_id_short(credential_id: str) -> str:
+    """Enough of a credential id to tell passkeys apart on a page or in an audit row."""
+    return (
+        credential_id if len(credential_id) <= 12 else f"{credential_id[:6]}…{credential_id[-4:]}"
+    )
+
+
 def webauthn_credentials_admin_delete(
-    *, admin: User, user: User, request: HttpRequest | None = None
+    *,
+    admin: User,
+    user: User,
+    credential_id: str | None = None,
+    request: HttpRequest | None = None,
 ) -> int:
-    """An operator removes all of a user's passkeys (a lost device); audited."""
+    """An operator removes one passkey of a user, or all of them (a lost device); audited.
+
+    The admin API and the back-office both come here, through the same removal as the
+    user's own delete.
+    """
     from accounts.services import user_admin_guard
 
     user_admin_guard(admin=admin, user=user)
-    deleted, _ = WebAuthnCredential.objects.filter(user=user).delete()
+    deleted = _credentials_remove(user=user, credential_id=credential_id)
     if not deleted:
         raise ApiError("admin.webauthn.doesnt_exist", 404)
+    data: dict[str, Any] = {"uid": user.uid, "passkeys": deleted}
+    if credential_id is not None:
+        data["credential_id"] = credential_id_short(credential_id)
     admin_activity_record(
-        admin=admin,
-        topic="users",
-        action="delete",
-        target=user,
-        request=request,
-        data={"uid": user.uid, "passkeys": deleted},
+        admin=admin, topic="users", action="delete", target=user, request=request, data=data
     )
     return deleted
 

@@ -78,7 +78,12 @@ def recovery_codes_generate(
 
 
 def recovery_codes_count(*, user: User) -> int:
-    """How many unused codes the user has left."""
+    """How many unused codes the user has left; counted per user, as the other account reads."""
+    rate_limit_hit(
+        "recovery_code_count_account",
+        user.uid,
+        error_key="resource.recovery_code.too_many_requests",
+    )
     return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
 
 

@@ -17,7 +17,7 @@ class RecoveryCodeViewSet(ResourceViewSet):
     @barong_schema(
         summary="How many unused recovery codes are left",
         output=s.RecoveryCodesCountSerializer,
-        errors={401: UNAUTHORIZED},
+        errors={401: UNAUTHORIZED, 429: "resource.recovery_code.too_many_requests"},
     )
     def list(self, request):
         return Response({"count": recovery.recovery_codes_count(user=request.user)})

@@ -508,6 +508,10 @@ BARONG_RATE_LIMIT_RULES = {
     "export_account": env("BARONG_RATE_EXPORT_ACCOUNT", "5/3600"),
     "recovery_code_account": env("BARONG_RATE_RECOVERY_CODE_ACCOUNT", "5/300"),
     "webauthn_account": env("BARONG_RATE_WEBAUTHN_ACCOUNT", "20/300"),
+    # Reads and removals of the own passkeys and recovery codes (docs/operations.md).
+    "webauthn_read_account": env("BARONG_RATE_WEBAUTHN_READ_ACCOUNT", "60/60"),
+    "webauthn_delete_account": env("BARONG_RATE_WEBAUTHN_DELETE_ACCOUNT", "10/60"),
+    "recovery_code_count_account": env("BARONG_RATE_RECOVERY_CODE_COUNT_ACCOUNT", "60/60"),
 }
 
 # ---------------------------------------------------------------- Logging
