@@ -1,8 +1,9 @@
 """Users in the back-office: search, labels, recent activity and the admin API's operator actions.
 
-State, role, 2FA, bans and labels change only through the services the admin API uses
-(``user_state_admin_set``, ``user_role_admin_set``, ``user_otp_admin_disable``,
-``user_ban_admin_set``, ``label_admin_*``), with the same guards and audit rows. Users are
+State, role, 2FA, bans, labels and passkeys change only through the services the admin API
+uses (``user_state_admin_set``, ``user_role_admin_set``, ``user_otp_admin_disable``,
+``user_ban_admin_set``, ``label_admin_*``, ``webauthn_credentials_admin_delete``), with the
+same guards and audit rows. Users are
 never deleted from here: self-deletion is the ``delete`` label, a ban the ``ban`` label.
 """
 
@@ -10,19 +11,18 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts import (
     admin_labels,  # noqa: F401  (registers the label and level admins)
     services,
 )
 from accounts.admin_labels import LabelForm
+from accounts.admin_security import UserSecurityAdminMixin
 from accounts.models import Label, Level, ResyncJob, User
 from accounts.resync import user_state_admin_release
 from accounts.selectors import role_exists
@@ -32,8 +32,6 @@ from accounts.services import (
     user_role_admin_set,
     user_state_admin_set,
 )
-from accounts.session_services import session_admin_end, sessions_admin_end_all
-from accounts.sessions import user_sessions_list
 from activities.models import Activity
 from barong.admin_lists import (
     SEARCH_USERS_MAX,
@@ -153,7 +151,7 @@ def _roles() -> list[tuple[str, str]]:
 
 
 @admin.register(User)
-class UserAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
+class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
     form = UserChangeForm
     bulk_delete = False
     list_display = ("email", "uid", "role", "level", "state", "state_manual", "otp", "created_at")
@@ -181,6 +179,7 @@ class UserAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
         "updated_at",
         "activity_links",
         "live_sessions",
+        "passkeys",
     )
     fields = (
         "uid",
@@ -196,8 +195,16 @@ class UserAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
         "updated_at",
         "activity_links",
         "live_sessions",
+        "passkeys",
     )
-    actions = ("ban_users", "unban_users", "release_manual_state", "disable_2fa", "end_sessions")
+    actions = (
+        "ban_users",
+        "unban_users",
+        "release_manual_state",
+        "disable_2fa",
+        "end_sessions",
+        "remove_passkeys",
+    )
     # Apps above accounts add the inlines of their rows with ``inlines_add`` (kyc: profiles,
     # phones, documents; apikeys: API keys), so accounts imports none of them.
     inlines = (LabelInline, ActivityInline)
@@ -244,58 +251,6 @@ class UserAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
             url,
             obj.uid,
         )
-
-    @admin.display(description="Live sessions")
-    def live_sessions(self, obj: User):
-        rows = user_sessions_list(obj.uid)
-        if not rows:
-            return "—"
-        # The buttons submit the change form (and its CSRF token) to session_end_view.
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                '<li>{} · {} · last seen {} <button type="submit" formaction="{}"'
-                ' class="button">End</button></li>',
-                (
-                    (
-                        row["user_ip"],
-                        row["user_agent"],
-                        row["last_seen_at"],
-                        reverse("admin:accounts_user_session_end", args=[obj.pk, row["id"]]),
-                    )
-                    for row in rows
-                ),
-            ),
-        )
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/sessions/<str:session_id>/end/",
-                self.admin_site.admin_view(self.session_end_view),
-                name="accounts_user_session_end",
-            ),
-            *super().get_urls(),
-        ]
-
-    def session_end_view(self, request, pk: int, session_id: str):
-        """POST: end one session of the user, through the service the admin API uses."""
-        back = HttpResponseRedirect(reverse("admin:accounts_user_change", args=[pk]))
-        if request.method != "POST":
-            return back
-        user = get_object_or_404(User, pk=pk)
-        if not self.has_change_permission(request, user):
-            raise PermissionDenied
-        try:
-            session_admin_end(
-                admin=request.user, user=user, session_id=session_id[:64], request=request
-            )
-        except ApiError as exc:
-            self.message_user(request, f"Session not ended ({', '.join(exc.keys)})", messages.ERROR)
-        else:
-            self.message_user(request, f"A session of {user.email} ended.", messages.SUCCESS)
-        return back
 
     def has_add_permission(self, request):
         # Accounts come from sign-up, the management API or ``createsuperuser``.
@@ -416,15 +371,6 @@ class UserAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
             queryset,
             "2FA disabled for {count} user(s).",
             lambda user: user_otp_admin_disable(admin=request.user, user=user, request=request),
-        )
-
-    @admin.action(description="End all sessions of selected users", permissions=["change"])
-    def end_sessions(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            "Sessions ended for {count} user(s).",
-            lambda user: sessions_admin_end_all(admin=request.user, user=user, request=request),
         )
 
 

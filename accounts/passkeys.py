@@ -36,6 +36,7 @@ from barong.api.errors import ApiError
 from barong.ratelimit import rate_limit_hit
 
 MAX_CREDENTIALS = 10
+CREDENTIAL_ID_MAX = 1400  # the column's length; ids of real authenticators are far shorter
 CREDENTIAL_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
 
 
@@ -68,7 +69,7 @@ def _credential_id(credential: Any) -> str:
     if not isinstance(credential, dict):
         return ""
     value = credential.get("id") or credential.get("rawId")
-    return value if isinstance(value, str) and len(value) <= 1400 else ""
+    return value if isinstance(value, str) and len(value) <= CREDENTIAL_ID_MAX else ""
 
 
 # ---------------------------------------------------------------- registration
