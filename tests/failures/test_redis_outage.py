@@ -183,3 +183,42 @@ def test_bearer_token_minted_before_the_outage_is_not_revoked(make_user, on_redi
 
     _assert_unavailable(response)
     assert client.get(ME).status_code == HTTPStatus.OK
+
+
+def test_account_security_limits_fail_closed(auth_api, make_user, on_redis, settings):
+    """The passkey and recovery-code limits refuse when they cannot count (docs/operations.md).
+
+    Through the API the request stops earlier (the permission table's stamp lives in
+    Redis too); the services are called directly as well, so the limit itself is seen
+    failing closed, and the removal never runs uncounted.
+    """
+    from accounts.models import WebAuthnCredential
+    from accounts.passkeys import webauthn_credential_delete, webauthn_credentials
+    from accounts.recovery import recovery_codes_count
+    from barong.api.failures import DEPENDENCY_ERRORS
+
+    settings.BARONG_RATE_LIMITS = True
+    user = make_user()
+    row = WebAuthnCredential.objects.create(user=user, credential_id="QUJDRA", public_key=b"k")
+    client = auth_api(user)
+    client.raise_request_exception = False
+
+    on_redis.stop()
+    responses = [
+        client.get("/api/v2/resource/webauthn/credentials"),
+        client.delete(f"/api/v2/resource/webauthn/credentials/{row.credential_id}"),
+        client.get("/api/v2/resource/otp/recovery_codes"),
+    ]
+    for call in (
+        lambda: list(webauthn_credentials(user=user)),
+        lambda: webauthn_credential_delete(user=user, credential_id=row.credential_id),
+        lambda: recovery_codes_count(user=user),
+    ):
+        with pytest.raises(DEPENDENCY_ERRORS):
+            call()
+    on_redis.start()
+
+    for response in responses:
+        _assert_unavailable(response)
+    assert WebAuthnCredential.objects.filter(pk=row.pk).exists()
+    assert client.get("/api/v2/resource/webauthn/credentials").status_code == HTTPStatus.OK
