@@ -48,53 +48,37 @@ def test_the_tree_keeps_every_contract(tree):
     assert "0 broken" in result.stdout
 
 
-def test_barong_importing_an_app_is_caught(tree):
-    violation = tree / "barong" / "violation.py"
-    violation.write_text("def f():\n    from kyc import models\n\n    return models\n")
+@pytest.mark.parametrize(
+    ("package", "code", "reported"),
+    [
+        # barong is the ground: it imports no app.
+        (
+            "barong",
+            "def f():\n    from kyc import models\n\n    return models\n",
+            "barong.violation -> kyc.models",
+        ),
+        # a lower app importing a higher one
+        (
+            "accounts",
+            "from permissions import engine\n",
+            "accounts.violation -> permissions.engine",
+        ),
+        # events is at the bottom with activities: it imports no app
+        ("events", "from accounts import models\n", "events.violation -> accounts.models"),
+        # management is the top layer: it calls the apps' services, nothing calls it
+        ("kyc", "from management import services\n", "kyc.violation -> management.services"),
+    ],
+)
+def test_an_import_against_the_contracts_is_caught(tree, package, code, reported):
+    violation = tree / package / "violation.py"
+    violation.write_text(code)
     try:
         result = _lint(tree)
     finally:
         violation.unlink()
 
     assert result.returncode != 0
-    assert "barong.violation -> kyc.models" in result.stdout
-
-
-def test_a_lower_app_importing_a_higher_one_is_caught(tree):
-    violation = tree / "accounts" / "violation.py"
-    violation.write_text("from permissions import engine\n")
-    try:
-        result = _lint(tree)
-    finally:
-        violation.unlink()
-
-    assert result.returncode != 0
-    assert "accounts.violation -> permissions.engine" in result.stdout
-
-
-def test_events_importing_an_app_is_caught(tree):
-    violation = tree / "events" / "violation.py"
-    violation.write_text("from accounts import models\n")
-    try:
-        result = _lint(tree)
-    finally:
-        violation.unlink()
-
-    assert result.returncode != 0
-    assert "events.violation -> accounts.models" in result.stdout
-
-
-def test_an_app_importing_the_management_api_is_caught(tree):
-    """management is the top layer: it calls the apps' services, nothing calls it."""
-    violation = tree / "kyc" / "violation.py"
-    violation.write_text("from management import services\n")
-    try:
-        result = _lint(tree)
-    finally:
-        violation.unlink()
-
-    assert result.returncode != 0
-    assert "kyc.violation -> management.services" in result.stdout
+    assert reported in result.stdout
 
 
 def test_the_layers_have_no_exceptions():
