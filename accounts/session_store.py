@@ -42,6 +42,14 @@ class SessionStore(CacheSessionStore):
         self._session_key = None
         return {}
 
+    @classmethod
+    def stored_under(cls, session_key: str) -> str | None:
+        """The cache key of the session a cookie names; None for a key Django refuses
+        (``_validate_session_key``, which reads nothing of the instance)."""
+        if not cls._validate_session_key(cls, session_key):
+            return None
+        return cls.cache_key_prefix + session_key
+
     def _get_new_session_key(self) -> str:
         return get_random_string(32, VALID_KEY_CHARS)
 

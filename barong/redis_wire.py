@@ -18,7 +18,10 @@ reply (the server was demoted by a Sentinel failover) drops the connection too, 
 next request asks the pool again and reaches the new master.
 """
 
+import errno
 import os
+import socket
+import struct
 import threading
 
 from redis import exceptions
@@ -87,6 +90,16 @@ class _Pinned:
         self.connection.connect()  # the handshake: TLS, AUTH, SELECT, HELLO
         self.sock = self.connection._sock
         self.used = False
+        # The timeout moves into the kernel (SO_RCVTIMEO/SO_SNDTIMEO): a Python-level
+        # timeout polls before every send and receive, two more system calls per round
+        # trip. A timed-out call fails with EAGAIN, raised as TimeoutError by ``run``.
+        timeout = self.sock.gettimeout()
+        if timeout and type(self.sock) is socket.socket:  # TLS keeps Python's timeout
+            whole = int(timeout)
+            timeval = struct.pack("ll", whole, int((timeout - whole) * 1_000_000))
+            self.sock.settimeout(None)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
 
     def close(self) -> None:
         try:
@@ -96,6 +109,12 @@ class _Pinned:
 
     def run(self, packed: bytes, replies: int) -> list:
         """Send ``packed`` (``replies`` commands) and read every reply."""
+        try:
+            return self._run(packed, replies)
+        except BlockingIOError as exc:  # the kernel's timeout (EAGAIN)
+            raise TimeoutError(errno.ETIMEDOUT, "Redis did not answer in time") from exc
+
+    def _run(self, packed: bytes, replies: int) -> list:
         self.sock.sendall(packed)
         buf = b""
         while True:

@@ -103,6 +103,9 @@ WSGI_APPLICATION = "barong.wsgi.application"
 # Wraps the WSGI application: the gateway's /api/v2/auth calls skip Django's handler
 # (permissions/wsgi.py). Empty: every request goes through Django.
 BARONG_WSGI_FRONT = env("BARONG_WSGI_FRONT", "permissions.wsgi.AuthzFront")
+# The front's fast path for steady-state calls (permissions/lean.py); off: the front
+# answers every authz call through the full path.
+BARONG_AUTHZ_FAST_PATH = env_bool("BARONG_AUTHZ_FAST_PATH", True)
 APPEND_SLASH = False
 
 TEMPLATES = [

@@ -47,6 +47,8 @@ MAX_PATH = 4096
 MAX_PARAMS_BODY = 64 * 1024
 TOKEN_REUSE_MAX = 60
 TOKEN_CACHE_SIZE = 20_000
+# The environ key under which the front's fast path hands its cache round trip on.
+PREFETCHED = "barong.authz.prefetched"
 
 
 # ---------------------------------------------------------------- rules file
@@ -101,11 +103,11 @@ UNSAFE_PATH_RE = re.compile(r"%[0-9a-f]{2}|[\\;\x00]|(?:^|/)\.\.(?:/|$)", re.IGN
 UNSAFE_RAW_RE = re.compile(r"%(?:2f|5c|3b|00|25)|\\|;|(?:^|/)\.\.(?:/|$)", re.IGNORECASE)
 
 
-def path_is_unsafe(request: HttpRequest, raw: str) -> bool:
+def path_is_unsafe(meta: dict, raw: str) -> bool:
     """Whether the path could mean something else to the upstream than to our matcher."""
     if UNSAFE_PATH_RE.search(raw):
         return True
-    sent = request.META.get("RAW_URI") or request.META.get("REQUEST_URI") or ""
+    sent = meta.get("RAW_URI") or meta.get("REQUEST_URI") or ""
     return bool(UNSAFE_RAW_RE.search(sent.partition("?")[0]))
 
 
@@ -297,13 +299,16 @@ def _api_key_user(
     return f"apikey:{key.kid}", user
 
 
-def _prefetch(request: HttpRequest, api_key_mode: bool) -> tuple[dict, str | None, bool | None]:
-    """One cache round trip: version stamps, the session or key row, the owner's snapshot
-    and, for a signed request, the claim on its signature (replay protection)."""
+def prefetch_plan(
+    meta: dict, session: tuple[str, str] | None, api_key_mode: bool
+) -> tuple[list[str], str | None, tuple[str, int] | None]:
+    """What one cache round trip reads: (keys, the owner's uid if known, the replay marker
+    to claim); the same for Django's path and the front's (permissions/lean.py).
+
+    ``session``: the cookie's session key and the cache key it is stored under."""
     wanted = [engine.VERSION_KEY, restrictions.VERSION_KEY]
-    session_key = uid_hint = marker = None
+    uid_hint = marker = None
     if api_key_mode:
-        meta = request.META
         kid = meta.get("HTTP_X_AUTH_APIKEY", "")
         if 0 < len(kid) <= MAX_KID:
             wanted.append(api_key_cache_key(kid))
@@ -312,18 +317,42 @@ def _prefetch(request: HttpRequest, api_key_mode: bool) -> tuple[dict, str | Non
                 nonce=meta.get("HTTP_X_AUTH_NONCE", ""),
                 signature=meta.get("HTTP_X_AUTH_SIGNATURE", ""),
             )
-    elif settings.SESSION_COOKIE_NAME in request.COOKIES:
-        session_key = _session_cache_key(request)
-        if session_key is not None:
-            wanted.append(session_key)
-            uid_hint = owners.get(request.session.session_key)
+    elif session is not None:
+        wanted.append(session[1])
+        uid_hint = owners.get(session[0])
     if uid_hint is not None:
         wanted.append(snapshots.user_key(uid_hint))
-    claimed = None
+    return wanted, uid_hint, marker
+
+
+def prefetch_run(wanted: list[str], marker: tuple[str, int] | None) -> tuple[dict, bool | None]:
+    """The round trip itself: the values found and, with a marker, whether it was claimed."""
     if marker is not None:
-        found, claimed = get_many_and_add(wanted, marker[0], 1, marker[1])
+        return get_many_and_add(wanted, marker[0], 1, marker[1])
+    return cache.get_many(wanted), None
+
+
+def _prefetch(request: HttpRequest, api_key_mode: bool) -> tuple[dict, str | None, bool | None]:
+    """One cache round trip: version stamps, the session or key row, the owner's snapshot
+    and, for a signed request, the claim on its signature (replay protection).
+
+    When the front's fast path already made it and then handed the request on, its
+    outcome (or the exception it raised) is in the environ under ``PREFETCHED``: a
+    signature is claimed once, and an outage costs one attempt, not two.
+    """
+    session_key = session = None
+    if not api_key_mode and settings.SESSION_COOKIE_NAME in request.COOKIES:
+        session_key = _session_cache_key(request)
+        if session_key is not None:
+            session = (request.session.session_key, session_key)
+    stashed = request.META.pop(PREFETCHED, None)
+    if isinstance(stashed, Exception):
+        raise stashed
+    if stashed is not None:
+        found, uid_hint, claimed = stashed
     else:
-        found = cache.get_many(wanted)
+        wanted, uid_hint, marker = prefetch_plan(request.META, session, api_key_mode)
+        found, claimed = prefetch_run(wanted, marker)
     if session_key is not None and session_key in found:
         # Hand the session data to the store so it is not fetched a second time.
         request.session._session_cache = found[session_key]
@@ -332,7 +361,7 @@ def _prefetch(request: HttpRequest, api_key_mode: bool) -> tuple[dict, str | Non
 
 def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
     """The decision for one gateway request; ApiError carries every refusal."""
-    if path_is_unsafe(request, raw_path):  # before any rule: no public prefix can be borrowed
+    if path_is_unsafe(request.META, raw_path):  # before any rule: no public prefix can be borrowed
         raise ApiError("authz.permission_denied", 403)
     path = authz_path(raw_path)
     api_key_mode = any(name in request.META for name in API_KEY_HEADERS)

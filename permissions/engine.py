@@ -64,6 +64,11 @@ def table(version: str | None = None) -> dict[str, tuple[Rule, ...]]:
     return _table.rules
 
 
+def loaded(version: str | None) -> bool:
+    """Whether this process holds the table stamped ``version`` (a check without the database)."""
+    return version is not None and _table.version == version
+
+
 def invalidate() -> None:
     """Call after any permission write commits: every worker reloads on its next check."""
     version_bump(VERSION_KEY)

@@ -115,6 +115,11 @@ def tables(version: str | None = None) -> Tables:
     return _tables
 
 
+def loaded(version: str | None) -> bool:
+    """Whether this process holds the tables stamped ``version`` (a check without the database)."""
+    return version is not None and _tables.version == version
+
+
 def invalidate() -> None:
     """Call after any restriction write commits: every worker reloads on its next request."""
     version_bump(VERSION_KEY)

@@ -16,7 +16,7 @@ docs/operations.md says what each endpoint does while Redis or the database is d
 
 import logging
 import re
-import uuid
+import secrets
 
 import redis.exceptions
 from django.core.exceptions import (
@@ -56,10 +56,15 @@ def request_id_for(request: HttpRequest) -> str:
     existing = getattr(request, "request_id", None)
     if existing:
         return existing
-    sent = request.META.get("HTTP_X_REQUEST_ID", "")
-    request_id = sent if REQUEST_ID_RE.match(sent) else uuid.uuid4().hex
+    request_id = request_id_from(request.META)
     request.request_id = request_id
     return request_id
+
+
+def request_id_from(meta: dict) -> str:
+    """The caller's ``X-Request-ID`` from a META or WSGI environ when sane, else a new one."""
+    sent = meta.get("HTTP_X_REQUEST_ID", "")
+    return sent if REQUEST_ID_RE.match(sent) else secrets.token_hex(16)
 
 
 def errors_json(keys: list[str], status: int) -> JsonResponse:

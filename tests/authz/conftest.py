@@ -1,8 +1,9 @@
 """Helpers for the authz tests: a logged-in client, signed API-key headers.
 
-Every test that takes ``api`` runs twice: through Django's test client (the stack that
-``AuthzMiddleware`` shortcuts) and through the WSGI front that gunicorn serves
-(``permissions.wsgi.AuthzFront``), so both give the same answers.
+Every test that takes ``api`` runs three times: through Django's test client (the stack
+that ``AuthzMiddleware`` shortcuts), through the WSGI front that gunicorn serves
+(``permissions.wsgi.AuthzFront``) with its fast path off, and with it on
+(``permissions.lean``), so all three give the same answers.
 """
 
 import hashlib
@@ -16,12 +17,15 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.http import HttpResponse
+from django.http.cookie import parse_cookie
 from django.test import RequestFactory
 from rest_framework.test import APIClient, ForceAuthClientHandler
 
+from accounts.session_store import SessionStore
 from accounts.sessions import session_open
+from apikeys.signatures import MAX_KID, _key_row
 from barong import jwt as barong_jwt
-from permissions import authz
+from permissions import authz, engine, restrictions, snapshots
 from permissions.middleware import authz_raw_path
 from permissions.wsgi import AuthzFront
 from tests.conftest import BROWSER_UA
@@ -86,6 +90,28 @@ def wsgi_call(app, environ: dict, start_response) -> bytes:
         request_finished.connect(close_old_connections)
 
 
+def _warm(environ: dict) -> None:
+    """A warm worker, so that the fast path answers what it can: what the full path loads
+    on a call (the tables of the current stamps, the caller's snapshot and key row, the
+    owner hint) is loaded before it, from the database as it stands."""
+    engine.table()
+    restrictions.tables()
+    uid = owner = None
+    kid = environ.get("HTTP_X_AUTH_APIKEY")
+    if kid and len(kid) <= MAX_KID and "\x00" not in kid:
+        row = _key_row(kid, None)
+        if isinstance(row, dict):
+            uid, owner = row["uid"], f"apikey:{kid}"
+    else:
+        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        key = cookies.get(settings.SESSION_COOKIE_NAME)
+        data = SessionStore(key).load() if key and SessionStore.stored_under(key) else {}
+        uid, owner = data.get("uid"), key
+    if uid:
+        snapshots.user_snapshot(uid)
+        authz.owners.remember(owner, uid)
+
+
 class FrontHandler(ForceAuthClientHandler):
     """The test client's handler, except that authz calls go through the WSGI front.
 
@@ -94,9 +120,10 @@ class FrontHandler(ForceAuthClientHandler):
     a response object only so that the tests read it as they read any other.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, fast_path: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.front = AuthzFront(self._not_for_django)
+        self.front = AuthzFront(self._not_for_django, fast_path=fast_path)
+        self.fast_path = fast_path
 
     @staticmethod
     def _not_for_django(environ, start_response):
@@ -111,6 +138,8 @@ class FrontHandler(ForceAuthClientHandler):
         def start_response(status, headers, exc_info=None):
             sent["status"], sent["headers"] = status, headers
 
+        if self.fast_path:
+            _warm(environ)
         content = wsgi_call(self.front, environ, start_response)
         response = HttpResponse(content, status=int(sent["status"].split(" ", 1)[0]))
         del response["Content-Type"]
@@ -123,10 +152,11 @@ class FrontHandler(ForceAuthClientHandler):
         return response
 
 
-@pytest.fixture(params=["django", "front"])
+@pytest.fixture(params=["django", "front", "fast"])
 def api(request):
-    """A browser-like client; authz calls through Django's stack or the WSGI front."""
+    """A browser-like client; authz calls through Django's stack or the WSGI front (its
+    fast path off, or on)."""
     client = APIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR=CLIENT_IP)
-    if request.param == "front":
-        client.handler = FrontHandler(enforce_csrf_checks=False)
+    if request.param != "django":
+        client.handler = FrontHandler(enforce_csrf_checks=False, fast_path=request.param == "fast")
     return client
