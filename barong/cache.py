@@ -59,7 +59,7 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = PooledRedisCacheClient
         # The primary's pool: get_many_and_add writes, and a read must see the last write.
-        self._wire = WireClient(lambda: self._cache._get_connection_pool(True))
+        self._wire = WireClient(lambda: self._cache._get_connection_pool(True), tracking=True)
 
     def validate_key(self, key: str) -> None:
         """Nothing to check: Redis keys are binary-safe. Django's check warns about keys
@@ -73,6 +73,15 @@ class RedisCache(DjangoRedisCache):
             return {}
         names = [self.make_and_validate_key(key, version=version) for key in keys]
         (values,) = self._wire.execute(pack("MGET", *names), 1)
+        return {key: _loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
+
+    def get_many_local(self, keys: list[str]) -> dict | None:
+        """``get_many`` answered from copies kept current by Redis's invalidations
+        (barong/redis_local.py); None when the connection cannot track."""
+        names = [self.make_and_validate_key(key).encode() for key in keys]
+        values = self._wire.mget_local(names)
+        if values is None:
+            return None
         return {key: _loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
 
     def get_many_and_add(

@@ -26,11 +26,17 @@ import threading
 
 from redis import exceptions
 
+from barong.redis_local import LocalCopies
+
 _CRLF = b"\r\n"
 
 
 class _Incomplete(Exception):
     """More bytes are needed to finish the reply."""
+
+
+class Push(list):
+    """A RESP3 push message (an invalidation of tracked keys), not a reply."""
 
 
 def pack(*args: bytes | str | int) -> bytes:
@@ -60,11 +66,11 @@ def parse(buf: bytes, pos: int):
         if len(buf) < pos + size + 2:
             raise _Incomplete
         return buf[pos : pos + size], pos + size + 2
-    if kind in (42, 126):  # * array, ~ set
+    if kind in (42, 126, 62):  # * array, ~ set, > push (RESP3)
         count = int(line)
         if count < 0:
             return None, pos
-        items = []
+        items = [] if kind != 62 else Push()
         for _ in range(count):
             item, pos = parse(buf, pos)
             items.append(item)
@@ -83,13 +89,22 @@ def parse(buf: bytes, pos: int):
 
 
 class _Pinned:
-    """One connection opened by redis-py, used here only."""
+    """One connection opened by redis-py, used here only.
 
-    def __init__(self, pool) -> None:
+    With ``tracking`` on a RESP3 connection, the server tracks the keys ``mget_local``
+    reads (``CLIENT TRACKING ON OPTIN``) and pushes an invalidation on this connection
+    when one changes, expires or is evicted; the copies live in ``local``
+    (barong/redis_local.py). Pushes are applied wherever they turn up in the stream:
+    between replies, or waiting when a call starts (``drain``).
+    """
+
+    def __init__(self, pool, tracking: bool = False) -> None:
         self.connection = pool.connection_class(**pool.connection_kwargs)
         self.connection.connect()  # the handshake: TLS, AUTH, SELECT, HELLO
         self.sock = self.connection._sock
         self.used = False
+        self.buf = b""  # bytes read but not yet parsed (the start of a push)
+        self.local: LocalCopies | None = None
         # The timeout moves into the kernel (SO_RCVTIMEO/SO_SNDTIMEO): a Python-level
         # timeout polls before every send and receive, two more system calls per round
         # trip. A timed-out call fails with EAGAIN, raised as TimeoutError by ``run``.
@@ -100,6 +115,12 @@ class _Pinned:
             self.sock.settimeout(None)
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        # Tracking needs RESP3 (pushes on this connection) and a plain socket (``drain``
+        # reads without waiting, which TLS sockets refuse).
+        if tracking and str(self.connection.protocol) == "3" and type(self.sock) is socket.socket:
+            (reply,) = self.run(pack("CLIENT", "TRACKING", "ON", "OPTIN"), 1)
+            if not isinstance(reply, exceptions.ResponseError):  # an old server, an ACL
+                self.local = LocalCopies()
 
     def close(self) -> None:
         try:
@@ -110,36 +131,107 @@ class _Pinned:
     def run(self, packed: bytes, replies: int) -> list:
         """Send ``packed`` (``replies`` commands) and read every reply."""
         try:
-            return self._run(packed, replies)
+            self.sock.sendall(packed)
+            return self._replies(replies)
         except BlockingIOError as exc:  # the kernel's timeout (EAGAIN)
             raise TimeoutError(errno.ETIMEDOUT, "Redis did not answer in time") from exc
 
-    def _run(self, packed: bytes, replies: int) -> list:
-        self.sock.sendall(packed)
-        buf = b""
+    def _replies(self, replies: int) -> list:
         while True:
+            if self.buf:
+                results = self._parsed(replies)
+                if results is not None:
+                    self.used = True
+                    return results
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise exceptions.ConnectionError("Redis closed the connection")
-            buf += chunk
-            try:
-                pos, results = 0, []
-                for _ in range(replies):
-                    value, pos = parse(buf, pos)
+            self.buf += chunk
+
+    def _parsed(self, replies: int) -> list | None:
+        """``replies`` replies from the buffer (pushes applied); None if incomplete."""
+        pos, results = 0, []
+        try:
+            while len(results) < replies:
+                value, pos = parse(self.buf, pos)
+                if isinstance(value, Push):
+                    self._pushed(value)
+                else:
                     results.append(value)
-            except _Incomplete:
-                continue
-            if pos != len(buf):  # a reply nobody asked for: the connection is out of step
-                raise exceptions.ConnectionError("unexpected bytes after the replies")
-            self.used = True
-            return results
+        except _Incomplete:
+            return None
+        # What follows the replies (pushes sent after them) waits for ``settle``: the
+        # caller first stores what it read, so a later change is applied after it.
+        self.buf = self.buf[pos:]
+        return results
+
+    def settle(self) -> None:
+        """Apply the pushes left in the buffer; anything else means out of step."""
+        if self.buf and (self.local is None or self._drained_buffer()):
+            raise exceptions.ConnectionError("unexpected bytes after the replies")
+
+    def _pushed(self, push: Push) -> None:
+        if self.local is None:
+            raise exceptions.ConnectionError("a push message on an untracked connection")
+        self.local.pushed(push)
+
+    def _drained_buffer(self) -> bool:
+        """Apply the complete pushes in the buffer; True if a non-push turned up."""
+        pos = 0
+        try:
+            while pos < len(self.buf):
+                value, end = parse(self.buf, pos)
+                if not isinstance(value, Push):
+                    return True
+                self._pushed(value)
+                pos = end
+        except _Incomplete:
+            # A push still arriving may name a key held here: keep nothing until it has.
+            self.local.clear()
+        self.buf = self.buf[pos:]
+        return False
+
+    def drain(self) -> None:
+        """Apply every invalidation that arrived since the last call (no waiting)."""
+        while True:
+            try:
+                chunk = self.sock.recv(65536, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                break
+            if not chunk:
+                raise exceptions.ConnectionError("Redis closed the connection")
+            self.buf += chunk
+        self.settle()
+
+    def mget_local(self, names: list[bytes]) -> list[bytes | None]:
+        """``MGET names`` answered from the tracked copies where they are current."""
+        self.drain()
+        local = self.local
+        values: list[bytes | None] = [local.get(name) for name in names]
+        missing = [name for name, value in zip(names, values, strict=True) if value is None]
+        if missing:
+            # Tracked from this read on: a change after it is pushed to this connection.
+            replies = self.run(pack("CLIENT", "CACHING", "YES") + pack("MGET", *missing), 2)
+            for reply in replies:
+                if isinstance(reply, exceptions.ResponseError):
+                    raise reply  # the connection is dropped with what it tracked
+            fetched = replies[1]
+            local.put_many(missing, fetched)
+            self.settle()
+            found = dict(zip(missing, fetched, strict=True))
+            values = [
+                found[name] if value is None else value
+                for name, value in zip(names, values, strict=True)
+            ]
+        return values
 
 
 class WireClient:
     """Pipelined commands on a connection of ``pool``'s kind, one per thread and process."""
 
-    def __init__(self, pool_getter) -> None:
+    def __init__(self, pool_getter, *, tracking: bool = False) -> None:
         self._pool_getter = pool_getter
+        self._tracking = tracking
         self._local = threading.local()
         self._pid = os.getpid()
 
@@ -150,7 +242,7 @@ class WireClient:
         pinned = getattr(self._local, "pinned", None)
         if pinned is None:
             try:
-                pinned = _Pinned(self._pool_getter())
+                pinned = _Pinned(self._pool_getter(), tracking=self._tracking)
             except OSError as exc:  # refused, unreachable, timed out
                 raise exceptions.ConnectionError(str(exc)) from exc
             self._local.pinned = pinned
@@ -160,11 +252,12 @@ class WireClient:
         self._local.pinned = None
         pinned.close()
 
-    def execute(self, packed: bytes, replies: int) -> list:
-        """The replies of ``replies`` packed commands; a reply error raises ResponseError."""
+    def _call(self, work):
+        """``work(pinned)`` on this thread's connection, retried once on a new one when a
+        connection that had served before turns out dead (a Redis restart)."""
         pinned = self._pinned()
         try:
-            results = pinned.run(packed, replies)
+            return pinned, work(pinned)
         except Exception as exc:
             self._drop(pinned)
             stale = isinstance(exc, OSError | exceptions.ConnectionError) and not isinstance(
@@ -174,10 +267,20 @@ class WireClient:
                 raise _translated(exc) from exc
             pinned = self._pinned()  # the old connection may have died quietly: once more
             try:
-                results = pinned.run(packed, replies)
+                return pinned, work(pinned)
             except Exception as again:
                 self._drop(pinned)
                 raise _translated(again) from again
+
+    def execute(self, packed: bytes, replies: int) -> list:
+        """The replies of ``replies`` packed commands; a reply error raises ResponseError."""
+
+        def work(pinned: _Pinned) -> list:
+            results = pinned.run(packed, replies)
+            pinned.settle()
+            return results
+
+        pinned, results = self._call(work)
         for value in results:
             if isinstance(value, exceptions.ResponseError):
                 if str(value).startswith("READONLY"):
@@ -187,6 +290,14 @@ class WireClient:
                     raise exceptions.ConnectionError(f"Redis is a replica now: {value}")
                 raise value
         return results
+
+    def mget_local(self, names: list[bytes]) -> list[bytes | None] | None:
+        """``MGET names`` from tracked copies where current (``_Pinned.mget_local``); None
+        when this connection cannot track (RESP2, a server before 6, an ACL)."""
+        _, values = self._call(
+            lambda pinned: None if pinned.local is None else pinned.mget_local(names)
+        )
+        return values
 
 
 def _translated(exc: BaseException) -> BaseException:

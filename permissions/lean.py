@@ -79,6 +79,13 @@ def _session(environ: dict, api_key_mode: bool) -> tuple[str, str] | None:
     return key, stored
 
 
+def _local_reads(wanted: list[str]) -> dict | None:
+    """The keys from copies Redis keeps current (barong/redis_local.py); None when the
+    cache cannot keep them (another backend, a connection that cannot track)."""
+    reader = getattr(cache, "get_many_local", None)
+    return None if reader is None else reader(wanted)
+
+
 def _snapshot(uid: str, uid_hint: str | None, found: dict) -> dict:
     """The owner's cached snapshot: prefetched when the owner was known, else read now
     (the first call of a session or key in this process); not cached: HandOver."""
@@ -136,14 +143,18 @@ def _decide(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
     session = _session(environ, api_key_mode)
     wanted, uid_hint, marker = prefetch_plan(environ, session, api_key_mode)
     try:
-        found, claimed = prefetch_run(wanted, marker)
+        found = claimed = None
+        if marker is None:  # a signed call claims its signature in Redis itself
+            found = _local_reads(wanted)
+        if found is None:
+            found, claimed = prefetch_run(wanted, marker)
     except Exception as exc:  # the full path answers the outage with this very error
         environ[PREFETCHED] = exc
         raise HandOver from exc
     environ[PREFETCHED] = (found, uid_hint, claimed)
 
     stamp = found.get(restrictions.VERSION_KEY)
-    if not restrictions.loaded(stamp) or not engine.loaded(found.get(engine.VERSION_KEY)):
+    if not restrictions.loaded(stamp):
         raise HandOver  # reloading a table reads the database
     ip = client_ip(environ)
     if path != ACCESS_PATH and restrictions.evaluate(ip, version=stamp):
@@ -160,8 +171,11 @@ def _decide(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
         principal, user = _cookie_user(environ, ip, session, found, uid_hint)
     else:
         raise HandOver
+    version = found.get(engine.VERSION_KEY)
+    if not engine.loaded(version):
+        raise HandOver
     method = environ["REQUEST_METHOD"].upper()
-    decision = engine.check(user["role"], method, path, version=found[engine.VERSION_KEY])
+    decision = engine.check(user["role"], method, path, version=version)
     if not decision.allowed or decision.audit:
         raise HandOver
     headers = [TEXT, ("Authorization", f"Bearer {token_for(principal, user)}")]

@@ -1,0 +1,418 @@
+"""The front's fast path (permissions/lean.py): what it answers, what it hands over.
+
+The whole authz suite also runs through it (tests/authz/conftest.py, the ``fast``
+client); here each answer it gives is compared byte for byte with the full path's for
+the same request, each case it must not decide is checked to reach the full path, and,
+on Redis, the copies it reads from are shown to follow every write made elsewhere.
+"""
+
+import io
+import time
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache, caches
+from rest_framework.test import APIClient
+
+from accounts.services import user_otp_set, user_state_set
+from accounts.sessions import user_session_end
+from apikeys.services import api_key_create
+from barong.redis_local import MAX_AGE, MAX_KEYS, LocalCopies
+from barong.redis_wire import Push, parse
+from permissions import lean
+from permissions.middleware import authz_raw_path
+from permissions.wsgi import AuthzFront
+from tests.authz.conftest import (
+    CLIENT_IP,
+    login,
+    settle_invalidations,
+    signed_headers,
+    wsgi_call,
+)
+from tests.authz.test_front import Recorder
+from tests.conftest import BROWSER_UA
+
+pytestmark = pytest.mark.django_db
+
+ME = "/api/v2/auth/api/v2/barong/resource/users/me"
+PUBLIC = "/api/v2/auth/api/v2/barong/identity/ping"
+REQUEST_ID = "lean-test-request-0001"
+needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (CI)")
+
+
+@pytest.fixture(autouse=True)
+def _one_second(monkeypatch):
+    """One clock second for the whole test: the session's idle expiry does not slide
+    between the two paths' calls (a slide is its own case below)."""
+    now = float(int(time.time()))
+    monkeypatch.setattr(time, "time", lambda: now)
+
+
+def environ(path: str = ME, *, method: str = "GET", cookie: str = "", **extra) -> dict:
+    """What gunicorn hands the front for one request."""
+    env = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "RAW_URI": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": CLIENT_IP,
+        "HTTP_USER_AGENT": BROWSER_UA,
+        "HTTP_X_REQUEST_ID": REQUEST_ID,
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.url_scheme": "http",
+    }
+    if cookie:
+        env["HTTP_COOKIE"] = cookie
+    env.update(extra)
+    return env
+
+
+def answer(env: dict, *, fast: bool) -> tuple[str, list, bytes]:
+    """The front's answer with its fast path on or off."""
+    sent: dict = {}
+
+    def start_response(status, headers, exc_info=None):
+        sent["status"], sent["headers"] = status, headers
+
+    if fast:
+        settle_invalidations()
+    front = AuthzFront(Recorder(), fast_path=fast)
+    content = wsgi_call(front, dict(env, **{"wsgi.input": io.BytesIO(b"")}), start_response)
+    return sent["status"], sorted(sent["headers"]), content
+
+
+def fast_answers(env: dict) -> bool:
+    """Whether the fast path answers ``env`` itself (it is given a copy)."""
+    env = dict(env)
+    settle_invalidations()
+    return lean.lean_answer(env, authz_raw_path(env["PATH_INFO"])) is not None
+
+
+def _login(user) -> tuple[str, str]:
+    """(cookie header, CSRF token) of a new session of ``user``."""
+    client = APIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR=CLIENT_IP)
+    csrf = login(client, user)
+    return (
+        f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}",
+        csrf,
+    )
+
+
+@pytest.fixture
+def member(make_user):
+    user = make_user()
+    cookie, csrf = _login(user)
+    return user, cookie, csrf
+
+
+@pytest.fixture
+def signed(make_user):
+    """A fresh signed request for the member's API key at each call."""
+    owner = user_otp_set(user=make_user(), enabled=True)
+    key, secret = api_key_create(user=owner)
+    nonce = [int(time.time() * 1000)]
+
+    def headers() -> dict:
+        nonce[0] += 1
+        return signed_headers(key.kid, secret, nonce=nonce[0])
+
+    return owner, headers
+
+
+# ---------------------------------------------------------------- the same answers
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["cookie", "cookie-post", "cookie-head", "public", "public-with-cookie", "dot-segments"],
+)
+def test_the_fast_answer_is_the_full_paths_byte_for_byte(member, case):
+    _, cookie, csrf = member
+    env = {
+        "cookie": environ(cookie=cookie),
+        "cookie-post": environ(method="POST", cookie=cookie, HTTP_X_CSRF_TOKEN=csrf),
+        "cookie-head": environ(method="head", cookie=cookie),
+        "public": environ(PUBLIC),
+        "public-with-cookie": environ(PUBLIC, cookie=f"theme=dark; {cookie}"),
+        "dot-segments": environ(
+            "/api/v2/auth/api/v2/barong/resource/./users/me.json", cookie=cookie
+        ),
+    }[case]
+    full = answer(env, fast=False)  # also warms the tables, the snapshot and the token
+
+    assert fast_answers(env)
+    assert answer(env, fast=True) == full
+    assert full[0] == "200 OK"
+
+
+def test_a_signed_request_gets_the_full_paths_answer(signed):
+    _, headers = signed
+    full = answer(environ(**headers()), fast=False)
+
+    env = environ(**headers())
+    assert fast_answers(env)
+    assert answer(environ(**headers()), fast=True) == full
+    assert dict(full[1])["Authorization"].startswith("Bearer ")
+
+
+def test_a_replayed_signature_is_refused_after_a_fast_answer(signed):
+    _, headers = signed
+    answer(environ(**headers()), fast=False)
+    env = environ(**headers())
+
+    first = answer(env, fast=True)
+    again = answer(env, fast=True)
+
+    assert first[0] == "200 OK"
+    assert again[0] == "401 Unauthorized"
+    assert again[2] == b'{"errors": ["authz.signature_blacklisted"]}'
+
+
+# ---------------------------------------------------------------- handed over
+
+
+def test_a_session_that_slides_this_second_is_handed_over_and_slid(member, monkeypatch):
+    _, cookie, _ = member
+    env = environ(cookie=cookie)
+    answer(env, fast=False)
+    later = time.time() + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    assert not fast_answers(env)
+    status, headers, _ = answer(env, fast=True)
+    assert status == "200 OK"
+    assert any(name == "Set-Cookie" for name, _ in headers)  # the full path slid it
+    assert fast_answers(env)  # and the next call in that second is answered fast
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "no-credentials",
+        "unknown-session",
+        "short-session-key",
+        "body",
+        "denied-role",
+        "audited",
+        "unsafe-path",
+        "non-ascii-path",
+        "banned",
+        "other-agent",
+    ],
+)
+def test_what_the_fast_path_does_not_decide_reaches_the_full_path(case, member, make_admin):
+    user, cookie, _ = member
+    env = environ(cookie=cookie)
+    if case == "no-credentials":
+        env = environ()
+    elif case == "unknown-session":
+        env = environ(cookie=f"{settings.SESSION_COOKIE_NAME}=nosuchsessionkey00000000")
+    elif case == "short-session-key":
+        env = environ(cookie=f"{settings.SESSION_COOKIE_NAME}=short")
+    elif case == "body":
+        env = environ(cookie=cookie, CONTENT_LENGTH="2", CONTENT_TYPE="application/json")
+    elif case == "denied-role":
+        env = environ("/api/v2/auth/api/v2/barong/admin/users", cookie=cookie)
+    elif case == "audited":
+        admin_cookie, admin_csrf = _login(make_admin())
+        env = environ(
+            "/api/v2/auth/api/v2/barong/admin/users/labels",
+            method="POST",
+            cookie=admin_cookie,
+            HTTP_X_CSRF_TOKEN=admin_csrf,
+        )
+    elif case == "unsafe-path":
+        env = environ("/api/v2/auth/api/v2/barong/resource/users/me%2e%2e", cookie=cookie)
+    elif case == "non-ascii-path":
+        env = environ("/api/v2/auth/api/v2/barong/resource/users/m\xc3\xa9", cookie=cookie)
+    answer(env, fast=False)  # warm
+    if case == "banned":
+        user_state_set(user=user, state="banned")
+    elif case == "other-agent":
+        env["HTTP_USER_AGENT"] = "curl/8.0"
+
+    assert not fast_answers(env)
+    got = answer(env, fast=True)
+    if case == "other-agent":  # the full path ended the session: it is gone for the next
+        assert got[0] == "401 Unauthorized"
+        assert got[2] == b'{"errors": ["authz.client_session_mismatch"]}'
+    else:
+        assert got == answer(env, fast=False)
+
+
+def test_a_call_reaching_the_full_path_reuses_the_fast_paths_round_trip(signed):
+    """A signed call claims its signature once: the full path must not claim it again
+    (that would refuse every signed call it takes over as a replay)."""
+    owner, headers = signed
+    answer(environ(**headers()), fast=False)
+    user_otp_set(user=owner, enabled=False)  # the fast path now hands these calls over
+    expected = answer(environ(**headers()), fast=False)
+
+    got = answer(environ(**headers()), fast=True)
+
+    assert got == expected
+    assert got[0] == "401 Unauthorized"
+    assert b"signature_blacklisted" not in got[2]
+
+
+def test_a_redis_outage_met_by_the_fast_path_is_the_full_paths_503(member, monkeypatch):
+    _, cookie, _ = member
+    env = environ(cookie=cookie)
+    answer(env, fast=False)
+
+    def down(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Redis is away")
+
+    monkeypatch.setattr("permissions.lean.prefetch_run", down)
+    monkeypatch.setattr("permissions.lean._local_reads", down)
+    calls = []
+    monkeypatch.setattr("permissions.authz.prefetch_run", lambda *a: calls.append(a) or down())
+
+    status, _, content = answer(env, fast=True)
+
+    assert status == "503 Service Unavailable"
+    assert content == b'{"errors": ["server.unavailable"]}'
+    assert calls == []  # the failure was handed over, not met a second time
+
+
+# ---------------------------------------------------------------- copies kept by Redis
+
+
+def _copies() -> LocalCopies:
+    return caches["default"]._wire._pinned().local
+
+
+@needs_redis
+def test_the_fast_path_reads_from_copies_once_it_has_them(member):
+    _, cookie, _ = member
+    env = environ(cookie=cookie)
+    answer(env, fast=False)
+    answer(env, fast=True)
+
+    assert len(_copies()) == 4  # two version stamps, the session, the snapshot
+    assert answer(env, fast=True)[0] == "200 OK"
+
+
+@needs_redis
+def test_a_session_ended_elsewhere_is_refused_by_the_very_next_call(member):
+    user, cookie, _ = member
+    env = environ(cookie=cookie)
+    answer(env, fast=False)
+    assert answer(env, fast=True)[0] == "200 OK"
+
+    session_key = cookie.split("=", 1)[1]
+    user_session_end(user.uid, session_key=session_key)  # another connection deletes it
+
+    status, _, content = answer(env, fast=True)
+    assert status == "401 Unauthorized"
+    assert content == b'{"errors": ["authz.invalid_session"]}'
+
+
+@needs_redis
+def test_a_ban_is_refused_by_the_very_next_call(member):
+    user, cookie, _ = member
+    env = environ(cookie=cookie)
+    answer(env, fast=False)
+    assert answer(env, fast=True)[0] == "200 OK"
+
+    user_state_set(user=user, state="banned")
+
+    status, _, content = answer(env, fast=True)
+    assert status == "401 Unauthorized"
+    assert content == b'{"errors": ["authz.user_not_active"]}'
+
+
+@needs_redis
+def test_a_changed_session_is_read_again(member):
+    """A write to a key held here (not only a delete) drops the copy."""
+    _, cookie, _ = member
+    env = environ(cookie=cookie)
+    answer(env, fast=False)
+    answer(env, fast=True)
+    key = (
+        caches["default"]
+        .make_key("django.contrib.sessions.cache" + cookie.split("=", 1)[1])
+        .encode()
+    )
+    assert _copies().get(key) is not None
+
+    stored = cache.get("django.contrib.sessions.cache" + cookie.split("=", 1)[1])
+    cache.set(
+        "django.contrib.sessions.cache" + cookie.split("=", 1)[1],
+        {**stored, "user_agent": "curl/8.0"},
+        60,
+    )
+    settle_invalidations()
+
+    assert _copies().get(key) is None
+    status, _, content = answer(env, fast=True)
+    assert status == "401 Unauthorized"
+    assert content == b'{"errors": ["authz.client_session_mismatch"]}'
+
+
+@needs_redis
+def test_a_dropped_connection_leaves_no_copies_behind(member):
+    _, cookie, _ = member
+    env = environ(cookie=cookie)
+    answer(env, fast=False)
+    answer(env, fast=True)
+    pinned = caches["default"]._wire._pinned()
+    (client_id,) = pinned.run(b"*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n", 1)
+    caches["default"]._cache.get_client(write=True).client_kill_filter(_id=client_id)
+
+    assert answer(env, fast=True)[0] == "200 OK"  # a new connection, tracked afresh
+    fresh = caches["default"]._wire._pinned()
+    assert fresh is not pinned
+    assert len(fresh.local) == 4
+
+
+# ---------------------------------------------------------------- the copies themselves
+
+
+def test_a_copy_lives_max_age_at_most(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr("barong.redis_local.time.monotonic", lambda: clock[0])
+    copies = LocalCopies()
+    copies.put_many([b"a", b"b"], [b"1", None])
+
+    assert copies.get(b"a") == b"1"
+    assert copies.get(b"b") is None
+    clock[0] += MAX_AGE + 0.01
+    assert copies.get(b"a") is None
+
+
+def test_invalidations_drop_named_copies_and_a_flush_drops_all():
+    copies = LocalCopies()
+    copies.put_many([b"a", b"b", b"c"], [b"1", b"2", b"3"])
+
+    copies.pushed(Push([b"invalidate", [b"a"]]))
+    assert (copies.get(b"a"), copies.get(b"b")) == (None, b"2")
+    copies.pushed(Push([b"invalidate", None]))
+    assert len(copies) == 0
+    copies.put_many([b"a"], [b"1"])
+    copies.pushed(Push([b"something-else", b"x"]))
+    assert len(copies) == 0
+
+
+def test_copies_are_bounded():
+    copies = LocalCopies()
+    copies.put_many([b"%d" % i for i in range(MAX_KEYS)], [b"v"] * MAX_KEYS)
+    copies.put_many([b"one-more"], [b"v"])
+
+    assert len(copies) == 1
+
+
+def test_a_push_is_told_apart_from_a_reply():
+    push = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$3\r\nkey\r\n"
+    reply = b"*1\r\n$3\r\nval\r\n"
+
+    value, end = parse(push + reply, 0)
+    assert isinstance(value, Push)
+    assert value == [b"invalidate", [b"key"]]
+    value, _ = parse(push + reply, end)
+    assert not isinstance(value, Push)
+    assert value == [b"val"]
