@@ -60,6 +60,7 @@ class RedisCache(DjangoRedisCache):
         self._class = PooledRedisCacheClient
         # The primary's pool: get_many_and_add writes, and a read must see the last write.
         self._wire = WireClient(lambda: self._cache._get_connection_pool(True), tracking=True)
+        self._names: dict[str, bytes] = {}  # key → Redis name, for get_many_local
 
     def validate_key(self, key: str) -> None:
         """Nothing to check: Redis keys are binary-safe. Django's check warns about keys
@@ -78,8 +79,16 @@ class RedisCache(DjangoRedisCache):
     def get_many_local(self, keys: list[str]) -> dict | None:
         """``get_many`` answered from copies kept current by Redis's invalidations
         (barong/redis_local.py); None when the connection cannot track."""
-        names = [self.make_and_validate_key(key).encode() for key in keys]
-        values = self._wire.mget_local(names)
+        names = self._names
+        if len(names) > 10_000:
+            names.clear()
+        wanted = []
+        for key in keys:
+            name = names.get(key)
+            if name is None:  # the same session, snapshot and stamps, call after call
+                name = names[key] = self.make_and_validate_key(key).encode()
+            wanted.append(name)
+        values = self._wire.mget_local(wanted)
         if values is None:
             return None
         return {key: _loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}

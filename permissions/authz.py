@@ -72,6 +72,7 @@ def authz_rules() -> tuple[tuple[str, ...], tuple[str, ...]]:
 # ---------------------------------------------------------------- path
 
 
+@lru_cache(maxsize=1024)  # as ``_unsafe``
 def authz_path(raw: str) -> str:
     """The checked path: no leading slash, ``.``/``..``/empty segments resolved, format dropped.
 
@@ -105,9 +106,13 @@ UNSAFE_RAW_RE = re.compile(r"%(?:2f|5c|3b|00|25)|\\|;|(?:^|/)\.\.(?:/|$)", re.IG
 
 def path_is_unsafe(meta: dict, raw: str) -> bool:
     """Whether the path could mean something else to the upstream than to our matcher."""
+    return _unsafe(raw, meta.get("RAW_URI") or meta.get("REQUEST_URI") or "")
+
+
+@lru_cache(maxsize=1024)  # the gateway asks about the same paths again and again
+def _unsafe(raw: str, sent: str) -> bool:
     if UNSAFE_PATH_RE.search(raw):
         return True
-    sent = meta.get("RAW_URI") or meta.get("REQUEST_URI") or ""
     return bool(UNSAFE_RAW_RE.search(sent.partition("?")[0]))
 
 
