@@ -144,7 +144,10 @@ def _decide(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
     wanted, uid_hint, marker = prefetch_plan(environ, session, api_key_mode)
     try:
         found = claimed = None
-        if marker is None:  # a signed call claims its signature in Redis itself
+        # Copies only for what this worker has seen valid: Redis remembers every key read
+        # through them, and a flood of made-up session cookies must not grow that memory.
+        # A signed call claims its signature in Redis itself.
+        if marker is None and (session is None or uid_hint is not None):
             found = _local_reads(wanted)
         if found is None:
             found, claimed = prefetch_run(wanted, marker)

@@ -297,6 +297,24 @@ def test_the_fast_path_reads_from_copies_once_it_has_them(member):
     assert answer(env, fast=True)[0] == "200 OK"
 
 
+def test_made_up_session_cookies_are_never_read_through_copies(member, monkeypatch):
+    """Redis remembers each key read through copies: only sessions this worker has seen
+    valid are read that way, so random cookies cannot grow that memory."""
+    _, cookie, _ = member
+    answer(environ(cookie=cookie), fast=False)
+    read = []
+    original = lean._local_reads
+    monkeypatch.setattr(
+        lean, "_local_reads", lambda wanted: read.append(wanted) or original(wanted)
+    )
+
+    made_up = f"{settings.SESSION_COOKIE_NAME}=madeupsessionkey000000000000000"
+    assert answer(environ(cookie=made_up), fast=True)[0] == "401 Unauthorized"
+    assert read == []
+    answer(environ(cookie=cookie), fast=True)
+    assert len(read) == 1
+
+
 @needs_redis
 def test_a_session_ended_elsewhere_is_refused_by_the_very_next_call(member):
     user, cookie, _ = member
