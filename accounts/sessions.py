@@ -14,6 +14,7 @@ from functools import lru_cache
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import caches
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
@@ -120,7 +121,9 @@ def session_check(request: HttpRequest, *, csrf: bool = True) -> str:
     return uid
 
 
-def session_uid(session, *, meta: dict, ip: str, now: int, csrf: bool = True) -> str:
+def session_uid(
+    session: SessionBase | dict, *, meta: dict, ip: str, now: int, csrf: bool = True
+) -> str:
     """The checks of ``session_check`` on stored session data, changing nothing.
 
     ``session``: the store or its data (anything with ``get``); ``meta``: the request's

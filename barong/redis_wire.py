@@ -16,6 +16,11 @@ had already served one is retried once on a new connection (a Redis restart leav
 every pinned connection dead, and the next request must not pay for it). A ``READONLY``
 reply (the server was demoted by a Sentinel failover) drops the connection too, so the
 next request asks the pool again and reaches the new master.
+
+``mget_local`` serves the authz front's fast path from copies that Redis keeps current
+(client-side caching, barong/redis_local.py): the connection is opened with
+``CLIENT TRACKING ON OPTIN`` and every invalidation Redis pushes on it is applied, in
+stream order, before a copy can be used again.
 """
 
 import errno
@@ -118,7 +123,11 @@ class _Pinned:
         # Tracking needs RESP3 (pushes on this connection) and a plain socket (``drain``
         # reads without waiting, which TLS sockets refuse).
         if tracking and str(self.connection.protocol) == "3" and type(self.sock) is socket.socket:
-            (reply,) = self.run(pack("CLIENT", "TRACKING", "ON", "OPTIN"), 1)
+            try:
+                (reply,) = self.run(pack("CLIENT", "TRACKING", "ON", "OPTIN"), 1)
+            except Exception:
+                self.close()
+                raise
             if not isinstance(reply, exceptions.ResponseError):  # an old server, an ACL
                 self.local = LocalCopies()
 

@@ -53,23 +53,11 @@ def _not_authz(request: HttpRequest) -> HttpResponse:
     raise RuntimeError(f"the authz front was handed {request.path_info!r}")
 
 
-def _stock_only(signal) -> bool:
-    """Whether only Django's own receivers (``STOCK_RECEIVERS``) hear ``signal``."""
-    for entry in signal.receivers:
-        target = entry[1]
-        if isinstance(target, weakref.ReferenceType):
-            target = target()
-        if target is not None and target not in STOCK_RECEIVERS:
-            return False
-    return True
-
-
-def _notify(signal, **kwargs) -> None:
-    """``signal.send(sender=AuthzFront, **kwargs)``: Django's own receivers are called
-    directly (without the dispatcher's per-call bookkeeping), in order; any other
-    receiver makes it a real ``send``. Tests disconnect some of them (the test client
-    keeps its database connection, ``CaptureQueriesContext`` its query log): only those
-    connected are called."""
+def _stock_receivers(signal) -> list | None:
+    """Django's own receivers of ``signal`` (``STOCK_RECEIVERS``) that are connected, in
+    order; None when any other receiver is connected too. Tests disconnect some of them
+    (the test client keeps its database connection, ``CaptureQueriesContext`` its query
+    log): only those connected are listed."""
     receivers = []
     for entry in signal.receivers:
         target = entry[1]
@@ -78,9 +66,19 @@ def _notify(signal, **kwargs) -> None:
         if target is None:
             continue
         if target not in STOCK_RECEIVERS:
-            signal.send(sender=AuthzFront, **kwargs)
-            return
+            return None
         receivers.append(target)
+    return receivers
+
+
+def _notify(signal, **kwargs) -> None:
+    """``signal.send(sender=AuthzFront, **kwargs)``: Django's own receivers are called
+    directly (without the dispatcher's per-call bookkeeping), in order; any other
+    receiver makes it a real ``send``."""
+    receivers = _stock_receivers(signal)
+    if receivers is None:
+        signal.send(sender=AuthzFront, **kwargs)
+        return
     for receiver in receivers:
         if receiver is reset_urlconf or (receiver is reset_queries and not settings.DEBUG):
             continue
@@ -129,8 +127,8 @@ class AuthzFront:
             fast_path = settings.BARONG_AUTHZ_FAST_PATH
         if (
             fast_path
-            and _stock_only(signals.request_started)
-            and _stock_only(signals.request_finished)
+            and _stock_receivers(signals.request_started) is not None
+            and _stock_receivers(signals.request_finished) is not None
         ):
             answer = lean_answer(environ, raw)
             if answer is not None:
