@@ -21,26 +21,35 @@ function init(args)
   non200 = 0
   math.randomseed(os.time() * 1000 + id)
   if args[1] then
-    pairs_ = {}
+    -- Only this thread's lines, in two flat arrays: a table per line for every line of
+    -- the file made each thread's heap a few hundred thousand objects, and LuaJIT's
+    -- collector then stopped the thread for ~90 ms at a time (p99 of a 15 s run).
+    nonces, signatures = {}, {}
+    local step_ = tonumber(args[2])
+    local n = 0
     for line in io.lines(args[1]) do
-      local nonce, signature = line:match("^(%d+) (%x+)$")
-      table.insert(pairs_, { nonce, signature })
+      if n % step_ == id then
+        local nonce, signature = line:match("^(%d+) (%x+)$")
+        nonces[#nonces + 1] = nonce
+        signatures[#signatures + 1] = signature
+      end
+      n = n + 1
     end
-    step = tonumber(args[2])
-    index = id + 1
+    index = 1
+    collectgarbage("collect")
   end
 end
 
 function request()
-  if pairs_ then
-    local pair = pairs_[index]
-    if pair == nil then
+  if nonces then
+    local at = index
+    if nonces[at] == nil then
       -- Out of fresh signatures: a replay, which the server must refuse (counted below).
-      pair = pairs_[1]
+      at = 1
     end
-    index = index + step
-    wrk.headers["X-Auth-Nonce"] = pair[1]
-    wrk.headers["X-Auth-Signature"] = pair[2]
+    index = index + 1
+    wrk.headers["X-Auth-Nonce"] = nonces[at]
+    wrk.headers["X-Auth-Signature"] = signatures[at]
   end
   return wrk.format()
 end
