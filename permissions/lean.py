@@ -145,9 +145,9 @@ def _decide(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
     try:
         found = claimed = None
         # Copies only for what this worker has seen valid: Redis remembers every key read
-        # through them, and a flood of made-up session cookies must not grow that memory.
-        # A signed call claims its signature in Redis itself.
-        if marker is None and (session is None or uid_hint is not None):
+        # through them, and a flood of made-up session cookies or key ids must not grow
+        # that memory. A signed call makes its round trip anyway (its signature's claim).
+        if not api_key_mode and (session is None or uid_hint is not None):
             found = _local_reads(wanted)
         if found is None:
             found, claimed = prefetch_run(wanted, marker)

@@ -304,9 +304,10 @@ def test_the_fast_path_reads_from_copies_once_it_has_them(warm):
     assert answer(env, fast=True)[0] == "200 OK"
 
 
-def test_made_up_session_cookies_are_never_read_through_copies(member, monkeypatch):
+def test_made_up_cookies_and_keys_are_never_read_through_copies(member, monkeypatch):
     """Redis remembers each key read through copies: only sessions this worker has seen
-    valid are read that way, so random cookies cannot grow that memory."""
+    valid are read that way (and no API-key call), so random cookies or key ids cannot
+    grow that memory."""
     _, cookie, _ = member
     answer(environ(cookie=cookie), fast=False)
     read = []
@@ -317,6 +318,8 @@ def test_made_up_session_cookies_are_never_read_through_copies(member, monkeypat
 
     made_up = f"{settings.SESSION_COOKIE_NAME}=madeupsessionkey000000000000000"
     assert answer(environ(cookie=made_up), fast=True)[0] == "401 Unauthorized"
+    malformed = {"HTTP_X_AUTH_APIKEY": "madeupkid", "HTTP_X_AUTH_NONCE": "1"}
+    answer(environ(**malformed, HTTP_X_AUTH_SIGNATURE="not-hex"), fast=True)
     assert read == []
     answer(environ(cookie=cookie), fast=True)
     assert len(read) == 1
