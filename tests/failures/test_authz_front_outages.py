@@ -15,6 +15,7 @@ from http import HTTPStatus
 import pytest
 from rest_framework.test import APIClient
 
+from barong.redis_local import MAX_AGE
 from barong.wsgi import application
 from permissions.wsgi import AuthzFront
 from tests.authz.conftest import CLIENT_IP, wsgi_call
@@ -31,6 +32,7 @@ pytestmark = [
 
 PASSWORD = "Correct-Horse-Battery-9"
 AUTHZ_ME = "/api/v2/auth/api/v2/barong/resource/users/me"
+PUBLIC = "/api/v2/auth/api/v2/barong/identity/ping"
 
 
 @pytest.fixture
@@ -62,19 +64,20 @@ def session(make_user, on_redis) -> str:
     return client.cookies["_barong_session"].value
 
 
-def front_get(cookie: str) -> tuple[int, dict[str, str], bytes]:
+def front_get(cookie: str | None, path: str = AUTHZ_ME) -> tuple[int, dict[str, str], bytes]:
     environ = {
         "REQUEST_METHOD": "GET",
-        "PATH_INFO": AUTHZ_ME,
+        "PATH_INFO": path,
         "QUERY_STRING": "",
         "SERVER_NAME": "testserver",
         "SERVER_PORT": "80",
         "REMOTE_ADDR": CLIENT_IP,
         "HTTP_USER_AGENT": BROWSER_UA,
-        "HTTP_COOKIE": f"_barong_session={cookie}",
         "wsgi.input": io.BytesIO(b""),
         "wsgi.url_scheme": "http",
     }
+    if cookie is not None:
+        environ["HTTP_COOKIE"] = f"_barong_session={cookie}"
     sent: dict = {}
 
     def start_response(status, headers, exc_info=None):
@@ -138,3 +141,22 @@ def test_paused_redis_fails_at_the_socket_timeout(session, on_redis):
     assert_unavailable(*answer)
     assert elapsed < 0.95  # one 0.5 s timeout: a stuck Redis is not tried twice
     assert front_get(session)[0] == HTTPStatus.OK
+
+
+def test_a_paused_redis_leaves_the_fast_paths_copies_one_second_at_most(session, on_redis):
+    """A paused Redis closes no connection, so nothing tells the copies to go: they answer
+    public calls until their one second is up, then the call is 503 (docs/operations.md)."""
+    assert front_get(session)[0] == HTTPStatus.OK  # both tables loaded, both stamps set
+    for _ in range(2):  # the first read makes the copies, the second answers from them
+        assert front_get(None, PUBLIC)[0] == HTTPStatus.OK
+    on_redis.pause()
+    try:
+        held = front_get(None, PUBLIC)
+        time.sleep(MAX_AGE + 0.1)
+        answer = front_get(None, PUBLIC)
+    finally:
+        on_redis.resume()
+
+    assert held[0] == HTTPStatus.OK
+    assert_unavailable(*answer)
+    assert front_get(None, PUBLIC)[0] == HTTPStatus.OK
