@@ -130,6 +130,7 @@ class _Pinned:
                 raise
             if not isinstance(reply, exceptions.ResponseError):  # an old server, an ACL
                 self.local = LocalCopies()
+            self.used = False  # the set-up is not a served call (see ``WireClient._call``)
 
     def close(self) -> None:
         try:
@@ -213,25 +214,23 @@ class _Pinned:
         self.settle()
 
     def mget_local(self, names: list[bytes]) -> list[bytes | None]:
-        """``MGET names`` answered from the tracked copies where they are current."""
+        """``MGET names`` answered from the tracked copies when all are current.
+
+        All or nothing: when one is missing, all are read again, so that an answer never
+        mixes a copy with values read after an invalidation of that copy had arrived.
+        """
         self.drain()
         local = self.local
         values: list[bytes | None] = [local.get(name) for name in names]
-        missing = [name for name, value in zip(names, values, strict=True) if value is None]
-        if missing:
+        if None in values:
             # Tracked from this read on: a change after it is pushed to this connection.
-            replies = self.run(pack("CLIENT", "CACHING", "YES") + pack("MGET", *missing), 2)
+            replies = self.run(pack("CLIENT", "CACHING", "YES") + pack("MGET", *names), 2)
             for reply in replies:
                 if isinstance(reply, exceptions.ResponseError):
                     raise reply  # the connection is dropped with what it tracked
-            fetched = replies[1]
-            local.put_many(missing, fetched)
+            values = replies[1]
+            local.put_many(names, values)
             self.settle()
-            found = dict(zip(missing, fetched, strict=True))
-            values = [
-                found[name] if value is None else value
-                for name, value in zip(names, values, strict=True)
-            ]
         return values
 
 

@@ -106,14 +106,15 @@ UNSAFE_RAW_RE = re.compile(r"%(?:2f|5c|3b|00|25)|\\|;|(?:^|/)\.\.(?:/|$)", re.IG
 
 def path_is_unsafe(meta: dict, raw: str) -> bool:
     """Whether the path could mean something else to the upstream than to our matcher."""
-    return _unsafe(raw, meta.get("RAW_URI") or meta.get("REQUEST_URI") or "")
+    sent = meta.get("RAW_URI") or meta.get("REQUEST_URI") or ""
+    return _unsafe(raw, sent.partition("?")[0])  # the query string is not checked
 
 
 @lru_cache(maxsize=1024)  # the gateway asks about the same paths again and again
-def _unsafe(raw: str, sent: str) -> bool:
+def _unsafe(raw: str, sent_path: str) -> bool:
     if UNSAFE_PATH_RE.search(raw):
         return True
-    return bool(UNSAFE_RAW_RE.search(sent.partition("?")[0]))
+    return bool(UNSAFE_RAW_RE.search(sent_path))
 
 
 # ---------------------------------------------------------------- tokens
@@ -242,7 +243,8 @@ def audit_record(
 
 
 class _Hints(dict):
-    """session key or kid → owner uid, remembered so one cache round trip fetches all.
+    """``session:<key>`` or ``apikey:<kid>`` → owner uid, remembered so one cache round
+    trip fetches all.
 
     A session key or an API key never changes owner, so a stale hint is impossible;
     the hint only chooses which snapshot to prefetch, the stored data stays the authority.
@@ -270,7 +272,7 @@ def _session_cache_key(request: HttpRequest) -> str | None:
 def _cookie_user(request: HttpRequest, found: dict, uid_hint: str | None) -> tuple[str, dict]:
     """Cookie mode: CSRF, binding and idle expiry, then the user's state."""
     uid = session_check(request)
-    owners.remember(request.session.session_key, uid)
+    owners.remember(f"session:{request.session.session_key}", uid)
     cached = found.get(snapshots.user_key(uid)) if uid == uid_hint else None
     user = snapshots.user_snapshot(uid, cached)
     if user is None:
@@ -324,7 +326,7 @@ def prefetch_plan(
             )
     elif session is not None:
         wanted.append(session[1])
-        uid_hint = owners.get(session[0])
+        uid_hint = owners.get(f"session:{session[0]}")
     if uid_hint is not None:
         wanted.append(snapshots.user_key(uid_hint))
     return wanted, uid_hint, marker

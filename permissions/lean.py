@@ -106,7 +106,7 @@ def _cookie_user(environ: dict, ip: str, session: tuple[str, str], found: dict, 
     uid = session_uid(data, meta=environ, ip=ip, now=now)
     if data.get("expire_time") != now + settings.BARONG_SESSION_EXPIRE_TIME:
         raise HandOver  # the expiry slides this second: a session write and a Set-Cookie
-    owners.remember(session[0], uid)
+    owners.remember(f"session:{session[0]}", uid)
     user = _snapshot(uid, uid_hint, found)
     if user["state"] not in ACTIVE_STATES:
         raise HandOver
@@ -117,7 +117,9 @@ def _api_key_user(environ: dict, found: dict, uid_hint, claimed) -> tuple:
     """``authz._api_key_user`` for a key and an owner both cached."""
     kid = environ.get("HTTP_X_AUTH_APIKEY", "")
     cached = found.get(api_key_cache_key(kid)) if kid else None
-    if cached is None:
+    # Unclaimed (a nonce at the window's very edge): ``api_key_verify`` would claim the
+    # signature itself, and the full path, taking over, would then find it claimed.
+    if cached is None or claimed is None:
         raise HandOver
     key = api_key_verify(
         kid=kid,
@@ -190,7 +192,11 @@ def _decide(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
 def lean_answer(environ: dict, raw: str) -> tuple[str, list] | None:
     """(status line, headers) of the answer (its body is empty), or None to hand the
     request on. ``raw``: the checked part of the path (``authz_raw_path``)."""
-    if settings.SESSION_ENGINE != SESSION_ENGINE or settings.SESSION_CACHE_ALIAS != "default":
+    if (
+        settings.SESSION_ENGINE != SESSION_ENGINE
+        or settings.SESSION_CACHE_ALIAS != "default"
+        or settings.SESSION_SAVE_EVERY_REQUEST  # a Set-Cookie on every answer
+    ):
         return None
     if not environ.get("PATH_INFO", "").isascii():
         return None

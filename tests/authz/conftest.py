@@ -127,7 +127,7 @@ def _warm(environ: dict) -> None:
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
         key = cookies.get(settings.SESSION_COOKIE_NAME)
         data = SessionStore(key).load() if key and SessionStore.stored_under(key) else {}
-        uid, owner = data.get("uid"), key
+        uid, owner = data.get("uid"), f"session:{key}"
     if uid:
         snapshots.user_snapshot(uid)
         authz.owners.remember(owner, uid)

@@ -19,8 +19,8 @@ from accounts.services import user_otp_set, user_state_set
 from accounts.sessions import user_session_end
 from apikeys.services import api_key_create
 from barong.redis_local import MAX_AGE, MAX_KEYS, LocalCopies
-from barong.redis_wire import Push, parse
-from permissions import lean
+from barong.redis_wire import Push, _Pinned, parse
+from permissions import lean, snapshots
 from permissions.middleware import authz_raw_path
 from permissions.wsgi import AuthzFront
 from tests.authz.conftest import (
@@ -110,11 +110,23 @@ def member(make_user):
     return user, cookie, csrf
 
 
+_SECRETS: dict[str, str] = {}
+
+
+def _secret_of(owner) -> str:
+    return _SECRETS[owner.uid]
+
+
+def _lifetime() -> int:
+    return settings.BARONG_APIKEY_NONCE_LIFETIME
+
+
 @pytest.fixture
 def signed(make_user):
     """A fresh signed request for the member's API key at each call."""
     owner = user_otp_set(user=make_user(), enabled=True)
     key, secret = api_key_create(user=owner)
+    _SECRETS[owner.uid] = secret
     nonce = [int(time.time() * 1000)]
 
     def headers() -> dict:
@@ -260,6 +272,22 @@ def test_a_call_reaching_the_full_path_reuses_the_fast_paths_round_trip(signed):
     assert b"signature_blacklisted" not in got[2]
 
 
+def test_a_signature_at_the_windows_edge_is_claimed_once(signed):
+    """A nonce exactly one lifetime ahead is inside ``api_key_verify``'s window but not
+    claimed early: the fast path must leave it to the full path, or the full path, taking
+    over, would find its own claim taken (a false ``signature_blacklisted``)."""
+    owner, headers = signed
+    answer(environ(**headers()), fast=False)  # the owner hint, the tables, the key row
+    kid, secret = headers()["HTTP_X_AUTH_APIKEY"], _secret_of(owner)
+    edge = signed_headers(kid, secret, nonce=int(time.time() * 1000) + _lifetime())
+    cache.delete(snapshots.user_key(owner.uid))  # so that the full path answers it
+
+    assert not fast_answers(environ(**edge))
+    status, _, content = answer(environ(**edge), fast=True)
+
+    assert status == "200 OK", content
+
+
 def test_a_redis_outage_met_by_the_fast_path_is_the_full_paths_503(member, monkeypatch):
     _, cookie, _ = member
     env = environ(cookie=cookie)
@@ -366,6 +394,30 @@ def test_a_write_made_elsewhere_is_seen_by_the_very_next_call(member, warm, chan
 
 def _name(key: str) -> bytes:
     return caches["default"].make_key(key).encode()
+
+
+@needs_redis
+def test_an_answer_never_mixes_a_copy_with_a_read_after_its_invalidation(member, warm, monkeypatch):
+    """One key missing means all are read again: a push that arrives ahead of that read's
+    reply (a ban, here) must not leave its copy in the answer."""
+    user, cookie, _ = member
+    stored = SESSION_PREFIX + cookie.split("=", 1)[1]
+    cache.set(stored, cache.get(stored), 3600)  # the session's copy goes, the snapshot's stays
+    settle_invalidations()
+    snapshot = _name(snapshots.user_key(user.uid))
+    assert _copies().get(_name(stored)) is None
+    assert _copies().get(snapshot) is not None
+
+    user_state_set(user=user, state="banned")
+    # Its push is still unread when the call starts: only the read's reply brings it.
+    monkeypatch.setattr(_Pinned, "drain", lambda self: None)
+    sent: dict = {}
+    front = AuthzFront(Recorder(), fast_path=True)
+    content = wsgi_call(front, dict(warm), lambda status, headers, exc=None: sent.update(s=status))
+
+    assert _copies().get(snapshot) is None
+    assert sent["s"] == "401 Unauthorized"
+    assert content == b'{"errors": ["authz.user_not_active"]}'
 
 
 @needs_redis
