@@ -101,8 +101,9 @@ class UserSecurityAdminMixin:
             *super().get_urls(),
         ]
 
-    def session_end_view(self, request, pk: int, session_id: str):
-        """POST: end one session of the user, through the service the admin API uses."""
+    def _user_post(self, request, pk: int, work, done: str, failed: str):
+        """A POST button on the user page: ``work(user)`` (a service call), its outcome as a
+        message, back to the user page; a GET only goes back."""
         back = HttpResponseRedirect(reverse("admin:accounts_user_change", args=[pk]))
         if request.method != "POST":
             return back
@@ -110,37 +111,39 @@ class UserSecurityAdminMixin:
         if not self.has_change_permission(request, user):
             raise PermissionDenied
         try:
-            session_admin_end(
-                admin=request.user, user=user, session_id=session_id[:64], request=request
-            )
+            work(user)
         except ApiError as exc:
-            self.message_user(request, f"Session not ended ({', '.join(exc.keys)})", messages.ERROR)
+            self.message_user(request, f"{failed} ({', '.join(exc.keys)})", messages.ERROR)
         else:
-            self.message_user(request, f"A session of {user.email} ended.", messages.SUCCESS)
+            self.message_user(request, done.format(email=user.email), messages.SUCCESS)
         return back
+
+    def session_end_view(self, request, pk: int, session_id: str):
+        """POST: end one session of the user, through the service the admin API uses."""
+        return self._user_post(
+            request,
+            pk,
+            lambda user: session_admin_end(
+                admin=request.user, user=user, session_id=session_id[:64], request=request
+            ),
+            "A session of {email} ended.",
+            "Session not ended",
+        )
 
     def passkey_remove_view(self, request, pk: int, credential_id: str):
         """POST: remove one passkey of the user, through the service the admin API uses."""
-        back = HttpResponseRedirect(reverse("admin:accounts_user_change", args=[pk]))
-        if request.method != "POST":
-            return back
-        user = get_object_or_404(User, pk=pk)
-        if not self.has_change_permission(request, user):
-            raise PermissionDenied
-        try:
-            webauthn_credentials_admin_delete(
+        return self._user_post(
+            request,
+            pk,
+            lambda user: webauthn_credentials_admin_delete(
                 admin=request.user,
                 user=user,
                 credential_id=credential_id[:CREDENTIAL_ID_MAX],
                 request=request,
-            )
-        except ApiError as exc:
-            self.message_user(
-                request, f"Passkey not removed ({', '.join(exc.keys)})", messages.ERROR
-            )
-        else:
-            self.message_user(request, f"A passkey of {user.email} removed.", messages.SUCCESS)
-        return back
+            ),
+            "A passkey of {email} removed.",
+            "Passkey not removed",
+        )
 
     @admin.action(description="End all sessions of selected users", permissions=["change"])
     def end_sessions(self, request, queryset):
