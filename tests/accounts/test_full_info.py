@@ -83,12 +83,14 @@ def test_plain_rendering_equals_the_serializer_for_a_bare_user(make_user):
     assert rendered(user_full_info(user)) == serializer_answer(user)
 
 
-def test_login_answer_equals_the_serializer(api, rich_user):
-    response = api.post(
-        "/api/v2/identity/sessions",
-        {"email": rich_user.email, "password": STRONG_PASSWORD},
-        format="json",
+def log_in(api, email: str):
+    return api.post(
+        "/api/v2/identity/sessions", {"email": email, "password": STRONG_PASSWORD}, format="json"
     )
+
+
+def test_login_answer_equals_the_serializer(api, rich_user):
+    response = log_in(api, rich_user.email)
 
     assert response.status_code == HTTPStatus.OK, response.content
     body = response.json()
@@ -100,11 +102,7 @@ def test_login_answer_equals_the_serializer(api, rich_user):
 def test_login_answer_with_empty_lists_equals_the_serializer(api, make_user):
     user = make_user(password=STRONG_PASSWORD)
 
-    response = api.post(
-        "/api/v2/identity/sessions",
-        {"email": user.email, "password": STRONG_PASSWORD},
-        format="json",
-    )
+    response = log_in(api, user.email)
 
     assert response.status_code == HTTPStatus.OK, response.content
     body = response.json()

@@ -8,6 +8,7 @@ that ``AuthzMiddleware`` shortcuts), through the WSGI front that gunicorn serves
 
 import hashlib
 import hmac
+import io
 import time
 from importlib import import_module
 
@@ -91,6 +92,28 @@ def wsgi_call(app, environ: dict, start_response) -> bytes:
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+def gateway_environ(path: str, *, method: str = "GET", cookie: str = "", **extra) -> dict:
+    """The WSGI environ gunicorn hands the front for one gateway call (``extra``: more
+    keys, e.g. ``HTTP_X_REQUEST_ID`` or ``CONTENT_LENGTH``)."""
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "RAW_URI": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": CLIENT_IP,
+        "HTTP_USER_AGENT": BROWSER_UA,
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.url_scheme": "http",
+    }
+    if cookie:
+        environ["HTTP_COOKIE"] = cookie
+    environ.update(extra)
+    return environ
 
 
 def settle_invalidations() -> None:

@@ -4,12 +4,10 @@ The answers themselves are tested by the whole authz suite, which runs through t
 as well as through Django's test client (tests/authz/conftest.py).
 """
 
-import io
-
 import pytest
 
 from permissions.wsgi import AuthzFront
-from tests.authz.conftest import wsgi_call
+from tests.authz.conftest import gateway_environ, wsgi_call
 
 pytestmark = pytest.mark.django_db
 
@@ -34,19 +32,7 @@ def call(
     request_id: str = "",
     content_length: str = "",
 ) -> tuple[str, dict[str, str], bytes]:
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "REMOTE_ADDR": "203.0.113.10",
-        "HTTP_USER_AGENT": "Mozilla/5.0 Chrome/120.0",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.url_scheme": "http",
-    }
-    if cookie:
-        environ["HTTP_COOKIE"] = cookie
+    environ = gateway_environ(path, cookie=cookie)
     if request_id:
         environ["HTTP_X_REQUEST_ID"] = request_id
     if content_length:

@@ -6,7 +6,6 @@ id, a restarted one must serve the very next call (the pinned connection is repl
 a paused one must fail at the socket timeout. Each test runs its own redis-server.
 """
 
-import io
 import shutil
 import time
 import uuid
@@ -18,7 +17,7 @@ from rest_framework.test import APIClient
 from barong.redis_local import MAX_AGE
 from barong.wsgi import application
 from permissions.wsgi import AuthzFront
-from tests.authz.conftest import CLIENT_IP, wsgi_call
+from tests.authz.conftest import CLIENT_IP, gateway_environ, wsgi_call
 from tests.conftest import BROWSER_UA
 from tests.failures.processes import RedisServer
 from tests.ops.test_metrics import scrape, value
@@ -65,19 +64,7 @@ def session(make_user, on_redis) -> str:
 
 
 def front_get(cookie: str | None, path: str = AUTHZ_ME) -> tuple[int, dict[str, str], bytes]:
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "REMOTE_ADDR": CLIENT_IP,
-        "HTTP_USER_AGENT": BROWSER_UA,
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.url_scheme": "http",
-    }
-    if cookie is not None:
-        environ["HTTP_COOKIE"] = f"_barong_session={cookie}"
+    environ = gateway_environ(path, cookie=f"_barong_session={cookie}" if cookie else "")
     sent: dict = {}
 
     def start_response(status, headers, exc_info=None):
