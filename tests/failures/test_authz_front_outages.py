@@ -8,7 +8,6 @@ a paused one must fail at the socket timeout. Each test runs its own redis-serve
 
 import shutil
 import time
-import uuid
 from http import HTTPStatus
 
 import pytest
@@ -19,7 +18,6 @@ from barong.wsgi import application
 from permissions.wsgi import AuthzFront
 from tests.authz.conftest import CLIENT_IP, gateway_environ, wsgi_call
 from tests.conftest import BROWSER_UA
-from tests.failures.processes import RedisServer
 from tests.ops.test_metrics import scrape, value
 
 assert isinstance(application, AuthzFront)  # what gunicorn serves
@@ -32,23 +30,6 @@ pytestmark = [
 PASSWORD = "Correct-Horse-Battery-9"
 AUTHZ_ME = "/api/v2/auth/api/v2/barong/resource/users/me"
 PUBLIC = "/api/v2/auth/api/v2/barong/identity/ping"
-
-
-@pytest.fixture
-def on_redis(settings, tmp_path):
-    """Cache, sessions and rate limits in our own Redis, with the production timeouts."""
-    server = RedisServer(tmp_path)
-    server.start()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "barong.cache.RedisCache",
-            "LOCATION": server.url,
-            "KEY_PREFIX": f"front-outage-{uuid.uuid4().hex}",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ cache, the sessions and the rate limits at it; the services other tests use are 
 
 import shutil
 import time
-import uuid
 from http import HTTPStatus
 
 import pytest
@@ -15,7 +14,6 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.conftest import BROWSER_UA, bearer_for
-from tests.failures.processes import RedisServer
 
 pytestmark = [
     pytest.mark.django_db,
@@ -26,28 +24,6 @@ PASSWORD = "Correct-Horse-Battery-9"
 ME = "/api/v2/resource/users/me"
 AUTHZ_ME = "/api/v2/auth/api/v2/barong/resource/users/me"
 UNAVAILABLE = {"errors": ["server.unavailable"]}
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def on_redis(settings, redis_server):
-    """Cache, sessions and rate limits in our own Redis, with the production timeouts."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "barong.cache.RedisCache",
-            "LOCATION": redis_server.url,
-            "KEY_PREFIX": f"outage-{uuid.uuid4().hex}",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    return redis_server
 
 
 @pytest.fixture
