@@ -28,7 +28,6 @@ from django.http.cookie import parse_cookie
 from accounts.session_store import SessionStore
 from accounts.sessions import ACTIVE_STATES, session_uid
 from apikeys.signatures import api_key_cache_key, api_key_verify
-from barong.api.errors import ApiError
 from barong.api.failures import REQUEST_ID_HEADER, request_id_from
 from barong.api.net import client_ip
 from barong.metrics import AUTHZ_DECISIONS, labelled, request_counted
@@ -203,12 +202,8 @@ def lean_answer(environ: dict, raw: str) -> tuple[str, list] | None:
     started = time.perf_counter()
     try:
         reason, headers = _decide(environ, raw)
-    except HandOver:
-        return None
-    except ApiError:  # a refusal: the full path raises it again and answers it
-        return None
-    except Exception:  # the full path meets it again and answers as it always does
-        return None
+    except Exception:  # HandOver, a refusal (ApiError) or an error: the full path meets it
+        return None  # again and answers as it always does
     headers.append((REQUEST_ID_HEADER, request_id_from(environ)))
     headers.append(("Content-Length", "0"))
     labelled(AUTHZ_DECISIONS, "allow", reason).inc()
