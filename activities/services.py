@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from activities.models import Activity
 from barong.api.net import remote_ip, user_agent
+from barong.db.rows import row_insert
 from barong.request_id import current_request_id
 from barong.transactions import isolated
 
@@ -74,7 +75,7 @@ def activity_record(
             request_id=current_request_id(),
         )
         with isolated():  # a failed insert leaves the caller's work intact
-            row.save(force_insert=True)
+            row_insert(row)
         return row
     except Exception:  # an audit row must not turn a committed action into a 500
         logger.exception("activity not recorded: %s/%s/%s", topic, action, result)

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from barong.db.rows import row_insert
 from events.bulk import outbox_insert
 from events.mailer import MAILS
 from events.models import OutboxEvent
@@ -153,7 +154,7 @@ def event_record(
     event = event_build(
         name=name, record=record, aggregate=aggregate, changes=changes, context=context
     )
-    event.save()
+    row_insert(event)
     if event.delivered_at is None:
         # robust: a broker outage is logged; the periodic sweep delivers the row later.
         transaction.on_commit(_relay_kick, robust=True)
