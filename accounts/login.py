@@ -87,14 +87,14 @@ def _exists(model: type[Model], condition: str = "") -> str:
 
 
 @functools.cache
-def _login_user_sql(vendor: str) -> str:
+def _login_user_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
     """The login's one user query, written once: the ORM spent more CPU compiling it on
     every login (five ``Exists`` annotations) than the database spent running it.
 
-    The columns of the user, then ``has_passkey``, ``device_seen`` (the filter of
-    ``device_seen_activities``) and, for the full-info answer (accounts/full_info.py),
-    every list as JSON on PostgreSQL (``list_<name>``), elsewhere whether each probed
-    list has rows (``has_<name>``).
+    Returns the statement and the names of its columns after the user's own: ``has_passkey``,
+    ``device_seen`` (the filter of ``device_seen_activities``) and, for the full-info
+    answer (accounts/full_info.py), every list as JSON on PostgreSQL (``list_<name>``),
+    elsewhere whether each probed list has rows (``has_<name>``).
     """
     quote = connection.ops.quote_name
     activity = quote(Activity._meta.db_table)
@@ -103,19 +103,31 @@ def _login_user_sql(vendor: str) -> str:
         for name, op in DEVICE_SEEN_FILTER
     )
     users = quote(User._meta.db_table)
-    flags = [
-        f"{_exists(WebAuthnCredential)} AS has_passkey",
-        f"{_exists(Activity, seen)} AS device_seen",
-    ]
+    flags = {"has_passkey": _exists(WebAuthnCredential), "device_seen": _exists(Activity, seen)}
     if vendor == "postgresql":  # every list of the answer, as JSON
         outer = f"{users}.{quote('id')}"
-        flags += [f"{item.json_sql(outer)} AS list_{item.name}" for item in COLLECTIONS]
+        flags |= {f"list_{item.name}": item.json_sql(outer) for item in COLLECTIONS}
     else:  # which lists have rows
-        flags += [f"{_exists(item.model)} AS has_{item.name}" for item in COLLECTIONS if item.probe]
-    return (
-        f"SELECT {users}.*, {', '.join(flags)} FROM {users}"  # noqa: S608
+        flags |= {f"has_{item.name}": _exists(item.model) for item in COLLECTIONS if item.probe}
+    columns = [f"{users}.{quote(field.column)}" for field in _user_fields()]
+    columns += [f"{sql} AS {name}" for name, sql in flags.items()]
+    statement = (
+        f"SELECT {', '.join(columns)} FROM {users}"  # noqa: S608
         f" WHERE {users}.{quote('email')} = %s LIMIT 1"
     )
+    return statement, tuple(flags)
+
+
+def _user_fields() -> list:
+    return User._meta.concrete_fields
+
+
+@functools.cache
+def _user_converters(alias: str) -> dict:
+    """The converters the ORM applies to the user's columns as read (``from_db_value``:
+    JSON, and dates on SQLite), found once."""
+    compiler = User.objects.none().query.get_compiler(using=alias)
+    return compiler.get_converters([field.get_col(User._meta.db_table) for field in _user_fields()])
 
 
 def _login_user(email: str, request) -> User | None:
@@ -125,10 +137,21 @@ def _login_user(email: str, request) -> User | None:
         connection.ops.adapt_datetimefield_value(value) if name == "created_at" else value
         for (name, _), value in zip(DEVICE_SEEN_FILTER, values, strict=True)
     ]
-    found = list(
-        User.objects.raw(_login_user_sql(connection.vendor), [*params, email_normalize(email)])
-    )
-    return found[0] if found else None
+    sql, flags = _login_user_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, email_normalize(email)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fields = _user_fields()
+    own = list(row[: len(fields)])
+    for at, (functions, expression) in _user_converters(connection.alias).items():
+        for function in functions:
+            own[at] = function(own[at], expression, connection)
+    user = User.from_db(connection.alias, [field.attname for field in fields], own)
+    for name, value in zip(flags, row[len(fields) :], strict=True):
+        setattr(user, name, value)
+    return user
 
 
 def user_password_login(*, email: str, password: str, request) -> User:
