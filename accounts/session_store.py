@@ -16,12 +16,15 @@ connection failure propagates and becomes a 503 (barong/api/failures.py); only a
 session known to be missing or invalid ends.
 """
 
+import secrets
+
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
-from django.utils.crypto import get_random_string
 
 from barong.api.failures import DEPENDENCY_ERRORS
 from barong.cache import batch
+
+KEY_LENGTH = 32  # Django's session keys: 32 characters of [a-z0-9]
 
 
 class SessionStore(CacheSessionStore):
@@ -51,7 +54,15 @@ class SessionStore(CacheSessionStore):
         return cls.cache_key_prefix + session_key
 
     def _get_new_session_key(self) -> str:
-        return get_random_string(32, VALID_KEY_CHARS)
+        """32 characters of Django's alphabet from 256 random bits: the same keys as
+        ``get_random_string(32, VALID_KEY_CHARS)`` (165 bits of entropy, every character
+        uniform to within 2**-90) at a tenth of its cost (one ``secrets.choice`` each)."""
+        number = int.from_bytes(secrets.token_bytes(32))
+        characters = []
+        for _ in range(KEY_LENGTH):
+            number, digit = divmod(number, len(VALID_KEY_CHARS))
+            characters.append(VALID_KEY_CHARS[digit])
+        return "".join(characters)
 
     def rotate(self) -> None:
         """A new key for the same data, stored by the next save; the old key goes with it."""

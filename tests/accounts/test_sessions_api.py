@@ -114,6 +114,21 @@ def test_login_rotates_the_session_id(api, make_user):
     assert second.json()["csrf_token"] != first.json()["csrf_token"]
 
 
+def test_session_keys_are_32_random_characters_of_djangos_alphabet(api, make_user):
+    user = make_user(password=STRONG_PASSWORD)
+    cookie = api.post(LOGIN, {"email": user.email, "password": STRONG_PASSWORD}, format="json")
+    store = import_module(django_settings.SESSION_ENGINE).SessionStore()
+
+    keys = [cookie.cookies[COOKIE].value] + [store._get_new_session_key() for _ in range(300)]
+
+    assert all(re.fullmatch(r"[a-z0-9]{32}", key) for key in keys)
+    assert len(set(keys)) == len(keys)
+    # every character of the alphabet at every position shows up: no position is fixed
+    # or drawn from a part of it (9,600 draws; a missing one has a chance below 1e-6)
+    assert set("".join(keys)) == set("abcdefghijklmnopqrstuvwxyz0123456789")
+    assert all(len({key[at] for key in keys}) > 20 for at in range(32))
+
+
 def test_login_as_another_user_drops_the_previous_session(api, make_user):
     alice = make_user(password=STRONG_PASSWORD)
     bob = make_user(password=STRONG_PASSWORD)
