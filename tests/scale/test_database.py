@@ -1,10 +1,18 @@
-"""E-mail storage (lower-case, one unique index), totals and id-first pages."""
+"""E-mail storage (lower-case, one unique index), totals and id-first pages, rows inserted
+with a statement built once, and the login's own user query."""
+
+import datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
 
+from accounts.login import _login_user
 from accounts.models import User
+from activities.models import Activity
 from barong.db.counting import page_rows, planner_rows, queryset_total
+from barong.db.rows import row_insert
+from events.models import OutboxEvent
 from tests.admin_api.conftest import ADMIN
 from tests.factories import DEFAULT_PASSWORD
 
@@ -65,3 +73,83 @@ def test_totals_above_the_limit_are_the_planner_estimate(sa_api, make_user, sett
     settings.BARONG_EXACT_COUNT_LIMIT = 10**6
     members = User.objects.filter(role="member").count()
     assert sa_api.get(f"{ADMIN}/users", {"role": "member"})["Total"] == str(members)
+
+
+def _outbox_row(**changes) -> OutboxEvent:
+    fields = {
+        "category": "system",
+        "routing_key": "session.create",
+        "aggregate": "user:ID00000000AA",
+        "payload": {"record": {"note": "naïve ☃", "n": [1, 2]}, "name": "system.session.create"},
+        "context": {"ip": "203.0.113.9"},
+        "publish": True,
+        "mail": True,
+    }
+    return OutboxEvent(**{**fields, **changes})
+
+
+def test_row_insert_stores_what_save_stores():
+    saved = _outbox_row()
+    saved.save(force_insert=True)
+    inserted = row_insert(_outbox_row())
+
+    assert inserted.pk is not None
+    assert inserted.pk != saved.pk
+    assert inserted._state.adding is False
+    assert inserted._state.db == "default"
+    first, second = (
+        OutboxEvent.objects.filter(pk=pk).values().get() for pk in (saved.pk, inserted.pk)
+    )
+    assert second["jti"] != first["jti"]
+    assert second["created_at"] >= first["created_at"]
+    # auto_now_add, set by the fields as save() sets them
+    assert second["next_attempt_at"] - second["created_at"] < datetime.timedelta(seconds=1)
+    moving = {"id", "jti", "created_at", "next_attempt_at"}
+    assert {k: v for k, v in second.items() if k not in moving} == {
+        k: v for k, v in first.items() if k not in moving
+    }
+
+
+def test_row_insert_goes_through_save_when_a_receiver_listens(make_user):
+    user = make_user()
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    post_save.connect(receiver, sender=Activity)
+    try:
+        row = row_insert(
+            Activity(
+                user=user,
+                category="user",
+                user_ip="::1",
+                user_agent="t",
+                topic="t",
+                action="a",
+                result="succeed",
+            )
+        )
+    finally:
+        post_save.disconnect(receiver, sender=Activity)
+
+    assert heard == [(row.pk, True)]
+
+
+def test_the_login_reads_the_user_the_orm_reads(make_user, rf):
+    user = make_user(email="reader@example.com")
+    user.data = '{"city": "Zürich"}'
+    user.save()
+    request = rf.post("/api/v2/identity/sessions", REMOTE_ADDR="203.0.113.5")
+
+    read = _login_user(" Reader@Example.com", request)
+
+    expected = User.objects.get(pk=user.pk)
+    fields = User._meta.concrete_fields
+    assert [getattr(read, f.attname) for f in fields] == [
+        getattr(expected, f.attname) for f in fields
+    ]
+    assert read._state.adding is False
+    assert read.has_passkey in (False, 0)
+    assert read.device_seen in (False, 0)
+    assert _login_user("nobody@example.com", request) is None
