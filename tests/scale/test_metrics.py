@@ -29,10 +29,11 @@ def unix(moment: datetime) -> int:
 
 @pytest.fixture
 def history(make_user):
-    """Rows every 7 hours over the last 6 days, up to now (today included)."""
+    """Rows every 7 hours for 161 hours back from now: today and, whatever the time of day,
+    at least the six days before it (140 hours, as before, left only five after 20:00 UTC)."""
     user = make_user()
     now = timezone.now().replace(microsecond=0)
-    moments = [now - timedelta(hours=7 * step) for step in range(21)]
+    moments = [now - timedelta(hours=7 * step) for step in range(24)]
     for moment in moments:
         for topic, action, result in ROWS:
             row = Activity.objects.create(
