@@ -16,6 +16,7 @@ from django.core.cache import cache
 from accounts.models import User
 from barong import jwt as barong_jwt
 from barong.api.errors import ApiError
+from barong.cache import batch
 
 CONFIRMATION = "confirmation"
 RESET = "reset"
@@ -37,11 +38,15 @@ def token_issue(*, user: User, purpose: str) -> str:
     lifetime = settings.BARONG_JWT_EXPIRE_TIME
     token = barong_jwt.encode({"email": user.email, "uid": user.uid}, sub=purpose)
     jti = jwt.decode(token, options={"verify_signature": False})["jti"]
-    previous = cache.get(_latest_key(purpose, user.uid))
-    # New marker first, then the pointer, then the old marker goes: at no moment are
-    # two tokens both "latest and unused".
-    cache.set(_unused_key(purpose, user.uid, jti), 1, lifetime)
-    cache.set(_latest_key(purpose, user.uid), jti, lifetime)
+    # New marker first, then the pointer (which answers the token it replaces), in one
+    # round trip; then the old marker goes: at no moment are two tokens both "latest and
+    # unused". A first token (a sign-up) needs no second round trip.
+    _, previous = batch(
+        [
+            ("set", _unused_key(purpose, user.uid, jti), 1, lifetime, None),
+            ("swap", _latest_key(purpose, user.uid), jti, lifetime),
+        ]
+    )
     if previous and previous != jti:
         cache.delete(_unused_key(purpose, user.uid, previous))
     return token

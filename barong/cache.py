@@ -121,6 +121,9 @@ class RedisCache(DjangoRedisCache):
                 _, _, value, timeout, mode = op
                 pipe.set(key, dumps(value), ex=timeout, nx=mode == "nx", xx=mode == "xx")
                 shape.append(1)
+            elif kind == "swap":  # SET … GET: Redis 6.2 or later
+                pipe.set(key, dumps(op[2]), ex=op[3], get=True)
+                shape.append(1)
             elif kind == "delete":
                 pipe.delete(key)
                 shape.append(1)
@@ -157,6 +160,8 @@ class RedisCache(DjangoRedisCache):
                 reply = [item.decode() for item in reply]
             elif op[0] == "count":
                 reply = int(reply or 0)
+            elif op[0] == "swap":
+                reply = None if reply is None else _loads(reply)
             elif op[0] in ("delete", "push", "remove"):
                 reply = None
             results.append(reply)
@@ -170,6 +175,7 @@ def batch_each(cache, ops: list[tuple]) -> list[Any]:
     ``("incr", key, timeout)``: the count after adding one; a new counter lives ``timeout`` s.
     ``("set", key, value, timeout, mode)``: mode ``None``, ``"nx"`` (only if missing) or
     ``"xx"`` (only if present); True if written.
+    ``("swap", key, value, timeout)``: write the value; the one it replaced, or None.
     ``("delete", key)``.
     ``("count", key)``: a counter's value (one ``incr`` writes), 0 when missing; nothing counted.
     ``("push", key, member, keep, timeout)``: append a string to a list (an equal one moves to
@@ -198,6 +204,9 @@ def batch_each(cache, ops: list[tuple]) -> list[Any]:
             else:
                 cache.set(key, value, timeout)
                 results.append(True)
+        elif kind == "swap":
+            results.append(cache.get(key))
+            cache.set(key, op[2], op[3])
         elif kind == "delete":
             cache.delete(key)
             results.append(None)

@@ -227,6 +227,6 @@ def test_sign_up_is_two_checks_one_transaction_and_two_cache_round_trips(api, ca
         "COMMIT",
         *ANSWER_LISTS,
     ]
-    # The sign-up counter, then the session with its index entry; the confirmation
-    # token's bookkeeping (accounts/tokens.py: the latest token, its unused marker).
-    assert cache_ops.calls == {"batch": 2, "get": 1, "set": 2}
+    # The sign-up counter; the confirmation token's marker and its pointer (which answers
+    # that no earlier token exists: accounts/tokens.py); the session with its index entry.
+    assert cache_ops.calls == {"batch": 3}

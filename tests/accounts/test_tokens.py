@@ -4,6 +4,7 @@ import threading
 
 import jwt
 import pytest
+from django.core.cache import cache
 
 from accounts import tokens
 from barong import jwt as barong_jwt
@@ -52,6 +53,8 @@ def test_a_new_token_supersedes_the_previous_one(user):
     )
 
     assert not tokens.token_usable(claims=first, purpose=tokens.RESET)
+    # the superseded marker is gone (found through the pointer the new one replaced)
+    assert cache.get(tokens._unused_key(tokens.RESET, user.uid, first["jti"])) is None
     with pytest.raises(ApiError):
         tokens.token_consume(claims=first, purpose=tokens.RESET)
     tokens.token_consume(claims=second, purpose=tokens.RESET)

@@ -61,6 +61,7 @@ def run_script(run) -> list:
         run([("members", "l"), ("push", "l", "c", 2, 30), ("members", "l")]),
         run([("remove", "l", "a", 30), ("members", "l"), ("delete", "s"), ("members", "x")]),
         run([("count", "n"), ("count", "none"), ("incr", "n", 30), ("count", "n")]),
+        run([("swap", "w", "first", 30), ("swap", "w", {"x": 2}, 30), ("swap", "w", 5, 30)]),
     ]
 
 
@@ -83,11 +84,13 @@ def test_batch_pipeline_answers_as_the_one_by_one_reference(backend):
             [["b", "a"], None, ["a", "c"]],
             [None, ["c"], None, []],
             [2, 0, 3, 3],
+            [None, "first", {"x": 2}],
         ]
     )
+    assert backend.get("w") == 5
     assert backend.get("s") is None
     assert backend.get("n") == 3
-    backend.delete_many(["n", "l"])
+    backend.delete_many(["n", "l", "w"])
 
 
 @pytest.fixture
