@@ -148,6 +148,38 @@ def verify_ms(encoded: str, rounds: int, concurrency: int) -> float:
     return sum(results) / len(results)
 
 
+def measured_rounds(
+    call, *, redis_client, encoded: str, per_round: int, rounds: int, verifies: int
+) -> list[tuple[float, float, float, float]]:
+    """(app, PostgreSQL, Redis, verify) ms per call, for each round of ``per_round`` calls.
+
+    Rounds of calls and of verifies in turn: on a shared machine the CPU a verify costs
+    moves with what the other core does, so each ratio compares neighbours.
+    """
+    from django.db import connection
+
+    def backend() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return cursor.fetchone()[0]
+
+    pid = backend()
+    measured = []
+    for _ in range(rounds):
+        app0 = time.process_time()
+        pg0, redis0 = _proc_cpu_ms(pid), _redis_cpu_ms(redis_client)
+        for _ in range(per_round):
+            call()
+        app_ms = (time.process_time() - app0) * 1000 / per_round
+        pg_ms = (_proc_cpu_ms(pid) - pg0) / per_round
+        redis_ms = (_redis_cpu_ms(redis_client) - redis0) / per_round
+        verify = _verify_loop(encoded, max(verifies // rounds, 1))
+        measured.append((app_ms, pg_ms, redis_ms, verify))
+    if backend() != pid:
+        raise SystemExit("the database connection was reopened during the run")
+    return measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("n", nargs="?", type=int, default=200)
@@ -174,7 +206,6 @@ def main() -> None:
     django.setup()
     import redis
     from django.conf import settings
-    from django.db import connection
 
     from barong.wsgi import application
 
@@ -184,28 +215,15 @@ def main() -> None:
     redis_client = redis.Redis.from_url(settings.REDIS_URL)
     for _ in range(20):  # warm-up: imports, compiled tables, the connection
         _login(application, body)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
-
-    # Rounds of logins and of verifies in turn: on a shared machine the CPU a verify costs
-    # moves with what the other core does, so each ratio compares neighbours.
     per_round = max(options.n // options.rounds, 1)
-    rounds = []
-    for _ in range(options.rounds):
-        app0 = time.process_time()
-        pg0, redis0 = _proc_cpu_ms(backend), _redis_cpu_ms(redis_client)
-        for _ in range(per_round):
-            _login(application, body)
-        app_ms = (time.process_time() - app0) * 1000 / per_round
-        pg_ms = (_proc_cpu_ms(backend) - pg0) / per_round
-        redis_ms = (_redis_cpu_ms(redis_client) - redis0) / per_round
-        verify = _verify_loop(encoded, max(options.verifies // options.rounds, 1))
-        rounds.append((app_ms, pg_ms, redis_ms, verify))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        if cursor.fetchone()[0] != backend:
-            raise SystemExit("the database connection was reopened during the run")
+    rounds = measured_rounds(
+        lambda: _login(application, body),
+        redis_client=redis_client,
+        encoded=encoded,
+        per_round=per_round,
+        rounds=options.rounds,
+        verifies=options.verifies,
+    )
     together = verify_ms(encoded, options.verifies // 2, options.concurrency)
 
     def mean(index: int) -> float:

@@ -115,21 +115,15 @@ def main() -> None:
 
     for _ in range(20):
         login()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
     per_round = max(options.n // options.rounds, 1)
-    rounds = []
-    for _ in range(options.rounds):
-        app0 = time.process_time()
-        pg0, redis0 = login_cost._proc_cpu_ms(backend), login_cost._redis_cpu_ms(client)
-        for _ in range(per_round):
-            login()
-        app_ms = (time.process_time() - app0) * 1000 / per_round
-        pg_ms = (login_cost._proc_cpu_ms(backend) - pg0) / per_round
-        redis_ms = (login_cost._redis_cpu_ms(client) - redis0) / per_round
-        verify = login_cost._verify_loop(encoded, max(options.verifies // options.rounds, 1))
-        rounds.append((app_ms, pg_ms, redis_ms, verify))
+    rounds = login_cost.measured_rounds(
+        login,
+        redis_client=client,
+        encoded=encoded,
+        per_round=per_round,
+        rounds=options.rounds,
+        verifies=options.verifies,
+    )
     start = time.process_time()
     for _ in range(per_round):
         login(check=False)
