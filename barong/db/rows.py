@@ -7,14 +7,24 @@ database spent storing the row (docs/BENCHMARKS.md). Here the statement of a mod
 built once per process and database from its metadata, and each call only prepares the
 values, with the fields' own ``pre_save`` and ``get_db_prep_save`` (defaults,
 ``auto_now_add``, JSON) as ``save()`` would. A model with ``pre_save``/``post_save``
-receivers goes through ``save()``, so no receiver is ever skipped.
+receivers goes through ``save()``, so no receiver is ever skipped, and so does one this
+statement does not cover (an inherited model, a field with a database default).
 """
 
 import functools
 
 from django.db import connections, router
-from django.db.models import Field, Model
+from django.db.models import NOT_PROVIDED, Field, Model
 from django.db.models.signals import post_save, pre_save
+
+
+@functools.cache
+def _covered(model: type[Model]) -> bool:
+    """One table and values from Python only: what ``_statement`` writes in full."""
+    meta = model._meta
+    return not meta.parents and all(
+        field.db_default is NOT_PROVIDED for field in meta.local_concrete_fields
+    )
 
 
 @functools.cache
@@ -41,7 +51,7 @@ def row_insert(obj: Model, *, using: str | None = None) -> Model:
     """Insert ``obj`` as a new row (``save(force_insert=True)``'s effect); returns it with
     its primary key set and its state saved."""
     model = type(obj)
-    if pre_save.has_listeners(model) or post_save.has_listeners(model):
+    if not _covered(model) or pre_save.has_listeners(model) or post_save.has_listeners(model):
         obj.save(force_insert=True, using=using)
         return obj
     alias = using or router.db_for_write(model, instance=obj)
