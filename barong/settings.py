@@ -291,6 +291,8 @@ BARONG_JWT_EXPIRE_TIME = env_int("BARONG_JWT_EXPIRE_TIME", 3600)
 BARONG_ENCRYPTION_KEY = env("BARONG_ENCRYPTION_KEY") or dev_secret(
     DATA_DIR, "encryption_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
 )
+# During a rotation: the keys being replaced, comma-separated; they only decrypt.
+BARONG_ENCRYPTION_KEYS_PREVIOUS = env_list("BARONG_ENCRYPTION_KEYS_PREVIOUS", "")
 
 # ---------------------------------------------------------------- Celery
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://")
