@@ -24,7 +24,7 @@ from accounts.services import user_otp_set
 from accounts.sessions import user_sessions_revoke
 from activities.services import activity_record
 from barong.api.errors import ApiError
-from barong.crypto import decrypt, encrypt
+from barong.crypto import column_reencrypt, decrypt, encrypt
 from barong.ratelimit import rate_limit_hit
 
 STEP = 30
@@ -34,7 +34,22 @@ MAX_FAILURES = 5  # then django-otp's throttling doubles the wait after each fai
 
 
 def _context(user: User) -> str:
-    return f"otp:{user.uid}"
+    return _uid_context(user.uid)
+
+
+def _uid_context(uid: str) -> str:
+    return f"otp:{uid}"
+
+
+def otp_seeds_reencrypt() -> dict[str, int]:
+    """Every TOTP seed sealed again under the current encryption key (the second step of
+    a key rotation, docs/operations.md)."""
+    return column_reencrypt(
+        OTPDevice.objects.all(),
+        column="encrypted_key",
+        fields=("user__uid",),
+        context_of=_uid_context,
+    )
 
 
 def otp_secret_create(*, user: User) -> str:

@@ -11,7 +11,7 @@ from accounts.otp import otp_attempt
 from accounts.sessions import ACTIVE_STATES
 from apikeys.models import APIKey
 from barong.api.errors import ApiError
-from barong.crypto import decrypt, encrypt
+from barong.crypto import column_reencrypt, decrypt, encrypt
 from barong.db.sets import filter_ids
 
 SCOPE_MAX_LENGTH = 255
@@ -26,6 +26,20 @@ def api_key_secret_context(kid: str) -> str:
 def _scope_errors(scope: list[str]) -> list[str]:
     """The stored list must fit Barong's ``varchar(255)`` column."""
     return ["scope.too_long"] if len(json.dumps(scope)) > SCOPE_MAX_LENGTH else []
+
+
+def api_key_secrets_reencrypt() -> dict[str, int]:
+    """Every key's secret sealed again under the current encryption key (the second step
+    of a key rotation, docs/operations.md); cached copies of a moved key are dropped."""
+    from apikeys.signatures import api_key_cache_invalidate
+
+    return column_reencrypt(
+        APIKey.objects.all(),
+        column="encrypted_secret",
+        fields=("kid",),
+        context_of=api_key_secret_context,
+        changed=api_key_cache_invalidate,
+    )
 
 
 def api_key_secret(*, api_key: APIKey) -> str:
