@@ -14,8 +14,8 @@ from accounts.models import OTPDevice
 from accounts.otp import otp_device_confirm, otp_secret_create
 from accounts.services import user_otp_set
 from apikeys.models import APIKey
-from apikeys.services import api_key_create
-from barong.crypto import decrypt, encrypt, reencrypted
+from apikeys.services import api_key_create, api_key_secret_context
+from barong.crypto import column_reencrypt, decrypt, encrypt, reencrypted
 from tests.accounts.conftest import STRONG_PASSWORD
 from tests.authz.conftest import signed_headers
 from tests.factories import totp_code
@@ -134,3 +134,33 @@ def test_without_the_previous_key_nothing_opens_and_the_command_says_so(settings
         APIKey.objects.get(pk=key.pk).encrypted_secret,
         OTPDevice.objects.get(user=user).encrypted_key,
     )
+
+
+def test_rows_are_moved_a_batch_at_a_time_and_changed_rows_are_left(settings, old_key, make_user):
+    owner = user_otp_set(user=make_user(), enabled=True)
+    keys = [api_key_create(user=owner)[0] for _ in range(5)]
+    rotate(settings, old_key)
+    dropped: list[str] = []
+    raced = keys[2].kid
+
+    def context_of(kid: str) -> str:
+        if kid == raced:  # written by someone else between the read and the write
+            replaced = encrypt("replaced", context=api_key_secret_context(kid))
+            APIKey.objects.filter(kid=kid).update(encrypted_secret=replaced)
+        return api_key_secret_context(kid)
+
+    counts = column_reencrypt(
+        APIKey.objects.filter(user=owner),
+        column="encrypted_secret",
+        fields=("kid",),
+        context_of=context_of,
+        changed=dropped.append,
+        batch=2,
+    )
+
+    assert counts == {"reencrypted": 4, "current": 0, "unreadable": 0}
+    assert sorted(dropped) == sorted(key.kid for key in keys if key.kid != raced)
+    for key in APIKey.objects.filter(user=owner):
+        assert reencrypted(key.encrypted_secret, context=api_key_secret_context(key.kid)) is None
+    stored = APIKey.objects.get(kid=raced).encrypted_secret
+    assert decrypt(stored, context=api_key_secret_context(raced)) == "replaced"
