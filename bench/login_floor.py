@@ -55,7 +55,7 @@ def main() -> None:
     from accounts.models import User
     from accounts.notifications import device_seen_values
     from activities.models import Activity
-    from barong.db.rows import _statement
+    from barong.db.rows import _statement, row_values
     from events.models import OutboxEvent
 
     user = login_cost._member()
@@ -66,12 +66,9 @@ def main() -> None:
     outbox_sql, outbox_fields, _ = _statement(OutboxEvent, "default")
     both = f"WITH activity AS ({activity_sql}) {outbox_sql}"
     body = json.dumps({"email": login_cost.EMAIL, "password": login_cost.PASSWORD}).encode()
-    result, since, ip, agent = device_seen_values(request=None)
+    result, since, _, _ = device_seen_values(request=None)  # the address and agent: below
     ip, agent = "127.0.0.1", login_cost.UA
     uid_at = [field.name for field in User._meta.concrete_fields].index("uid")
-
-    def prepared(obj, fields) -> list:
-        return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
 
     def login(check: bool = True) -> bytes:
         data = json.loads(body)
@@ -108,7 +105,9 @@ def main() -> None:
             payload={"record": {"user": {"uid": uid, "email": data["email"]}}},
         )  # fmt: skip
         with connection.cursor() as cursor:
-            params = prepared(activity, activity_fields) + prepared(event, outbox_fields)
+            params = row_values(activity, activity_fields, connection) + row_values(
+                event, outbox_fields, connection
+            )
             cursor.execute(both, params)
         answer = {"uid": uid, "email": data["email"], "csrf_token": csrf_token}
         return json.dumps(answer).encode()

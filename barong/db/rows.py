@@ -47,6 +47,12 @@ def _statement(model: type[Model], alias: str) -> tuple[str, tuple[Field, ...], 
     return sql, fields, returning
 
 
+def row_values(obj: Model, fields: tuple[Field, ...], connection) -> list:
+    """The values ``save()`` would insert for ``fields`` of ``obj`` (defaults,
+    ``auto_now_add`` and JSON by the fields' own ``pre_save`` and ``get_db_prep_save``)."""
+    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+
+
 def row_insert(obj: Model, *, using: str | None = None) -> Model:
     """Insert ``obj`` as a new row (``save(force_insert=True)``'s effect); returns it with
     its primary key set and its state saved."""
@@ -57,7 +63,7 @@ def row_insert(obj: Model, *, using: str | None = None) -> Model:
     alias = using or router.db_for_write(model, instance=obj)
     connection = connections[alias]
     sql, fields, returning = _statement(model, alias)
-    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    params = row_values(obj, fields, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         auto_field = model._meta.auto_field
