@@ -20,7 +20,11 @@ from barong.api.pagination import Positions
 from barong.api.params import Bool, Str
 from barong.api.views import AdminViewSet, barong_schema, status_only
 from kyc.filters import UserFilter
-from kyc.selectors import users_for_entity, users_with_pending_documents
+from kyc.selectors import (
+    pending_document_user_ids,
+    users_for_entity,
+    users_with_pending_documents,
+)
 from kyc.serializers import UserWithKYCSerializer, UserWithProfileSerializer
 from kyc.services import data_storage_admin_delete
 
@@ -94,16 +98,23 @@ class AdminUserViewSet(AdminViewSet):
     lookup_value_regex = UID_PATH_REGEX
 
     def _search(
-        self, base: QuerySet[User], extended_serializer: type, positions: Positions | None = None
+        self,
+        base: QuerySet[User],
+        extended_serializer: type,
+        positions: Positions | None = None,
+        keys: QuerySet | None = None,
     ) -> Response:
-        """``positions`` pages the unfiltered ``base`` without walking it (all users)."""
+        """``positions`` (all users) or ``keys`` (the KYC queue) page the unfiltered ``base``
+        without walking it; a filter that leaves users out pages ``base`` itself."""
         filters = UserFilter(data=self.params, queryset=base)
         users = filters.filtered(self.error_prefix)
         serializer_class = extended_serializer if filters.values.get("extended") else UserSerializer
+        narrowed = filters.narrows()
         return self.paginated(
             users_for_entity(users, serializer_class),
             serializer_class,
-            positions=None if filters.narrows() else positions,
+            keys=None if narrowed else keys,
+            positions=None if narrowed else positions,
         )
 
     @barong_schema(
@@ -188,7 +199,9 @@ class AdminUserViewSet(AdminViewSet):
     )
     @action(detail=False, methods=["get"], url_path="documents/pending")
     def documents_pending(self, request):
-        return self._search(users_with_pending_documents(), UserWithKYCSerializer)
+        return self._search(
+            users_with_pending_documents(), UserWithKYCSerializer, keys=pending_document_user_ids()
+        )
 
     @barong_schema(
         summary="Delete a user's data storage and its label; answers the user's KYC file",

@@ -42,6 +42,15 @@ def users_with_pending_documents() -> QuerySet[User]:
     )
 
 
+def pending_document_user_ids() -> QuerySet:
+    """The same users' ids in the same order, from ``labels_document_waiting`` alone.
+
+    A page deep in the queue skips its earlier entries in the index without joining each to
+    users (``labels.user_id`` is a non-null foreign key, so the join keeps every row).
+    """
+    return _waiting_labels().order_by("updated_at", "user_id").values_list("user_id", flat=True)
+
+
 def document_queue() -> QuerySet[User]:
     """The back-office review queue: the same users, oldest request first."""
     return users_with_pending_documents()
@@ -49,8 +58,13 @@ def document_queue() -> QuerySet[User]:
 
 def pending_documents_count() -> int:
     """Waiting document labels: exact when few, PostgreSQL's estimate when many."""
-    return queryset_total(
-        Label.objects.filter(key="document", scope=Label.Scope.PRIVATE, value__in=DOCUMENT_WAITING)
+    return queryset_total(_waiting_labels())
+
+
+def _waiting_labels() -> QuerySet[Label]:
+    """The labels of ``labels_document_waiting``: a private ``document`` pending or replaced."""
+    return Label.objects.filter(
+        key="document", scope=Label.Scope.PRIVATE, value__in=DOCUMENT_WAITING
     )
 
 

@@ -5,6 +5,8 @@ from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Label, User
@@ -504,6 +506,29 @@ def test_pending_documents_oldest_request_first(sa_api, make_user):
     assert [row["uid"] for row in response.json()] == [older.uid, replaced.uid, newer.uid]
     assert list(response.json()[0]) == USER_FIELDS
     assert response["Total"] == "3"
+
+
+def test_pending_documents_pages_walk_the_queue_from_its_label_index(sa_api, make_user):
+    waiting = [make_user() for _ in range(5)]
+    for minutes, user in zip((40, 10, 30, 50, 20), waiting, strict=True):
+        _document(user, "pending" if minutes % 20 else "replaced", minutes)
+    _document(make_user(), "verified", 60)
+    oldest_first = [waiting[i].uid for i in (3, 0, 2, 4, 1)]
+
+    with CaptureQueriesContext(connection) as queries:
+        pages = [
+            sa_api.get(f"{ADMIN}/users/documents/pending", {"limit": 2, "page": page})
+            for page in (1, 2, 3, 4)
+        ]
+
+    assert [row["uid"] for page in pages for row in page.json()] == oldest_first
+    assert [page["Total"] for page in pages] == ["5"] * 4
+    assert pages[3].json() == []
+    # A page's user ids come from the labels alone (labels_document_waiting), not from
+    # labels joined to users for every entry skipped.
+    walks = [q["sql"] for q in queries.captured_queries if "OFFSET" in q["sql"]]
+    assert len(walks) == 3  # pages 2 to 4
+    assert all('FROM "labels"' in sql and '"users"' not in sql for sql in walks)
 
 
 def test_pending_documents_extended_and_filtered(sa_api, make_user):
