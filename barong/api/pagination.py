@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -73,6 +74,8 @@ class BarongPagination(BasePagination):
             return rows_in_order(queryset, ids)
         if isinstance(queryset, QuerySet):
             self.total = queryset_total(keys if keys is not None else queryset)
+            if start >= self.total and self.total <= settings.BARONG_EXACT_COUNT_LIMIT:
+                return []  # the count was exact and ends before this page: nothing to read
             return page_rows(queryset, start, self.limit, keys)
         self.total = len(queryset)
         return list(queryset[start : start + self.limit])

@@ -5,8 +5,9 @@ admin API through DRF's test client with the operator's Bearer JWT, the back-off
 through Django's test client logged in as that operator (the same view, middleware and
 query code as under gunicorn, without the HTTP hop). Every scenario is requested
 ``BENCH_SCALE_REPEAT`` times after two warm-up calls; p50/p95 in milliseconds and the
-number of SQL queries of one call are printed as a Markdown table. Then a level edit is
-timed (it returns before the users move) and its resync job is run to the end.
+number of SQL queries of one call are printed as a Markdown table, after a table of each
+admin API list's ``Total`` against the exact count. Then a level edit is timed (it returns
+before the users move) and its resync job is run to the end.
 """
 
 import os
@@ -183,11 +184,30 @@ def row(kind: str, name: str, result: tuple[float, float, int, float], goal: flo
     )
 
 
+def totals() -> None:
+    """Each paginated admin API list's ``Total`` against the exact count: above
+    ``BARONG_EXACT_COUNT_LIMIT`` it is the planner's estimate (docs/compatibility.md)."""
+    from django.test.utils import override_settings
+
+    print("| list | Total answered | exact count | answered / exact |")
+    print("|---|---:|---:|---:|")
+    for name, path, params in API:
+        if path in ("/metrics", "/levels") or not ONLY.search(f"totals: {name}"):
+            continue
+        answered = int(api.get(ADMIN + path, params)["Total"])
+        with override_settings(BARONG_EXACT_COUNT_LIMIT=10**12):
+            exact = int(api.get(ADMIN + path, params)["Total"])
+        share = f"{answered / exact:.2f}" if exact else "-"
+        print(f"| {name} | {answered} | {exact} | {share} |", flush=True)
+    print()
+
+
 def main() -> None:
     started = time.perf_counter()
     days = metrics_rollup()
     print(f"metrics roll-up of {days} days: {time.perf_counter() - started:.1f} s", flush=True)
     print()
+    totals()
     print("| kind | scenario | p50 ms | p95 ms | SQL queries | SQL ms | goal p95 ms | met |")
     print("|---|---|---:|---:|---:|---:|---:|---|")
     for name, path, params in API:

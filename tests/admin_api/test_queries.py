@@ -57,3 +57,25 @@ def test_one_user_file_is_a_fixed_number_of_queries(sa_api, superadmin, make_use
     queries(sa_api, f"{ADMIN}/users/{target.uid}", {})
 
     assert queries(sa_api, f"{ADMIN}/users/{target.uid}", {}) <= 10
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        (f"{ADMIN}/users/documents/pending", {"country": "ZZ"}),  # matches nobody
+        (f"{ADMIN}/activities", {"page": 9}),  # past the last page
+        (f"{ADMIN}/users/labels", {"key": "tier", "value": "gold", "page": 2}),
+    ],
+)
+def test_a_page_past_an_exact_total_reads_no_rows(sa_api, superadmin, make_user, path, params):
+    add_users(3, make_user, superadmin)
+    queries(sa_api, path, params)  # warm the permission table
+
+    with CaptureQueriesContext(connection) as captured:
+        response = sa_api.get(path, params)
+
+    assert response.status_code == 200
+    assert response.json() == []
+    assert int(response["Total"]) <= 3
+    # The count is the last query: no page of ids is selected after it.
+    assert "COUNT(" in captured.captured_queries[-1]["sql"].upper()
