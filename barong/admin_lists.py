@@ -8,7 +8,8 @@
   of ``icontains`` over joins with DISTINCT.
 - ``FixedChoicesFilter`` and ``ExactValueFilter``: list filters whose choices are fixed (or
   a typed value), never a ``SELECT DISTINCT`` over a big table.
-docs/compatibility.md ("Totals of long lists") and docs/operations.md say more.
+docs/compatibility.md ("Lists at scale: totals, pages, searches, manual states") and
+docs/operations.md say more.
 """
 
 from collections.abc import Callable, Iterable

@@ -3,7 +3,7 @@
 Key and value are correlated (``document`` goes with ``pending``, ``tier`` with ``gold``),
 which the planner does not assume: without these statistics it multiplies the columns'
 frequencies and estimates a tenth of the labels a (key, value) pair has. Those estimates
-are the ``Total`` of the long label lists (docs/compatibility.md, "Totals of long lists")
+are the ``Total`` of the long label lists (docs/compatibility.md, "Lists at scale")
 and steer the plans that read labels. ANALYZE (autovacuum's included) keeps them current.
 """
 

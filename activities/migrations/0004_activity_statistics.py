@@ -3,8 +3,8 @@
 The three columns are correlated (``session`` is a user topic, ``login`` a session action);
 without these statistics the planner multiplies their frequencies and underestimates a
 topic-and-action filter (1.2M estimated for 1.9M rows at 3M activities). Those estimates
-are the ``Total`` of the long activity lists (docs/compatibility.md, "Totals of long
-lists"). ANALYZE (autovacuum's included) keeps them current.
+are the ``Total`` of the long activity lists (docs/compatibility.md, "Lists at scale").
+ANALYZE (autovacuum's included) keeps them current.
 """
 
 from django.db import migrations

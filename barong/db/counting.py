@@ -6,7 +6,8 @@ limit the total is exact; above it, on PostgreSQL, it is the planner's estimate
 (``EXPLAIN``, fed by ``ANALYZE``) — never less than what was counted. SQLite counts all.
 ``page_rows`` selects a page's primary keys first (an index-only walk, however deep the
 page) and then loads just those rows with their joins and prefetches.
-docs/compatibility.md ("Totals of long lists") says where this differs from Barong.
+docs/compatibility.md ("Lists at scale: totals, pages, searches, manual states") says
+where this differs from Barong.
 """
 
 import json
