@@ -9,19 +9,13 @@ and steer the plans that read labels. ANALYZE (autovacuum's included) keeps them
 
 from django.db import migrations
 
+from barong.db.operations import PostgresOnly
+
 FORWARD = (
     "CREATE STATISTICS IF NOT EXISTS labels_key_value_scope (mcv, dependencies)"
     " ON key, value, scope FROM labels"
 )
 BACKWARD = "DROP STATISTICS IF EXISTS labels_key_value_scope"
-
-
-def _on_postgresql(sql: str):
-    def run(apps, schema_editor) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)
-
-    return run
 
 
 class Migration(migrations.Migration):
@@ -30,5 +24,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(_on_postgresql(FORWARD), _on_postgresql(BACKWARD), elidable=False),
+        PostgresOnly(FORWARD, BACKWARD),
     ]

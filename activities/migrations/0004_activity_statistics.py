@@ -9,19 +9,13 @@ ANALYZE (autovacuum's included) keeps them current.
 
 from django.db import migrations
 
+from barong.db.operations import PostgresOnly
+
 FORWARD = (
     "CREATE STATISTICS IF NOT EXISTS activities_category_topic_action (mcv, dependencies)"
     " ON category, topic, action FROM activities"
 )
 BACKWARD = "DROP STATISTICS IF EXISTS activities_category_topic_action"
-
-
-def _on_postgresql(sql: str):
-    def run(apps, schema_editor) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)
-
-    return run
 
 
 class Migration(migrations.Migration):
@@ -30,5 +24,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(_on_postgresql(FORWARD), _on_postgresql(BACKWARD), elidable=False),
+        PostgresOnly(FORWARD, BACKWARD),
     ]

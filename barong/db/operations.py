@@ -3,8 +3,8 @@
 On PostgreSQL, ``AddIndexOnline`` and ``RemoveIndexOnline`` build and drop indexes with
 ``CONCURRENTLY`` (the migration must then say ``atomic = False``); elsewhere (SQLite) they
 are plain ``AddIndex``/``RemoveIndex``. ``PostgresOnly`` runs raw SQL only on PostgreSQL,
-for what other engines have no equivalent of (``pg_trgm`` indexes). docs/operations.md
-tells how long they take on a million users.
+for what other engines have no equivalent of (``pg_trgm`` indexes, extended statistics).
+docs/operations.md tells how long they take on a million users.
 """
 
 from django.db import migrations
