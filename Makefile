@@ -34,7 +34,7 @@ demo: .venv
 	$(PY) manage.py seed_demo
 
 test: .venv
-	$(PY) -m pytest -n 2 --dist loadfile $(ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder $(ARGS)
 
 # Generated requests against the OpenAPI document (schemathesis): no 5xx, answers as
 # documented. A bounded budget per operation; CI runs it after `make test`.

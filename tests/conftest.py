@@ -3,6 +3,7 @@ services, a fast hasher."""
 
 import functools
 import uuid
+from collections import Counter
 
 import pytest
 from django.apps import apps
@@ -12,6 +13,22 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests.factories import make_admin_user, make_user_with
+
+# Modules that start processes or a browser: each takes seconds to tens of seconds.
+SLOW_MARKERS = ("worker", "browser")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Slow modules first, then the others by size, each module's tests in their order.
+
+    ``make test`` runs ``--dist loadfile --no-loadscope-reorder``: a worker takes one
+    module at a time in this order. xdist's own reorder (by number of tests) would leave
+    the slow modules, which have few tests, for the end, where one worker runs them alone.
+    """
+    sizes = Counter(item.path for item in items)
+    slow = {item.path for item in items if any(map(item.get_closest_marker, SLOW_MARKERS))}
+    items.sort(key=lambda item: (item.path not in slow, -sizes[item.path], str(item.path)))
+
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
 
