@@ -8,10 +8,11 @@ from rest_framework.response import Response
 from accounts import passkeys
 from accounts import security_serializers as s
 from accounts.login import user_for_second_factor, user_password_login
+from accounts.login_policy import login_account as _account
 from accounts.resource_views import NO_STORE, UNAUTHORIZED
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
 from accounts.sessions import session_open
-from accounts.views import LOGIN_ERRORS, _account, _full_info
+from accounts.views import LOGIN_ERRORS, _full_info
 from barong.api.net import remote_ip
 from barong.api.views import BarongViewSet, ResourceViewSet, barong_schema, status_only
 from barong.ratelimit import rate_limit_hit, rate_limit_reset
