@@ -1,5 +1,5 @@
-"""One login policy at every door: failures at the API or back-office login count at the
-other, on the same subjects (accounts/login_policy.py)."""
+"""One login policy at every door: failures at the API, passkey or back-office login count
+at the others, on the same subjects (accounts/login_policy.py)."""
 
 from http import HTTPStatus
 
@@ -8,6 +8,7 @@ from django.test import Client
 
 from tests.conftest import BROWSER_UA
 from tests.factories import DEFAULT_PASSWORD
+from tests.security.test_passkeys_api import LOGIN_WEBAUTHN, login_options, login_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +93,69 @@ def test_at_the_back_office_only_wrong_passwords_are_failures(api, make_user, ti
         office_login(member.email, WRONG)
 
     assert api_login(api, member.email).json() == TOO_MANY
+
+
+def test_passkey_door_counts_wrong_passwords_not_right_ones(api, passkey_user, tight_limits):
+    user, _ = passkey_user
+    tight_limits(login_account_ip="3/900")
+    for _ in range(4):  # right passwords: not failures
+        options = api.post(
+            f"{LOGIN_WEBAUTHN}/options",
+            {"email": user.email, "password": DEFAULT_PASSWORD},
+            format="json",
+            REMOTE_ADDR=ADDRESS,
+        )
+        assert options.status_code == HTTPStatus.OK
+    # The API login with the password alone: refused for a passkey user, not rate-limited.
+    assert api_login(api, user.email).json() == {"errors": ["identity.session.webauthn_required"]}
+
+    for _ in range(3):
+        wrong = api.post(
+            f"{LOGIN_WEBAUTHN}/options",
+            {"email": user.email.upper(), "password": WRONG},
+            format="json",
+            REMOTE_ADDR=ADDRESS,
+        )
+        assert wrong.json() == {"errors": ["identity.session.invalid_params"]}
+
+    assert api_login(api, user.email).json() == TOO_MANY
+    _, office = office_login(user.email)
+    assert "Too many login attempts" in office.content.decode()
+
+
+def test_a_failed_assertion_in_a_held_flow_counts_against_the_account(
+    api, passkey_user, tight_limits
+):
+    user, authenticator = passkey_user
+    tight_limits(login_account_ip="100/900", login_account="2/3600")
+    for _ in range(2):
+        options = login_options(api, user)
+        bad = authenticator.get(options, origin="https://evil.example")
+        assert login_verify(api, options, bad).status_code == HTTPStatus.FORBIDDEN
+
+    assert api_login(api, user.email).json() == TOO_MANY
+
+
+def test_a_passkey_login_resets_the_accounts_failures(api, passkey_user, tight_limits):
+    user, authenticator = passkey_user
+    tight_limits(login_account="3/3600")
+    for _ in range(2):
+        api.post(f"{LOGIN_WEBAUTHN}/options", {"email": user.email, "password": WRONG})
+    options = login_options(api, user)
+    assert login_verify(api, options, authenticator.get(options)).status_code == HTTPStatus.OK
+    for _ in range(2):
+        api.post(f"{LOGIN_WEBAUTHN}/options", {"email": user.email, "password": WRONG})
+
+    assert login_options(api, user)["flow_id"]
+
+
+def test_passkey_options_ask_for_the_login_captcha(api, passkey_user, settings):
+    user, _ = passkey_user
+    settings.BARONG_CAPTCHA = "recaptcha"
+
+    response = api.post(
+        f"{LOGIN_WEBAUTHN}/options", {"email": user.email, "password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"errors": ["identity.captcha.required"]}
