@@ -145,8 +145,10 @@ def test_the_work_does_not_depend_on_the_account(api, passkey_user, queued):
 
 
 def test_the_timing_does_not_tell_the_account(api, passkey_user, queued, tight_limits):
-    """Medians of 50 interleaved tries each, within 2 ms (a coarse check: the work itself is
-    compared above)."""
+    """Medians of 50 tries each, known and unknown e-mail interleaved (which goes first
+    alternates), within 2 ms: a coarse check, the work itself is compared above. On a
+    shared machine another process can stall one round; a real difference shows in every
+    round, so up to three rounds are measured and one within 2 ms is enough."""
     user, _ = passkey_user
     tight_limits(login_ip="1000/300", login_account_ip="1000/900", login_account="1000/3600")
 
@@ -155,20 +157,25 @@ def test_the_timing_does_not_tell_the_account(api, passkey_user, queued, tight_l
         response = api.post(url, body, format="json")
         return time.perf_counter() - start, response.status_code
 
+    def gap(url: str, body: dict) -> float:
+        samples: dict[str, list[float]] = {user.email: [], UNKNOWN: []}
+        statuses = set()
+        for n in range(50):
+            for email in (user.email, UNKNOWN) if n % 2 else (UNKNOWN, user.email):
+                elapsed, status = timed(url, {**body, "email": email})
+                samples[email].append(elapsed)
+                statuses.add(status)
+        assert len(statuses) == 1, (url, statuses)  # the same answer for both, every time
+        return abs(statistics.median(samples[user.email]) - statistics.median(samples[UNKNOWN]))
+
     for url, body in (
         (f"{LOGIN_WEBAUTHN}/verify", {"flow_id": "x" * 43, "credential": JUNK}),
         (f"{LOGIN_WEBAUTHN}/options", {"password": "Wrong-Pass-123"}),
     ):
-        samples: dict[str, list[float]] = {user.email: [], UNKNOWN: []}
-        statuses = set()
-        for _ in range(50):
-            for email, times in samples.items():
-                elapsed, status = timed(url, {**body, "email": email})
-                times.append(elapsed)
-                statuses.add(status)
-        gap = abs(statistics.median(samples[user.email]) - statistics.median(samples[UNKNOWN]))
-        assert len(statuses) == 1, (url, statuses)
-        assert gap < 0.002, (url, gap)
+        gaps = []
+        while len(gaps) < 3 and (not gaps or gaps[-1] >= 0.002):
+            gaps.append(gap(url, body))
+        assert gaps[-1] < 0.002, (url, gaps)
 
 
 def test_failures_without_the_flow_cannot_lock_the_owner_out(api, passkey_user, tight_limits):
