@@ -43,7 +43,7 @@ class OperatorLoginForm(AdminAuthenticationForm):
         "too_many": "Too many login attempts. Try again later.",
     }
 
-    def _too_many(self, exc: ApiError) -> ValidationError:
+    def _too_many(self) -> ValidationError:
         self.user_cache = None
         return ValidationError(self.error_messages["too_many"], code="too_many")
 
@@ -55,7 +55,7 @@ class OperatorLoginForm(AdminAuthenticationForm):
         try:
             attempt = login_attempt(request=self.request, email=email, captcha=False)
         except ApiError as exc:
-            raise self._too_many(exc) from exc
+            raise self._too_many() from exc
         user, password_ok = operator_credentials_check(email=email, password=password)
         if not password_ok:
             login_failed(attempt)
@@ -66,7 +66,7 @@ class OperatorLoginForm(AdminAuthenticationForm):
             try:  # the API login's budget of code attempts (identity.session.too_many_requests)
                 rate_limit_hit("otp_account", user.uid, error_key="too_many")
             except ApiError as exc:
-                raise self._too_many(exc) from exc
+                raise self._too_many() from exc
             if not otp_verify(user=user, code=self.cleaned_data.get("otp_code")):
                 # The same answer as a wrong password: no hint that the password was right.
                 raise self.get_invalid_login_error()

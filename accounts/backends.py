@@ -14,9 +14,14 @@ Users are never deleted and activities never written from the back-office, whate
 role: their ModelAdmins refuse those actions outright.
 """
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.hashers import check_password
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 ALL = frozenset({"view", "add", "change", "delete"})
 VIEW = frozenset({"view"})
@@ -93,7 +98,7 @@ def operator_has_module_perms(user, app_label: str) -> bool:
     return any(rights for key, rights in table.items() if key.startswith(f"{app_label}."))
 
 
-def operator_credentials_check(*, email: str, password: str):
+def operator_credentials_check(*, email: str, password: str | None) -> tuple["User | None", bool]:
     """(the operator, whether the password was right) for a back-office login.
 
     The user is None unless the password is right and the account is an active operator.
