@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Correct-Horse-Battery-9"
 
 FUZZ = hypothesis_settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     derandomize=True,
     database=None,
