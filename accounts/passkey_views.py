@@ -114,7 +114,7 @@ class PasskeyLoginViewSet(BarongViewSet):
         errors={**LOGIN_ERRORS, 403: "identity.session.webauthn_not_registered"},
     )
     @action(detail=False, methods=["post"], url_path="options")
-    def options(self, request):
+    def login_options(self, request):
         data = self.parse(s.WebAuthnLoginOptionsInput)
         attempt = login_attempt(
             request=request, email=data["email"], captcha_response=data.get("captcha_response")

@@ -230,3 +230,19 @@ def test_a_banned_users_flow_does_not_log_in(api, passkey_user):
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert response.json() == {"errors": ["identity.session.invalid_webauthn"]}
+
+
+@pytest.mark.parametrize("step", ["options", "verify"])
+def test_the_http_options_method_is_no_login_pathway(api, passkey_user, step):
+    """The options step's handler once answered HTTP OPTIONS on both routes: a password
+    check outside the documented calls."""
+    user, _ = passkey_user
+
+    response = api.options(
+        f"{LOGIN_WEBAUTHN}/{step}",
+        {"email": user.email, "password": DEFAULT_PASSWORD},
+        format="json",
+    )
+
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert response.json() == {"errors": ["route.method_not_allowed"]}
