@@ -14,9 +14,14 @@ Users are never deleted and activities never written from the back-office, whate
 role: their ModelAdmins refuse those actions outright.
 """
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.hashers import check_password
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 ALL = frozenset({"view", "add", "change", "delete"})
 VIEW = frozenset({"view"})
@@ -93,21 +98,32 @@ def operator_has_module_perms(user, app_label: str) -> bool:
     return any(rights for key, rights in table.items() if key.startswith(f"{app_label}."))
 
 
+def operator_credentials_check(*, email: str, password: str | None) -> tuple["User | None", bool]:
+    """(the operator, whether the password was right) for a back-office login.
+
+    The user is None unless the password is right and the account is an active operator.
+    An unknown e-mail costs one hash, as a known one does, and counts as a wrong password:
+    the login policy counts only those as failures (accounts/login_policy.py).
+    """
+    from accounts.models import User
+    from accounts.services.users import email_normalize
+
+    user = User.objects.filter(email=email_normalize(email or "")).first()
+    if user is None:
+        User().set_password(password or "")  # same cost whether or not the user exists
+        return None, False
+    if not check_password(password or "", user.password, setter=None):
+        return None, False
+    if user.role not in settings.BARONG_OPERATOR_ROLES or not user.is_staff:
+        return None, True
+    return user, True
+
+
 class OperatorBackend(BaseBackend):
     """Back-office login: e-mail and password of an active user with an operator role."""
 
     def authenticate(self, request, username=None, password=None, email=None, **kwargs):
-        from accounts.models import User
-
-        address = (email or username or "").strip().lower()
-        user = User.objects.filter(email=address).first()
-        if user is None:
-            User().set_password(password or "")  # same cost whether or not the user exists
-            return None
-        if not check_password(password or "", user.password, setter=None):
-            return None
-        if user.role not in settings.BARONG_OPERATOR_ROLES or not user.is_staff:
-            return None
+        user, _ = operator_credentials_check(email=email or username or "", password=password)
         return user
 
     def get_user(self, user_id):
