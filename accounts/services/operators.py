@@ -3,6 +3,8 @@
 Each one is guarded (``user_admin_guard``) and audited (``admin_activity_record``).
 """
 
+import logging
+
 from django.db import transaction
 
 from accounts.models import Label, Level, User
@@ -21,6 +23,16 @@ from accounts.services.users import (
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError
 
+logger = logging.getLogger(__name__)
+
+
+def _refused(key: str, *, admin: User, user: User | None = None, role: str = "") -> ApiError:
+    """A guard's refusal, logged: the service's transaction, which would have written the
+    audit row, is rolled back, so the log is where a refused attempt stays."""
+    target = f"user {user.uid} ({user.role})" if user is not None else f"role {role[:64]!r}"
+    logger.warning("operator %s (%s) refused on %s: %s", admin.uid, admin.role, target, key)
+    return ApiError(key)
+
 
 def user_admin_guard(
     *, admin: User, user: User, prefix: str = "admin.user", own_account: bool = False
@@ -36,21 +48,19 @@ def user_admin_guard(
     if user.pk == admin.pk:
         if own_account:
             return
-        raise ApiError("admin.user.update_himself")
+        raise _refused("admin.user.update_himself", admin=admin, user=user)
     if role_outranks(admin.role, user.role):
         return
-    if user.role == SUPERADMIN:
-        raise ApiError(f"{prefix}.superadmin_change")
-    raise ApiError(f"{prefix}.insufficient_rank")
+    key = "superadmin_change" if user.role == SUPERADMIN else "insufficient_rank"
+    raise _refused(f"{prefix}.{key}", admin=admin, user=user)
 
 
 def role_grant_guard(*, admin: User, role: str) -> None:
     """An operator gives only roles ranked below its own (a superadmin: superadmin too)."""
     if role_grantable(admin.role, role):
         return
-    if role == SUPERADMIN:
-        raise ApiError("admin.user.superadmin_change")
-    raise ApiError("admin.user.insufficient_rank")
+    key = "superadmin_change" if role == SUPERADMIN else "insufficient_rank"
+    raise _refused(f"admin.user.{key}", admin=admin, role=role)
 
 
 def _locked(user: User) -> User:

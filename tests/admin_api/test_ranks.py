@@ -259,3 +259,18 @@ def test_a_superadmin_gives_every_role(sa_api, make_user):
         response = sa_api.post(f"{ADMIN}/users/role", {"uid": user.uid, "role": role})
         assert response.status_code == HTTPStatus.OK, response.content
         assert User.objects.get(pk=user.pk).role == role
+
+
+def test_a_refusal_is_logged_with_both_accounts(make_operator, make_user, caplog):
+    """The refused service's transaction rolls back, so the log keeps the attempt."""
+    operator, client = make_operator("compliance")
+    admin = make_user(role="admin")
+
+    with caplog.at_level("WARNING", logger="accounts.services.operators"):
+        client.put(f"{ADMIN}/users", {"uid": admin.uid, "state": "banned"})
+
+    [record] = [r for r in caplog.records if r.name == "accounts.services.operators"]
+    assert record.getMessage() == (
+        f"operator {operator.uid} (compliance) refused on user {admin.uid} (admin): "
+        "admin.user.insufficient_rank"
+    )
