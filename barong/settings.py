@@ -481,7 +481,6 @@ BARONG_STATE_TRIGGERS = {
 }
 # Keys users may never set on their own labels: they drive state or belong to operators.
 BARONG_RESERVED_LABEL_KEYS = ["ban", "fraud", "delete", "lock", "suspicious"]
-BARONG_OPERATOR_ROLES = ["superadmin", "admin", "accountant", "compliance", "technical", "support"]
 BARONG_AUTHZ_RULES_FILE = env(
     "BARONG_AUTHZ_RULES_FILE", str(BASE_DIR / "permissions" / "seeds" / "authz_rules.yml")
 )
