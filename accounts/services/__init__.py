@@ -48,6 +48,7 @@ from accounts.services.operators import (
 )
 from accounts.services.own_account import (
     PASSWORD_REASONS,
+    user_own_data_set,
     user_password_change,
     user_password_verify,
     user_self_delete,
@@ -115,6 +116,7 @@ __all__ = [
     "user_otp_admin_disable",
     "user_otp_admin_set",
     "user_otp_set",
+    "user_own_data_set",
     "user_password_change",
     "user_password_reset",
     "user_password_reset_request",

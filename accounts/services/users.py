@@ -59,13 +59,19 @@ def password_key(password: str) -> str | None:
     return "password.blank" if not password else password_error(password)
 
 
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _data_errors(data: str | None) -> list[str]:
+    """``data`` is JSON text of at most 1024 characters (``NaN`` and ``Infinity``, which
+    Python alone would read, are not JSON)."""
     if data in (None, ""):
         return []
     if len(data) > 1024:
         return ["data.too_long"]
     try:
-        json.loads(data)
+        json.loads(data, parse_constant=_not_json)
     except ValueError:
         return ["data.invalid_format"]
     return []
