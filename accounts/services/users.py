@@ -294,10 +294,12 @@ def label_set(
         raise ApiError(model_error_keys(exc)) from exc
     except IntegrityError as exc:
         raise ApiError("key.taken") from exc
-    label_event_saved(label=label, before=before)
     if scope == Label.Scope.PRIVATE:
-        user_level_sync(user=user)
+        user_level_sync(user=user)  # changes ``label.user`` in place
         document_label_event(label=label)
+    # Recorded last, as Barong publishes it (after the user's events): its snapshot of the
+    # user, and the e-mail built from it, show the level and state the change led to.
+    label_event_saved(label=label, before=before)
     return label
 
 
