@@ -2,22 +2,23 @@
 
 ``accounts.resync`` walks the users; this reads the batch's private labels in one range
 query and applies the rules a single label change applies (``user_level_compute``,
-``user_state_compute``), so both paths always agree.
+``user_state_compute``, ``user_state_next``), so both paths always agree.
 """
 
 from collections import defaultdict
 from collections.abc import Sequence
 
 from accounts.models import Label, Level
-from accounts.services.users import user_level_compute, user_state_compute
+from accounts.services.users import user_level_compute, user_state_compute, user_state_next
 from barong.db.sets import filter_ids
 
 
 def users_level_state_changes(
-    *, rows: list[Sequence], levels: list[Level], exact: bool = False
-) -> list[tuple[Sequence, int, str]]:
+    *, rows: list[Sequence], levels: list[Level], exact: bool = False, lift: bool = False
+) -> list[tuple[Sequence, int, str, bool]]:
     """``rows`` starting with (id, level, state, state_manual), sorted by id → the users that
-    move, as (row, new level, new state). A manual state is kept.
+    move, as (row, new level, new state, new state_manual). A manual state is kept, and so
+    is any state but active/pending unless ``lift`` (``user_state_next``).
 
     The labels are read for the id range of ``rows`` (one index range scan), or for their
     ids only when ``exact`` (a sparse set: the movers of a batch, once locked). Read after
@@ -39,13 +40,13 @@ def users_level_state_changes(
         pk, level, state, manual = row[0], row[1], row[2], row[3]
         labels_of = private.get(pk, {})
         new_level = user_level_compute(private=labels_of, levels=levels)
-        if manual:
-            new_state = state
-        else:
-            signature = frozenset(labels_of.items())
-            if signature not in states:
-                states[signature] = user_state_compute(private=labels_of)
-            new_state = states[signature]
+        signature = frozenset(labels_of.items())
+        if signature not in states:
+            states[signature] = user_state_compute(private=labels_of)
+        new_state, new_manual = user_state_next(
+            state=state, manual=manual, computed=states[signature], lift=lift
+        )
         if (new_level, new_state) != (level, state):
-            changes.append((row, new_level, new_state))
+            changes.append((row, new_level, new_state, new_manual))
     return changes
+

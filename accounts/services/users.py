@@ -213,16 +213,41 @@ def user_data_set(*, user: User, data: str) -> User:
     return user
 
 
+# The states labels may lift. Any other (banned, locked, deleted, or a state moved over from
+# Barong) is lifted only by a label change of a user whose state is not manual.
+OPEN_STATES = (User.State.ACTIVE, User.State.PENDING)
+
+
+def user_state_next(
+    *, state: str, manual: bool, computed: str, lift: bool = True
+) -> tuple[str, bool]:
+    """(state, manual) of a user whose private labels give ``computed``, both paths alike.
+
+    A blocked state stays when it is manual, and in a level resync (``lift`` False: a
+    level edit changes levels, never lifts a ban, lock or deletion). A manual active or
+    pending state stays too, but a blocking label still blocks; the state then follows the
+    labels again (manual off), so removing that label lifts it.
+    """
+    if state not in OPEN_STATES and (manual or not lift):
+        return state, manual
+    if manual and computed in OPEN_STATES:
+        return state, manual
+    return computed, False
+
+
 def user_level_save(*, user: User, level: int, state: str) -> User:
     """Store a recomputed level/state (called by the label service inside its transaction).
 
-    A state an operator set by hand (``state_manual``) stays until an operator changes it.
+    A state an operator set by hand (``state_manual``) stays until an operator changes it,
+    or a blocking label blocks (``user_state_next``).
     """
-    if user.state_manual:
-        state = user.state
+    state, manual = user_state_next(state=user.state, manual=user.state_manual, computed=state)
     changed_state = user.state != state
     if user.level == level and not changed_state:
         return user
+    if manual != user.state_manual:
+        User.objects.filter(pk=user.pk).update(state_manual=manual)
+        user.state_manual = manual
     if changed_state:
         user_state_set(user=user, state=state)
     before = user_event_json(user)
