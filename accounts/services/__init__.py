@@ -71,6 +71,7 @@ from accounts.services.users import (
     user_password_set,
     user_role_set,
     user_state_compute,
+    user_state_import,
     user_state_set,
 )
 
@@ -128,5 +129,6 @@ __all__ = [
     "user_self_delete",
     "user_state_admin_set",
     "user_state_compute",
+    "user_state_import",
     "user_state_set",
 ]

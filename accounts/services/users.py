@@ -168,6 +168,19 @@ def user_state_set(*, user: User, state: str) -> User:
 
 
 @transaction.atomic
+def user_state_import(*, user: User, state: str) -> User:
+    """A state moved over from Barong that the user's labels do not give (Barong's operators
+    set states directly): kept as manual, so no label change or level resync lifts it."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.state != state:
+        user = user_state_set(user=user, state=state)
+    if not user.state_manual:
+        User.objects.filter(pk=user.pk).update(state_manual=True)
+        user.state_manual = True
+    return user
+
+
+@transaction.atomic
 def user_otp_set(*, user: User, enabled: bool) -> User:
     """Switch 2FA and its private ``otp`` label (2.4.17); off also switches off API keys."""
     before = user_event_json(user)
