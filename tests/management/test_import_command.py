@@ -251,6 +251,33 @@ def test_states_no_label_gives_are_kept_as_manual_through_a_level_edit(
     assert User.objects.get(uid="ID000000ACT2").level == 1  # the level moved, not the state
 
 
+def test_an_import_rolls_the_metrics_up(db, tmp_path, make_user):
+    """Barong's activity history loaded beside the import: /admin/metrics reads the roll-up
+    at once, not after the first hourly run."""
+    from datetime import UTC, timedelta
+
+    from django.utils import timezone
+
+    from activities.models import Activity
+    from activities.rollup import rollup_watermark
+
+    row = Activity.objects.create(
+        user=make_user(), category="user", user_ip="1.2.3.4", user_agent="test",
+        topic="account", action="signup", result="succeed",
+    )  # fmt: skip
+    now = timezone.now()
+    Activity.objects.filter(pk=row.pk).update(created_at=now - timedelta(days=5))
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps([{"uid": "ID00000000CC", "email": "c@example.com",
+                                 "password_digest": DIGEST}]))  # fmt: skip
+    out = io.StringIO()
+
+    call_command("import_barong_users", str(path), no_progress=True, stdout=out)
+
+    assert rollup_watermark() == now.astimezone(UTC).date() - timedelta(days=1)
+    assert "metrics: 5 days rolled up" in out.getvalue()
+
+
 @pytest.mark.parametrize(
     "content",
     ["{not json", json.dumps({"users": "x"}), json.dumps([{"email": "no-uid@example.com"}])],
