@@ -186,10 +186,9 @@ def user_login_second_factor(
     if not (otp_code or "").strip() and (recovery_code or "").strip():
         return _login_with_recovery_code(user=user, code=recovery_code, request=request)
     if not (otp_code or "").strip():
-        _login_failed(
-            user, "login::2fa", "The account has enabled 2FA but OTP code is missing", request
-        )
-        raise ApiError("identity.session.missing_otp", 403)
+        # The first step of every 2FA login (front ends ask for the code on this answer):
+        # 401 and no failed-login row, as Barong from 2.4.6 on.
+        raise ApiError("identity.session.missing_otp", 401)
     if not otp_attempt(user=user, code=otp_code, error_key="identity.session.too_many_requests"):
         _login_failed(user, "login::2fa", "OTP code is invalid", request)
         raise ApiError("identity.session.invalid_otp", 403)

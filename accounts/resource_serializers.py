@@ -29,6 +29,12 @@ class UserDeleteInput(serializers.Serializer):
     otp_code = NonBlankStr(required=False, help_text="Code from Google Authenticator")
 
 
+class UserDataInput(serializers.Serializer):
+    """``PUT /resource/users/me``: only ``data`` is read; front ends send the whole user."""
+
+    data = NonBlankStr(help_text="Any additional key: value pairs in json string format")
+
+
 class PasswordChangeInput(serializers.Serializer):
     old_password = NonBlankStr(help_text="Previous account password")
     new_password = NonBlankStr(help_text="User password")

@@ -42,7 +42,7 @@ def current_session_key(request) -> str | None:
 
 
 class UserResourceViewSet(ResourceViewSet):
-    """``/resource/users/me`` (GET, DELETE), ``users/activity/{topic}``, ``users/password``."""
+    """``/resource/users/me`` (GET, PUT, DELETE), ``users/activity/{topic}``, ``users/password``."""
 
     error_prefix = "resource.user"
 
@@ -54,6 +54,23 @@ class UserResourceViewSet(ResourceViewSet):
     @action(detail=False, methods=["get"], url_path="me")
     def me(self, request):
         return Response(user_full_info(request.user))
+
+    @barong_schema(
+        summary="Updates current user data field (other fields of the body are ignored)",
+        input=s.UserDataInput,
+        output=UserWithFullInfoSerializer,
+        status=201,
+        errors={
+            401: UNAUTHORIZED,
+            422: "resource.user.missing_data, empty_data, data.invalid_format, data.too_long",
+            429: "resource.user.too_many_requests",
+        },
+    )
+    @me.mapping.put
+    def me_update(self, request):
+        params = self.parse(s.UserDataInput)
+        user = services.user_own_data_set(user=request.user, data=params["data"], request=request)
+        return Response(user_full_info(user), status=status.HTTP_201_CREATED)
 
     @barong_schema(
         summary="Deletes the current account (password and, with 2FA on, otp_code)",

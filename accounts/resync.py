@@ -8,8 +8,9 @@ in two range queries and applies the rules a single label change applies
 recomputes them from labels read after the lock, rewrites them (one UPDATE per (level,
 state) pair), records one ``model.user.updated`` each (built from the locked rows, written
 in bulk: events/bulk.py), and moves the job's resume point. Re-running a batch changes
-nothing, a crashed job resumes from ``last_user_id`` (``resync_resume``, beat), and a
-state an operator set by hand (``state_manual``) is never touched.
+nothing, a crashed job resumes from ``last_user_id`` (``resync_resume``, beat), a state an
+operator set by hand (``state_manual``) is never lifted, and neither is any ban, lock or
+deletion (``accounts.services.users.user_state_next``).
 Measured at a million users: docs/BENCHMARKS.md."""
 
 import logging
@@ -48,13 +49,13 @@ _MOVER_COLUMNS = (
 )
 
 
-def _candidates(low: int, high: int, from_level: int, levels: list[Level]) -> list[int]:
+def _candidates(low: int, high: int, from_level: int, levels: list[Level], lift: bool) -> list[int]:
     """Ids of the users in ``(low, high]`` that move, from one unlocked range read (with the
     batch's labels): most users of most batches do not move, and stay unlocked."""
     users = User.objects.filter(pk__gt=low, pk__lte=high, level__gte=from_level)
     rows = list(users.order_by("pk").values_list(*_MOVER_COLUMNS[:4]))
-    moves = users_level_state_changes(rows=rows, levels=levels)
-    return [row[0] for row, _level, _state in moves]
+    moves = users_level_state_changes(rows=rows, levels=levels, lift=lift)
+    return [row[0] for row, *_ in moves]
 
 
 def _lock(ids: list[int]) -> list[tuple]:
@@ -64,39 +65,49 @@ def _lock(ids: list[int]) -> list[tuple]:
     return list(users.order_by("pk").values_list(*_MOVER_COLUMNS))
 
 
-def users_resync_range(*, low: int, high: int, from_level: int = 0) -> int:
-    """Recompute users with ``low < id <= high`` and ``level >= from_level``; returns changed."""
+def users_resync_range(*, low: int, high: int, from_level: int = 0, lift: bool = False) -> int:
+    """Recompute users with ``low < id <= high`` and ``level >= from_level``; returns changed.
+
+    A ban, lock, deletion or any state but active/pending stays, whatever ``state_manual``
+    says (a Barong database brought over holds such states without the labels that
+    explain them), unless ``lift``: an operator handing a state back to the labels.
+    """
     levels = list(Level.objects.order_by("id"))
-    candidates = _candidates(low, high, from_level, levels)
+    candidates = _candidates(low, high, from_level, levels, lift)
     if not candidates:
         return 0
     # Label writers lock the user row first: once locked, no label change is in flight, so
     # the values computed again now, from labels read after the lock, are final. A user who
     # moved meanwhile but was not a candidate was recomputed by that label change itself.
-    moves = users_level_state_changes(rows=_lock(candidates), levels=levels, exact=True)
+    rows = _lock(candidates)
+    moves = users_level_state_changes(rows=rows, levels=levels, exact=True, lift=lift)
     if not moves:
         return 0
     now = timezone.now()
-    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for row, new_level, new_state in moves:
-        groups[(new_level, new_state)].append(row[0])
-    for (new_level, new_state), pks in groups.items():
-        filter_pks(User.objects.all(), pks).update(level=new_level, state=new_state, updated_at=now)
+    groups: dict[tuple[int, str, bool], list[int]] = defaultdict(list)
+    for row, new_level, new_state, new_manual in moves:
+        groups[(new_level, new_state, new_manual)].append(row[0])
+    for (new_level, new_state, new_manual), pks in groups.items():
+        filter_pks(User.objects.all(), pks).update(
+            level=new_level, state=new_state, state_manual=new_manual, updated_at=now
+        )
     _events_record(moves, now)
     users_updated_in_bulk.send(
         sender=User, ids=[row[0] for row, *_ in moves], uids=[row[4] for row, *_ in moves]
     )
-    lost = [row[0] for row, _level, state in moves if state not in (row[2], User.State.ACTIVE)]
+    lost = [
+        row[0] for row, _level, state, _manual in moves if state not in (row[2], User.State.ACTIVE)
+    ]
     if lost:
         users_api_access_lost.send(sender=User, ids=lost)
     return len(moves)
 
 
-def _events_record(moves: list[tuple[tuple, int, str]], now: datetime) -> None:
+def _events_record(moves: list[tuple[tuple, int, str, bool]], now: datetime) -> None:
     """``model.user.updated`` for each moved user, built from the locked rows: the record and
     changes ``user_event_updated`` records for the same move (level and state in one event)."""
     items = []
-    for row, new_level, new_state in moves:
+    for row, new_level, new_state, _new_manual in moves:
         _pk, level, state, _manual, uid, email, role, otp, created_at, referral_uid = row
         after = user_event_record(
             uid=uid,
@@ -187,7 +198,7 @@ def user_state_admin_release(*, admin: User, user: User, request=None) -> User:
         raise ApiError("admin.user.state_no_change")
     User.objects.filter(pk=user.pk).update(state_manual=False)
     previous = user.state
-    users_resync_range(low=user.pk - 1, high=user.pk)
+    users_resync_range(low=user.pk - 1, high=user.pk, lift=True)
     user.refresh_from_db()
     admin_activity_record(
         admin=admin,

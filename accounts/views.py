@@ -125,10 +125,10 @@ def _full_info(user, csrf_token: str) -> dict:
 
 
 LOGIN_ERRORS = {
-    401: "Unknown e-mail, wrong password (identity.session.invalid_params), or the account is"
-    " banned, deleted or not active",
-    403: "2FA is on and the code is missing or wrong (identity.session.missing_otp,"
-    " invalid_otp, invalid_recovery_code)",
+    401: "Unknown e-mail, wrong password (identity.session.invalid_params), the account is"
+    " banned, deleted or not active, or 2FA is on and no code came"
+    " (identity.session.missing_otp: ask for the code and send it again)",
+    403: "2FA is on and the code is wrong (identity.session.invalid_otp, invalid_recovery_code)",
     422: "Missing parameters, invalid captcha format or failed captcha",
     400: "Captcha required or incomplete",
     429: "Too many login attempts from this address or for this account",

@@ -2,11 +2,14 @@
 
 ``metrics_rollup`` (Celery beat, hourly) writes one ``DailyMetric`` row per series for
 every complete UTC day not rolled up yet, zero counts included, so the newest rolled-up
-day is the watermark. ``activity_metrics`` reads whole days up to the watermark from that
-table and counts the rest live — the partial first and last days of the asked range and
-the days after the watermark (normally just today) — through the
-``(topic, action, result, created_at)`` index. The answer is the same as counting every
-row, whatever the range, and costs a handful of small queries.
+day is the watermark. Until a first roll-up, every day is counted live (a second or more
+at millions of activities), so it also runs when a worker starts (``activities/apps.py``),
+in migration ``activities`` 0005 and after ``import_barong_users``: an upgraded database
+answers fast within a minute, not after the first hourly run. ``activity_metrics`` reads
+whole days up to the watermark from that table and counts the rest live — the partial
+first and last days of the asked range and the days after the watermark (normally just
+today) — through the ``(topic, action, result, created_at)`` index. The answer is the
+same as counting every row, whatever the range, and costs a handful of small queries.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,15 +38,21 @@ def _day_key(day: date | str) -> str:
     return day if isinstance(day, str) else day.isoformat()
 
 
-def _series_rows(topic: str, action: str, result: str) -> QuerySet[Activity]:
-    return Activity.objects.filter(topic=topic, action=action, result=result)
+def _series_rows(topic: str, action: str, result: str, activity=Activity) -> QuerySet:
+    return activity.objects.filter(topic=topic, action=action, result=result)
 
 
 def live_daily_counts(
-    *, topic: str, action: str, result: str, start: datetime | None, end: datetime | None
+    *,
+    topic: str,
+    action: str,
+    result: str,
+    start: datetime | None,
+    end: datetime | None,
+    activity=Activity,
 ) -> dict[str, int]:
     """``{"YYYY-MM-DD": count}`` of matching rows with ``start <= created_at < end``."""
-    rows = _series_rows(topic, action, result)
+    rows = _series_rows(topic, action, result, activity)
     if start is not None:
         rows = rows.filter(created_at__gte=start)
     if end is not None:
@@ -57,19 +66,22 @@ def live_daily_counts(
     return {_day_key(day): count for day, count in grouped}
 
 
-def rollup_watermark() -> date | None:
+def rollup_watermark(metric=DailyMetric) -> date | None:
     """The newest rolled-up day (every earlier day since the first activity is rolled up)."""
-    return DailyMetric.objects.aggregate(last=Max("day"))["last"]
+    return metric.objects.aggregate(last=Max("day"))["last"]
 
 
-def metrics_rollup(*, today: date | None = None) -> int:
-    """Count every complete UTC day after the watermark; idempotent. Returns days written."""
+def metrics_rollup(*, today: date | None = None, activity=Activity, metric=DailyMetric) -> int:
+    """Count every complete UTC day after the watermark; idempotent. Returns days written.
+
+    ``activity`` and ``metric`` are the models (a migration passes its historical ones).
+    """
     today = today or timezone.now().astimezone(UTC).date()
-    last = rollup_watermark()
+    last = rollup_watermark(metric)
     if last is not None:
         first = last + ONE_DAY
     else:
-        oldest = Activity.objects.aggregate(oldest=Min("created_at"))["oldest"]
+        oldest = activity.objects.aggregate(oldest=Min("created_at"))["oldest"]
         if oldest is None:
             return 0
         first = oldest.astimezone(UTC).date()
@@ -79,14 +91,17 @@ def metrics_rollup(*, today: date | None = None) -> int:
     rows = []
     for name, topic, action, result in METRIC_SERIES:
         counts = live_daily_counts(
-            topic=topic, action=action, result=result, start=_start(first), end=_start(today)
+            topic=topic,
+            action=action,
+            result=result,
+            start=_start(first),
+            end=_start(today),
+            activity=activity,
         )
-        rows += [
-            DailyMetric(day=day, series=name, count=counts.get(day.isoformat(), 0)) for day in days
-        ]
+        rows += [metric(day=day, series=name, count=counts.get(day.isoformat(), 0)) for day in days]
     with transaction.atomic():
         # A concurrent run writes the same counts: its rows are kept, ours skipped.
-        DailyMetric.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        metric.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     return len(days)
 
 

@@ -26,7 +26,8 @@ class APIKeyUpdateInput(serializers.Serializer):
     scope = NonBlankStr(required=False, help_text=SCOPE_HELP)
     state = NonBlankStr(
         required=False,
-        help_text='State of API Key: "active" (usable for auth) or "inactive"',
+        help_text='State of API Key: "active" (usable for auth), or "inactive" or "disabled"'
+        ' (the same: switched off; answers say "inactive")',
     )
     totp_code = NonBlankStr(help_text=TOTP_HELP)
 

@@ -16,6 +16,9 @@ from barong.db.sets import filter_ids
 
 SCOPE_MAX_LENGTH = 255
 KID_MAX_LENGTH = APIKey._meta.get_field("kid").max_length
+# Other words clients send for a state. Barong stored any string, and OpenDAX's front ends
+# switch a key off with ``disabled``; this server keeps one word per state in the database.
+STATE_SYNONYMS = {"disabled": APIKey.State.INACTIVE}
 
 
 def api_key_secret_context(kid: str) -> str:
@@ -125,14 +128,21 @@ def api_key_get(*, user: User, kid: str) -> APIKey:
     return api_key
 
 
+def api_key_state_from_client(state: str | None) -> str | None:
+    """The stored word for a state a client sent (``disabled`` is ``inactive``); any other
+    text is passed on for ``api_key_update`` to refuse."""
+    return None if state is None else STATE_SYNONYMS.get(state, state)
+
+
 @transaction.atomic
 def api_key_update(
     *, api_key: APIKey, scope: list[str] | None = None, state: str | None = None
 ) -> APIKey:
     """Change scope and/or state; an omitted field keeps its value (unlike Barong's scope reset).
 
-    Only ``active``/``inactive`` are states, and a key turns active only for an owner who
-    may use keys: 2FA on and the account active or pending.
+    Only ``active``/``inactive`` are states (``api_key_state_from_client`` maps the other
+    words clients send), and a key turns active only for an owner who may use keys: 2FA on
+    and the account active or pending.
     """
     api_key = APIKey.objects.select_for_update().get(pk=api_key.pk)
     errors: list[str] = []

@@ -75,7 +75,7 @@ class APIKeyViewSet(ResourceViewSet):
         api_key = services.api_key_update(
             api_key=api_key,
             scope=None if scope is None else services.api_key_scope_parse(scope),
-            state=params.get("state"),
+            state=services.api_key_state_from_client(params.get("state")),
         )
         return Response(s.APIKeySerializer(api_key).data)
 

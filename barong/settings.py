@@ -527,6 +527,8 @@ BARONG_RATE_LIMIT_RULES = {
     "webauthn_read_account": env("BARONG_RATE_WEBAUTHN_READ_ACCOUNT", "60/60"),
     "webauthn_delete_account": env("BARONG_RATE_WEBAUTHN_DELETE_ACCOUNT", "10/60"),
     "recovery_code_count_account": env("BARONG_RATE_RECOVERY_CODE_COUNT_ACCOUNT", "60/60"),
+    # PUT /resource/users/me: a language switch now and then; each change is an activity row.
+    "data_account": env("BARONG_RATE_DATA_ACCOUNT", "30/60"),
 }
 
 # ---------------------------------------------------------------- Logging

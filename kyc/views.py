@@ -1,6 +1,6 @@
 """Resource API for KYC: labels, profiles, documents, phones and data storage."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import TooManyFilesSent
@@ -17,7 +17,7 @@ from accounts.models import Label
 from accounts.selectors import label_user_find
 from accounts.serializers import LabelSerializer, UserWithFullInfoSerializer
 from barong.api.errors import ApiError
-from barong.api.params import Bool, Str, validate_params
+from barong.api.params import Bool, Str, date_parse, validate_params
 from barong.api.views import ResourceViewSet, barong_schema, status_only
 from kyc import services
 from kyc.models import Document, Phone, Profile
@@ -33,23 +33,18 @@ def required(**kwargs: Any) -> Str:
 
 @extend_schema_field(OpenApiTypes.DATE)
 class DateParam(serializers.Field):
-    """Barong ``Date``: ``YYYY-MM-DD`` (a full ISO timestamp gives its date); blank is no date."""
+    """Barong ``Date``: ``YYYY-MM-DD`` (a full ISO timestamp gives its date) or the other
+    forms ``barong.api.params.date_parse`` takes (``DD/MM/YYYY``); blank is no date."""
 
     default_error_messages = {"invalid": "invalid"}
 
     def to_internal_value(self, data: Any) -> date | None:
         if data is None or (isinstance(data, str) and not data.strip()):
             return None
-        if not isinstance(data, str) or len(data) > 40:
+        parsed = date_parse(data) if isinstance(data, str) else None
+        if parsed is None:
             self.fail("invalid")
-        text = data.strip()
-        for parse in (date.fromisoformat, lambda value: datetime.fromisoformat(value).date()):
-            try:
-                return parse(text)
-            except ValueError:
-                continue
-        self.fail("invalid")
-        return None
+        return parsed
 
     def to_representation(self, value: date | None) -> str | None:
         return value.isoformat() if value else None

@@ -9,13 +9,16 @@ tables that name their user by ``user_id`` (Barong's id) or ``user_uid``.
 Users keep their uid, e-mail, role, data and bcrypt ``password_digest`` (re-hashed with
 argon2id at their first login). Level and state follow from the imported private labels,
 as everywhere here; a banned, locked or deleted Barong user also gets the private label
-that keeps that state. TOTP seeds lived in Vault and cannot be moved: 2FA is off after the
-import and the count of such users is reported. A user already present (same uid) is
-skipped, so running the import again is harmless.
+that keeps that state, and any other state the labels do not give (Barong's operators set
+states by hand) is kept as manual, so no label change or level resync lifts it. TOTP seeds
+lived in Vault and cannot be moved: 2FA is off after the import and the count of such
+users is reported. A user already present (same uid) is skipped, so running the import
+again is harmless.
 """
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -26,7 +29,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Label, User
-from accounts.services import email_normalize, label_set, user_create
+from accounts.services import email_normalize, label_set, user_create, user_state_import
 from barong.api.errors import ApiError
 from management.params import full_message
 from management.services import management_activity_record, phone_import, profile_import
@@ -43,6 +46,8 @@ PROFILE_FIELDS = (
 )
 # The private label that keeps a Barong state our label-driven state machine would lose.
 STATE_LABELS = {"banned": "ban", "locked": "lock", "deleted": "delete"}
+# A state as Barong's column may hold one (its state triggers were configurable).
+STATE_RE = re.compile(r"\A[a-z][a-z0-9_-]{0,63}\Z")
 IMPORT_SOURCE = "import_barong_users"
 
 
@@ -77,6 +82,7 @@ class ImportReport:
     warnings: list[tuple[str, str]] = field(default_factory=list)
     otp_dropped: int = 0
     referrals: int = 0
+    manual_states: int = 0
 
 
 def _text(value: Any) -> str | None:
@@ -213,11 +219,14 @@ def _attach(user: User, record: BarongUser, report: ImportReport) -> None:
                 )
         except ApiError as exc:
             report.warnings.append((record.uid, f"phone: {_reason(exc)}"))
+    user.refresh_from_db()
     trigger = STATE_LABELS.get(record.state)
-    if trigger is not None:
+    if trigger is not None and user.state != record.state:
+        label_set(user=user, key=trigger, value="imported", scope=Label.Scope.PRIVATE)
         user.refresh_from_db()
-        if user.state != record.state:
-            label_set(user=user, key=trigger, value="imported", scope=Label.Scope.PRIVATE)
+    if user.state != record.state:  # no label gives it: Barong's operator set it
+        user_state_import(user=user, state=record.state)
+        report.manual_states += 1
 
 
 def barong_user_import(*, record: BarongUser, report: ImportReport) -> User | None:
@@ -229,6 +238,8 @@ def barong_user_import(*, record: BarongUser, report: ImportReport) -> User | No
         with transaction.atomic():
             if User.objects.filter(email=email_normalize(record.email)).exists():
                 raise ApiError("email.taken")
+            if not STATE_RE.match(record.state):
+                raise ApiError("state.invalid")
             user = user_create(
                 email=record.email,
                 password="",
@@ -287,6 +298,7 @@ def summary_text(report: ImportReport, *, limit: int = 20) -> str:
         f"refused: {len(report.failed)}",
         f"referrals linked: {report.referrals}",
         f"2FA switched off (TOTP seeds stay in Vault; users enable it again): {report.otp_dropped}",
+        f"states kept as set by hand (no label gives them): {report.manual_states}",
         f"parts skipped (label, profile or phone): {len(report.warnings)}",
     ]
     for uid, reason in report.failed[:limit]:

@@ -8,16 +8,16 @@ Model errors are Rails' full messages: ``{"error": ["Email is invalid", "Passwor
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from rest_framework.exceptions import APIException
+
+from barong.api.params import date_parse
 
 MISSING = object()
 TRUE = {"true", "1", "t", "yes", "y", "on"}
 FALSE = {"false", "0", "f", "no", "n", "off"}
 INTEGER_RE = re.compile(r"\A[+-]?\d{1,18}\Z")
-DATE_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
 MAX_STRING = 65536
 
 
@@ -87,8 +87,9 @@ def _coerce(param: Param, value: Any) -> Any:
             return int(value.strip())
         raise ValueError("not an integer")
     if param.type == "date":
-        if isinstance(value, str) and DATE_RE.match(value.strip()):
-            return date.fromisoformat(value.strip())
+        parsed = date_parse(value) if isinstance(value, str) else None
+        if parsed is not None:
+            return parsed
         raise ValueError("not a date")
     if param.type == "hash":
         if isinstance(value, dict):

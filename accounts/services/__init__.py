@@ -49,6 +49,7 @@ from accounts.services.operators import (
 )
 from accounts.services.own_account import (
     PASSWORD_REASONS,
+    user_own_data_set,
     user_password_change,
     user_password_verify,
     user_self_delete,
@@ -71,6 +72,7 @@ from accounts.services.users import (
     user_password_set,
     user_role_set,
     user_state_compute,
+    user_state_import,
     user_state_set,
 )
 
@@ -117,6 +119,7 @@ __all__ = [
     "user_otp_admin_disable",
     "user_otp_admin_set",
     "user_otp_set",
+    "user_own_data_set",
     "user_password_change",
     "user_password_reset",
     "user_password_reset_request",
@@ -128,5 +131,6 @@ __all__ = [
     "user_self_delete",
     "user_state_admin_set",
     "user_state_compute",
+    "user_state_import",
     "user_state_set",
 ]

@@ -1,11 +1,11 @@
-"""The user's own account: password check and change, self-deletion."""
+"""The user's own account: password check and change, ``data``, self-deletion."""
 
 from django.db import transaction
 
 from accounts.events import user_event_system
 from accounts.models import User
 from accounts.passwords import password_error
-from accounts.services.users import label_set, user_password_set
+from accounts.services.users import label_set, user_data_set, user_password_set
 from accounts.sessions import user_sessions_revoke
 from activities.services import activity_record
 from barong.api.errors import ApiError
@@ -93,4 +93,17 @@ def user_password_change(
         user_event_system(user=user, name="system.user.password.change", lang=lang)
     activity_record(user=user, topic="password", action="password change", request=request)
     user_sessions_revoke(user.uid, keep=keep_session)
+    return user
+
+
+def user_own_data_set(*, user: User, data: str, request=None) -> User:
+    """``PUT /resource/users/me``: the user replaces their ``data`` document (the front ends
+    keep the chosen language there), under the rules of ``user_data_set``; a change is in
+    their activity log and in ``model.user.updated``. Counted per account (429)."""
+    rate_limit_hit("data_account", user.uid, error_key="resource.user.too_many_requests")
+    before = user.data
+    with transaction.atomic():
+        user = user_data_set(user=user, data=data)
+        if user.data != before:
+            activity_record(user=user, topic="account", action="data update", request=request)
     return user

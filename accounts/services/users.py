@@ -59,13 +59,19 @@ def password_key(password: str) -> str | None:
     return "password.blank" if not password else password_error(password)
 
 
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _data_errors(data: str | None) -> list[str]:
+    """``data`` is JSON text of at most 1024 characters (``NaN`` and ``Infinity``, which
+    Python alone would read, are not JSON)."""
     if data in (None, ""):
         return []
     if len(data) > 1024:
         return ["data.too_long"]
     try:
-        json.loads(data)
+        json.loads(data, parse_constant=_not_json)
     except ValueError:
         return ["data.invalid_format"]
     return []
@@ -162,6 +168,19 @@ def user_state_set(*, user: User, state: str) -> User:
 
 
 @transaction.atomic
+def user_state_import(*, user: User, state: str) -> User:
+    """A state moved over from Barong that the user's labels do not give (Barong's operators
+    set states directly): kept as manual, so no label change or level resync lifts it."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.state != state:
+        user = user_state_set(user=user, state=state)
+    if not user.state_manual:
+        User.objects.filter(pk=user.pk).update(state_manual=True)
+        user.state_manual = True
+    return user
+
+
+@transaction.atomic
 def user_otp_set(*, user: User, enabled: bool) -> User:
     """Switch 2FA and its private ``otp`` label (2.4.17); off also switches off API keys."""
     before = user_event_json(user)
@@ -207,16 +226,41 @@ def user_data_set(*, user: User, data: str) -> User:
     return user
 
 
+# The states labels may lift. Any other (banned, locked, deleted, or a state moved over from
+# Barong) is lifted only by a label change of a user whose state is not manual.
+OPEN_STATES = (User.State.ACTIVE, User.State.PENDING)
+
+
+def user_state_next(
+    *, state: str, manual: bool, computed: str, lift: bool = True
+) -> tuple[str, bool]:
+    """(state, manual) of a user whose private labels give ``computed``, both paths alike.
+
+    A blocked state stays when it is manual, and in a level resync (``lift`` False: a
+    level edit changes levels, never lifts a ban, lock or deletion). A manual active or
+    pending state stays too, but a blocking label still blocks; the state then follows the
+    labels again (manual off), so removing that label lifts it.
+    """
+    if state not in OPEN_STATES and (manual or not lift):
+        return state, manual
+    if manual and computed in OPEN_STATES:
+        return state, manual
+    return computed, False
+
+
 def user_level_save(*, user: User, level: int, state: str) -> User:
     """Store a recomputed level/state (called by the label service inside its transaction).
 
-    A state an operator set by hand (``state_manual``) stays until an operator changes it.
+    A state an operator set by hand (``state_manual``) stays until an operator changes it,
+    or a blocking label blocks (``user_state_next``).
     """
-    if user.state_manual:
-        state = user.state
+    state, manual = user_state_next(state=user.state, manual=user.state_manual, computed=state)
     changed_state = user.state != state
     if user.level == level and not changed_state:
         return user
+    if manual != user.state_manual:
+        User.objects.filter(pk=user.pk).update(state_manual=manual)
+        user.state_manual = manual
     if changed_state:
         user_state_set(user=user, state=state)
     before = user_event_json(user)
@@ -288,10 +332,12 @@ def label_set(
         raise ApiError(model_error_keys(exc)) from exc
     except IntegrityError as exc:
         raise ApiError("key.taken") from exc
-    label_event_saved(label=label, before=before)
     if scope == Label.Scope.PRIVATE:
-        user_level_sync(user=user)
+        user_level_sync(user=user)  # changes ``label.user`` in place
         document_label_event(label=label)
+    # Recorded last, as Barong publishes it (after the user's events): its snapshot of the
+    # user, and the e-mail built from it, show the level and state the change led to.
+    label_event_saved(label=label, before=before)
     return label
 
 

@@ -1,5 +1,7 @@
 """Barong's parameter handling: query, form and JSON merged, validated in declaration order."""
 
+import re
+from datetime import date, datetime
 from typing import Any
 
 from django.http import QueryDict
@@ -92,3 +94,32 @@ class BareInvalidInt(Int):
             },
         )
         super().__init__(**kwargs)
+
+
+# Barong read ``Date`` parameters with Ruby's ``Date.parse``: besides ISO dates it takes the
+# day first (``09/12/1990``, what OpenDAX's date inputs write; also with ``.`` or ``-``)
+# and the year first with ``/``. Two-digit years and month names are not taken here.
+DAY_FIRST_RE = re.compile(r"\A(\d{1,2})([./-])(\d{1,2})\2(\d{4})\Z", re.ASCII)
+YEAR_FIRST_RE = re.compile(r"\A(\d{4})/(\d{1,2})/(\d{1,2})\Z", re.ASCII)
+
+
+def date_parse(text: str) -> date | None:
+    """A date as Barong's ``Date`` parameters took it, or None when it is none."""
+    text = text.strip()
+    if len(text) > 40 or not text.isascii():
+        return None
+    for parse in (date.fromisoformat, lambda value: datetime.fromisoformat(value).date()):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    if match := DAY_FIRST_RE.match(text):
+        day, _, month, year = match.groups()
+    elif match := YEAR_FIRST_RE.match(text):
+        year, month, day = match.groups()
+    else:
+        return None
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None

@@ -12,7 +12,6 @@ from kyc.services.data_storage import (
     data_storage_title_excluded,
 )
 from kyc.services.documents import (
-    DATE_RE,
     DOCUMENT_KEPT_LABELS,
     document_create_many,
     document_expire_parse,
@@ -48,7 +47,6 @@ __all__ = [
     "ADDRESS_RE",
     "DATA_STORAGE_EXCLUDED_TITLES",
     "DATA_STORAGE_MAX_LENGTH",
-    "DATE_RE",
     "DOB_EARLIEST",
     "DOCUMENT_KEPT_LABELS",
     "DOCUMENT_WAITING",

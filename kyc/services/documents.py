@@ -1,7 +1,6 @@
 """Document uploads and the ``document`` label they drive."""
 
 import logging
-import re
 from datetime import date, datetime
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Label, User
 from accounts.services import label_set
 from barong.api.errors import ApiError, model_error_keys
+from barong.api.params import date_parse
 from kyc.documents import upload_check, upload_errors
 from kyc.events import document_event_created
 from kyc.models import Document
@@ -24,21 +24,18 @@ logger = logging.getLogger(__name__)
 
 # A new upload never takes a verified user back to pending (as in Barong).
 DOCUMENT_KEPT_LABELS = ("verified",)
-DATE_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 
 
 def document_expire_parse(raw: object) -> date | None:
-    """``doc_expire``: a YYYY-MM-DD date, required and not past when BARONG_REQUIRED_DOCS_EXPIRE."""
+    """``doc_expire``: a date as Barong's ``Date`` took it (``YYYY-MM-DD``, ``DD/MM/YYYY``…:
+    ``barong.api.params.date_parse``), required and not past when BARONG_REQUIRED_DOCS_EXPIRE."""
     parsed: date | None = None
     if isinstance(raw, datetime):
         parsed = raw.date()
     elif isinstance(raw, date):
         parsed = raw
     elif isinstance(raw, str) and raw.strip():
-        try:
-            parsed = date.fromisoformat(raw.strip()) if DATE_RE.match(raw.strip()) else None
-        except ValueError:
-            parsed = None
+        parsed = date_parse(raw)
         if parsed is None and not settings.BARONG_REQUIRED_DOCS_EXPIRE:
             raise ApiError("resource.documents.expire_not_a_date")
     elif raw not in (None, "") and not settings.BARONG_REQUIRED_DOCS_EXPIRE:

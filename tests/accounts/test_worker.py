@@ -15,6 +15,7 @@ from django.db import connection
 
 from accounts.models import User
 from tests.accounts.conftest import STRONG_PASSWORD, TOKEN_RE
+from tests.events.processes import broker_use
 
 pytestmark = [
     pytest.mark.worker,
@@ -80,10 +81,9 @@ def test_worker_sends_confirmation_email_that_confirms(transactional_db, api, se
         "BARONG_CACHE_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
         "DJANGO_SETTINGS_MODULE": "barong.settings",
     }
-    previous_broker = app.conf.broker_url
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
-    app.conf.broker_url = settings.REDIS_URL
+    previous_broker = broker_use(app, settings.REDIS_URL)
     with log.open("w") as output:
         worker = subprocess.Popen(
             [
@@ -127,5 +127,5 @@ def test_worker_sends_confirmation_email_that_confirms(transactional_db, api, se
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait(timeout=10)
-        app.conf.broker_url = previous_broker
+        broker_use(app, previous_broker)
         app.conf.task_always_eager = True

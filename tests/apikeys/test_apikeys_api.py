@@ -406,8 +406,8 @@ def test_update_parameter_keys(auth_api, owner, body, errors):
     assert _snapshot(owner) == before
 
 
-@pytest.mark.parametrize("state", ["disabled", "ACTIVE", "пароль", HUGE])
-def test_update_accepts_only_active_or_inactive(auth_api, owner, clock, state):
+@pytest.mark.parametrize("state", ["ACTIVE", "Disabled", "enabled", "пароль", HUGE])
+def test_update_accepts_only_active_inactive_or_disabled(auth_api, owner, clock, state):
     api_key, _ = api_key_create(user=owner)
     before = _snapshot(owner)
 

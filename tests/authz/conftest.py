@@ -33,6 +33,7 @@ from permissions import authz, engine, restrictions, snapshots
 from permissions.middleware import authz_raw_path
 from permissions.wsgi import AuthzFront
 from tests.conftest import BROWSER_UA
+from tests.resource_account.helpers import clock  # noqa: F401  (fixture)
 
 CLIENT_IP = "203.0.113.10"
 

@@ -14,6 +14,7 @@ from apikeys.services import api_key_create
 from apikeys.signatures import api_key_verify
 from barong.api.errors import ApiError
 from tests.authz.conftest import bearer, signed_headers
+from tests.resource_account.helpers import two_factor_on
 
 pytestmark = pytest.mark.django_db
 
@@ -250,6 +251,35 @@ def test_inactive_key_is_apikey_not_active(api, api_key):
     response = api.get(ME, **signed_headers(key.kid, secret, nonce=int(time.time() * 1000) + 1))
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.json() == {"errors": ["authz.apikey_not_active"]}
+
+
+def test_a_key_switched_off_as_opendax_does_is_refused_until_switched_on(
+    api, auth_api, make_user, clock
+):
+    """OpenDAX's profile page sends ``state: "disabled"`` (Barong stored any word): the key
+    is stored inactive and refused, by the Django view and the fast path alike."""
+    owner = two_factor_on(make_user(), clock)
+    key, secret = api_key_create(user=owner)
+    nonce = int(time.time() * 1000)
+    assert api.get(ME, **signed_headers(key.kid, secret, nonce=nonce)).status_code == 200
+    switch = f"/api/v2/barong/resource/api_keys/{key.kid}"
+
+    off = auth_api(owner).patch(
+        switch, {"totp_code": clock.next_code(owner), "state": "disabled"}, format="json"
+    )
+
+    assert (off.status_code, off.json()["state"]) == (HTTPStatus.OK, "inactive")
+    assert APIKey.objects.get(pk=key.pk).state == APIKey.State.INACTIVE
+    refused = api.get(ME, **signed_headers(key.kid, secret, nonce=nonce + 1))
+    assert refused.status_code == HTTPStatus.UNAUTHORIZED
+    assert refused.json() == {"errors": ["authz.apikey_not_active"]}
+
+    on = auth_api(owner).patch(
+        switch, {"totp_code": clock.next_code(owner), "state": "active"}, format="json"
+    )
+
+    assert (on.status_code, on.json()["state"]) == (HTTPStatus.OK, "active")
+    assert api.get(ME, **signed_headers(key.kid, secret, nonce=nonce + 2)).status_code == 200
 
 
 def test_deleted_key_is_unexistent_at_once(api, api_key):

@@ -87,14 +87,15 @@ def test_confirm_records_label_user_update_and_confirmed(api, make_user, mark):
 
     assert response.status_code == HTTPStatus.CREATED
     assert names(start) == [
-        "model.label.created",
         "model.user.updated",  # state pending → active
         "model.user.updated",  # level 0 → 1
+        "model.label.created",  # after the user's, as Barong publishes it
         "system.user.email.confirmed",
     ]
     label = only("model.label.created", start)["record"]
     assert set(label) == {"id", "key", "value", "user"}  # a null description is dropped
     assert (label["key"], label["value"]) == ("email", "verified")
+    assert (label["user"]["level"], label["user"]["state"]) == (1, "active")  # as it ends
     state, level = events("model.user.updated", start)
     assert state["changes"] == {"state": "pending"}
     assert state["record"]["state"] == "active"

@@ -30,7 +30,13 @@ from barong import jwt as barong_jwt
 from events.models import OutboxEvent
 from tests.accounts.conftest import STRONG_PASSWORD
 from tests.conftest import BROWSER_UA
-from tests.events.processes import CeleryWorker, RabbitMQServer, RedisServer, binaries_missing
+from tests.events.processes import (
+    CeleryWorker,
+    RabbitMQServer,
+    RedisServer,
+    binaries_missing,
+    broker_use,
+)
 
 pytestmark = [
     pytest.mark.worker,
@@ -103,8 +109,7 @@ class Stack:
         settings.BARONG_EVENT_API_URL = rabbitmq.url
         settings.CELERY_TASK_ALWAYS_EAGER = False
         app.conf.task_always_eager = False
-        self.previous_broker = app.conf.broker_url
-        app.conf.broker_url = redis_server.url
+        self.previous_broker = broker_use(app, redis_server.url)
         pem = barong_jwt.signing_key().private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -215,7 +220,7 @@ class Stack:
     def close(self) -> None:
         for worker in self.workers:
             worker.stop()
-        self.app.conf.broker_url = self.previous_broker
+        broker_use(self.app, self.previous_broker)
         self.app.conf.task_always_eager = True
 
 

@@ -167,7 +167,9 @@ def test_missing_parameters(member, member_api, settings, data, keys):
     ("extra", "key"),
     [
         ({"doc_expire": ""}, "resource.documents.invalid_format"),
-        ({"doc_expire": "31/12/2099"}, "resource.documents.invalid_format"),
+        ({"doc_expire": "12/31/2099"}, "resource.documents.invalid_format"),  # month first
+        ({"doc_expire": "31/12/99"}, "resource.documents.invalid_format"),
+        ({"doc_expire": "٣١/١٢/٢٠٩٩"}, "resource.documents.invalid_format"),
         ({"doc_expire": "2099-02-30"}, "resource.documents.invalid_format"),
         ({"doc_expire": "x" * 10240}, "resource.documents.invalid_format"),
         ({"doc_expire": "2001-01-01"}, "resource.documents.already_expired"),
@@ -188,6 +190,16 @@ def test_bad_fields_are_refused_and_nothing_is_stored(member, member_api, settin
     assert not Document.objects.exists()
     assert stored_files(settings) == []
     assert document_label(member) is None
+
+
+@pytest.mark.parametrize("written", ["31/12/2099", "31.12.2099", "31-12-2099", "2099/12/31"])
+def test_expiry_in_the_forms_barong_took(member, member_api, written):
+    """Barong read ``doc_expire`` with Ruby's ``Date.parse``: OpenDAX's front end sends the
+    day first (``DD/MM/YYYY``)."""
+    response = member_api.post(DOCUMENTS, {**params(doc_expire=written), "upload[]": [png()]})
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert Document.objects.get(user=member).doc_expire.isoformat() == "2099-12-31"
 
 
 def test_absent_expiry_is_invalid_format_when_required(member_api):

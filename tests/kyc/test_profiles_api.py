@@ -128,6 +128,9 @@ def test_create_after_a_decided_profile_is_allowed(member, member_api, state):
         ({"metadata": "{not json"}, ["metadata.invalid_format"]),
         ({"dob": "yesterday"}, ["resource.profile.invalid_dob"]),
         ({"dob": "1990-13-45"}, ["resource.profile.invalid_dob"]),
+        ({"dob": "12/31/1990"}, ["resource.profile.invalid_dob"]),  # month first
+        ({"dob": "31/02/1990"}, ["resource.profile.invalid_dob"]),
+        ({"dob": "09/12/90"}, ["resource.profile.invalid_dob"]),
         ({"dob": "9" * 10240}, ["resource.profile.invalid_dob"]),
         ({"dob": "1850-01-01"}, ["dob.invalid"]),
         ({"confirm": "maybe"}, ["resource.profile.invalid_confirm"]),
@@ -144,6 +147,16 @@ def test_create_refuses_bad_fields_and_writes_nothing(member, member_api, fmt, p
     assert response.json() == {"errors": keys}
     assert not Profile.objects.filter(user=member).exists()
     assert label(member, "profile") is None
+
+
+@pytest.mark.parametrize("written", ["1990-12-09", "09/12/1990", "9/12/1990", "09.12.1990"])
+def test_create_takes_the_dates_barong_took(member, member_api, written):
+    """Barong read ``dob`` with Ruby's ``Date.parse``: OpenDAX's identity form sends the
+    day first (``DD/MM/YYYY``)."""
+    response = member_api.post(PROFILES, {"first_name": "Ada", "dob": written})
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert response.json()["dob"] == "1990-12-09"
 
 
 def test_create_refuses_a_future_birth_date(member_api):

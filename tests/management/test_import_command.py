@@ -200,6 +200,84 @@ def test_import_json_export(db, tmp_path):
     assert Phone.objects.get(user=user).validated_at is None
 
 
+def test_states_no_label_gives_are_kept_as_manual_through_a_level_edit(
+    db, tmp_path, django_capture_on_commit_callbacks
+):
+    """Barong's operators set states by hand: each state the labels do not give is kept,
+    flagged manual, and a later level edit changes levels only."""
+    from accounts.services import level_admin_save
+    from tests.factories import make_admin_user
+
+    verified = [{"key": "email", "value": "verified", "scope": "private"}]
+    phone = [*verified, {"key": "phone", "value": "verified", "scope": "private"}]
+    rows = {
+        "ID000000ACT1": ("active", []),  # activated by hand: labels would say pending
+        "ID000000PEN1": ("pending", verified),  # held back by hand: labels would say active
+        "ID000000FRZ1": ("frozen", phone),  # a state of Barong's configurable triggers
+        "ID000000BAN1": ("banned", phone),  # gets the ban label that gives it
+        "ID000000ACT2": ("active", phone),  # the labels give it
+        "ID000000BAD1": ("Frozen Solid", verified),  # no state this server could keep
+    }
+    path = tmp_path / "users.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"uid": uid, "email": f"{uid.lower()}@example.com", "password_digest": DIGEST,
+                 "state": state, "labels": labels}
+                for uid, (state, labels) in rows.items()
+            ]
+        )
+    )  # fmt: skip
+    out = io.StringIO()
+
+    call_command("import_barong_users", str(path), no_progress=True, stdout=out)
+
+    assert "imported: 5" in out.getvalue()
+    assert "refused ID000000BAD1: State is invalid" in out.getvalue()
+    assert "states kept as set by hand (no label gives them): 3" in out.getvalue()
+    imported = {uid: rows[uid][0] for uid in rows if uid != "ID000000BAD1"}
+    manual = {"ID000000ACT1", "ID000000PEN1", "ID000000FRZ1"}
+    stored = User.objects.filter(uid__in=imported).values_list("uid", "state", "state_manual")
+    assert {uid: (st, flag) for uid, st, flag in stored} == {
+        uid: (state, uid in manual) for uid, state in imported.items()
+    }
+    assert Label.objects.filter(user__uid="ID000000BAN1", key="ban", value="imported").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        level_admin_save(admin=make_admin_user(), id=2, key="phone", value="x1", description="d")
+
+    after = dict(User.objects.filter(uid__in=imported).values_list("uid", "state"))
+    assert after == imported
+    assert User.objects.get(uid="ID000000ACT2").level == 1  # the level moved, not the state
+
+
+def test_an_import_rolls_the_metrics_up(db, tmp_path, make_user):
+    """Barong's activity history loaded beside the import: /admin/metrics reads the roll-up
+    at once, not after the first hourly run."""
+    from datetime import UTC, timedelta
+
+    from django.utils import timezone
+
+    from activities.models import Activity
+    from activities.rollup import rollup_watermark
+
+    row = Activity.objects.create(
+        user=make_user(), category="user", user_ip="1.2.3.4", user_agent="test",
+        topic="account", action="signup", result="succeed",
+    )  # fmt: skip
+    now = timezone.now()
+    Activity.objects.filter(pk=row.pk).update(created_at=now - timedelta(days=5))
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps([{"uid": "ID00000000CC", "email": "c@example.com",
+                                 "password_digest": DIGEST}]))  # fmt: skip
+    out = io.StringIO()
+
+    call_command("import_barong_users", str(path), no_progress=True, stdout=out)
+
+    assert rollup_watermark() == now.astimezone(UTC).date() - timedelta(days=1)
+    assert "metrics: 5 days rolled up" in out.getvalue()
+
+
 @pytest.mark.parametrize(
     "content",
     ["{not json", json.dumps({"users": "x"}), json.dumps([{"email": "no-uid@example.com"}])],

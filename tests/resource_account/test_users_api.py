@@ -1,4 +1,4 @@
-"""``users/me`` (GET, DELETE), ``users/activity/{topic}``, ``users/password``."""
+"""``users/me`` (GET, PUT, DELETE), ``users/activity/{topic}``, ``users/password``."""
 
 import json
 import re
@@ -7,9 +7,11 @@ from http import HTTPStatus
 import pytest
 
 from accounts.models import Label, User
+from accounts.services import user_data_set
 from activities.models import Activity
 from activities.services import activity_record, admin_activity_record
 from apikeys.services import api_key_create
+from events.models import OutboxEvent
 from tests.factories import DEFAULT_PASSWORD
 from tests.resource_account.helpers import (
     HOSTILE_JSON,
@@ -93,6 +95,131 @@ def test_me_works_with_the_session_cookie(api, make_user):
     assert response.status_code == HTTPStatus.OK
     assert response.json()["uid"] == user.uid
     assert "csrf_token" not in response.json()
+
+
+# ---------------------------------------------------------------- PUT users/me
+
+
+def _data_rows(user) -> list[tuple[str, str, str]]:
+    rows = Activity.objects.filter(user=user, topic="account", action="data update")
+    return list(rows.values_list("topic", "action", "result"))
+
+
+def test_put_me_with_the_whole_user_stores_only_data(api, make_user):
+    """OpenDAX's language switch sends the user object it holds, ``data`` replaced by JSON
+    text: only ``data`` changes (Barong 2.4.3+, 201), audited in the activity log and in
+    ``model.user.updated``."""
+    user = make_user()
+    csrf = login(api, user)
+    whole = api.get(ME).json()
+    sent = {
+        **whole,
+        "email": "someone.else@example.com",
+        "role": "superadmin",
+        "level": 9,
+        "state": "active",
+        "otp": True,
+        "uid": "ID0000000000",
+        "labels": [{"key": "ban", "value": "no", "scope": "private"}],
+        "data": json.dumps({"language": "ru"}),
+    }
+
+    events = OutboxEvent.objects.filter(category="model", routing_key="user.updated")
+    events_before = events.count()
+
+    response = api.put(ME, sent, format="json", HTTP_X_CSRF_TOKEN=csrf)
+
+    assert response.status_code == HTTPStatus.CREATED
+    body = response.json()
+    assert json.loads(body["data"]) == {"language": "ru"}
+    assert {k: v for k, v in body.items() if k not in ("data", "updated_at")} == {
+        k: v for k, v in whole.items() if k not in ("data", "updated_at")
+    }
+    stored = User.objects.get(pk=user.pk)
+    assert (stored.email, stored.role, stored.level, stored.otp, stored.uid) == (
+        user.email,
+        user.role,
+        user.level,
+        user.otp,
+        user.uid,
+    )
+    assert (stored.data, stored.language) == ('{"language": "ru"}', "ru")
+    assert not Label.objects.filter(user=user, key="ban").exists()
+    assert _data_rows(user) == [("account", "data update", "succeed")]
+    assert events.count() == events_before + 1
+    assert events.order_by("id").last().payload["record"]["uid"] == user.uid
+    assert api.get(ME).json()["data"] == '{"language": "ru"}'
+
+
+def test_put_me_with_the_same_data_records_nothing_new(auth_api, make_user):
+    user = make_user()
+    client = auth_api(user)
+    assert client.put(ME, {"data": '{"language": "en"}'}, format="json").status_code == 201
+
+    again = client.put(ME, {"data": '{"language": "en"}'}, format="json")
+
+    assert again.status_code == HTTPStatus.CREATED
+    assert _data_rows(user) == [("account", "data update", "succeed")]
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({}, ["resource.user.missing_data", "resource.user.empty_data"]),
+        ({"data": ""}, ["resource.user.empty_data"]),
+        ({"data": "   "}, ["resource.user.empty_data"]),
+        ({"data": "{language: ru}"}, ["data.invalid_format"]),
+        ({"data": "NaN"}, ["data.invalid_format"]),
+        ({"data": '{"a": Infinity}'}, ["data.invalid_format"]),
+        ({"data": json.dumps({"language": "x" * 1024})}, ["data.too_long"]),
+        ({"data": HUGE}, ["data.too_long"]),
+        ({"data": {"language": "ru"}}, ["resource.user.invalid_data"]),
+        ({"data": ["ru"]}, ["resource.user.invalid_data"]),
+    ],
+)
+def test_put_me_refusals_change_nothing(auth_api, make_user, body, errors):
+    user = user_data_set(user=make_user(), data='{"language": "en"}')
+
+    response = auth_api(user).put(ME, body, format="json")
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json() == {"errors": errors}
+    assert User.objects.get(pk=user.pk).data == '{"language": "en"}'
+    assert _data_rows(user) == []
+
+
+@pytest.mark.parametrize("value", HOSTILE_STRINGS)
+def test_put_me_with_hostile_strings_never_fails_hard(auth_api, make_user, value):
+    response = auth_api(make_user()).put(ME, {"data": value}, format="json")
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["errors"][0].startswith(("data.", "resource.user."))
+
+
+def test_put_me_with_the_cookie_needs_the_csrf_token(api, make_user):
+    user = user_data_set(user=make_user(), data='{"language": "en"}')
+    login(api, user)
+
+    response = api.put(ME, {"data": '{"language": "ru"}'}, format="json")
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json() == {"errors": ["authz.missing_csrf_token"]}
+    assert User.objects.get(pk=user.pk).data == '{"language": "en"}'
+
+
+def test_put_me_is_rate_limited_per_account(auth_api, make_user, settings):
+    settings.BARONG_RATE_LIMITS = True
+    settings.BARONG_RATE_LIMIT_RULES = {**settings.BARONG_RATE_LIMIT_RULES, "data_account": "2/60"}
+    user = make_user()
+    client = auth_api(user)
+    for language in ("ru", "en"):
+        assert client.put(ME, {"data": json.dumps({"language": language})}).status_code == 201
+
+    response = client.put(ME, {"data": '{"language": "de"}'})
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert response.json() == {"errors": ["resource.user.too_many_requests"]}
+    assert json.loads(User.objects.get(pk=user.pk).data) == {"language": "en"}
 
 
 # ---------------------------------------------------------------- DELETE users/me
@@ -515,12 +642,6 @@ def test_password_change_guessing_is_rate_limited(auth_api, make_user):
     assert response.json() == {"errors": ["resource.password.too_many_requests"]}
     user.refresh_from_db()
     assert user.check_password(DEFAULT_PASSWORD)
-
-
-def test_users_me_put_is_not_an_operation(auth_api, make_user):
-    response = auth_api(make_user()).put(ME, {"data": "{}"}, format="json")
-
-    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
 
 
 def test_unthrottle_helper_resets_the_back_off(make_user, clock):

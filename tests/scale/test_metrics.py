@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from activities.models import Activity, DailyMetric
-from activities.rollup import METRIC_SERIES, metrics_rollup
+from activities.rollup import METRIC_SERIES, metrics_rollup, rollup_watermark
 from tests.admin_api.conftest import ADMIN
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +132,16 @@ def test_metrics_cost_a_few_queries_whatever_the_range(sa_api, history):
     with CaptureQueriesContext(connection) as captured:
         metrics(sa_api, None, None)
     assert len(captured) <= 10
+
+
+def test_a_starting_worker_rolls_up_at_once(history):
+    """After an upgrade or a bulk load the first roll-up must not wait for the hourly beat:
+    a worker queues one as it starts (eager here: it runs at once)."""
+    from celery.signals import worker_ready
+
+    now, _ = history
+    assert rollup_watermark() is None
+
+    worker_ready.send(sender=None)
+
+    assert rollup_watermark() == now.astimezone(UTC).date() - timedelta(days=1)

@@ -77,6 +77,65 @@ def test_an_operator_ban_survives_a_level_resync(
     assert (job.state, job.from_level, job.progress_percent) == ("done", 1, 100)
 
 
+def _as_upgraded_barong_holds_them(user: User, state: str) -> None:
+    """A Barong operator set the state directly: no label gives it, and ``state_manual``
+    is false (accounts 0004 added it so)."""
+    User.objects.filter(pk=user.pk).update(state=state, state_manual=False)
+
+
+@pytest.mark.parametrize("state", ["banned", "locked", "deleted", "frozen"])
+def test_a_level_edit_never_lifts_a_block_whatever_the_flag(
+    make_user, superadmin, django_capture_on_commit_callbacks, state
+):
+    """Level 2 renamed: the resync re-evaluates every user at level 1 or above; it moves
+    their levels and leaves any state but active/pending as it is."""
+    blocked = make_user(labels={"phone": "verified"})
+    _as_upgraded_barong_holds_them(blocked, state)
+    active = make_user(labels={"phone": "verified"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        level_admin_save(admin=superadmin, id=2, key="phone", value="checked", description="d")
+
+    blocked.refresh_from_db()
+    assert (blocked.level, blocked.state, blocked.state_manual) == (1, state, False)
+    active.refresh_from_db()
+    assert (active.level, active.state) == (1, "active")
+    assert ResyncJob.objects.get().state == "done"
+
+
+def test_a_resync_still_blocks_but_never_lifts(make_user):
+    labelled = make_user(labels={"phone": "verified"})
+    Label.objects.create(user=labelled, key="ban", value="spam", scope="private")  # not synced
+    unlabelled = make_user(labels={"phone": "verified"})
+    _as_upgraded_barong_holds_them(unlabelled, "banned")
+    top = max(labelled.pk, unlabelled.pk)
+
+    users_resync_range(low=0, high=top)
+
+    assert User.objects.get(pk=labelled.pk).state == "banned"
+    assert User.objects.get(pk=unlabelled.pk).state == "banned"
+
+
+def test_a_manual_active_state_still_yields_to_a_blocking_label(make_user, superadmin):
+    """A state set by hand stays against label changes, except that a ban, lock or deletion
+    label still blocks; the state then follows the labels again, so removing it lifts."""
+    from accounts.services import label_delete, user_state_admin_set
+
+    member = make_user(verified=False)
+    user_state_admin_set(admin=superadmin, user=member, state="active")  # no e-mail label
+    label_set(user=member, key="phone", value="verified", scope="private")
+    member.refresh_from_db()
+    assert (member.state, member.state_manual) == ("active", True)
+
+    ban = label_set(user=member, key="ban", value="fraud", scope="private")
+
+    member.refresh_from_db()
+    assert (member.state, member.state_manual) == ("banned", False)
+    label_delete(label=ban)
+    member.refresh_from_db()
+    assert (member.state, member.state_manual) == ("pending", False)
+
+
 def test_a_manual_state_survives_label_changes_until_released(make_user, superadmin):
     from accounts.resync import user_state_admin_release
     from accounts.services import user_state_admin_set

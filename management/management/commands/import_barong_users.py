@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from activities.rollup import metrics_rollup
 from management.importing import (
     ExportError,
     ImportReport,
@@ -53,3 +54,6 @@ class Command(BaseCommand):
                 progress.update(len(batch))
         barong_referrals_link(records=records, report=report)
         self.stdout.write(summary_text(report))
+        # The upgrade's first metrics roll-up (activities/rollup.py), not an hour later.
+        days = metrics_rollup()
+        self.stdout.write(f"metrics: {days} days rolled up")
