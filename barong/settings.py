@@ -137,8 +137,12 @@ DATABASE_URL = env("DATABASE_URL")
 # Behind PgBouncer in transaction mode (docs/operations.md): no server-side cursors and no
 # prepared statements, which live in one server session that the next transaction may not get.
 DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
-# An optional streaming replica: the admin API's and back-office's reads go there.
+# An optional streaming replica: the admin API's and back-office's reads go there while it
+# answers and is at most DATABASE_REPLICA_MAX_LAG seconds behind (checked at most once per
+# DATABASE_REPLICA_CHECK_INTERVAL seconds per process); otherwise they go to the primary.
 DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+DATABASE_REPLICA_MAX_LAG = env_int("DATABASE_REPLICA_MAX_LAG", 5)
+DATABASE_REPLICA_CHECK_INTERVAL = env_int("DATABASE_REPLICA_CHECK_INTERVAL_MS", 1000) / 1000
 
 
 def _database(url: str) -> dict:
