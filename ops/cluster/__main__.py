@@ -1,4 +1,5 @@
-"""``python -m ops.cluster start|stop|status``: what ``make cluster`` and ``make cluster-stop`` run."""
+"""``python -m ops.cluster start [--env KEY=VALUE ...] | stop | status``: what ``make cluster``
+and ``make cluster-stop`` run."""
 
 import sys
 
@@ -8,8 +9,12 @@ from ops.cluster import topology
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "status"
     if command == "start":
+        extra = dict(
+            value.split("=", 1) for flag, value in zip(argv[1::2], argv[2::2], strict=False)
+            if flag == "--env" and "=" in value
+        )  # fmt: skip
         try:
-            cluster = topology.create()
+            cluster = topology.create(extra_env=extra)
         except Exception as exc:
             print(f"cluster: {exc}", file=sys.stderr)
             topology.stop()
@@ -30,7 +35,9 @@ def main(argv: list[str]) -> int:
             state = "running" if cluster.alive(name) else "stopped"
             print(f"  {name:<18} {state:<8} pid {svc.pid}  port {svc.port}")
         return 0
-    print("usage: python -m ops.cluster start|stop|status", file=sys.stderr)
+    print(
+        "usage: python -m ops.cluster start [--env KEY=VALUE ...] | stop | status", file=sys.stderr
+    )
     return 2
 
 

@@ -13,6 +13,7 @@ Standard library only: the same code runs from the Makefile and inside the tests
 """
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -68,10 +69,8 @@ def pid_alive(pid: int | None) -> bool:
     """Running and not a zombie (a child of ours that exited and was not reaped yet)."""
     if not pid:
         return False
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reap it if it is our child and has exited
-    except ChildProcessError:
-        pass
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -344,7 +343,7 @@ def _postgres_can_reach(folder: Path) -> bool:
     if os.geteuid() != 0:
         return True
     done = subprocess.run(  # noqa: S603 - fixed binaries
-        ["runuser", "-u", "postgres", "--", "test", "-x", str(folder)], check=False
+        ["/usr/sbin/runuser", "-u", "postgres", "--", "test", "-x", str(folder)], check=False
     )
     return done.returncode == 0
 
@@ -384,8 +383,14 @@ def _rabbit_hash(password: str) -> str:
     return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
 
 
-def create(root: Path | str | None = None, *, gunicorn_workers: int = 2) -> Cluster:
-    """Lay out a fresh cluster under ``root`` (anything there before is removed) and start it."""
+def create(
+    root: Path | str | None = None, *, gunicorn_workers: int = 2, extra_env: dict | None = None
+) -> Cluster:
+    """Lay out a fresh cluster under ``root`` (anything there before is removed) and start it.
+
+    ``extra_env``: more variables for the Barong processes, added to barong.env (the
+    cluster tests loosen the per-address limits: all their clients share one address).
+    """
     cluster = Cluster.__new__(Cluster)
     cluster.root = Path(root or os.environ.get("BARONG_CLUSTER_DIR") or REPO / "var" / "cluster")
     cluster.state_file = cluster.root / "state.json"
@@ -462,10 +467,9 @@ def create(root: Path | str | None = None, *, gunicorn_workers: int = 2) -> Clus
     if os.geteuid() == 0:
         for path in (primary / "cluster.conf", primary / "pg_hba.conf"):
             shutil.chown(path, "postgres", "postgres")
-    add("pg-primary", [str(PG_BIN / "postgres"), "-D", str(primary), "-p", str(ports["pg-primary"])],
-        ports["pg-primary"], as_postgres=True)  # fmt: skip
-    add("pg-replica", [str(PG_BIN / "postgres"), "-D", str(replica), "-p", str(ports["pg-replica"])],
-        ports["pg-replica"], as_postgres=True)  # fmt: skip
+    for name, data in (("pg-primary", primary), ("pg-replica", replica)):
+        argv = [str(PG_BIN / "postgres"), "-D", str(data), "-p", str(ports[name])]
+        add(name, argv, ports[name], as_postgres=True)
     auth = pg_root / "userlist.txt"
     auth.write_text('"postgres" ""\n')
     for role, pg in (("primary", "pg-primary"), ("replica", "pg-replica")):
@@ -549,6 +553,10 @@ def create(root: Path | str | None = None, *, gunicorn_workers: int = 2) -> Clus
         rabbitmq_password=rabbit_password, rabbitmq_port=ports["rabbitmq"],
         mail_dir=root / "mail", http_port=ports["http"],
     )  # fmt: skip
+    if extra_env:
+        with (root / "barong.env").open("a") as env_file:
+            env_file.write("# Given to `python -m ops.cluster start --env`\n")
+            env_file.writelines(f"{key}={value}\n" for key, value in extra_env.items())
     secret_file = root / "secrets.env"
     secret_file.touch(mode=0o600)
     secret_file.write_text("".join(f"{k}={v}\n" for k, v in _secrets().items()))
@@ -624,15 +632,15 @@ def stop(root: Path | str | None = None) -> list[str]:
 
 
 def addresses(cluster: Cluster) -> str:
-    p = cluster.ports
+    p, host = cluster.ports, "127.0.0.1"
     rows = [
         ("HTTP (HAProxy → app-1, app-2)", f"http://127.0.0.1:{p['http']}"),
         ("app-1, app-2 (gunicorn)", f"127.0.0.1:{p['app-1']}, 127.0.0.1:{p['app-2']}"),
         ("Redis (HAProxy → primary)", f"redis://127.0.0.1:{p['haproxy-redis']}/0"),
         ("Redis nodes", f"127.0.0.1:{p['redis-1']}, 127.0.0.1:{p['redis-2']}"),
         ("Sentinels", ", ".join(f"127.0.0.1:{p[f'sentinel-{i}']}" for i in (1, 2, 3))),
-        ("PostgreSQL primary / replica", f"127.0.0.1:{p['pg-primary']} / 127.0.0.1:{p['pg-replica']}"),
-        ("PgBouncer primary / replica", f"127.0.0.1:{p['pgbouncer-primary']} / 127.0.0.1:{p['pgbouncer-replica']}"),
+        ("PostgreSQL primary, replica", f"{host}:{p['pg-primary']}, {host}:{p['pg-replica']}"),
+        ("PgBouncers", f"{host}:{p['pgbouncer-primary']}, {host}:{p['pgbouncer-replica']}"),
         ("RabbitMQ", f"amqp://127.0.0.1:{p['rabbitmq']}"),
         ("HAProxy admin socket", cluster.paths["admin_socket"]),
         ("environment", f"{cluster.root}/barong.env (+ secrets.env)"),
