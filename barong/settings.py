@@ -143,6 +143,8 @@ DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
 DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
 DATABASE_REPLICA_MAX_LAG = env_int("DATABASE_REPLICA_MAX_LAG", 5)
 DATABASE_REPLICA_CHECK_INTERVAL = env_int("DATABASE_REPLICA_CHECK_INTERVAL_MS", 1000) / 1000
+# A replica that failed to answer is not asked again for this many seconds.
+DATABASE_REPLICA_RETRY = env_int("DATABASE_REPLICA_RETRY", 10)
 
 
 def _database(url: str) -> dict:

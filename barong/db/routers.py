@@ -27,6 +27,8 @@ READ_ONLY_METHODS = ("GET", "HEAD")
 REPLICA_PATH_PREFIXES = ("/api/v2/admin/", "/api/v2/barong/admin/", "/admin/")
 
 _replica_reads: ContextVar[bool] = ContextVar("barong_replica_reads", default=False)
+# Set when a read of the current request went to the replica.
+_replica_used: ContextVar[list | None] = ContextVar("barong_replica_used", default=None)
 
 
 def replica_configured() -> bool:
@@ -47,33 +49,42 @@ END
 
 class _Freshness:
     """The replica's last verdict, shared by the threads of a process, renewed at most once
-    per ``DATABASE_REPLICA_CHECK_INTERVAL``: one small query a second, not one a request."""
+    per ``DATABASE_REPLICA_CHECK_INTERVAL``: one small query a second, not one a request.
+    A replica that did not answer is left alone for ``DATABASE_REPLICA_RETRY`` seconds, so
+    only one operator's read in that time waits for it to fail."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.checked = float("-inf")
+        self.due = float("-inf")  # when to ask again
         self.fresh = False
 
     def __call__(self) -> bool:
-        now = time.monotonic()
-        if now - self.checked < settings.DATABASE_REPLICA_CHECK_INTERVAL:
+        if time.monotonic() < self.due:
             return self.fresh
         if not self.lock.acquire(blocking=False):
             return self.fresh  # another thread is asking; its answer comes in a moment
         try:
-            self.fresh = self._ask()
-            self.checked = time.monotonic()
+            self.fresh, answered = self._ask()
+            wait = settings.DATABASE_REPLICA_CHECK_INTERVAL
+            self.due = time.monotonic() + (wait if answered else settings.DATABASE_REPLICA_RETRY)
         finally:
             self.lock.release()
         return self.fresh
 
+    def failed(self) -> None:
+        """A read on the replica failed: the primary serves until the retry delay is over."""
+        self.fresh = False
+        self.due = time.monotonic() + settings.DATABASE_REPLICA_RETRY
+        connections[REPLICA].close()
+
     def forget(self) -> None:
-        self.checked = float("-inf")
+        self.due = float("-inf")
 
     @staticmethod
-    def _ask() -> bool:
+    def _ask() -> tuple[bool, bool]:
+        """(fresh enough to read, answered at all)."""
         if "postgresql" not in settings.DATABASES[REPLICA].get("ENGINE", ""):
-            return True  # no replication to measure (the router's tests on SQLite)
+            return True, True  # no replication to measure (the router's tests on SQLite)
         replica = connections[REPLICA]
         try:
             with replica.cursor() as cursor:
@@ -82,11 +93,11 @@ class _Freshness:
         except DatabaseError as exc:
             logger.warning("replica unavailable, operators' reads go to the primary: %s", exc)
             replica.close()  # a new connection next time; Django would keep the broken one
-            return False
+            return False, False
         if lag > settings.DATABASE_REPLICA_MAX_LAG:
             logger.warning("replica %.1f s behind, operators' reads go to the primary", lag)
-            return False
-        return True
+            return False, True
+        return True, True
 
 
 replica_fresh = _Freshness()
@@ -107,16 +118,32 @@ def replica_request(method: str, path: str) -> bool:
 
 
 class ReplicaReadsMiddleware:
-    """Serve the operators' read-only requests with replica reads allowed."""
+    """Serve the operators' read-only requests with replica reads allowed.
+
+    A replica that fails between two checks (stopped, cut off) fails the read that was
+    on it, which would answer 503: such a GET or HEAD is served again on the primary
+    (it changes nothing, so running it twice is harmless), and the replica is left alone
+    for ``DATABASE_REPLICA_RETRY`` seconds.
+    """
 
     def __init__(self, get_response: Callable) -> None:
         self.get_response = get_response
 
     def __call__(self, request):
-        if replica_configured() and replica_request(request.method, request.path_info):
+        if not (replica_configured() and replica_request(request.method, request.path_info)):
+            return self.get_response(request)
+        used: list = []
+        used_token = _replica_used.set(used)
+        try:
             with replica_reads():
-                return self.get_response(request)
-        return self.get_response(request)
+                response = self.get_response(request)
+        finally:
+            _replica_used.reset(used_token)
+        if response.status_code == 503 and used:
+            logger.warning("a read on the replica failed; served again on the primary")
+            replica_fresh.failed()
+            return self.get_response(request)
+        return response
 
 
 class ReplicaRouter:
@@ -128,7 +155,12 @@ class ReplicaRouter:
         # A read inside a transaction on the primary must see that transaction's writes.
         if transaction.get_connection("default").in_atomic_block:
             return None
-        return REPLICA if replica_fresh() else None
+        if not replica_fresh():
+            return None
+        used = _replica_used.get()
+        if used is not None and not used:
+            used.append(True)
+        return REPLICA
 
     def db_for_write(self, model, **hints) -> str | None:
         return None
