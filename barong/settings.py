@@ -320,7 +320,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_TIMEOUT,
 }
 # Redis Sentinel: CELERY_BROKER_URL=sentinel://host:26379;sentinel://host2:26379 and the
-# monitored master's name here (docs/operations.md, "Redis: Sentinel and Cluster").
+# monitored master's name here (docs/operations.md, "Redis: Sentinel behind HAProxy").
 CELERY_BROKER_MASTER_NAME = env("CELERY_BROKER_MASTER_NAME")
 if CELERY_BROKER_MASTER_NAME:
     CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = CELERY_BROKER_MASTER_NAME

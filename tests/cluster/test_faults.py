@@ -274,7 +274,7 @@ def test_fault_3_gunicorn_node_killed_under_load(cluster, mailbox, audit, measur
     failed = [a for a in answers if a.status not in (200, 201)]
     measured(
         "fault 3: requests under load / failed when app-1 was killed",
-        f"{len(answers)} / {len(failed)}",
+        f"{len(answers)} / {len(failed)} {[a.status for a in failed]}",
     )
     in_flight = 2  # app-1's workers: at most one request each when it died
     assert len(failed) <= in_flight, failed
