@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 
 import pytest
@@ -165,6 +166,7 @@ def test_fault_1_redis_primary_killed(cluster, mailbox, audit, measured):
     measured(
         "fault 1: answers during the failover (503 of them)", f"{len(answers)} ({unavailable})"
     )
+    measured("fault 1: answers by status", str(dict(sorted(statuses.items()))))
     measured("fault 1: the session cookie still valid after the failover", str(sessions_kept))
 
     assert_no_server_error(answers, allowed=(401,))
