@@ -160,6 +160,7 @@ def test_fault_1_redis_primary_killed(cluster, mailbox, audit, measured):
     time.sleep(3)
     answers = load.stop()
     unavailable = sum(a.status == 503 for a in answers)
+    statuses = Counter(a.status for a in answers)
     sessions_kept = session.get(cluster.url(ME), timeout=30).status_code == 200
     measured("fault 1: Redis primary killed -> Sentinel promotion", promoted_at - killed_at, "s")
     measured("fault 1: promotion -> service back through HAProxy", back_at - promoted_at, "s")
