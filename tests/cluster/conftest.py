@@ -30,13 +30,18 @@ TOKEN_RE = re.compile(r"confirmation_token=([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A
 EVENT_NAMES = ("model.user.created", "system.user.email.confirmation.token")
 
 
+@pytest.hookimpl(trylast=True)  # after tests/conftest.py's ordering
 def pytest_collection_modifyitems(config, items) -> None:
+    """Marked ``cluster``, skipped without a cluster; the journey first, on a whole cluster,
+    then the faults in their numbered order."""
     here = Path(__file__).parent
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.cluster)
             if not CLUSTER_DIR:
                 item.add_marker(pytest.mark.skip(reason="no cluster (make cluster-test)"))
+    position = {item: index for index, item in enumerate(items)}
+    items.sort(key=lambda item: (item.path.name != "test_journey.py", position[item]))
 
 
 @pytest.fixture(scope="session")

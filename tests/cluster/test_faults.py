@@ -179,18 +179,44 @@ def test_fault_1_redis_primary_killed(cluster, mailbox, audit, measured):
 
 
 # ---------------------------------------------------------------- 2: the simple layout
-# Sign-ups as the API makes them (user, activity, confirmation e-mail); while Redis is
-# down (no tokens, no sessions) only users an operator's shell creates, events alone.
-SIGN_UPS = """
+# One process on the simple layout's Redis makes users on request, one per line read:
+# "register <e-mail>" signs up as the API does (user, activity, confirmation e-mail);
+# "create <e-mail>", while Redis is down (no tokens, no sessions), makes a user as an
+# operator's shell would, events only. It answers "<e-mail>=<uid>".
+MAKER = """
+import sys
 from accounts.services import user_create
 from accounts.services.identity import user_register
-make = user_create if {during!r} else user_register
-for address in {addresses!r}:
-    make(email=address, password={password!r})
-from accounts.models import User
-users = User.objects.filter(email__in={addresses!r})
-print(" ".join(f"{{user.email}}={{user.uid}}" for user in users))
+for line in sys.stdin:
+    how, address = line.split()
+    make = user_register if how == "register" else user_create
+    user = make(email=address, password={password!r})
+    print(f"{{user.email}}={{user.uid}}", flush=True)
 """
+
+
+class UserMaker:
+    def __init__(self, cluster, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", "shell", "-c", MAKER.format(password=PASSWORD)],
+            cwd=cluster.paths["cwd"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+
+    def make(self, count: int, how: str = "register") -> dict[str, str]:
+        made = {}
+        for _ in range(count):
+            address = f"outage-{uuid.uuid4().hex[:10]}@example.com"
+            self.process.stdin.write(f"{how} {address}\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline().strip()
+            assert answer.startswith(address + "="), answer or "the user maker exited"
+            made[address] = answer.split("=", 1)[1]
+        return made
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(30)
 
 
 def _worker(cluster, env, name: str, log, beat: bool) -> subprocess.Popen:
@@ -218,19 +244,7 @@ def test_fault_2_redis_down_again_and_again_workers_survive(
         "CELERY_BEAT_SCHEDULE_FILENAME": str(tmp_path / "beat-schedule"),
     }  # fmt: skip
 
-    def users(count: int, during: bool = False) -> dict[str, str]:
-        """New users and their uids, made by a process on the simple layout's Redis."""
-        addresses = [f"outage-{uuid.uuid4().hex[:10]}@example.com" for _ in range(count)]
-        code = SIGN_UPS.format(addresses=addresses, password=PASSWORD, during=during)
-        done = subprocess.run(  # noqa: S603
-            [sys.executable, "manage.py", "shell", "-c", code],
-            cwd=cluster.paths["cwd"], env=env, capture_output=True, text=True, timeout=120,
-            check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr[-2000:]
-        pairs = [word.split("=", 1) for word in done.stdout.split() if "@" in word and "=" in word]
-        assert len(pairs) == count, done.stdout[-2000:]
-        return dict(pairs)
+    maker = UserMaker(cluster, env)
 
     # The cluster's own workers stop meanwhile: only these two relay the outbox.
     for name in ("worker-1", "worker-2"):
@@ -243,20 +257,23 @@ def test_fault_2_redis_down_again_and_again_workers_survive(
     try:
         time.sleep(5)
         for seconds in (5, 15, 60, 5, 15):
-            signed_up = users(3)  # their e-mail tasks may still be queued at the stop
+            signed_up = maker.make(3)  # their e-mail tasks may still be queued at the stop
             redis.stop()
             down_at = time.monotonic()
-            made = users(2, during=True)  # recorded in PostgreSQL; their wake-ups are lost
+            made = maker.make(2, "create")  # in PostgreSQL; their wake-ups are lost
             time.sleep(max(seconds - (time.monotonic() - down_at), 0))
             redis.start()
-            signed_up |= users(2)
-            took = settle(cluster, 90)
+            back_at = time.monotonic()
+            signed_up |= maker.make(2)
+            settle(cluster, 90)
+            took = time.monotonic() - back_at
             alive = [pid_alive(worker.pid) for worker in workers]
             measured(f"fault 2: Redis down {seconds} s -> outbox delivered after", took, "s")
             assert alive == [True, True], (tmp_path / "workers.log").read_text()[-5000:]
             check_delivered(cluster, mailbox, audit, signed_up)
             check_delivered(cluster, mailbox, audit, made, names=("model.user.created",))
     finally:
+        maker.close()
         for worker in workers:
             if pid_alive(worker.pid):
                 os.killpg(worker.pid, 15)
