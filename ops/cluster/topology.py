@@ -581,6 +581,14 @@ def create(
     cluster.save()
 
     # ---------------------------------------------------------------- start, in order
+    began = time.monotonic()
+
+    def progress(what: str) -> None:
+        print(f"cluster: {what} ({time.monotonic() - began:.0f} s)", file=sys.stderr, flush=True)
+
+    # RabbitMQ takes longest to boot: it starts first and boots while the rest is set up.
+    for name in ("epmd", "rabbitmq"):
+        cluster.spawn(name)
     cluster.start("pg-primary")
     _run([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(ports["pg-primary"]), "-U",
           "postgres", "barong"])  # fmt: skip
@@ -590,28 +598,36 @@ def create(
         as_postgres=True, cwd=str(pg_root),
     )  # fmt: skip
     cluster.start("pg-replica")
+    progress("PostgreSQL primary and replica up")
     for name in ("pgbouncer-primary", "pgbouncer-replica", "redis-1", "redis-2"):
         cluster.start(name)
     wait_for(lambda: cluster.redis_role("redis-2") == "slave", 20, "redis-2 replicating")
-    for name in ("sentinel-1", "sentinel-2", "sentinel-3", "epmd", "rabbitmq", "haproxy"):
+    for name in ("sentinel-1", "sentinel-2", "sentinel-3", "haproxy"):
         cluster.spawn(name)
-    # Migrations straight on the primary (docs/operations.md: simpler than through PgBouncer).
+    # Migrations straight on the primary (docs/operations.md: simpler than through
+    # PgBouncer), then the seeds, in one process.
     direct = {
         **os.environ, **app_env,
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:{ports['pg-primary']}/barong",
         "DATABASE_PGBOUNCER": "false", "DATABASE_REPLICA_URL": "",
         "REDIS_URL": f"redis://127.0.0.1:{ports['redis-1']}/0",
     }  # fmt: skip
-    for command in (["migrate", "--noinput"], ["seed_levels"], ["seed_permissions"]):
-        _run([python, "manage.py", *command], env=direct, cwd=str(REPO))
+    setup = "from django.core.management import call_command\n" + "\n".join(
+        f"call_command({command!r}, verbosity=0)"
+        for command in ("migrate", "seed_levels", "seed_permissions")
+    )
+    _run([python, "manage.py", "shell", "-c", setup], env=direct, cwd=str(REPO))
+    progress("migrated and seeded")
     for name in ("sentinel-1", "sentinel-2", "sentinel-3", "epmd", "haproxy"):
         cluster.ready(name)
-    cluster.ready("rabbitmq", 180)
     for name in ("app-1", "app-2", "worker-1", "worker-2"):
         cluster.spawn(name)
+    cluster.ready("rabbitmq", 180)
+    progress("RabbitMQ up")
     for name in ("app-1", "app-2"):
         cluster.ready(name, 120)
     wait_for(lambda: Cluster._http_ok(ports["http"], "/api/v2/health/alive"), 30, "HAProxy → app")
+    progress("HAProxy → gunicorn nodes up")
     return cluster
 
 
