@@ -9,7 +9,9 @@ configuration files are the ones in this folder, rendered with the ports; every 
 PID and command line go into ``var/cluster/state.json``, so ``make cluster-stop`` stops
 each by its PID and the cluster tests (tests/cluster/) kill and restart single services.
 
-Standard library only: the same code runs from the Makefile and inside the tests.
+The same code runs from the Makefile and inside the tests: the standard library, and
+``cryptography`` for the cluster's generated JWT key. The Barong processes get the
+environment of whoever starts them, overridden by ``barong.env`` and ``secrets.env``.
 """
 
 import base64
