@@ -57,8 +57,11 @@ def celery_broker_leaks(app, broker_url: str) -> list[str]:
 
     expected = Connection(broker_url).as_uri(include_password=True)
     leaks = []
-    if app.conf.broker_url != broker_url:
-        leaks.append(f"app.conf.broker_url is {app.conf.broker_url!r}")
+    # Set on the app itself; a test's own Django setting (the ``settings`` fixture), which
+    # app.conf reads through, is put back by that fixture and is no leak.
+    explicit = app.conf.changes.get("broker_url")
+    if explicit is not None and explicit != broker_url:
+        leaks.append(f"app.conf.broker_url is {explicit!r}")
     leaks += [
         f"a pool publishes to {url}" for url in sorted(set(_pool_urls(app))) if url != expected
     ]

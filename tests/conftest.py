@@ -64,6 +64,29 @@ def _password_strength_memo():
 
 
 @pytest.fixture(autouse=True)
+def _no_broker_leak():
+    """A test leaves the Celery app publishing where the suite configured it.
+
+    A test that pointed the app at a broker of its own and stopped that broker would
+    otherwise leave every later ``.delay()`` of this xdist worker (the relay's wake-up
+    after each commit) going to a dead port (tests/brokers.py); the leaking test fails
+    here, not a later test of the same worker that waits for an e-mail.
+    """
+    from django.conf import settings as django_settings
+
+    from barong.celery import app
+    from tests.brokers import celery_broker_leaks, celery_pools_close
+
+    configured = django_settings.CELERY_BROKER_URL
+    yield
+    leaks = celery_broker_leaks(app, configured)
+    if leaks:
+        celery_pools_close(app)
+        app.conf.broker_url = configured
+        pytest.fail("the test left the Celery app pointing elsewhere: " + "; ".join(leaks))
+
+
+@pytest.fixture(autouse=True)
 def _fast_and_clean(settings, tmp_path):
     """MD5 hashing for speed, Celery eager, a cache namespace of its own, files in tmp.
 
@@ -101,29 +124,6 @@ def _fast_and_clean(settings, tmp_path):
     from barong.celery import app
 
     app.conf.task_always_eager = True
-
-
-@pytest.fixture(autouse=True)
-def _no_broker_leak():
-    """A test leaves the Celery app publishing where the suite configured it.
-
-    A test that pointed the app at a broker of its own and stopped that broker would
-    otherwise leave every later ``.delay()`` of this xdist worker (the relay's wake-up
-    after each commit) going to a dead port (tests/brokers.py); the leaking test fails
-    here, not a later test of the same worker that waits for an e-mail.
-    """
-    from django.conf import settings as django_settings
-
-    from barong.celery import app
-    from tests.brokers import celery_broker_leaks, celery_pools_close
-
-    configured = django_settings.CELERY_BROKER_URL
-    yield
-    leaks = celery_broker_leaks(app, configured)
-    if leaks:
-        celery_pools_close(app)
-        app.conf.broker_url = configured
-        pytest.fail("the test left the Celery app pointing elsewhere: " + "; ".join(leaks))
 
 
 def _seed() -> None:
