@@ -30,16 +30,19 @@ TOKEN_RE = re.compile(r"confirmation_token=([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A
 EVENT_NAMES = ("model.user.created", "system.user.email.confirmation.token")
 
 
-@pytest.hookimpl(trylast=True)  # after tests/conftest.py's ordering
 def pytest_collection_modifyitems(config, items) -> None:
-    """Marked ``cluster``, skipped without a cluster; the journey first, on a whole cluster,
-    then the faults in their numbered order."""
+    """Skipped without a cluster (the modules are marked ``cluster`` themselves: ``-m``
+    selects before this hook)."""
     here = Path(__file__).parent
     for item in items:
-        if here in item.path.parents:
-            item.add_marker(pytest.mark.cluster)
-            if not CLUSTER_DIR:
-                item.add_marker(pytest.mark.skip(reason="no cluster (make cluster-test)"))
+        if here in item.path.parents and not CLUSTER_DIR:
+            item.add_marker(pytest.mark.skip(reason="no cluster (make cluster-test)"))
+
+
+@pytest.hookimpl(trylast=True)  # after tests/conftest.py's ordering
+def pytest_collection_finish(session) -> None:
+    """The journey first, on a whole cluster, then the faults in their numbered order."""
+    items = session.items
     position = {item: index for index, item in enumerate(items)}
     items.sort(key=lambda item: (item.path.name != "test_journey.py", position[item]))
 

@@ -40,6 +40,7 @@ from tests.cluster.conftest import (
 )
 from tests.events.processes import RedisServer
 
+pytestmark = pytest.mark.cluster
 UNAVAILABLE = {"errors": ["server.unavailable"]}
 AUTHZ_ME = "/api/v2/auth/api/v2/barong/resource/users/me"
 ME = "/api/v2/resource/users/me"

@@ -30,6 +30,7 @@ from tests.cluster.conftest import (
     sign_up,
 )
 
+pytestmark = pytest.mark.cluster
 AUTHZ_ME = "/api/v2/auth/api/v2/barong/resource/users/me"
 OPERATOR = "operator@cluster.example"
 # What PgBouncer in transaction mode breaks when a client relies on its server session.
