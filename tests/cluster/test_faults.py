@@ -199,7 +199,8 @@ for line in sys.stdin:
 class UserMaker:
     def __init__(self, cluster, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - our own manage.py
-            [sys.executable, "manage.py", "shell", "-c", MAKER.format(password=PASSWORD)],
+            [sys.executable, "manage.py", "shell", "--no-imports", "-c",
+             MAKER.format(password=PASSWORD)],
             cwd=cluster.paths["cwd"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
@@ -211,7 +212,9 @@ class UserMaker:
             self.process.stdin.write(f"{how} {address}\n")
             self.process.stdin.flush()
             answer = self.process.stdout.readline().strip()
-            assert answer.startswith(address + "="), answer or "the user maker exited"
+            while answer and not answer.startswith(address + "="):  # anything Django says
+                answer = self.process.stdout.readline().strip()
+            assert answer, "the user maker exited"
             made[address] = answer.split("=", 1)[1]
         return made
 
