@@ -7,7 +7,11 @@ from celery import Celery
 from celery.loaders.app import AppLoader
 from django.core.exceptions import ImproperlyConfigured
 
+from barong import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "barong.settings")
+# kombu's Redis transports, with the fix that keeps a worker alive through a Redis outage.
+broker.install()
 
 
 class SettingsLoader(AppLoader):

@@ -139,8 +139,14 @@ DATABASE_URL = env("DATABASE_URL")
 # Behind PgBouncer in transaction mode (docs/operations.md): no server-side cursors and no
 # prepared statements, which live in one server session that the next transaction may not get.
 DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
-# An optional streaming replica: the admin API's and back-office's reads go there.
+# An optional streaming replica: the admin API's and back-office's reads go there while it
+# answers and is at most DATABASE_REPLICA_MAX_LAG seconds behind (checked at most once per
+# DATABASE_REPLICA_CHECK_INTERVAL seconds per process); otherwise they go to the primary.
 DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+DATABASE_REPLICA_MAX_LAG = env_int("DATABASE_REPLICA_MAX_LAG", 5)
+DATABASE_REPLICA_CHECK_INTERVAL = env_int("DATABASE_REPLICA_CHECK_INTERVAL_MS", 1000) / 1000
+# A replica that failed to answer is not asked again for this many seconds.
+DATABASE_REPLICA_RETRY = env_int("DATABASE_REPLICA_RETRY", 10)
 
 
 def _database(url: str) -> dict:
@@ -316,7 +322,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_TIMEOUT,
 }
 # Redis Sentinel: CELERY_BROKER_URL=sentinel://host:26379;sentinel://host2:26379 and the
-# monitored master's name here (docs/operations.md, "Redis: Sentinel and Cluster").
+# monitored master's name here (docs/operations.md, "Redis: Sentinel behind HAProxy").
 CELERY_BROKER_MASTER_NAME = env("CELERY_BROKER_MASTER_NAME")
 if CELERY_BROKER_MASTER_NAME:
     CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = CELERY_BROKER_MASTER_NAME

@@ -39,8 +39,10 @@ def _cache() -> None:
         raise RuntimeError("the cache did not keep a value")
 
 
-def _amqp_or_redis(url: str) -> None:
-    with Connection(url, connect_timeout=BROKER_TIMEOUT) as conn:
+def _amqp_or_redis(url: str, transport_options: dict | None = None) -> None:
+    with Connection(
+        url, connect_timeout=BROKER_TIMEOUT, transport_options=transport_options or {}
+    ) as conn:
         conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
 
 
@@ -57,7 +59,9 @@ def ready_checks() -> dict[str, Callable[[], None]]:
     checks: dict[str, Callable[[], None]] = {"database": _database, "cache": _cache}
     broker = _broker_url()
     if broker:
-        checks["broker"] = lambda: _amqp_or_redis(broker)
+        # A Sentinel URL needs the master's name from the transport options, as Celery's.
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        checks["broker"] = lambda: _amqp_or_redis(broker, options)
     event_api = getattr(settings, "BARONG_EVENT_API_URL", None)
     if event_api:
         checks["event_api"] = lambda: _amqp_or_redis(event_api)

@@ -290,17 +290,3 @@ class CeleryWorker:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
-
-
-def broker_use(app, url: str) -> str:
-    """Point the test process's Celery app at the broker ``url``; returns the previous one.
-
-    Celery keeps its connection and producer pools when ``broker_url`` changes, so without
-    dropping them a later test in the same process would still send to this test's broker,
-    stopped by then. They are dropped as Celery drops them after a fork."""
-    previous = app.conf.broker_url
-    app.conf.broker_url = url
-    app._pool = None
-    if "amqp" in app.__dict__:
-        app.amqp._producer_pool = None
-    return previous

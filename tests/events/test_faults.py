@@ -29,14 +29,9 @@ from accounts.models import User
 from barong import jwt as barong_jwt
 from events.models import OutboxEvent
 from tests.accounts.conftest import STRONG_PASSWORD
+from tests.brokers import celery_broker
 from tests.conftest import BROWSER_UA
-from tests.events.processes import (
-    CeleryWorker,
-    RabbitMQServer,
-    RedisServer,
-    binaries_missing,
-    broker_use,
-)
+from tests.events.processes import CeleryWorker, RabbitMQServer, RedisServer, binaries_missing
 
 pytestmark = [
     pytest.mark.worker,
@@ -91,9 +86,7 @@ class Stack:
     """The API in this process and a worker process, both on this module's Redis and RabbitMQ."""
 
     def __init__(self, tmp_path: Path, redis_server, rabbitmq, settings) -> None:
-        from barong.celery import app
-
-        self.redis, self.rabbitmq, self.app = redis_server, rabbitmq, app
+        self.redis, self.rabbitmq = redis_server, rabbitmq
         self.mail_dir = tmp_path / "mail"
         self.mail_dir.mkdir()
         self.log = tmp_path / "worker.log"
@@ -108,8 +101,10 @@ class Stack:
         settings.BARONG_RATE_LIMITS = False
         settings.BARONG_EVENT_API_URL = rabbitmq.url
         settings.CELERY_TASK_ALWAYS_EAGER = False
-        app.conf.task_always_eager = False
-        self.previous_broker = broker_use(app, redis_server.url)
+        # Undone in close(): nothing of this process may go on pointing at this module's
+        # Redis once it is stopped (tests/brokers.py).
+        self.broker = celery_broker(redis_server.url)
+        self.broker.__enter__()
         pem = barong_jwt.signing_key().private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -220,8 +215,7 @@ class Stack:
     def close(self) -> None:
         for worker in self.workers:
             worker.stop()
-        broker_use(self.app, self.previous_broker)
-        self.app.conf.task_always_eager = True
+        self.broker.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import transaction
+from django.http import HttpResponse
 from django.test import override_settings
 
 from accounts.models import User
@@ -9,6 +10,7 @@ from barong.db.routers import (
     REPLICA,
     ReplicaReadsMiddleware,
     ReplicaRouter,
+    replica_fresh,
     replica_reads,
     replica_request,
 )
@@ -56,9 +58,41 @@ def test_the_router_sends_marked_reads_to_the_replica_only_when_configured(trans
 def test_the_middleware_marks_admin_reads(rf):
     router = ReplicaRouter()
     seen = []
-    middleware = ReplicaReadsMiddleware(lambda request: seen.append(router.db_for_read(User)))
+
+    def view(request):
+        seen.append(router.db_for_read(User))
+        return HttpResponse()
+
+    middleware = ReplicaReadsMiddleware(view)
     with override_settings(DATABASES=WITH_REPLICA):
         middleware(rf.get("/api/v2/admin/users"))
         middleware(rf.post("/api/v2/admin/users/update"))
         middleware(rf.get("/api/v2/resource/users/me"))
     assert seen == [REPLICA, None, None]
+
+
+def test_a_read_that_failed_on_the_replica_is_served_again_on_the_primary(rf, monkeypatch):
+    """The replica went away between two checks: the operator gets the primary's answer,
+    and the replica is not read again until the retry delay is over."""
+    router = ReplicaRouter()
+    seen = []
+
+    def view(request):
+        where = router.db_for_read(User)
+        seen.append(where)
+        return HttpResponse(status=503 if where == REPLICA else 200)
+
+    middleware = ReplicaReadsMiddleware(view)
+    monkeypatch.setattr(replica_fresh, "due", float("-inf"))
+    with override_settings(DATABASES=WITH_REPLICA):
+        monkeypatch.setattr("barong.db.routers.connections", {REPLICA: _Closable()})
+        first = middleware(rf.get("/api/v2/admin/users"))
+        second = middleware(rf.get("/api/v2/admin/users"))
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert seen == [REPLICA, None, None]
+    replica_fresh.forget()
+
+
+class _Closable:
+    def close(self) -> None:
+        """The replica's connection, dropped after a failed read."""

@@ -1,0 +1,2 @@
+"""The production topology on one machine (``make cluster``); see topology.py and the
+configuration files beside it, which docs/operations.md ("Scaling out") refers to."""
