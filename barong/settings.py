@@ -535,6 +535,10 @@ BARONG_MANAGEMENT_MAX_BODY = env_int(
 )
 # Clock skew allowed on exp/nbf/iat when the config file's ``jwt`` options set no leeway.
 BARONG_MANAGEMENT_LEEWAY = env_int("BARONG_MANAGEMENT_LEEWAY", 30)
+# How far ahead a management call's exp may be, in seconds (plus the leeway). Barong's
+# callers sign for 60 s (applogic, Barong's own clients); used tokens are remembered
+# this long, so it also bounds the replay memory in Redis.
+BARONG_MANAGEMENT_MAX_LIFETIME = env_int("BARONG_MANAGEMENT_MAX_LIFETIME", 300)
 
 # The model whose rows name the roles that exist (accounts.selectors.role_exists): it
 # lives in an app above accounts, so it is named here, as AUTH_USER_MODEL names the user.
