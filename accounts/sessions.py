@@ -138,6 +138,9 @@ def session_check(request: HttpRequest, *, csrf: bool = True) -> str:
     # per request; the expiry still slides to the second.
     if session.get("expire_time") != expire_time:
         session["expire_time"] = expire_time
+        # The user's index lives as long as the sessions it lists: one kept alive past the
+        # index's day since the last login would otherwise escape a password change or a ban.
+        session.also.append(("push", _index_key(uid), session.session_key, INDEX_SIZE, INDEX_TTL))
     return uid
 
 

@@ -2,6 +2,8 @@
 
 from http import HTTPStatus
 
+from rest_framework.test import APIClient
+
 from tests.accounts.conftest import CommittingAPIClient
 from tests.authz.conftest import CLIENT_IP
 from tests.conftest import BROWSER_UA
@@ -12,9 +14,11 @@ ME = "/api/v2/resource/users/me"
 ENDED = {"errors": ["authz.invalid_session"]}
 
 
-def device(agent: str = BROWSER_UA) -> CommittingAPIClient:
-    """A browser whose requests commit their side effects, as in production."""
-    return CommittingAPIClient(HTTP_USER_AGENT=agent, REMOTE_ADDR=CLIENT_IP)
+def device(agent: str = BROWSER_UA, *, committing: bool = False) -> APIClient:
+    """A browser; ``committing``: its requests' on-commit work runs (e-mails), as in
+    production, at the cost of sending them."""
+    client_class = CommittingAPIClient if committing else APIClient
+    return client_class(HTTP_USER_AGENT=agent, REMOTE_ADDR=CLIENT_IP)
 
 
 def log_in(client, user, password: str = DEFAULT_PASSWORD) -> str:

@@ -7,11 +7,13 @@ in ``accounts.services.user_state_set`` or the resync's bulk path (accounts/resy
 """
 
 import json
+import time
 from http import HTTPStatus
 
 import pytest
 from django.test import Client
 
+import accounts.sessions
 from accounts.models import User
 from accounts.services import label_set
 from apikeys.models import APIKey
@@ -169,3 +171,21 @@ def test_api_keys_of_a_banned_user_stay_refused(member, auth_api, superadmin):
     assert refused.status_code == HTTPStatus.UNAUTHORIZED
     assert json.loads(refused.content) == {"errors": ["authz.apikey_not_active"]}
     assert APIKey.objects.get(pk=key.pk).state == "inactive"
+
+
+def test_a_session_used_after_its_index_expired_is_still_ended(
+    member, auth_api, superadmin, monkeypatch
+):
+    """The index of a user's sessions lived a day from the last login, while a session in
+    use lives on: each slide of the session now keeps it listed, so a ban still finds it."""
+    monkeypatch.setattr(accounts.sessions, "INDEX_TTL", 1)  # a day, shortened
+    browser = device()
+    log_in(browser, member)
+    time.sleep(1.5)  # the index the login wrote is gone
+    assert browser.get(GATEWAY_ME).status_code == HTTPStatus.OK  # used: the expiry slides
+    operator = auth_api(superadmin)
+
+    operator.put(f"{ADMIN}/users", {"uid": member.uid, "state": "banned"})
+    operator.put(f"{ADMIN}/users", {"uid": member.uid, "state": "active"})
+
+    assert browser.get(GATEWAY_ME).json() == {"errors": ["authz.invalid_session"]}

@@ -14,12 +14,13 @@ from http import HTTPStatus
 import jwt
 import pytest
 from django.conf import settings
+from rest_framework.test import APIClient
 
 import accounts.sessions
 from accounts.sessions import session_public_id
 from apikeys.services import api_key_create
 from barong import jwt as barong_jwt
-from tests.accounts.conftest import NEW_PASSWORD, CommittingAPIClient, last_token
+from tests.accounts.conftest import NEW_PASSWORD, last_token
 from tests.authz.conftest import bearer, login, signed_headers
 from tests.authz.gateway import ENDED, GATEWAY_ME, ME, bearer_get, device, gateway_token, log_in
 from tests.conftest import bearer_for, session_open_for
@@ -158,7 +159,7 @@ def test_password_change_in_bearer_mode_keeps_the_tokens_session(signed_in):
 
 def test_password_reset_ends_every_sessions_token(signed_in, mailoutbox):
     user, _devices, _csrf, tokens = signed_in
-    stranger = device()
+    stranger = device(committing=True)  # the reset link goes out by e-mail after commit
     stranger.post(
         "/api/v2/identity/users/password/generate_code", {"email": user.email}, format="json"
     )
@@ -264,7 +265,7 @@ def key_token(make_user, clock):
     return owner, key, token
 
 
-def _owner_client(owner) -> CommittingAPIClient:
+def _owner_client(owner) -> APIClient:
     """The owner managing their keys from a session of their own."""
     client = device()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {bearer_for(owner)}")
