@@ -60,7 +60,7 @@ def management_signing_key_deploy_check(app_configs, **kwargs) -> list[Warning]:
             f"{SETTING} is not set: otp/sign countersigns with the JWT key (Barong 2.4's "
             "behaviour), refusing payloads shaped like session tokens.",
             hint="Set a key of its own and give its keychain entry (manage.py "
-            "management_keychain) to Peatio and applogic (docs/compatibility.md, otp/sign).",
+            "management_keychain) to Peatio's keychain (docs/compatibility.md, otp/sign).",
             id="management.W001",
         )
     ]

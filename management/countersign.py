@@ -39,9 +39,9 @@ def _payload(jws: ParsedJWS) -> dict[str, Any]:
             object_pairs_hook=_members_once,
             parse_constant=json_strict_constant,
         )
+    except JWSError:
+        raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        if isinstance(exc, JWSError):
-            raise
         raise JWSError("the payload is not JSON") from exc
     if not isinstance(payload, dict):
         raise JWSError("the payload is not a JSON object")

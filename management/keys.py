@@ -44,11 +44,6 @@ def management_key_source() -> str:
     return f"the development key {settings.BARONG_MANAGEMENT_SIGNING_KEY_FILE}"
 
 
-def management_key_separate() -> bool:
-    """Whether otp/sign has a key of its own (False: production signing with the JWT key)."""
-    return bool(settings.BARONG_MANAGEMENT_SIGNING_KEY) or not settings.PRODUCTION
-
-
 def management_signing_key() -> KeyPair:
     """The key otp/sign countersigns with (read once per value of the settings)."""
     if settings.BARONG_MANAGEMENT_SIGNING_KEY:
@@ -66,8 +61,8 @@ def management_jwks() -> dict[str, list[dict[str, str]]]:
 
 
 def management_keychain_value() -> str:
-    """URL-safe base64 of the public PEM: the ``value`` a management_api_v1.yml keychain
-    entry holds (Peatio's, applogic's)."""
+    """URL-safe base64 of the public PEM: the ``value`` of the ``barong`` entry in the
+    keychain of a service that checks the countersignature (Peatio's management_api_v1.yml)."""
     pem = management_signing_key().public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )

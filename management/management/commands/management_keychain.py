@@ -1,6 +1,6 @@
 """``manage.py management_keychain``: the keychain entry that checks otp/sign's signature.
 
-Peatio (``config/management_api_v1.yml``) and applogic keep one entry per signer; the
+Peatio's ``config/management_api_v1.yml`` keeps one public key per signer; the
 countersignature otp/sign adds is the signer ``barong``. This prints that entry, ready to
 paste under ``keychain:``, for the key otp/sign signs with now (management/keys.py)::
 
