@@ -8,7 +8,6 @@ never deleted from here: self-deletion is the ``delete`` label, a ban the ``ban`
 """
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -25,8 +24,10 @@ from accounts.admin_labels import LabelForm
 from accounts.admin_security import UserSecurityAdminMixin
 from accounts.models import Label, Level, ResyncJob, User
 from accounts.resync import user_state_admin_release
+from accounts.roles import ROLES
 from accounts.selectors import role_exists
 from accounts.services import (
+    role_grant_guard,
     user_admin_guard,
     user_otp_admin_disable,
     user_role_admin_set,
@@ -134,6 +135,8 @@ class UserChangeForm(forms.ModelForm):
         if self.operator is not None and set(self.changed_data) & {"state", "role"}:
             try:
                 user_admin_guard(admin=self.operator, user=self.instance)
+                if "role" in self.changed_data and cleaned.get("role"):
+                    role_grant_guard(admin=self.operator, role=cleaned["role"])
             except ApiError as exc:
                 raise ValidationError(f"Not allowed: {', '.join(exc.keys)}") from exc
         return cleaned
@@ -147,7 +150,7 @@ def _levels() -> list[tuple[int, str]]:
 
 
 def _roles() -> list[tuple[str, str]]:
-    return [(role, role) for role in ("member", *settings.BARONG_OPERATOR_ROLES)]
+    return [(role.name, role.name) for role in ROLES]
 
 
 @admin.register(User)
@@ -222,8 +225,8 @@ class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin
     def get_readonly_fields(self, request, obj=None):
         if not self.has_change_permission(request, obj):
             return (*self.derived, "state", "role")
-        # Only a superadmin changes roles (every other role has a DROP rule).
-        if request.user.role != "superadmin":
+        # Roles are a right of their own (accounts.roles: superadmin only by default).
+        if not request.user.has_perm("accounts.change_userrole"):
             return (*self.derived, "role")
         return self.derived
 

@@ -8,21 +8,26 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.core.exceptions import ValidationError
 
+from accounts.backends import operator_credentials_check
+from accounts.login_policy import login_attempt, login_failed, login_succeeded
 from accounts.otp import otp_verify
 from accounts.services import user_password_change
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError
-from barong.api.net import remote_ip
-from barong.ratelimit import rate_limit_hit, rate_limit_reset
+from barong.ratelimit import rate_limit_hit
 
 
 class OperatorLoginForm(AdminAuthenticationForm):
     """E-mail, password and, for an operator with 2FA on, the current TOTP code.
 
-    A successful login leaves an admin audit row. Attempts count against the same per-IP
-    and per-account limits as the API login, and every failure (unknown e-mail, wrong
-    password, wrong or missing code, not an active operator) gives the same message, so
-    the form reveals nothing about an account.
+    The login policy is the API's (``accounts.login_policy``): the same counters per
+    address, per account and address and per account, keyed on the normalised e-mail,
+    so guesses here count at the API and passkey logins and the other way round. A
+    wrong password counts as a failure, a wrong code against the account's code budget
+    (``otp_account``), as at the API; a completed login resets the account's failures.
+    Every refusal (unknown e-mail, wrong password, wrong or missing code, not an active
+    operator, too many attempts aside) gives the same message, so the form reveals
+    nothing about an account. A successful login leaves an admin audit row.
     """
 
     otp_code = forms.CharField(
@@ -38,38 +43,44 @@ class OperatorLoginForm(AdminAuthenticationForm):
         "too_many": "Too many login attempts. Try again later.",
     }
 
+    def _too_many(self) -> ValidationError:
+        self.user_cache = None
+        return ValidationError(self.error_messages["too_many"], code="too_many")
+
     def clean(self):
-        email = (self.cleaned_data.get("username") or "").strip().lower()
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is None or not password:
+            return self.cleaned_data  # Django's required-field errors already say it
         try:
-            if self.request is not None:
-                rate_limit_hit("login_ip", remote_ip(self.request), error_key="too_many")
-            if email:
-                rate_limit_hit("login_account", email, error_key="too_many")
+            attempt = login_attempt(request=self.request, email=email, captcha=False)
         except ApiError as exc:
-            raise ValidationError(self.error_messages["too_many"], code="too_many") from exc
-        cleaned = super().clean()
-        user = self.get_user()
-        if user is not None and user.otp:
+            raise self._too_many() from exc
+        user, password_ok = operator_credentials_check(email=email, password=password)
+        if not password_ok:
+            login_failed(attempt)
+        if user is None:
+            raise self.get_invalid_login_error()
+        self.confirm_login_allowed(user)
+        if user.otp:
             try:  # the API login's budget of code attempts (identity.session.too_many_requests)
                 rate_limit_hit("otp_account", user.uid, error_key="too_many")
             except ApiError as exc:
-                self.user_cache = None
-                raise ValidationError(self.error_messages["too_many"], code="too_many") from exc
+                raise self._too_many() from exc
             if not otp_verify(user=user, code=self.cleaned_data.get("otp_code")):
                 # The same answer as a wrong password: no hint that the password was right.
-                self.user_cache = None
                 raise self.get_invalid_login_error()
-        if user is not None and email:
-            rate_limit_reset("login_account", email)
-        if user is not None:  # the login view signs this operator in next: audit it
-            admin_activity_record(
-                admin=user,
-                topic="session",
-                action="login",
-                request=self.request,
-                data={"via": "backoffice"},
-            )
-        return cleaned
+        self.user_cache = user
+        login_succeeded(attempt)
+        # The login view signs this operator in next: audit it.
+        admin_activity_record(
+            admin=user,
+            topic="session",
+            action="login",
+            request=self.request,
+            data={"via": "backoffice"},
+        )
+        return self.cleaned_data
 
 
 class OperatorPasswordChangeForm(AdminPasswordChangeForm):

@@ -222,11 +222,3 @@ def _login_with_recovery_code(*, user: User, code: str | None, request) -> User:
     )
     session_event_created(user=user, request=request, new_device=new_device)
     return user
-
-
-def user_for_second_factor(*, email: str) -> User:
-    """The user completing a login with a second factor; unknown or blocked is one answer."""
-    user = User.objects.filter(email=email_normalize(email)).first()
-    if user is None or user.state not in ACTIVE_STATES:
-        raise ApiError("identity.session.invalid_webauthn", 403)
-    return user

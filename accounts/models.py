@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
+from accounts.roles import OPERATOR_ROLES, SUPERADMIN
 from barong.api.parsers import json_refusal
 
 
@@ -104,11 +105,11 @@ class User(AbstractBaseUser):
 
     @property
     def is_staff(self) -> bool:
-        return self.state == self.State.ACTIVE and self.role in settings.BARONG_OPERATOR_ROLES
+        return self.state == self.State.ACTIVE and self.role in OPERATOR_ROLES
 
     @property
     def is_superuser(self) -> bool:
-        return self.is_staff and self.role == "superadmin"
+        return self.is_staff and self.role == SUPERADMIN
 
     @property
     def referral_uid(self) -> str | None:

@@ -7,14 +7,14 @@ from rest_framework.response import Response
 
 from accounts import passkeys
 from accounts import security_serializers as s
-from accounts.login import user_for_second_factor, user_password_login
+from accounts.login import user_password_login
+from accounts.login_policy import login_attempt, login_failed, login_reset_ops
 from accounts.resource_views import NO_STORE, UNAUTHORIZED
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
 from accounts.sessions import session_open
-from accounts.views import LOGIN_ERRORS, _account, _full_info
-from barong.api.net import remote_ip
+from accounts.views import LOGIN_ERRORS, _full_info
+from barong.api.errors import ApiError
 from barong.api.views import BarongViewSet, ResourceViewSet, barong_schema, status_only
-from barong.ratelimit import rate_limit_hit, rate_limit_reset
 
 
 class PasskeyViewSet(ResourceViewSet):
@@ -93,45 +93,76 @@ class PasskeyViewSet(ResourceViewSet):
 
 
 class PasskeyLoginViewSet(BarongViewSet):
-    """``/identity/sessions/webauthn/options`` (password) and ``…/verify`` (assertion)."""
+    """``/identity/sessions/webauthn/options`` (password) and ``…/verify`` (assertion).
+
+    Both steps follow the one login policy (``accounts.login_policy``): options counts
+    the address and a wrong password as the API login does; verify counts the address,
+    and a failed assertion against the account only inside a flow the caller holds.
+    """
 
     error_prefix = "identity.session"
 
-    def _limit(self, email: str) -> None:
-        key = "identity.session.too_many_requests"
-        rate_limit_hit("login_ip", remote_ip(self.request), error_key=key)
-        rate_limit_hit("login_account", _account(email), error_key=key)
-
     @barong_schema(
-        summary="Password first; answers options for navigator.credentials.get()",
+        summary="Password first; answers a flow id and options for navigator.credentials.get()",
+        description="Checks the password as `POST /identity/sessions` does (same limits and"
+        " captcha) and starts a passkey login flow: `flow_id` names it, `publicKey` carries"
+        " its challenge. Send `flow_id` back to `verify` within"
+        " `BARONG_WEBAUTHN_CHALLENGE_TTL` seconds; it is good for one verify. Each call"
+        " starts a flow of its own, so flows in other tabs or devices stay valid.",
         input=s.WebAuthnLoginOptionsInput,
-        output=s.OptionsSerializer,
+        output=s.WebAuthnLoginOptionsSerializer,
         errors={**LOGIN_ERRORS, 403: "identity.session.webauthn_not_registered"},
     )
     @action(detail=False, methods=["post"], url_path="options")
-    def options(self, request):
+    def login_options(self, request):
         data = self.parse(s.WebAuthnLoginOptionsInput)
-        self._limit(data["email"])
-        user = user_password_login(email=data["email"], password=data["password"], request=request)
-        return Response(passkeys.webauthn_login_options(user=user), headers=NO_STORE)
+        attempt = login_attempt(
+            request=request, email=data["email"], captcha_response=data.get("captcha_response")
+        )
+        try:
+            user = user_password_login(
+                email=data["email"], password=data["password"], request=request
+            )
+        except ApiError as exc:
+            if exc.keys == ["identity.session.invalid_params"]:
+                login_failed(attempt)
+            raise
+        options = passkeys.webauthn_login_options(user=user, account=attempt.account)
+        return Response(options, headers=NO_STORE)
 
     @barong_schema(
-        summary="Log in with a passkey's assertion: opens a session cookie",
+        summary="Log in with a passkey's assertion over the flow's challenge: opens a session",
+        description="`flow_id` from `options` and the assertion from"
+        " `navigator.credentials.get()`. The flow is used up by this call whatever its"
+        " outcome. The e-mail is not a parameter (an `email` sent is ignored): an unknown"
+        " flow is refused alike for every account, counted against the caller's address"
+        " only; a failed assertion in a held flow counts as a failed login of its account.",
         input=s.WebAuthnLoginVerifyInput,
         output=UserWithFullInfoSerializer,
         errors={
-            403: "identity.session.invalid_webauthn (no pending challenge, unknown passkey,"
-            " bad signature, origin or counter)",
-            422: "Missing parameters",
-            429: "Too many attempts",
+            403: "identity.session.invalid_webauthn (unknown, expired or used flow, unknown"
+            " passkey, bad signature, origin or counter)",
+            422: "identity.session.missing_flow_id, empty_flow_id, missing_credential",
+            429: "identity.session.too_many_requests (this address, or the flow's account)",
         },
     )
     @action(detail=False, methods=["post"], url_path="verify")
     def verify(self, request):
         data = self.parse(s.WebAuthnLoginVerifyInput)
-        self._limit(data["email"])
-        user = user_for_second_factor(email=data["email"])
-        passkeys.webauthn_login_verify(user=user, credential=data["credential"], request=request)
-        rate_limit_reset("login_account", _account(data["email"]))
-        csrf_token = session_open(request, user)
+        flow = passkeys.webauthn_login_flow_take(flow_id=data["flow_id"])
+        # Every call counts against the address; only a held flow (its holder passed the
+        # password) names an account, whose failure budgets then apply as at the API login.
+        attempt = login_attempt(
+            request=request, account=flow["account"] if flow else None, captcha=False
+        )
+        if flow is None:
+            raise ApiError("identity.session.invalid_webauthn", 403)
+        try:
+            user = passkeys.webauthn_login_verify(
+                flow=flow, credential=data["credential"], request=request
+            )
+        except ApiError:
+            login_failed(attempt)
+            raise
+        csrf_token = session_open(request, user, also=login_reset_ops(attempt))
         return Response(_full_info(user, csrf_token), status=status.HTTP_200_OK)

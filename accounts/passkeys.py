@@ -2,14 +2,17 @@
 
 Registration and login are two steps each: the server answers options carrying a
 random challenge, the browser's authenticator signs it, the server verifies. The
-challenge is kept in the cache under the user (``BARONG_WEBAUTHN_CHALLENGE_TTL``) and
-is taken out by the first verification that reads it, so an assertion never verifies
-twice. The relying party id and the accepted origins come from settings
+challenge waits in the cache (``BARONG_WEBAUTHN_CHALLENGE_TTL``): a registration's under
+the logged-in user, a login's under a random flow id that only the caller who passed the
+password holds. The first verification that reads it takes it out, so an assertion
+never verifies twice. The relying party id and the accepted origins come from settings
 (``BARONG_WEBAUTHN_RP_ID``, ``BARONG_WEBAUTHN_ORIGIN``); the stored sign counter must
 grow with every assertion of an authenticator that counts.
 """
 
+import hashlib
 import json
+import secrets
 from typing import Any
 
 import webauthn
@@ -31,6 +34,7 @@ from webauthn.helpers.structs import (
 from accounts.events import session_event_created
 from accounts.models import User, WebAuthnCredential
 from accounts.notifications import login_from_new_device, security_notify
+from accounts.sessions import ACTIVE_STATES
 from activities.services import activity_record, admin_activity_record
 from barong.api.errors import ApiError
 from barong.ratelimit import rate_limit_hit
@@ -205,10 +209,25 @@ def webauthn_credentials_admin_delete(
 
 
 # ---------------------------------------------------------------- login
+#
+# A passkey login is a flow the caller holds: the options step (after the password) keeps
+# the challenge under a random flow id and answers that id; the verify step names it. The
+# e-mail is not an input of verify, so a stranger who knows an address can neither read,
+# replace nor use up the owner's challenge, nor tell an account from none, nor make
+# failures count against the account. Each options call starts its own flow: a user's
+# flows in other tabs or devices stay valid until used or expired.
+
+FLOW_ID_MAX = 128  # token_urlsafe(32) is 43 characters; anything longer is not ours
 
 
-def webauthn_login_options(*, user: User) -> dict:
-    """Options for ``navigator.credentials.get()`` once the password was right."""
+def _flow_key(flow_id: str) -> str:
+    """The cache key of a flow: a hash, so the bearer id itself is not stored anywhere."""
+    return "webauthn:flow:" + hashlib.sha256(flow_id.encode()).hexdigest()
+
+
+def webauthn_login_options(*, user: User, account: str) -> dict:
+    """Options for ``navigator.credentials.get()`` once the password was right, and the id
+    of the flow that holds their challenge (``account``: the login policy's subject)."""
     descriptors = _descriptors(user)
     if not descriptors:
         raise ApiError("identity.session.webauthn_not_registered", 403)
@@ -217,8 +236,22 @@ def webauthn_login_options(*, user: User) -> dict:
         allow_credentials=descriptors,
         user_verification=UserVerificationRequirement.PREFERRED,
     )
-    _challenge_store("login", user.uid, options.challenge)
-    return {"publicKey": json.loads(options_to_json(options))}
+    flow_id = secrets.token_urlsafe(32)
+    flow = {"uid": user.uid, "challenge": options.challenge, "account": account}
+    cache.set(_flow_key(flow_id), flow, settings.BARONG_WEBAUTHN_CHALLENGE_TTL)
+    return {"flow_id": flow_id, "publicKey": json.loads(options_to_json(options))}
+
+
+def webauthn_login_flow_take(*, flow_id: str) -> dict | None:
+    """The flow named ``flow_id``, taken out (one verify per flow, even concurrently);
+    None for an unknown, expired, used or malformed id."""
+    if not isinstance(flow_id, str) or not flow_id or len(flow_id) > FLOW_ID_MAX:
+        return None
+    key = _flow_key(flow_id)
+    flow = cache.get(key)
+    if not isinstance(flow, dict) or not cache.delete(key):  # of two readers, one deletes
+        return None
+    return flow
 
 
 def _login_failed(user: User, reason: str, request: HttpRequest | None) -> ApiError:
@@ -234,13 +267,12 @@ def _login_failed(user: User, reason: str, request: HttpRequest | None) -> ApiEr
 
 
 def webauthn_login_verify(
-    *, user: User, credential: Any, request: HttpRequest | None = None
+    *, flow: dict, credential: Any, request: HttpRequest | None = None
 ) -> User:
-    """The assertion of one of the user's passkeys over the pending challenge logs in."""
-    rate_limit_hit("webauthn_account", user.uid, error_key="identity.session.too_many_requests")
-    challenge = _challenge_take("login", user.uid)
-    if challenge is None:
-        raise _login_failed(user, "No pending passkey challenge", request)
+    """The assertion of one of the flow user's passkeys over the flow's challenge logs in."""
+    user = User.objects.filter(uid=flow["uid"]).first()
+    if user is None or user.state not in ACTIVE_STATES:
+        raise ApiError("identity.session.invalid_webauthn", 403)
     row = WebAuthnCredential.objects.filter(user=user, credential_id=_credential_id(credential))
     stored = row.first()
     if stored is None:
@@ -248,7 +280,7 @@ def webauthn_login_verify(
     try:
         verified = webauthn.verify_authentication_response(
             credential=credential,
-            expected_challenge=challenge,
+            expected_challenge=flow["challenge"],
             expected_rp_id=settings.BARONG_WEBAUTHN_RP_ID,
             expected_origin=settings.BARONG_WEBAUTHN_ORIGINS,
             credential_public_key=bytes(stored.public_key),

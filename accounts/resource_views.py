@@ -14,7 +14,7 @@ from accounts.authentication import SESSION_CLAIM
 from accounts.full_info import user_full_info
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
 from accounts.sessions import user_session_key_find
-from activities.models import Activity
+from activities.selectors import user_own_activities
 from barong.api.errors import ApiError
 from barong.api.pagination import BarongPagination
 from barong.api.views import ResourceViewSet, barong_schema, status_only
@@ -107,7 +107,7 @@ class UserResourceViewSet(ResourceViewSet):
         BarongPagination().parse(self.params)  # Barong validates page/limit before the body
         if topic not in ACTIVITY_TOPICS:
             raise ApiError("resource.user.wrong_topic")
-        rows = Activity.objects.filter(user=request.user).order_by("-id")
+        rows = user_own_activities(request.user).order_by("-id")
         if topic != "all":
             rows = rows.filter(topic=topic)
         if not rows.exists():

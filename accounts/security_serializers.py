@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.resource_serializers import NonBlankStr
+from accounts.serializers import captcha_field
 from barong.api.params import Str
 
 
@@ -54,12 +55,22 @@ class WebAuthnCredentialSerializer(serializers.Serializer):
 class WebAuthnLoginOptionsInput(serializers.Serializer):
     email = NonBlankStr(max_length=255)
     password = NonBlankStr(max_length=1024)
+    captcha_response = captcha_field("identity.session")
 
 
 class WebAuthnLoginVerifyInput(serializers.Serializer):
-    email = NonBlankStr(max_length=255)
+    flow_id = NonBlankStr(
+        max_length=128, help_text="The flow_id the options call answered (single use)"
+    )
     credential = serializers.JSONField(help_text="PublicKeyCredential from navigator.get()")
 
 
 class OptionsSerializer(serializers.Serializer):
     publicKey = serializers.DictField(help_text="PublicKeyCredential*Options, JSON-encoded")
+
+
+class WebAuthnLoginOptionsSerializer(OptionsSerializer):
+    flow_id = serializers.CharField(
+        help_text="Names this login flow: send it back to verify; valid for one verify within"
+        " BARONG_WEBAUTHN_CHALLENGE_TTL seconds"
+    )

@@ -138,7 +138,8 @@ class CaptchaResponse(serializers.Field):
         return value
 
 
-def _captcha(prefix: str) -> CaptchaResponse:
+def captcha_field(prefix: str) -> CaptchaResponse:
+    """The ``captcha_response`` parameter, its format error keyed under ``prefix``."""
     return CaptchaResponse(error_messages={"invalid": f"{prefix}.invalid_captcha_format"})
 
 
@@ -147,7 +148,7 @@ class SessionCreateInput(serializers.Serializer):
 
     email = Str(allow_blank=True)
     password = Str(allow_blank=True)
-    captcha_response = _captcha("identity.session")
+    captcha_response = captcha_field("identity.session")
     otp_code = Str(required=False, allow_blank=True, allow_null=True, max_length=64)
     recovery_code = Str(
         required=False,
@@ -165,7 +166,7 @@ class UserCreateInput(serializers.Serializer):
     password = Str(allow_blank=False)
     refid = Str(required=False, allow_blank=True, allow_null=True, max_length=255)
     lang = Str(required=False, allow_blank=True, allow_null=True, max_length=255)
-    captcha_response = _captcha("identity.user")
+    captcha_response = captcha_field("identity.user")
     data = Str(required=False, allow_blank=True, allow_null=True)
 
 
@@ -174,7 +175,7 @@ class UserEmailInput(serializers.Serializer):
 
     email = Str(allow_blank=False)
     lang = Str(required=False, allow_blank=True, allow_null=True, max_length=255)
-    captcha_response = _captcha("identity.user")
+    captcha_response = captcha_field("identity.user")
 
 
 class UserEmailConfirmInput(serializers.Serializer):

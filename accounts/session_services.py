@@ -49,10 +49,10 @@ def sessions_end_others(*, user: User, keep: str | None, request=None) -> int:
 
 
 def _admin_guard(*, admin: User, user: User) -> None:
-    """Only a superadmin touches a superadmin's sessions (one's own are fine)."""
+    """Sessions of users ranked below the operator only, and the operator's own."""
     from accounts.services import user_admin_guard
 
-    user_admin_guard(admin=admin, user=user, himself=False)
+    user_admin_guard(admin=admin, user=user, own_account=True)
 
 
 def session_admin_end(*, admin: User, user: User, session_id: str, request=None) -> None:

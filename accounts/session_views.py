@@ -101,7 +101,7 @@ class AdminSessionViewSet(AdminViewSet):
         errors={
             **ADMIN_ERRORS,
             404: "admin.user.doesnt_exist, admin.session.doesnt_exist",
-            422: "admin.user.superadmin_change",
+            422: "admin.user.superadmin_change, admin.user.insufficient_rank",
         },
     )
     def destroy(self, request, uid: str, id: str):
@@ -115,7 +115,10 @@ class AdminSessionViewSet(AdminViewSet):
     @barong_schema(
         summary="End every session of a user (audited)",
         output=s.SessionsEndedSerializer,
-        errors={**ADMIN_ERRORS, 422: "admin.user.superadmin_change"},
+        errors={
+            **ADMIN_ERRORS,
+            422: "admin.user.superadmin_change, admin.user.insufficient_rank",
+        },
     )
     def destroy_by_id(self, request, uid: str):
         ended = services.sessions_admin_end_all(
@@ -135,7 +138,8 @@ class AdminPasskeyViewSet(AdminViewSet):
         errors={
             **ADMIN_ERRORS,
             404: "admin.user.doesnt_exist, admin.webauthn.doesnt_exist",
-            422: "admin.user.superadmin_change, admin.user.update_himself",
+            422: "admin.user.superadmin_change, admin.user.insufficient_rank, "
+            "admin.user.update_himself",
         },
     )
     def destroy_by_id(self, request, uid: str):

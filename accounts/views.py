@@ -1,6 +1,5 @@
 """Identity API (public): general endpoints, sessions and users."""
 
-import hashlib
 import time
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from accounts import services
 from accounts.captcha import captcha_verify, geetest_register
 from accounts.full_info import user_full_info
 from accounts.login import user_login
+from accounts.login_policy import login_account, login_attempt, login_failed, login_reset_ops
 from accounts.passwords import password_entropy, password_regexp
 from accounts.sessions import session_destroy, session_open
 from barong import jwt as barong_jwt
@@ -22,12 +22,7 @@ from barong.api.errors import ApiError
 from barong.api.net import remote_ip
 from barong.api.views import BarongViewSet, barong_schema, status_only
 from barong.metrics import LOGINS
-from barong.ratelimit import (
-    rate_limit_hit,
-    rate_limit_reset_ops,
-    rate_limits_count,
-    rate_limits_hit,
-)
+from barong.ratelimit import rate_limit_hit, rate_limits_hit
 
 START_TIME = timezone.now()
 
@@ -125,11 +120,6 @@ def _examples(request: dict, response: dict, status: int) -> list[OpenApiExample
     ]
 
 
-def _account(email: str) -> str:
-    """A bounded rate-limit subject for an e-mail, whatever the client sent."""
-    return hashlib.sha256(services.email_normalize(email).encode()).hexdigest()
-
-
 def _full_info(user, csrf_token: str) -> dict:
     return user_full_info(user, csrf_token=csrf_token)
 
@@ -169,15 +159,11 @@ class SessionViewSet(BarongViewSet):
 
     def _login(self, request) -> Response:
         data = self.parse(s.SessionCreateInput)
-        ip = remote_ip(request)
-        account = _account(data["email"])
-        # Failures count per (account, address) and, looser, per account: guessing from
-        # one address locks only that address out (docs/operations.md).
-        limits = [("login_account_ip", f"{account}:{ip}"), ("login_account", account)]
-        rate_limits_hit(
-            [("login_ip", ip)], checks=limits, error_key="identity.session.too_many_requests"
+        # The one login policy (accounts/login_policy.py), as at the passkey and
+        # back-office doors: the address counted, the account's failure budgets read.
+        attempt = login_attempt(
+            request=request, email=data["email"], captcha_response=data.get("captcha_response")
         )
-        captcha_verify(endpoint="session_create", response=data.get("captcha_response"))
         try:
             user = user_login(
                 email=data["email"],
@@ -188,11 +174,10 @@ class SessionViewSet(BarongViewSet):
             )
         except ApiError as exc:
             if exc.keys == ["identity.session.invalid_params"]:
-                rate_limits_count(limits)
+                login_failed(attempt)
             raise
         # The resets are written with the session, in one round trip.
-        also = [op for name, subject in limits for op in rate_limit_reset_ops(name, subject)]
-        csrf_token = session_open(request, user, also=also)
+        csrf_token = session_open(request, user, also=login_reset_ops(attempt))
         return Response(_full_info(user, csrf_token), status=status.HTTP_200_OK)
 
     @barong_schema(
@@ -213,7 +198,10 @@ class UserViewSet(BarongViewSet):
 
     def _limit_email_codes(self, email: str) -> None:
         rate_limits_hit(
-            [("email_code_ip", remote_ip(self.request)), ("email_code_account", _account(email))],
+            [
+                ("email_code_ip", remote_ip(self.request)),
+                ("email_code_account", login_account(email)),
+            ],
             error_key="identity.user.too_many_requests",
         )
 

@@ -13,6 +13,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from barong.env import dev_secret, env, env_bool, env_int, env_list
+from barong.proxies import DEFAULT as TRUSTED_PROXIES_DEFAULT
+from barong.proxies import trusted_proxies_parse
 from barong.request_id import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -425,6 +427,15 @@ BARONG_USER_STORAGE_TITLES = env_list("BARONG_USER_STORAGE_TITLES", "personal")
 BARONG_CSRF_PROTECTION = env_bool("BARONG_CSRF_PROTECTION", True)
 BARONG_APIKEY_NONCE_LIFETIME = env_int("BARONG_APIKEY_NONCE_LIFETIME", 5000)
 BARONG_GATEWAY = env("BARONG_GATEWAY", "cloudflare").lower()
+# The peers whose X-Forwarded-For (and, with BARONG_GATEWAY=akamai, True-Client-IP) is
+# believed: addresses, CIDR networks, "private" (the default: loopback and private
+# ranges), "cloudflare" (its published ranges), "none" (barong/proxies.py).
+try:
+    BARONG_TRUSTED_PROXIES = trusted_proxies_parse(
+        env("BARONG_TRUSTED_PROXIES").strip() or TRUSTED_PROXIES_DEFAULT
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(f"BARONG_TRUSTED_PROXIES: {exc}") from None
 BARONG_PASSWORD_REGEXP = env("BARONG_PASSWORD_REGEXP")
 BARONG_PASSWORD_MIN_ENTROPY = env_int("BARONG_PASSWORD_MIN_ENTROPY", 14)
 BARONG_PASSWORD_USE_DICTIONARY = env_bool("BARONG_PASSWORD_USE_DICTIONARY", True)
@@ -470,7 +481,6 @@ BARONG_STATE_TRIGGERS = {
 }
 # Keys users may never set on their own labels: they drive state or belong to operators.
 BARONG_RESERVED_LABEL_KEYS = ["ban", "fraud", "delete", "lock", "suspicious"]
-BARONG_OPERATOR_ROLES = ["superadmin", "admin", "accountant", "compliance", "technical", "support"]
 BARONG_AUTHZ_RULES_FILE = env(
     "BARONG_AUTHZ_RULES_FILE", str(BASE_DIR / "permissions" / "seeds" / "authz_rules.yml")
 )

@@ -258,7 +258,6 @@ PROFILE_EDITABLE = (
     "country",
     "metadata",
 )
-PROFILE_EDITORS = ("superadmin", "admin")  # every other role only reads profiles
 
 
 class ProfileForm(forms.ModelForm):
@@ -323,7 +322,7 @@ class ProfileAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
         editable = (
             obj is not None
             and obj.state == Profile.State.SUBMITTED
-            and request.user.role in PROFILE_EDITORS
+            and request.user.has_perm("kyc.change_profilefields")
         )
         fixed = ("user", "state", "created_at", "updated_at")
         return fixed if editable else (*fixed, *PROFILE_EDITABLE)

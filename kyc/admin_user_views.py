@@ -81,7 +81,7 @@ WRITE_ERRORS = {
     401: "Invalid bearer token",
     403: "The role may not use this endpoint",
     404: "admin.user.doesnt_exist",
-    422: "Validation errors, guards (superadmin, himself) or no change",
+    422: "Validation errors, guards (rank, superadmin, himself) or no change",
 }
 
 
@@ -176,7 +176,7 @@ class AdminUserViewSet(AdminViewSet):
         return self._update()
 
     @barong_schema(
-        summary="Give a user another role (answers {}); only a superadmin grants superadmin",
+        summary="Give a user another role ranked below the caller's (answers {})",
         input=UserRoleInput,
         errors=WRITE_ERRORS,
     )
@@ -211,7 +211,7 @@ class AdminUserViewSet(AdminViewSet):
         errors={
             **WRITE_ERRORS,
             404: "admin.user.doesnt_exist or admin.storage.doesnt_exist",
-            422: "Missing or blank parameters, superadmin guard",
+            422: "Missing or blank parameters, rank guards",
         },
     )
     @action(detail=False, methods=["delete"], url_path="data_storage")

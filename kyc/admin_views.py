@@ -25,7 +25,7 @@ ACCESS_ERRORS = {401: "Invalid bearer token", 403: "The role may not use this en
 LABEL_WRITE_ERRORS = {
     **ACCESS_ERRORS,
     404: "admin.user.doesnt_exist or admin.label.doesnt_exist",
-    422: "Missing or blank parameters, superadmin guard, or label validation (key.taken, ...)",
+    422: "Missing or blank parameters, rank guards, or label validation (key.taken, ...)",
 }
 LABEL_KEY_HELP = "label key. [a-z0-9_-]+ should be used. Min - 3, max - 255 characters."
 LABEL_VALUE_HELP = "label value. [a-z0-9_-]+ should be used. Min - 3, max - 255 characters."
@@ -221,7 +221,7 @@ class AdminProfileViewSet(AdminViewSet):
         errors={
             **ACCESS_ERRORS,
             404: "admin.profiles.doesnt_exist_or_not_editable",
-            422: "Missing uid, superadmin guard, or profile validation (state.inclusion, ...)",
+            422: "Missing uid, rank guards, or profile validation (state.inclusion, ...)",
         },
     )
     def update_by_id(self, request):

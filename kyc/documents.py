@@ -11,8 +11,9 @@ Error keys (422, model style, as ``upload.<code>``):
   An operator-added extension that ``filetype`` cannot recognise is not content-checked.
   Images are also decoded with Pillow: the format must be the one claimed, the size at most
   ``MAX_PIXELS`` (a decompression bomb is refused from its header, before decoding), and
-  the data whole. A file that is also another format (a PDF header or a ZIP directory
-  inside an image, a ZIP appended to a PDF: polyglots) is refused too.
+  the data whole. A file that is also another format, or carries what another program
+  would run (bytes after a JPEG's or PNG's end, markup in an image, scripts, launches or
+  attachments in a PDF: ``kyc/polyglots.py``), is refused too.
 """
 
 import re
@@ -26,6 +27,8 @@ from django.conf import settings
 from django.core.files import File
 from PIL import Image
 
+from kyc.polyglots import polyglot
+
 # Several names for one format; ``filetype`` reports the first.
 EXTENSION_ALIASES = {"jpeg": "jpg", "jpe": "jpg", "tif": "tiff", "htm": "html"}
 SAFE_STEM_RE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -33,8 +36,6 @@ HEAD_BYTES = 8192
 # A 48-megapixel phone photo fits; a decoded image costs up to 4 bytes per pixel.
 MAX_PIXELS = 50_000_000
 PILLOW_FORMATS = {"jpg": "JPEG", "png": "PNG"}
-PDF_MAGIC = b"%PDF-"
-ZIP_END = b"PK\x05\x06"  # end of a ZIP central directory, within the last 64 KiB + 22 bytes
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,6 @@ def _image_intact(file: File, claimed: str) -> bool:
     return True
 
 
-def _polyglot(data: bytes, claimed: str) -> bool:
-    """Cheap signs that a file is also a second format a viewer might open instead."""
-    if claimed != "pdf" and PDF_MAGIC in data:
-        return True
-    return ZIP_END in data[-(65536 + 22) :]
-
-
 def upload_errors(file: object) -> list[str]:
     """Every rule one file breaks, as model keys (empty when it may be stored)."""
     if not isinstance(file, File) or not file.name:
@@ -124,7 +118,7 @@ def upload_errors(file: object) -> list[str]:
     if claimed in PILLOW_FORMATS or claimed == "pdf":
         data = file.read()  # at most BARONG_UPLOAD_SIZE_MAX_RANGE megabytes, checked above
         file.seek(0)
-        if _polyglot(data, claimed):
+        if polyglot(data, claimed):
             return ["upload.integrity_error"]
         if claimed in PILLOW_FORMATS and not _image_intact(file, claimed):
             return ["upload.integrity_error"]

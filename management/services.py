@@ -17,6 +17,7 @@ from accounts.labels import label_normalize
 from accounts.models import Label, User
 from accounts.otp import otp_attempt
 from accounts.services import label_delete, label_set, user_create, user_data_set
+from activities.selectors import MANAGEMENT_TOPIC
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError, model_error_keys
 from kyc.events import profile_event_saved
@@ -43,7 +44,7 @@ def management_activity_record(
     """The audit row of one management write, naming the signers who asked for it."""
     admin_activity_record(
         admin=user,
-        topic="management",
+        topic=MANAGEMENT_TOPIC,
         action=action,
         target=user,
         request=request,

@@ -14,6 +14,7 @@ from accounts.resource_serializers import ActivityRowSerializer
 from accounts.security_serializers import WebAuthnCredentialSerializer
 from accounts.serializers import LabelSerializer, UserSerializer
 from accounts.sessions import user_sessions_list
+from activities.selectors import user_operator_actions, user_own_activities
 from apikeys.serializers import APIKeySerializer
 from barong.ratelimit import rate_limit_hit
 from kyc.serializers import (
@@ -23,11 +24,15 @@ from kyc.serializers import (
     ProfileSerializer,
 )
 
-FORMAT_VERSION = 1
+# 2: ``activities`` holds only what the user did; ``operator_actions`` what was done to them.
+FORMAT_VERSION = 2
 
 
 def user_data_export(*, user: User, current_session: str | None = None) -> dict[str, Any]:
-    """The user's account, KYC file, keys, sessions and activity log (newest first)."""
+    """The user's account, KYC file, keys, sessions, activity log (newest first) and what
+    operators and services did to the account: the fact, the time and the change, without
+    the operator's identity, the signers or any address (the right of access covers the
+    processing of the user's data, not other people's or the infrastructure's)."""
     rate_limit_hit("export_account", user.uid, error_key="resource.user.too_many_requests")
     account = UserSerializer(user).data
     account["created_at"] = user.created_at.isoformat()
@@ -48,6 +53,7 @@ def user_data_export(*, user: User, current_session: str | None = None) -> dict[
         "recovery_codes_left": user.recovery_codes.filter(used_at__isnull=True).count(),
         "sessions": user_sessions_list(user.uid, current=current_session),
         "activities": ActivityRowSerializer(
-            user.activities.order_by("-id").iterator(chunk_size=2000), many=True
+            user_own_activities(user).order_by("-id").iterator(chunk_size=2000), many=True
         ).data,
+        "operator_actions": user_operator_actions(user),
     }

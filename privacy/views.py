@@ -24,7 +24,14 @@ class ExportSerializer(serializers.Serializer):
     passkeys = serializers.ListField(child=serializers.DictField())
     recovery_codes_left = serializers.IntegerField()
     sessions = serializers.ListField(child=serializers.DictField())
-    activities = serializers.ListField(child=serializers.DictField())
+    activities = serializers.ListField(
+        child=serializers.DictField(), help_text="What the user did (their own rows)"
+    )
+    operator_actions = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="What operators and services did to the account: created_at, by "
+        "(operator or service), topic, action, result and the change, never who or from where",
+    )
 
 
 class ExportViewSet(ResourceViewSet):

@@ -1,9 +1,8 @@
 """Rules that keep the exchange operable whatever operators do to each other's accounts."""
 
 from accounts.models import User
+from accounts.roles import SUPERADMIN
 from barong.api.errors import ApiError
-
-SUPERADMIN = "superadmin"
 
 
 def superadmins_lock() -> list[int]:

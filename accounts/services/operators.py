@@ -3,12 +3,15 @@
 Each one is guarded (``user_admin_guard``) and audited (``admin_activity_record``).
 """
 
+import logging
+
 from django.db import transaction
 
 from accounts.models import Label, Level, User
 from accounts.resync import resync_job_start
+from accounts.roles import SUPERADMIN, role_grantable, role_outranks
 from accounts.selectors import label_find
-from accounts.services.guards import SUPERADMIN, superadmins_lock
+from accounts.services.guards import superadmins_lock
 from accounts.services.labels import level_upsert
 from accounts.services.users import (
     label_delete,
@@ -20,15 +23,44 @@ from accounts.services.users import (
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError
 
+logger = logging.getLogger(__name__)
+
+
+def _refused(key: str, *, admin: User, user: User | None = None, role: str = "") -> ApiError:
+    """A guard's refusal, logged: the service's transaction, which would have written the
+    audit row, is rolled back, so the log is where a refused attempt stays."""
+    target = f"user {user.uid} ({user.role})" if user is not None else f"role {role[:64]!r}"
+    logger.warning("operator %s (%s) refused on %s: %s", admin.uid, admin.role, target, key)
+    return ApiError(key)
+
 
 def user_admin_guard(
-    *, admin: User, user: User, key: str = "admin.user.superadmin_change", himself: bool = True
+    *, admin: User, user: User, prefix: str = "admin.user", own_account: bool = False
 ) -> None:
-    """Only a superadmin changes a superadmin; an operator never changes their own account."""
-    if user.role == SUPERADMIN and admin.role != SUPERADMIN:
-        raise ApiError(key)
-    if himself and user.pk == admin.pk:
-        raise ApiError("admin.user.update_himself")
+    """Every operator action on a user asks here: only users ranked below the operator's
+    role (``accounts.roles``), never the operator's own account (``own_account``: an
+    action allowed there too, such as ending one's own sessions).
+
+    Refusals: ``update_himself`` for one's own account, ``superadmin_change`` for a
+    superadmin (Barong's keys), ``insufficient_rank`` for any other user at or above the
+    operator's rank; all 422, as Barong answers its guards.
+    """
+    if user.pk == admin.pk:
+        if own_account:
+            return
+        raise _refused("admin.user.update_himself", admin=admin, user=user)
+    if role_outranks(admin.role, user.role):
+        return
+    key = "superadmin_change" if user.role == SUPERADMIN else "insufficient_rank"
+    raise _refused(f"{prefix}.{key}", admin=admin, user=user)
+
+
+def role_grant_guard(*, admin: User, role: str) -> None:
+    """An operator gives only roles ranked below its own (a superadmin: superadmin too)."""
+    if role_grantable(admin.role, role):
+        return
+    key = "superadmin_change" if role == SUPERADMIN else "insufficient_rank"
+    raise _refused(f"admin.user.{key}", admin=admin, role=role)
 
 
 def _locked(user: User) -> User:
@@ -93,13 +125,13 @@ def user_otp_admin_disable(*, admin: User, user: User, request=None) -> User:
 
 @transaction.atomic
 def user_role_admin_set(*, admin: User, user: User, role: str, request=None) -> User:
-    """Give a user another known role; only a superadmin grants or removes ``superadmin``."""
+    """Give a user another known role, one ranked below the operator's own (``superadmin``:
+    only a superadmin grants or removes it)."""
     user = _locked(user)
     user_admin_guard(admin=admin, user=user)
     if user.role == role:
         raise ApiError("admin.user.role_no_change")
-    if role == SUPERADMIN and admin.role != SUPERADMIN:
-        raise ApiError("admin.user.superadmin_change")
+    role_grant_guard(admin=admin, role=role)
     previous = user.role
     user = user_role_set(user=user, role=role)
     admin_activity_record(
@@ -127,11 +159,6 @@ def _label_audit(*, admin: User, user: User, action: str, label: Label, request)
     )
 
 
-def _label_guard(*, admin: User, user: User, scope: str) -> None:
-    """Private labels decide state and level, so no operator sets their own (KYC, bans)."""
-    user_admin_guard(admin=admin, user=user, himself=scope == Label.Scope.PRIVATE)
-
-
 @transaction.atomic
 def label_admin_create(
     *,
@@ -144,7 +171,7 @@ def label_admin_create(
     request=None,
 ) -> Label:
     """An operator adds a label that the user does not have yet (``key.taken`` otherwise)."""
-    _label_guard(admin=admin, user=user, scope=scope)
+    user_admin_guard(admin=admin, user=user)
     if label_find(user=user, key=key, scope=scope) is not None:
         raise ApiError("key.taken")
     label = label_set(user=user, key=key, value=value, scope=scope, description=description)
@@ -165,7 +192,7 @@ def label_admin_upsert(
     request=None,
 ) -> Label:
     """Set a label's value and description, creating it when ``replace`` allows."""
-    _label_guard(admin=admin, user=user, scope=scope)
+    user_admin_guard(admin=admin, user=user)
     found = label_find(user=user, key=key, scope=scope)
     if found is None and not replace:
         raise ApiError("admin.label.doesnt_exist", 404)
@@ -187,7 +214,7 @@ def label_admin_update(
     request=None,
 ) -> Label:
     """Change an existing label's value; its description only when one is given."""
-    _label_guard(admin=admin, user=user, scope=scope)
+    user_admin_guard(admin=admin, user=user)
     if label_find(user=user, key=key, scope=scope) is None:
         raise ApiError("admin.label.doesnt_exist", 404)
     label = label_set(
@@ -205,7 +232,7 @@ def label_admin_update(
 @transaction.atomic
 def label_admin_delete(*, admin: User, user: User, key: str, scope: str, request=None) -> None:
     """Remove a user's label; a private one recomputes level and state."""
-    _label_guard(admin=admin, user=user, scope=scope)
+    user_admin_guard(admin=admin, user=user)
     label = label_find(user=user, key=key, scope=scope)
     if label is None:
         raise ApiError("admin.label.doesnt_exist", 404)

@@ -1,46 +1,54 @@
-"""The client's address as Barong sees it, behind trusted proxies."""
+"""The client's address as Barong sees it, behind the proxies it is told to trust
+(``BARONG_TRUSTED_PROXIES``, barong/proxies.py)."""
 
 import ipaddress
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
-
-# Private ranges and Cloudflare's published ranges count as proxies, as in Barong.
-TRUSTED_PROXIES = [
-    ipaddress.ip_network(net)
-    for net in (
-        "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7",
-        "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22",
-        "141.101.64.0/18", "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20",
-        "197.234.240.0/22", "198.41.128.0/17", "162.158.0.0/15", "104.16.0.0/13",
-        "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22", "2400:cb00::/32",
-        "2606:4700::/32", "2803:f800::/32", "2405:b500::/32", "2405:8100::/32",
-        "2a06:98c0::/29", "2c0f:f248::/32",
-    )
-]  # fmt: skip
 
 
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as proxies write it: bare, ``1.2.3.4:port`` or ``[v6]:port``; else None."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
     try:
-        return ipaddress.ip_address(text.strip())
+        return ipaddress.ip_address(text)
     except ValueError:
         return None
 
 
 @lru_cache(maxsize=4096)
 def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return any(address in net for net in TRUSTED_PROXIES if net.version == address.version)
+    """A hop of ``BARONG_TRUSTED_PROXIES`` (an IPv4-mapped IPv6 peer as its IPv4 address)."""
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(
+        address in net for net in settings.BARONG_TRUSTED_PROXIES if net.version == address.version
+    )
 
 
 def remote_ip(request: HttpRequest) -> str:
-    """Right-most untrusted address of X-Forwarded-For, else the socket peer."""
+    """The client's address: see ``client_ip``."""
     return client_ip(request.META)
 
 
 def client_ip(meta: dict) -> str:
-    """``remote_ip`` from a request's META or a WSGI environ (the authz front's fast path)."""
+    """The client's address from a request's META or a WSGI environ: the one function for
+    the Django path and the authz front's fast path (permissions/lean.py).
+
+    A peer outside ``BARONG_TRUSTED_PROXIES`` is the client, whatever it sends. From a
+    trusted peer, ``X-Forwarded-For`` is walked from the right (the hop nearest to us):
+    the first entry that is not a trusted proxy is the client, so addresses a client
+    writes in front of its own are never reached. With ``BARONG_GATEWAY=akamai`` a
+    trusted peer's ``True-Client-IP`` is the client.
+    """
     true_client = ""
     if settings.BARONG_GATEWAY == "akamai":
         true_client = meta.get("HTTP_TRUE_CLIENT_IP", "")[:64]
@@ -51,13 +59,13 @@ def client_ip(meta: dict) -> str:
 
 @lru_cache(maxsize=1024)  # the same few proxies and clients call again and again
 def _client_ip(true_client: str, remote_addr: str, forwarded: str) -> str:
+    peer = _parse(remote_addr) or ipaddress.ip_address("127.0.0.1")
+    if not _trusted(peer):
+        return str(peer)
     if true_client:
         address = _parse(true_client)
         if address is not None:
             return str(address)
-    peer = _parse(remote_addr) or ipaddress.ip_address("127.0.0.1")
-    if not _trusted(peer):
-        return str(peer)
     chain = [part for part in forwarded.split(",") if part.strip()]
     candidate = peer
     for part in reversed(chain):
@@ -68,6 +76,14 @@ def _client_ip(true_client: str, remote_addr: str, forwarded: str) -> str:
         if not _trusted(address):
             break
     return str(candidate)
+
+
+@receiver(setting_changed)
+def _trust_changed(*, setting: str, **kwargs) -> None:
+    """Tests change the trusted proxies; a running server reads them once."""
+    if setting == "BARONG_TRUSTED_PROXIES":
+        _trusted.cache_clear()
+        _client_ip.cache_clear()
 
 
 def user_agent(request: HttpRequest) -> str:

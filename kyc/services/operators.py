@@ -16,8 +16,9 @@ from kyc.services.profiles import _profile_save, profile_fields_clean
 
 @transaction.atomic
 def data_storage_admin_delete(*, admin: User, user: User, title: str, request=None) -> None:
-    """Delete a user's data storage and the ``<title>=recorded`` label it left."""
-    user_admin_guard(admin=admin, user=user, himself=False)
+    """Delete a user's data storage and the ``<title>=recorded`` label it left (a user
+    ranked below the operator: the label may count for the level)."""
+    user_admin_guard(admin=admin, user=user)
     storage = DataStorage.objects.filter(user=user, title__iexact=title).first()
     if storage is None:
         raise ApiError("admin.storage.doesnt_exist", 404)
@@ -46,7 +47,7 @@ def document_admin_decide(
     """Verify or reject a waiting user's documents: the private ``document`` label moves.
 
     Only a waiting request (label pending or replaced) is decided, so two operators cannot
-    both answer it; operators never decide on their own documents.
+    both answer it; an operator decides only for users ranked below it, never for itself.
     """
     if decision not in KYC_DECISIONS:
         raise ApiError("value.inclusion")
@@ -72,12 +73,12 @@ def profile_admin_update(
 ) -> Profile:
     """An operator corrects a submitted profile and may decide it; audited.
 
-    Same field rules as the user's own edits. An operator never reviews their own
-    profile, and only a superadmin touches a superadmin's.
+    Same field rules as the user's own edits. An operator reviews only profiles of users
+    ranked below it, never its own.
     """
     profile = Profile.objects.select_for_update().select_related("user").get(pk=profile.pk)
     user = profile.user
-    user_admin_guard(admin=admin, user=user, key="admin.profiles.superadmin_change")
+    user_admin_guard(admin=admin, user=user, prefix="admin.profiles")
     if profile.state != Profile.State.SUBMITTED:
         raise ApiError("admin.profiles.doesnt_exist_or_not_editable", 404)
     fields = dict(fields)

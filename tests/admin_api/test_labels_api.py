@@ -224,14 +224,6 @@ def test_add_label_uid_errors_and_superadmin_guard(make_operator, admin_api):
     assert not Label.objects.filter(user=target, key="tier").exists()
 
 
-def test_operator_may_label_themselves_publicly(make_operator):
-    admin, client = make_operator("admin")
-
-    response = client.post(LABELS, {"uid": admin.uid, "key": "team", "value": "ops"})
-
-    assert response.status_code == HTTPStatus.OK
-
-
 # ---------------------------------------------------------------- POST users/labels/update
 
 

@@ -3,6 +3,7 @@
 import contextlib
 import threading
 import time
+import zlib
 from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -248,7 +249,11 @@ def test_a_file_over_the_size_limit_is_refused(member_api, settings):
 
 def test_a_file_at_the_size_limit_is_accepted(member_api, settings):
     settings.BARONG_UPLOAD_SIZE_MAX_RANGE = 1
-    exact = png("exact.png", PNG + b"\0" * (1024 * 1024 - len(PNG)))
+    # A whole PNG: an ancillary chunk before IEND fills it (nothing may follow IEND).
+    filler = b"\0" * (1024 * 1024 - len(PNG) - 12)
+    chunk = len(filler).to_bytes(4, "big") + b"zPad" + filler
+    chunk += zlib.crc32(b"zPad" + filler).to_bytes(4, "big")
+    exact = png("exact.png", PNG[:-12] + chunk + PNG[-12:])
 
     response = member_api.post(DOCUMENTS, {**params(), "upload[]": [exact]})
 

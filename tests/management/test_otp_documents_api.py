@@ -12,7 +12,7 @@ from activities.models import Activity
 from kyc.models import Document
 from management.jws import b64url_decode, jws_parse, signature_verify
 from management.keys import management_signing_key
-from tests.kyc.conftest import PNG
+from tests.kyc.conftest import JPG, PNG
 from tests.resource_account.helpers import clock, two_factor_on  # noqa: F401  (fixture)
 
 
@@ -158,6 +158,12 @@ def test_push_document_without_label_update(mgmt, member):
         ({"file_ext": ".exe"}, 422, "Upload extension whitelist error"),
         ({"doc_type": "Diary"}, 422, "Doc type is not included in the list"),
         ({"upload": base64.b64encode(b"MZ not a png").decode()}, 422, "Upload integrity error"),
+        (  # a JPEG with HTML after its end: a polyglot (kyc/polyglots.py)
+            {"upload": base64.b64encode(JPG + b"<html><script>x()</script>").decode()}
+            | {"file_ext": ".jpg"},
+            422,
+            "Upload integrity error",
+        ),
     ],
 )
 def test_push_document_errors(mgmt, member, extra, status, error):

@@ -55,10 +55,11 @@ async function loginWithPasskey(email, password) {
                signature: b64u(got.response.signature),
                userHandle: got.response.userHandle ? b64u(got.response.userHandle) : null},
     clientExtensionResults: {}};
+  const flow_id = options.body.flow_id;
   const verified = await call("POST", "/api/v2/identity/sessions/webauthn/verify",
-                              {email, credential});
+                              {flow_id, credential});
   const replay = await call("POST", "/api/v2/identity/sessions/webauthn/verify",
-                            {email, credential});
+                            {flow_id, credential});
   const me = await call("GET", "/api/v2/resource/users/me");
   return {plain, options: options.status, verified, replay, me};
 }

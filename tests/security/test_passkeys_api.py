@@ -1,6 +1,5 @@
 """Passkeys over HTTP: register, list, delete, and log in after the password."""
 
-import copy
 from http import HTTPStatus
 
 import pytest
@@ -45,18 +44,13 @@ def login_options(api, user) -> dict:
     return response.json()
 
 
-def login_verify(api, user, credential):
+def login_verify(api, options: dict, credential):
+    """Verify within the flow that ``options`` (an options answer) started."""
     return api.post(
-        f"{LOGIN_WEBAUTHN}/verify", {"email": user.email, "credential": credential}, format="json"
+        f"{LOGIN_WEBAUTHN}/verify",
+        {"flow_id": options["flow_id"], "credential": credential},
+        format="json",
     )
-
-
-@pytest.fixture
-def passkey_user(make_user, auth_api):
-    user = make_user()
-    authenticator = SoftAuthenticator()
-    register(auth_api(user), authenticator)
-    return user, authenticator
 
 
 def test_register_lists_and_deletes(make_user, auth_api):
@@ -83,7 +77,7 @@ def test_login_with_the_passkey_after_the_password(api, passkey_user):
 
     options = login_options(api, user)
     assert [c["id"] for c in options["publicKey"]["allowCredentials"]] == [authenticator.id]
-    response = login_verify(api, user, authenticator.get(options))
+    response = login_verify(api, options, authenticator.get(options))
 
     assert response.status_code == HTTPStatus.OK, response.content
     assert response.json()["uid"] == user.uid
@@ -104,23 +98,25 @@ def test_password_alone_no_longer_logs_a_passkey_user_in(api, passkey_user):
 
 def test_replayed_assertion_is_refused(api, passkey_user):
     user, authenticator = passkey_user
-    assertion = authenticator.get(login_options(api, user))
-    assert login_verify(api, user, assertion).status_code == HTTPStatus.OK
+    options = login_options(api, user)
+    assertion = authenticator.get(options)
+    assert login_verify(api, options, assertion).status_code == HTTPStatus.OK
 
-    replay = login_verify(api, user, assertion)
+    replay = login_verify(api, options, assertion)
     assert replay.status_code == HTTPStatus.FORBIDDEN
     assert replay.json() == {"errors": ["identity.session.invalid_webauthn"]}
-    # even with a fresh challenge the old signature over the old challenge fails
-    login_options(api, user)
-    assert login_verify(api, user, assertion).status_code == HTTPStatus.FORBIDDEN
+    # even in a fresh flow the old signature over the old challenge fails
+    assert login_verify(api, login_options(api, user), assertion).status_code == 403
 
 
 def test_sign_counter_must_grow(api, passkey_user):
     user, authenticator = passkey_user
-    first = login_verify(api, user, authenticator.get(login_options(api, user), counter=5))
+    options = login_options(api, user)
+    first = login_verify(api, options, authenticator.get(options, counter=5))
     assert first.status_code == HTTPStatus.OK
 
-    response = login_verify(api, user, authenticator.get(login_options(api, user), counter=5))
+    options = login_options(api, user)
+    response = login_verify(api, options, authenticator.get(options, counter=5))
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert WebAuthnCredential.objects.get(user=user).sign_count == 5
@@ -129,8 +125,8 @@ def test_sign_counter_must_grow(api, passkey_user):
 def test_wrong_origin_is_refused(api, passkey_user):
     user, authenticator = passkey_user
 
-    assertion = authenticator.get(login_options(api, user), origin="https://evil.example")
-    response = login_verify(api, user, assertion)
+    options = login_options(api, user)
+    response = login_verify(api, options, authenticator.get(options, origin="https://evil.example"))
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert response.json() == {"errors": ["identity.session.invalid_webauthn"]}
@@ -159,8 +155,8 @@ def test_another_users_credential_cannot_log_in(api, passkey_user, make_user, au
     register(auth_api(attacker), attacker_key)
 
     # the attacker knows the victim's password but holds only their own passkey
-    assertion = attacker_key.get(login_options(api, victim))
-    response = login_verify(api, victim, assertion)
+    options = login_options(api, victim)
+    response = login_verify(api, options, attacker_key.get(options))
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert api.get(AUTHZ_ME).status_code == HTTPStatus.UNAUTHORIZED
@@ -203,11 +199,13 @@ def test_verify_without_options_or_twice_is_refused(make_user, auth_api):
 
 
 def test_login_verify_without_the_password_step_is_refused(api, passkey_user):
-    user, authenticator = passkey_user
+    _, authenticator = passkey_user
 
-    response = login_verify(api, user, authenticator.get({"publicKey": {"challenge": "AAAA"}}))
+    forged = {"flow_id": "A" * 43, "publicKey": {"challenge": "AAAA"}}
+    response = login_verify(api, forged, authenticator.get(forged))
 
     assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json() == {"errors": ["identity.session.invalid_webauthn"]}
     assert api.get(AUTHZ_ME).status_code == HTTPStatus.UNAUTHORIZED
 
 
@@ -234,10 +232,10 @@ def test_hostile_credentials_are_clean_4xx(api, passkey_user, auth_api, value):
     user, _ = passkey_user
     client = auth_api(user)
     client.post(f"{WEBAUTHN}/register/options")
-    login_options(api, user)
+    options = login_options(api, user)
 
     registered = client.post(f"{WEBAUTHN}/register/verify", {"credential": value}, format="json")
-    logged_in = login_verify(api, user, value)
+    logged_in = login_verify(api, options, value)
 
     assert registered.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert logged_in.status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.UNPROCESSABLE_ENTITY)
@@ -246,15 +244,14 @@ def test_hostile_credentials_are_clean_4xx(api, passkey_user, auth_api, value):
 
 def test_tampered_assertion_fields_are_refused(api, passkey_user):
     user, authenticator = passkey_user
-    good = authenticator.get(login_options(api, user))
     for path in (("response", "signature"), ("response", "authenticatorData"), ("id",)):
-        bad = copy.deepcopy(good)
+        options = login_options(api, user)
+        bad = authenticator.get(options)
         node = bad
         for key in path[:-1]:
             node = node[key]
         node[path[-1]] = "AAAA" + node[path[-1]][4:]
-        login_options(api, user)
-        assert login_verify(api, user, bad).status_code == HTTPStatus.FORBIDDEN
+        assert login_verify(api, options, bad).status_code == HTTPStatus.FORBIDDEN
 
 
 def test_missing_parameters(api, make_user, auth_api):
@@ -264,7 +261,10 @@ def test_missing_parameters(api, make_user, auth_api):
     assert "resource.webauthn.missing_credential" in response.json()["errors"]
     response = api.post(f"{LOGIN_WEBAUTHN}/verify", {})
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert "identity.session.missing_email" in response.json()["errors"]
+    errors = response.json()["errors"]
+    assert {"identity.session.missing_flow_id", "identity.session.missing_credential"} <= set(
+        errors
+    )
 
 
 def test_register_is_rate_limited(make_user, auth_api, tight_limits):
@@ -279,14 +279,16 @@ def test_register_is_rate_limited(make_user, auth_api, tight_limits):
     assert response.json() == {"errors": ["resource.webauthn.too_many_requests"]}
 
 
-def test_login_verify_is_rate_limited(api, passkey_user, tight_limits):
+def test_login_verify_is_rate_limited_per_address(api, passkey_user, tight_limits):
     user, authenticator = passkey_user
-    tight_limits(webauthn_account="1/300")
-    login_verify(api, user, {"id": "x"})
+    tight_limits(login_ip="2/300")
+    options = login_options(api, user)
+    login_verify(api, {"flow_id": "x"}, {"id": "x"})
 
-    response = login_verify(api, user, authenticator.get(login_options(api, user)))
+    response = login_verify(api, options, authenticator.get(options))
 
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert response.json() == {"errors": ["identity.session.too_many_requests"]}
 
 
 def test_both_prefixes_and_anonymous(api):
@@ -302,10 +304,11 @@ def test_one_assertion_sent_concurrently_logs_in_once(api, make_user, auth_api):
     user = make_user()
     authenticator = SoftAuthenticator()
     register(auth_api(user), authenticator)
-    assertion = authenticator.get(login_options(api, user))
+    options = login_options(api, user)
+    assertion = authenticator.get(options)
     clients = [type(api)(HTTP_USER_AGENT=api.defaults["HTTP_USER_AGENT"]) for _ in range(3)]
 
-    responses = _concurrently([lambda c=c: login_verify(c, user, assertion) for c in clients])
+    responses = _concurrently([lambda c=c: login_verify(c, options, assertion) for c in clients])
 
     assert sorted(r.status_code for r in responses) == [200, 403, 403]
     assert WebAuthnCredential.objects.get(user=user).sign_count == 1
