@@ -181,7 +181,7 @@ def test_a_session_used_after_its_index_expired_is_still_ended(
     monkeypatch.setattr(accounts.sessions, "INDEX_TTL", 1)  # a day, shortened
     browser = device()
     log_in(browser, member)
-    time.sleep(1.5)  # the index the login wrote is gone
+    time.sleep(1.1)  # the index the login wrote is gone
     assert browser.get(GATEWAY_ME).status_code == HTTPStatus.OK  # used: the expiry slides
     operator = auth_api(superadmin)
 
