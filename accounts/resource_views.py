@@ -10,8 +10,10 @@ from rest_framework.response import Response
 
 from accounts import otp, services
 from accounts import resource_serializers as s
+from accounts.authentication import SESSION_CLAIM
 from accounts.full_info import user_full_info
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
+from accounts.sessions import user_session_key_find
 from activities.selectors import user_own_activities
 from barong.api.errors import ApiError
 from barong.api.pagination import BarongPagination
@@ -31,7 +33,12 @@ PAGE_PARAMETERS = [
 
 
 def current_session_key(request) -> str | None:
-    """The key of the cookie session this call came with, when it belongs to the caller."""
+    """The key of the session this call came from: the one its Bearer token is bound to
+    (``sid``), else the cookie's when it belongs to the caller. A password change or 2FA
+    switched on ends the user's other sessions, and keeps this one."""
+    claims = getattr(request, "auth", None)
+    if isinstance(claims, dict) and isinstance(claims.get(SESSION_CLAIM), str):
+        return user_session_key_find(request.user.uid, session_id=claims[SESSION_CLAIM])
     django_request = getattr(request, "_request", request)
     if settings.SESSION_COOKIE_NAME not in django_request.COOKIES:
         return None

@@ -7,10 +7,11 @@ in two range queries and applies the rules a single label change applies
 (accounts/level_rules.py); then, in one transaction, it locks only the users that move,
 recomputes them from labels read after the lock, rewrites them (one UPDATE per (level,
 state) pair), records one ``model.user.updated`` each (built from the locked rows, written
-in bulk: events/bulk.py), and moves the job's resume point. Re-running a batch changes
-nothing, a crashed job resumes from ``last_user_id`` (``resync_resume``, beat), a state an
-operator set by hand (``state_manual``) is never lifted, and neither is any ban, lock or
-deletion (``accounts.services.users.user_state_next``).
+in bulk: events/bulk.py), ends the sessions of those it bans, locks or deletes, and moves
+the job's resume point. Re-running a batch changes nothing, a crashed job resumes from
+``last_user_id`` (``resync_resume``, beat), a state an operator set by hand
+(``state_manual``) is never lifted, and neither is any ban, lock or deletion
+(``accounts.services.users.user_state_next``).
 Measured at a million users: docs/BENCHMARKS.md."""
 
 import logging
@@ -25,6 +26,8 @@ from django.utils import timezone
 from accounts.events import uid_aggregate, user_event_record
 from accounts.level_rules import users_level_state_changes
 from accounts.models import Level, ResyncJob, User
+from accounts.services.users import users_sessions_end
+from accounts.sessions import ACTIVE_STATES
 from accounts.signals import users_api_access_lost, users_updated_in_bulk
 from barong.api.errors import ApiError
 from barong.db.sets import filter_pks
@@ -100,6 +103,11 @@ def users_resync_range(*, low: int, high: int, from_level: int = 0, lift: bool =
     ]
     if lost:
         users_api_access_lost.send(sender=User, ids=lost)
+    ended = [
+        row[4] for row, _level, state, _manual in moves if state not in (row[2], *ACTIVE_STATES)
+    ]
+    if ended:
+        users_sessions_end(uids=ended)
     return len(moves)
 
 

@@ -76,6 +76,16 @@ def _secret(kid: str, encrypted_secret: str) -> bytes:
     return decrypt(encrypted_secret, context=api_key_secret_context(kid)).encode()
 
 
+def api_key_token_bound(kid: str, user) -> bool:
+    """A JWT the authz endpoint minted for key ``kid`` stays good on this server while the
+    key exists, is active and is ``user``'s, and their 2FA is on: what a signed request
+    needs. Reads the cached key row (dropped when the key is saved or deleted)."""
+    if not kid or len(kid) > MAX_KID or "\x00" in kid:
+        return False
+    row = _key_row(kid, None)
+    return row != MISSING and row["state"] == "active" and row["uid"] == user.uid and bool(user.otp)
+
+
 def _nonce(text: str) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > MAX_NONCE_DIGITS:
         raise ApiError("authz.nonce_not_valid_timestamp", 401)

@@ -3,10 +3,12 @@
 import base64
 import hashlib
 import json
+import os
 import secrets
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -41,39 +43,72 @@ def thumbprint(public_key) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def _pem(text: str) -> bytes:
+def _pem(text: str, name: str = "JWT key") -> bytes:
     text = text.strip()
     if "-----BEGIN" not in text:
         try:
             text = base64.b64decode(text).decode()
         except ValueError as exc:
-            raise ImproperlyConfigured("JWT key must be PEM or base64 of PEM") from exc
+            raise ImproperlyConfigured(f"{name} must be PEM or base64 of PEM") from exc
     return text.encode()
 
 
-def _load_private() -> Any:
-    if settings.JWT_PRIVATE_KEY:
-        return serialization.load_pem_private_key(_pem(settings.JWT_PRIVATE_KEY), password=None)
-    path = settings.JWT_PRIVATE_KEY_FILE
-    if not path.exists():  # development: generate once, keep it so tokens survive restarts
+def _generated(path: Path) -> bytes:
+    """Development: an RSA key generated once and kept at ``path`` (mode 600), so tokens
+    survive restarts. Written aside and linked into place: processes starting together
+    (test workers, gunicorn's) all read the one key that won."""
+    if not path.exists():
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
-        path.chmod(0o600)
-    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+        aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        handle = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(handle, pem)
+        finally:
+            os.close(handle)
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another process generated it first: its key is the key
+        finally:
+            os.unlink(aside)
+    return path.read_bytes()
+
+
+def private_key_load(value: str, path: Path | None, *, name: str) -> Any:
+    """A private key from ``value`` (PEM or base64 of the PEM), or when it is empty the
+    development RSA key at ``path``."""
+    if value:
+        pem = _pem(value, name)
+    elif path is not None:
+        pem = _generated(path)
+    else:
+        raise ImproperlyConfigured(f"{name} is not set")
+    try:
+        return serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"{name} is not an unencrypted PEM private key") from exc
+
+
+def key_pair(private_key: Any) -> KeyPair:
+    """A signing key with its RFC 7638 thumbprint as kid."""
+    public = private_key.public_key()
+    return KeyPair(thumbprint(public), private_key, public)
+
+
+def _load_private() -> Any:
+    path = None if settings.JWT_PRIVATE_KEY else settings.JWT_PRIVATE_KEY_FILE
+    return private_key_load(settings.JWT_PRIVATE_KEY, path, name="JWT_PRIVATE_KEY")
 
 
 @lru_cache(maxsize=1)
 def keyring() -> tuple[KeyPair, ...]:
     """Current signing key first, then an optional previous key kept for verification."""
-    private = _load_private()
-    current = KeyPair(thumbprint(private.public_key()), private, private.public_key())
-    keys = [current]
+    keys = [key_pair(_load_private())]
     if settings.JWT_PREVIOUS_PUBLIC_KEY:
         previous = serialization.load_pem_public_key(_pem(settings.JWT_PREVIOUS_PUBLIC_KEY))
         keys.append(KeyPair(thumbprint(previous), None, previous))

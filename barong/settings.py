@@ -553,6 +553,16 @@ BARONG_MANAGEMENT_MAX_BODY = env_int(
 )
 # Clock skew allowed on exp/nbf/iat when the config file's ``jwt`` options set no leeway.
 BARONG_MANAGEMENT_LEEWAY = env_int("BARONG_MANAGEMENT_LEEWAY", 30)
+# How far ahead a management call's exp may be, in seconds (plus the leeway). Barong's
+# callers sign for 60 s (applogic, Barong's own clients); used tokens are remembered
+# this long, so it also bounds the replay memory in Redis.
+BARONG_MANAGEMENT_MAX_LIFETIME = env_int("BARONG_MANAGEMENT_MAX_LIFETIME", 300)
+# The RSA key of otp/sign's "barong" signature (PEM or base64 PEM), kept apart from the JWT
+# key so that nothing it signs can pass as a session token (management/keys.py).
+# Development generates one once into DATA_DIR; production without it signs with the JWT
+# key, as Barong 2.4 did, and `manage.py check --deploy` warns.
+BARONG_MANAGEMENT_SIGNING_KEY = env("BARONG_MANAGEMENT_SIGNING_KEY")
+BARONG_MANAGEMENT_SIGNING_KEY_FILE = DATA_DIR / "management_signing.pem"
 
 # The model whose rows name the roles that exist (accounts.selectors.role_exists): it
 # lives in an app above accounts, so it is named here, as AUTH_USER_MODEL names the user.

@@ -21,6 +21,7 @@ from rest_framework.views import APIView, set_rollback
 from accounts.models import User
 from barong.api.errors import ApiError
 from barong.api.timebounds import unix_time
+from management.jws import json_strict_constant
 from management.params import ManagementError, full_message, model_key, to_sentence
 from management.verification import VerificationFailed, VerifiedCall, management_call_verify
 
@@ -106,7 +107,7 @@ class ManagementView(APIView):
         if (request._request.content_type or "").lower() != "application/json":
             raise ManagementError("Only JSON body is accepted.", 400)
         try:
-            document = json.loads(_read_body(request))
+            document = json.loads(_read_body(request), parse_constant=json_strict_constant)
         except (ValueError, RecursionError) as exc:
             raise ManagementError("Couldn't parse JWT.", 400) from exc
         scope = self.scopes.get(request.method.lower())

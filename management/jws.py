@@ -49,9 +49,15 @@ def b64url_decode(text: Any) -> bytes:
         raise JWSError("not base64url") from exc
 
 
+def json_strict_constant(name: str) -> Any:
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (RFC 8259, 6): Python's parser
+    reads them by default, Ruby's refuses them; refused here too."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8"), parse_constant=json_strict_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise JWSError(f"{what} is not JSON") from exc
     if not isinstance(value, dict):

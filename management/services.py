@@ -20,12 +20,13 @@ from accounts.services import label_delete, label_set, user_create, user_data_se
 from activities.selectors import MANAGEMENT_TOPIC
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError, model_error_keys
-from barong.jwt import signing_key
 from kyc.events import profile_event_saved
 from kyc.models import Phone, Profile
 from kyc.phones import phone_number_parse
 from kyc.services import document_create_many, profile_fields_clean, profile_labels_sync
+from management.countersign import countersign_check
 from management.jws import JWSError, jws_add_signature, jws_parse
+from management.keys import ALGORITHM, management_signing_key
 from management.params import ManagementError
 
 BARONG_SIGNER = "barong"
@@ -302,33 +303,39 @@ def otp_sign(
     signers: tuple[str, ...],
     request: HttpRequest | None = None,
 ) -> dict[str, Any]:
-    """The user confirms with their TOTP code (once); Barong adds its RS256 signature."""
+    """The user confirms with their TOTP code (once); Barong adds its RS256 signature.
+
+    Only a management call's payload is countersigned (management/countersign.py), with
+    the key of management/keys.py: what this returns can never pass as a session token.
+    A refused JWS does not use up the user's code.
+    """
     if not user.otp:
         raise ManagementError("Account has not enabled 2FA", 422)
-    try:
-        jws_parse(jws)  # a malformed JWS must not use up the user's code
-    except JWSError as exc:
-        raise ManagementError(f'JWT is invalid by the reason "{exc}"', 422) from exc
-    if not otp_attempt(user=user, code=otp_code, error_key="management.otp.too_many_requests"):
+
+    def refused(reason: str) -> ManagementError:
         management_activity_record(
             user=user,
             action="otp sign",
             signers=signers,
             request=request,
             result="failed",
-            data={"reason": "OTP code is invalid"},
+            data={"reason": reason},
         )
-        raise ManagementError("OTP code is invalid", 422)
-    pair = signing_key()
+        return ManagementError(reason, 422)
+
     try:
-        signed = jws_add_signature(
-            jws,
-            kid=BARONG_SIGNER,
-            private_key=pair.private_key,
-            algorithm="RS256",
-            header={"kid": pair.kid},
-        )
+        countersign_check(jws_parse(jws))
     except JWSError as exc:
-        raise ManagementError(f'JWT is invalid by the reason "{exc}"', 422) from exc
+        raise refused(f'JWT is invalid by the reason "{exc}"') from exc
+    if not otp_attempt(user=user, code=otp_code, error_key="management.otp.too_many_requests"):
+        raise refused("OTP code is invalid")
+    pair = management_signing_key()
+    signed = jws_add_signature(
+        jws,
+        kid=BARONG_SIGNER,
+        private_key=pair.private_key,
+        algorithm=ALGORITHM,
+        header={"kid": pair.kid},
+    )
     management_activity_record(user=user, action="otp sign", signers=signers, request=request)
     return signed

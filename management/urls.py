@@ -20,5 +20,7 @@ ROUTES = [
     ("otp/sign", views.OtpSignView),
 ]
 management = [path(route, view.as_view()) for route, view in ROUTES]
+# The one GET, unsigned: the public key of otp/sign's signature (management/keys.py).
+management.append(path("jwks", views.ManagementJwksView.as_view()))
 # (path, method) -> security scope, for tools that sign calls (management_request).
 SCOPES = {(route, method): scope for route, view in ROUTES for method, scope in view.scopes.items()}

@@ -3,8 +3,10 @@
 Order, as Barong: the signatures of the scope's permitted signers are verified (any bad
 one refuses the call; signers outside the scope are ignored), then the claims, then the
 scope's mandatory signers must all be among the verified ones. Stricter than Barong:
-``exp`` is required, and a token is accepted once (its ``jti``, or the payload itself
-when it has none, is kept in the cache until the token expires).
+``exp`` is required and at most ``BARONG_MANAGEMENT_MAX_LIFETIME`` ahead, ``exp``/``iat``/
+``nbf`` are JSON integers (ruby-jwt took any number; Python reads ``NaN`` and ``1e308``
+as floats), and a token is accepted once (its ``jti``, or the payload itself when it has
+none, is kept in the cache for as long as any accepted token can still be accepted).
 """
 
 import hashlib
@@ -13,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 
 from management.config import JwtOptions, ManagementConfig, Scope, management_config
@@ -24,6 +27,8 @@ FAILED = "Failed to verify JWT."
 NOT_ENOUGH = "Not enough signatures for the action."
 REPLAY_PREFIX = "management:jti:"
 MAX_JTI_CHARS = 255
+# The largest integer every JSON parser reads exactly (2**53 - 1, RFC 7493 §2.2).
+MAX_NUMERIC_DATE = 2**53 - 1
 
 
 class VerificationFailed(Exception):
@@ -46,24 +51,39 @@ class VerifiedCall:
         return self.payload.get("data", {})
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def numeric_date(payload: dict[str, Any], name: str) -> int | None:
+    """The claim as a whole number of seconds, None when absent; JWSError for anything else.
+
+    Only JSON integers count: a float (``1.5``, ``1e308``, ``NaN``, ``Infinity``) or a
+    boolean (an ``int`` to Python) is refused, so no claim reaches arithmetic or Redis as
+    something that is not a plain integer. Every known caller sends ``Time#to_i``.
+    """
+    if name not in payload:
+        return None
+    value = payload[name]
+    if type(value) is not int or not 0 <= value <= MAX_NUMERIC_DATE:
+        raise JWSError(f"{name} is not a whole number of seconds")
+    return value
 
 
-def claims_check(payload: dict[str, Any], options: JwtOptions, now: float) -> None:
-    """exp (required), nbf, iat, jti and the optional iss/aud/sub rules; JWSError if broken."""
-    exp = payload.get("exp")
-    if not _number(exp):
-        raise JWSError("exp is missing or not a number")
+def claims_check(
+    payload: dict[str, Any], options: JwtOptions, now: float, max_lifetime: int
+) -> None:
+    """exp (required, bounded), nbf, iat, jti and the optional iss/aud/sub rules; JWSError."""
+    exp = numeric_date(payload, "exp")
+    if exp is None:
+        raise JWSError("exp is missing")
     if exp <= now - options.exp_leeway:
         raise JWSError("the token has expired")
-    nbf = payload.get("nbf")
-    if nbf is not None and (not _number(nbf) or nbf > now + options.nbf_leeway):
+    if exp > now + max_lifetime + options.exp_leeway:
+        raise JWSError("exp is further ahead than BARONG_MANAGEMENT_MAX_LIFETIME")
+    nbf = numeric_date(payload, "nbf")
+    if nbf is not None and nbf > now + options.nbf_leeway:
         raise JWSError("the token is not valid yet (nbf)")
-    iat = payload.get("iat")
+    iat = numeric_date(payload, "iat")
     if iat is None and options.verify_iat:
         raise JWSError("iat is missing")
-    if iat is not None and (not _number(iat) or iat > now + options.iat_leeway):
+    if iat is not None and iat > now + options.iat_leeway:
         raise JWSError("iat is in the future")
     jti = payload.get("jti")
     if jti is None and options.verify_jti:
@@ -87,10 +107,19 @@ def _replay_key(jws: ParsedJWS) -> str:
     return REPLAY_PREFIX + hashlib.sha256(source.encode()).hexdigest()
 
 
-def _first_use(jws: ParsedJWS, options: JwtOptions, now: float) -> bool:
-    """Atomically remember the token until it expires; False if it was seen already."""
-    lifetime = int(jws.payload["exp"] - now) + options.exp_leeway + 1
-    return cache.add(_replay_key(jws), 1, timeout=max(lifetime, 1))
+def replay_memory(options: JwtOptions, max_lifetime: int) -> int:
+    """Seconds a used token is remembered: the longest any accepted token stays acceptable.
+
+    First accepted at ``t``, a token's ``exp`` is at most ``t + max_lifetime + leeway``, and
+    it is accepted until ``exp + leeway``. A fixed span rather than ``exp - now`` also
+    covers servers whose clocks differ a little, sharing one Redis.
+    """
+    return max_lifetime + 2 * options.exp_leeway + 1
+
+
+def _first_use(jws: ParsedJWS, options: JwtOptions, max_lifetime: int) -> bool:
+    """Atomically remember the token; False if it was seen already."""
+    return cache.add(_replay_key(jws), 1, timeout=replay_memory(options, max_lifetime))
 
 
 def _verify(document: Any, config: ManagementConfig, scope: Scope, now: float) -> VerifiedCall:
@@ -105,12 +134,13 @@ def _verify(document: Any, config: ManagementConfig, scope: Scope, now: float) -
         )
         if signature.kid not in verified:
             verified.append(signature.kid)
+    max_lifetime = settings.BARONG_MANAGEMENT_MAX_LIFETIME
     if verified:
-        claims_check(jws.payload, config.jwt, now)
+        claims_check(jws.payload, config.jwt, now, max_lifetime)
     missing = [name for name in scope.mandatory_signers if name not in verified]
     if missing:
         raise VerificationFailed(NOT_ENOUGH, f"mandatory signers missing: {missing}")
-    if not _first_use(jws, config.jwt, now):
+    if not _first_use(jws, config.jwt, max_lifetime):
         raise JWSError("the token was used already (jti replay)")
     return VerifiedCall(scope=scope.name, signers=tuple(verified), payload=jws.payload)
 

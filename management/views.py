@@ -3,13 +3,15 @@
 import base64
 import binascii
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.files.base import ContentFile
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.serializers import UserSerializer
+from accounts.serializers import JWKSetSerializer, UserSerializer
 from accounts.services import email_normalize
 from barong.api.errors import ApiError
 from kyc.models import Phone
@@ -17,7 +19,15 @@ from kyc.phones import phone_number_parse
 from kyc.selectors import users_for_entity
 from kyc.serializers import UserWithKYCSerializer, UserWithProfileSerializer
 from management import services
-from management.base import ManagementView, paginated, sentence_error, time_bounds, user_by_uid
+from management.base import (
+    ManagementView,
+    management_exception_handler,
+    paginated,
+    sentence_error,
+    time_bounds,
+    user_by_uid,
+)
+from management.keys import management_jwks
 from management.params import (
     EXTENDED,
     PAGINATION,
@@ -264,7 +274,8 @@ class OtpSignView(ManagementView):
 
     @management_schema(
         scope="otp_sign",
-        summary="Check the user's TOTP code once and add Barong's RS256 signature to the JWS",
+        summary="Check the user's TOTP code once and countersign a management call's JWS "
+        "(RS256, the key of /management/jwks)",
         params=OTP_SIGN_PARAMS,
         output="jws",
         status=201,
@@ -280,6 +291,29 @@ class OtpSignView(ManagementView):
             request=request,
         )
         return Response(signed, status=201)
+
+
+class ManagementJwksView(APIView):
+    """``GET /management/jwks``: the one unsigned management route, public on purpose.
+
+    Services that check otp/sign's ``barong`` signature (Peatio's withdrawals) fetch or
+    pin this key. It is not the JWT key's set (``/identity/jwks``): a gateway or upstream
+    trusting that set must never accept what otp/sign signed.
+    """
+
+    authentication_classes: ClassVar[list] = []
+    permission_classes: ClassVar[list] = []
+
+    def get_exception_handler(self):
+        return management_exception_handler
+
+    @extend_schema(
+        summary="Public key of otp/sign's barong signature (a JWK set; not the JWT key)",
+        responses={200: JWKSetSerializer},
+        auth=[],
+    )
+    def get(self, request):
+        return Response(management_jwks(), status=200)
 
 
 DOCUMENT_PARAMS = (

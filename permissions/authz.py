@@ -25,7 +25,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.sessions import ACTIVE_STATES, session_check
+from accounts.authentication import API_KEY_CLAIM, SESSION_CLAIM
+from accounts.sessions import ACTIVE_STATES, session_check, session_public_id
 from activities.services import METHOD_ACTIONS, admin_activity_record
 from apikeys.signatures import (
     MAX_KID,
@@ -153,8 +154,19 @@ class _TokenCache:
 tokens = _TokenCache()
 
 
+def token_binding(principal: str) -> dict[str, str]:
+    """The claim tying a token to its ``principal``: the session's public id (never the
+    cookie value, which the upstream must not learn) or the API key's kid. This server
+    refuses the token once that session ends or that key stops
+    (accounts.authentication.BearerJWTAuthentication)."""
+    kind, _, value = principal.partition(":")
+    if kind == "session":
+        return {SESSION_CLAIM: session_public_id(value)}
+    return {API_KEY_CLAIM: value}
+
+
 def token_for(principal: str, user: dict[str, Any]) -> str:
-    """A JWT with Barong's claims for ``user``, reused briefly for ``principal``."""
+    """A JWT with Barong's claims for ``user``, bound to and reused briefly for ``principal``."""
     claims = {
         "uid": user["uid"],
         "email": user["email"],
@@ -169,7 +181,8 @@ def token_for(principal: str, user: dict[str, Any]) -> str:
     token = tokens.get(key, now)
     if token is None:
         lifetime = settings.BARONG_JWT_EXPIRE_TIME
-        token = barong_jwt.encode(claims, sub="session", lifetime=lifetime)
+        bound = {**claims, **token_binding(principal)}  # a function of the cache key
+        token = barong_jwt.encode(bound, sub="session", lifetime=lifetime)
         tokens.put(key, token, now + min(TOKEN_REUSE_MAX, lifetime / 4))
     return token
 

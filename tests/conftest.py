@@ -194,11 +194,27 @@ def superadmin(make_admin):
     return make_admin()
 
 
-def bearer_for(user) -> str:
-    """A session JWT for ``user``, as the authz endpoint mints it for the gateway."""
-    from barong import jwt as barong_jwt
+def session_open_for(user) -> str:
+    """A live session of ``user``, opened as a login opens it; returns its key."""
+    from django.test import RequestFactory
 
-    claims = {
+    from accounts.session_store import SessionStore
+    from accounts.sessions import session_open
+
+    request = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.10")
+    request.session = SessionStore()
+    session_open(request, user)
+    request.session.save()
+    return request.session.session_key
+
+
+def bearer_for(user, *, session_key: str | None = None) -> str:
+    """A session JWT for ``user`` as the authz endpoint mints it for the gateway: bound to
+    a live session of theirs (``session_key``, else a new one)."""
+    from permissions.authz import token_for
+
+    key = session_key or session_open_for(user)
+    snapshot = {
         "uid": user.uid,
         "email": user.email,
         "role": user.role,
@@ -206,7 +222,7 @@ def bearer_for(user) -> str:
         "state": user.state,
         "referral_id": None,
     }
-    return barong_jwt.encode(claims, sub="session")
+    return token_for(f"session:{key}", snapshot)
 
 
 @pytest.fixture

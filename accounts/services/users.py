@@ -28,6 +28,7 @@ from accounts.notifications import security_notify
 from accounts.passwords import password_error
 from accounts.selectors import role_exists
 from accounts.services.guards import last_superadmin_guard
+from accounts.sessions import ACTIVE_STATES, users_sessions_revoke
 from accounts.signals import api_access_lost
 from barong.api.errors import ApiError, model_error_keys
 
@@ -154,7 +155,8 @@ def user_password_set(*, user: User, password: str) -> User:
 
 @transaction.atomic
 def user_state_set(*, user: User, state: str) -> User:
-    """Move a user to ``state``; any state but active switches off their API keys."""
+    """Move a user to ``state``; any state but active switches off their API keys, and any
+    but active or pending (a ban, a lock, a deletion) ends their sessions."""
     if user.state == state:
         return user
     last_superadmin_guard(user=user, role=user.role, state=state)
@@ -164,7 +166,17 @@ def user_state_set(*, user: User, state: str) -> User:
     user_event_updated(user=user, before=before)
     if state != User.State.ACTIVE:
         api_access_lost.send(sender=User, user=user)
+    if state not in ACTIVE_STATES:
+        users_sessions_end(uids=[user.uid])
     return user
+
+
+def users_sessions_end(*, uids: list[str]) -> None:
+    """Users leaving active/pending (banned, locked, deleted) lose every session, so that
+    reactivation brings none back. Ended now (a Redis failure fails the change) and again
+    after the commit, for a session a login opened meanwhile on the state it read before."""
+    users_sessions_revoke(uids)
+    transaction.on_commit(lambda: users_sessions_revoke(uids), robust=True)
 
 
 @transaction.atomic

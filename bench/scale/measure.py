@@ -24,14 +24,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "barong.settings")
 django.setup()
 
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, RequestFactory  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import Level, User  # noqa: E402
 from accounts.resync import resync_run  # noqa: E402
 from accounts.services import level_admin_save  # noqa: E402
+from accounts.session_store import SessionStore  # noqa: E402
+from accounts.sessions import session_open  # noqa: E402
 from activities.rollup import metrics_rollup  # noqa: E402
-from barong import jwt as barong_jwt  # noqa: E402
+from permissions.authz import token_for  # noqa: E402
 
 REPEAT = int(os.environ.get("BENCH_SCALE_REPEAT", "20"))
 # Only the scenarios whose "kind: name" matches this regular expression ("resync" for the
@@ -52,8 +54,14 @@ claims = {
     "state": operator.state,
     "referral_id": None,
 }
+# The operator's JWT as the authz endpoint mints it: bound to a live session of theirs.
+opening = RequestFactory().get("/", HTTP_USER_AGENT=UA, REMOTE_ADDR="127.0.0.1")
+opening.session = SessionStore()
+session_open(opening, operator)
+opening.session.save()
 api = APIClient(HTTP_USER_AGENT=UA, REMOTE_ADDR="127.0.0.1")
-api.credentials(HTTP_AUTHORIZATION=f"Bearer {barong_jwt.encode(claims, sub='session')}")
+token = token_for(f"session:{opening.session.session_key}", claims)
+api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 office = Client(HTTP_USER_AGENT=UA, REMOTE_ADDR="127.0.0.1")
 office.force_login(operator)
 

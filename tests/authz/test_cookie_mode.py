@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.services import user_role_set, user_state_set
+from accounts.sessions import session_public_id
 from activities.models import Activity
 from tests.authz.conftest import bearer, login
 from tests.conftest import BROWSER_UA
@@ -35,18 +36,23 @@ def test_logged_in_member_gets_a_bearer_token_and_empty_body(api, make_user):
     assert claims["exp"] - claims["iat"] == settings.BARONG_JWT_EXPIRE_TIME
 
 
-def test_claims_are_exactly_barongs(api, make_user):
+def test_claims_are_barongs_and_the_session_id(api, make_user):
     login(api, make_user())
 
     claims = bearer(api.get(ME))
 
     assert set(claims) == {
         "uid", "email", "role", "level", "state", "referral_id",
-        "iat", "exp", "sub", "iss", "aud", "jti",
+        "iat", "exp", "sub", "iss", "aud", "jti", "sid",
     }  # fmt: skip
     assert claims["iss"] == "barong"
     assert claims["aud"] == ["peatio", "barong"]
     assert len(claims["jti"]) == 20
+    # The id /resource/sessions shows and DELETE takes, not the cookie's value.
+    cookie = api.cookies[settings.SESSION_COOKIE_NAME].value
+    assert claims["sid"] == session_public_id(cookie) != cookie
+    listed = api.get("/api/v2/resource/sessions").json()
+    assert [row["id"] for row in listed if row["current"]] == [claims["sid"]]
 
 
 def test_referral_id_is_the_referrers_numeric_id(api, make_user):
@@ -296,7 +302,9 @@ def test_each_call_slides_the_idle_expiry(api, make_user, settings):
 
 
 @pytest.mark.parametrize("state", ["banned", "deleted", "locked", "frozen"])
-def test_inactive_user_is_user_not_active(api, make_user, state):
+def test_inactive_user_is_refused(api, make_user, state):
+    """The state change ends the user's sessions (authz.invalid_session); a session that
+    exists all the same (one a login opened in a race) meets the state check."""
     user = make_user()
     login(api, user)
 
@@ -304,7 +312,9 @@ def test_inactive_user_is_user_not_active(api, make_user, state):
     response = api.get(ME)
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
-    assert response.json() == {"errors": ["authz.user_not_active"]}
+    assert response.json() == {"errors": ["authz.invalid_session"]}
+    login(api, user)
+    assert api.get(ME).json() == {"errors": ["authz.user_not_active"]}
 
 
 def test_ban_takes_effect_on_the_very_next_request(api, make_user):
@@ -316,7 +326,7 @@ def test_ban_takes_effect_on_the_very_next_request(api, make_user):
 
     response = api.get(ME)
     assert response.status_code == HTTPStatus.UNAUTHORIZED
-    assert response.json() == {"errors": ["authz.user_not_active"]}
+    assert response.json() == {"errors": ["authz.invalid_session"]}  # the session ended
 
 
 def test_ban_saved_outside_the_services_also_takes_effect_at_once(api, make_user):

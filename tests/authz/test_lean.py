@@ -342,7 +342,10 @@ def _end_session(user, session_key: str) -> None:
 
 
 def _ban(user, session_key: str) -> None:
-    user_state_set(user=user, state="banned")
+    """Saved around the services (a shell): the snapshot's copy goes, the session stays.
+    (The services would end the session too: ``_end_session``'s case.)"""
+    user.state = "banned"
+    user.save()
 
 
 def _change_agent(user, session_key: str) -> None:
@@ -392,7 +395,8 @@ def test_an_answer_never_mixes_a_copy_with_a_read_after_its_invalidation(member,
     assert _copies().get(_name(stored)) is None
     assert _copies().get(snapshot) is not None
 
-    user_state_set(user=user, state="banned")
+    user.state = "banned"  # around the services, which would end the session too
+    user.save()
     # Its push is still unread when the call starts: only the read's reply brings it.
     monkeypatch.setattr(_Pinned, "drain", lambda self: None)
     sent: dict = {}

@@ -9,9 +9,9 @@ import pytest
 
 from accounts.models import Label
 from activities.models import Activity
-from barong import jwt as barong_jwt
 from kyc.models import Document
 from management.jws import b64url_decode, jws_parse, signature_verify
+from management.keys import management_signing_key
 from tests.kyc.conftest import JPG, PNG
 from tests.resource_account.helpers import clock, two_factor_on  # noqa: F401  (fixture)
 
@@ -38,10 +38,10 @@ def test_otp_sign_adds_barong_signature(mgmt, member, clock, withdrawal):  # noq
     assert signed["signatures"][0] == withdrawal["signatures"][0]
     parsed = jws_parse(signed)
     barong = parsed.signatures[1]
-    pair = barong_jwt.signing_key()
+    pair = management_signing_key()
     signature_verify(jws=parsed, signature=barong, algorithm="RS256", public_key=pair.public_key)
     assert json.loads(b64url_decode(barong.protected)) == {"alg": "RS256", "kid": pair.kid}
-    # The compact form verifies with any JWT library and Barong's JWKS key.
+    # The compact form verifies with any JWT library and the management JWK set's key.
     compact = f"{barong.protected}.{parsed.payload_b64}.{barong.signature}"
     claims = pyjwt.decode(compact, pair.public_key, algorithms=["RS256"])
     assert claims["data"]["currency"] == "btc"
@@ -86,8 +86,12 @@ def test_otp_sign_errors(mgmt, member, make_user, clock, withdrawal):  # noqa: F
 
     wrong = mgmt("otp/sign", {"user_uid": member.uid, "otp_code": "000000", "jwt": withdrawal})
     assert wrong.json() == {"error": "OTP code is invalid"}
-    failed = Activity.objects.get(category="admin", topic="management", result="failed")
-    assert "000000" not in (failed.data or "")
+    failed = Activity.objects.filter(category="admin", topic="management", result="failed")
+    assert [json.loads(row.data)["reason"] for row in failed.order_by("id")] == [
+        'JWT is invalid by the reason "not base64url"',
+        "OTP code is invalid",
+    ]
+    assert not any("000000" in (row.data or "") for row in failed)
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,8 @@ def test_export_holds_everything_and_no_secret(api, full_user, auth_api, clock):
     assert len(body["api_keys"]) == 1
     assert len(body["passkeys"]) == 1
     assert body["recovery_codes_left"] == 0
-    assert len(body["sessions"]) == 1
+    # The login's session and the Bearer clients' (each token is bound to a session).
+    assert len(body["sessions"]) == 3
     assert {row["topic"] for row in body["activities"]} >= {"session", "otp"}
     text = response.content.decode()
     key = APIKey.objects.get(user=full_user)

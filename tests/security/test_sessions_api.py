@@ -2,6 +2,7 @@
 
 from http import HTTPStatus
 
+import jwt
 import pytest
 from django.conf import settings
 
@@ -88,15 +89,24 @@ def test_end_all_keeps_only_the_current_session(api, make_user):
     assert api.get(AUTHZ_ME).status_code == HTTPStatus.OK
 
 
-def test_bearer_caller_has_no_current_session_and_end_all_ends_all(api, make_user, auth_api):
+def test_a_bearer_callers_current_session_is_its_tokens_and_end_all_keeps_it(
+    api, make_user, auth_api
+):
+    """The gateway's JWT names its session (``sid``): that one is current and stays."""
     user = make_user()
     login(api, user)
     client = auth_api(user)
+    token = client._credentials["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    sid = jwt.decode(token, options={"verify_signature": False})["sid"]
 
     rows = client.get(SESSIONS).json()
-    assert [row["current"] for row in rows] == [False]
+    assert sorted((row["current"], row["id"] == sid) for row in rows) == [
+        (False, False),
+        (True, True),
+    ]
     assert client.delete(SESSIONS).json() == {"ended": 1}
     assert api.get(AUTHZ_ME).status_code == HTTPStatus.UNAUTHORIZED
+    assert client.get(SESSIONS).status_code == HTTPStatus.OK
 
 
 def test_another_users_session_id_is_not_found_and_stays(api, make_user):
@@ -219,5 +229,6 @@ def test_admin_may_not_end_a_superadmins_sessions(api, make_user, auth_api, supe
     assert api.get(AUTHZ_ME).status_code == HTTPStatus.OK
 
 
-def test_bearer_token_mode_sessions_route_needs_no_session(auth_api, make_user):
-    assert auth_api(make_user()).get(SESSIONS).json() == []
+def test_bearer_token_mode_lists_the_tokens_own_session(auth_api, make_user):
+    (row,) = auth_api(make_user()).get(SESSIONS).json()
+    assert row["current"] is True
