@@ -195,7 +195,7 @@ def webauthn_credentials_admin_delete(
     """
     from accounts.services import user_admin_guard
 
-    user_admin_guard(admin=admin, user=user)
+    user_admin_guard(admin=admin, user=user, action="delete")
     deleted = _credentials_remove(user=user, credential_id=credential_id)
     if not deleted:
         raise ApiError("admin.webauthn.doesnt_exist", 404)

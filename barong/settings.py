@@ -86,6 +86,9 @@ MIDDLEWARE = [
     "ops.metrics.MetricsMiddleware",
     # The gateway's /api/v2/auth calls stop here, ahead of the stack (permissions/middleware.py).
     "permissions.middleware.AuthzMiddleware",
+    # Refused operator attempts are written after the request's transactions
+    # (activities/middleware.py): the refusal rolls back the rest.
+    "activities.middleware.DeferredActivitiesMiddleware",
     # GET/HEAD of the admin API and back-office may read a replica (barong/db/routers.py).
     "barong.db.routers.ReplicaReadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
