@@ -103,6 +103,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "barong.urls"
 # The back-office site (barong/admin_site.py) uses these app forms.
 BARONG_ADMIN_LOGIN_FORM = "accounts.admin_forms.OperatorLoginForm"
+BARONG_ADMIN_PASSKEY_FORM = "accounts.admin_forms.OperatorPasskeyForm"
 BARONG_ADMIN_PASSWORD_CHANGE_FORM = "accounts.admin_forms.OperatorPasswordChangeForm"  # noqa: S105
 WSGI_APPLICATION = "barong.wsgi.application"
 # Wraps the WSGI application: the gateway's /api/v2/auth calls skip Django's handler
