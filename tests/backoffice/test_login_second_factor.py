@@ -18,6 +18,7 @@ from django.test import Client
 
 from accounts.models import RecoveryCode
 from accounts.recovery import recovery_codes_generate
+from tests.accounts.conftest import tight_limits  # noqa: F401  (fixture)
 from tests.conftest import BROWSER_UA
 from tests.factories import DEFAULT_PASSWORD
 from tests.resource_account.helpers import clock, two_factor_on  # noqa: F401  (fixture)
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.django_db
 
 LOGIN = "/admin/login/?next=/admin/"
 PASSKEY = "/admin/login/passkey/"
+API_LOGIN = "/api/v2/identity/sessions"
 KINDS = ["no 2FA", "TOTP", "passkey only", "both"]
 IN, OUT = True, False
 REFUSED = "The passkey could not be verified. Log in again."
@@ -267,11 +269,13 @@ def test_a_passkey_login_signs_in_once_per_flow(operator_kit):
     flow = flow_of(password_step(client, kit.operator.email))
     credential = kit.authenticator.get(options_of(flow))
 
+    before = client.session.session_key
     first = passkey_step(client, flow.flow_id, credential)
     replay = passkey_step(office(), flow.flow_id, credential)
 
     assert (first.status_code, first["Location"]) == (HTTPStatus.FOUND, "/admin/")
     assert signed_in(client)
+    assert client.session.session_key != before  # a new session on signing in
     assert replay["Location"] == "/admin/login/?next=%2Fadmin%2F"
 
 
@@ -300,6 +304,23 @@ def test_a_back_office_flow_does_not_open_an_api_session(api, operator_kit):
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert response.json() == {"errors": ["identity.session.invalid_webauthn"]}
+
+
+def test_failed_passkey_steps_count_under_the_one_login_policy(
+    api,
+    operator_kit,
+    tight_limits,  # noqa: F811
+):
+    """A failed assertion in a flow the back-office gave counts against the account, as at
+    the API's verify: the API login then refuses it too."""
+    tight_limits(login_account="2/3600")
+    kit = operator_kit("passkey only")
+    for _ in range(2):
+        with_another_authenticator(office(), kit)
+
+    response = api.post(API_LOGIN, {"email": kit.operator.email, "password": DEFAULT_PASSWORD})
+
+    assert response.json() == {"errors": ["identity.session.too_many_requests"]}
 
 
 def test_a_failed_passkey_step_says_so_on_the_login_page(operator_kit):
@@ -383,7 +404,6 @@ def test_djangos_authenticate_never_answers_a_second_factor_account(operator_kit
 # The back-office writes the rows the API login writes, through the same services: each
 # case is played at both doors by two operators alike, and their session rows compared.
 
-API_LOGIN = "/api/v2/identity/sessions"
 WRONG = "Not-The-Password-1"
 
 
