@@ -38,7 +38,9 @@ def _refused(
     """A guard's refusal: logged, and kept in the audit log as a ``denied`` admin row
     written after the request's transactions (``admin_refusal_record``), since the
     refused service's own transaction rolls back with it."""
-    target = f"user {user.uid} ({user.role})" if user is not None else f"role {role!r}"
+    target = f"user {user.uid} ({user.role})" if user is not None else "a user"
+    if role is not None:
+        target += f", giving role {role[:64]!r}"
     logger.warning("operator %s (%s) refused on %s: %s", admin.uid, admin.role, target, key)
     data: dict[str, str] = {"error": key}
     if user is not None:
