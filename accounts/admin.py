@@ -136,7 +136,7 @@ class UserChangeForm(forms.ModelForm):
             try:
                 user_admin_guard(admin=self.operator, user=self.instance)
                 if "role" in self.changed_data and cleaned.get("role"):
-                    role_grant_guard(admin=self.operator, role=cleaned["role"])
+                    role_grant_guard(admin=self.operator, role=cleaned["role"], user=self.instance)
             except ApiError as exc:
                 raise ValidationError(f"Not allowed: {', '.join(exc.keys)}") from exc
         return cleaned

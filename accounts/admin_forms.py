@@ -1,33 +1,40 @@
-"""The operator back-office forms: login with 2FA and the password page, by Barong's rules.
+"""The operator back-office forms: login with the second factor, and the password page.
 
-Named in settings (``BARONG_ADMIN_LOGIN_FORM``, ``BARONG_ADMIN_PASSWORD_CHANGE_FORM``) and
-used by barong/admin_site.py.
+Named in settings (``BARONG_ADMIN_LOGIN_FORM``, ``BARONG_ADMIN_PASSKEY_FORM``,
+``BARONG_ADMIN_PASSWORD_CHANGE_FORM``) and used by barong/admin_site.py.
 """
+
+import json
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.core.exceptions import ValidationError
 
-from accounts.backends import operator_credentials_check
-from accounts.login_policy import login_attempt, login_failed, login_succeeded
-from accounts.otp import otp_verify
+from accounts.login_policy import TOO_MANY
+from accounts.operator_login import PasskeyStep, operator_login, operator_passkey_login
+from accounts.passkeys import FLOW_ID_MAX
+from accounts.recovery import MAX_INPUT as RECOVERY_CODE_MAX
 from accounts.services import user_password_change
-from activities.services import admin_activity_record
 from barong.api.errors import ApiError
-from barong.ratelimit import rate_limit_hit
+
+CREDENTIAL_MAX = 16_384  # an assertion's JSON is well under 2 KB; anything this long is junk
+
+LOGIN_MESSAGES = {
+    "too_many": "Too many login attempts. Try again later.",
+    "passkey_required": "Confirm with your passkey to finish logging in.",
+    "passkey_failed": "The passkey could not be verified. Log in again.",
+}
 
 
 class OperatorLoginForm(AdminAuthenticationForm):
-    """E-mail, password and, for an operator with 2FA on, the current TOTP code.
+    """E-mail, password and, for an operator with 2FA, the current TOTP code or a recovery
+    code; an operator with a passkey is asked for it next (``passkey``).
 
-    The login policy is the API's (``accounts.login_policy``): the same counters per
-    address, per account and address and per account, keyed on the normalised e-mail,
-    so guesses here count at the API and passkey logins and the other way round. A
-    wrong password counts as a failure, a wrong code against the account's code budget
-    (``otp_account``), as at the API; a completed login resets the account's failures.
-    Every refusal (unknown e-mail, wrong password, wrong or missing code, not an active
-    operator, too many attempts aside) gives the same message, so the form reveals
-    nothing about an account. A successful login leaves an admin audit row.
+    The work is ``accounts.operator_login.operator_login``: the API login's policy,
+    password step, second factors and activity rows. Every refusal (unknown e-mail,
+    wrong password, wrong or missing code, not an active operator; too many attempts
+    aside) gives the same message, so the form reveals nothing about an account; only a
+    right password of an operator with a passkey leads on, to the passkey step.
     """
 
     otp_code = forms.CharField(
@@ -37,15 +44,17 @@ class OperatorLoginForm(AdminAuthenticationForm):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
         help_text="Required when two-factor authentication is enabled on your account.",
     )
+    recovery_code = forms.CharField(
+        label="Recovery code",
+        required=False,
+        max_length=RECOVERY_CODE_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text="Instead of the 2FA code, when the authenticator is lost (used once).",
+    )
 
-    error_messages = {
-        **AdminAuthenticationForm.error_messages,
-        "too_many": "Too many login attempts. Try again later.",
-    }
+    error_messages = {**AdminAuthenticationForm.error_messages, **LOGIN_MESSAGES}
 
-    def _too_many(self) -> ValidationError:
-        self.user_cache = None
-        return ValidationError(self.error_messages["too_many"], code="too_many")
+    passkey: PasskeyStep | None = None  # set when the passkey step comes next
 
     def clean(self):
         email = self.cleaned_data.get("username")
@@ -53,34 +62,63 @@ class OperatorLoginForm(AdminAuthenticationForm):
         if email is None or not password:
             return self.cleaned_data  # Django's required-field errors already say it
         try:
-            attempt = login_attempt(request=self.request, email=email, captcha=False)
+            outcome = operator_login(
+                request=self.request,
+                email=email,
+                password=password,
+                otp_code=self.cleaned_data.get("otp_code"),
+                recovery_code=self.cleaned_data.get("recovery_code"),
+            )
         except ApiError as exc:
-            raise self._too_many() from exc
-        user, password_ok = operator_credentials_check(email=email, password=password)
-        if not password_ok:
-            login_failed(attempt)
-        if user is None:
-            raise self.get_invalid_login_error()
-        self.confirm_login_allowed(user)
-        if user.otp:
-            try:  # the API login's budget of code attempts (identity.session.too_many_requests)
-                rate_limit_hit("otp_account", user.uid, error_key="too_many")
-            except ApiError as exc:
-                raise self._too_many() from exc
-            if not otp_verify(user=user, code=self.cleaned_data.get("otp_code")):
-                # The same answer as a wrong password: no hint that the password was right.
-                raise self.get_invalid_login_error()
-        self.user_cache = user
-        login_succeeded(attempt)
-        # The login view signs this operator in next: audit it.
-        admin_activity_record(
-            admin=user,
-            topic="session",
-            action="login",
-            request=self.request,
-            data={"via": "backoffice"},
-        )
+            raise self._refusal(exc) from exc
+        if isinstance(outcome, PasskeyStep):
+            self.passkey = outcome
+            raise ValidationError(self.error_messages["passkey_required"], code="passkey_required")
+        self.confirm_login_allowed(outcome)
+        self.user_cache = outcome
         return self.cleaned_data
+
+    def _refusal(self, exc: ApiError) -> ValidationError:
+        self.user_cache = None
+        if exc.keys == [TOO_MANY]:
+            return ValidationError(self.error_messages["too_many"], code="too_many")
+        return self.get_invalid_login_error()
+
+
+class OperatorPasskeyForm(forms.Form):
+    """The passkey step: the flow the login form started and the browser's assertion
+    (``navigator.credentials.get()``, JSON-encoded by accounts/static/accounts/
+    passkey_login.js). Only a verified assertion signs the operator in
+    (``operator_passkey_login``)."""
+
+    flow_id = forms.CharField(max_length=FLOW_ID_MAX)
+    credential = forms.CharField(max_length=CREDENTIAL_MAX)
+
+    error_messages = LOGIN_MESSAGES
+
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        self.user_cache = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        if self.errors:
+            raise ValidationError(self.error_messages["passkey_failed"], code="passkey_failed")
+        try:
+            credential = json.loads(self.cleaned_data["credential"])
+        except (ValueError, RecursionError):
+            credential = None  # refused by the verification, within the flow, as junk is
+        try:
+            self.user_cache = operator_passkey_login(
+                request=self.request, flow_id=self.cleaned_data["flow_id"], credential=credential
+            )
+        except ApiError as exc:
+            code = "too_many" if exc.keys == [TOO_MANY] else "passkey_failed"
+            raise ValidationError(self.error_messages[code], code=code) from exc
+        return self.cleaned_data
+
+    def get_user(self):
+        return self.user_cache
 
 
 class OperatorPasswordChangeForm(AdminPasswordChangeForm):

@@ -33,33 +33,40 @@ def operator_has_module_perms(user, app_label: str) -> bool:
     return role_has_module_rights(user.role, app_label)
 
 
-def operator_credentials_check(*, email: str, password: str | None) -> tuple["User | None", bool]:
-    """(the operator, whether the password was right) for a back-office login.
+def operator_password_only(*, email: str, password: str | None) -> "User | None":
+    """The active operator whose password this is, if the password alone may sign it in.
 
-    The user is None unless the password is right and the account is an active operator.
-    An unknown e-mail costs one hash, as a known one does, and counts as a wrong password:
-    the login policy counts only those as failures (accounts/login_policy.py).
+    Django's ``authenticate()`` knows no second factor, so it never answers an account
+    with TOTP or a passkey: the back-office login is ``accounts.operator_login`` (the API
+    login's policy, password step and second factors), which does not come here. An
+    unknown e-mail costs one hash, as a known one does.
     """
+    from accounts.login import user_has_passkey
     from accounts.models import User
     from accounts.services.users import email_normalize
 
     user = User.objects.filter(email=email_normalize(email or "")).first()
     if user is None:
         User().set_password(password or "")  # same cost whether or not the user exists
-        return None, False
+        return None
     if not check_password(password or "", user.password, setter=None):
-        return None, False
+        return None
     if user.role not in OPERATOR_ROLES or not user.is_staff:
-        return None, True
-    return user, True
+        return None
+    if user.otp or user_has_passkey(user):
+        return None
+    return user
 
 
 class OperatorBackend(BaseBackend):
-    """Back-office login: e-mail and password of an active user with an operator role."""
+    """Sessions of the back-office: ``get_user`` re-checks the operator on every request.
+
+    ``authenticate`` (Django's password-only entry, which no page of ours calls) answers
+    only operators without a second factor (``operator_password_only``).
+    """
 
     def authenticate(self, request, username=None, password=None, email=None, **kwargs):
-        user, _ = operator_credentials_check(email=email or username or "", password=password)
-        return user
+        return operator_password_only(email=email or username or "", password=password)
 
     def get_user(self, user_id):
         from accounts.models import User

@@ -29,7 +29,9 @@ STATE_ERRORS = {
 }
 
 
-def _login_failed(user: User, action: str, reason: str, request) -> None:
+def login_failure_record(user: User, action: str, reason: str, request) -> None:
+    """A refused login of a known account, after its password was right: the activity row
+    every door writes (``session``/``action``/``failed``, the reason in ``data``)."""
     activity_record(
         user=user,
         topic="session",
@@ -53,9 +55,24 @@ def user_login(
     With 2FA on, a recovery code may stand in for the TOTP code (``user_login_second_factor``).
     """
     user = user_password_login(email=email, password=password, request=request)
+    return user_login_complete(
+        user=user, otp_code=otp_code, recovery_code=recovery_code, request=request
+    )
+
+
+def user_login_complete(
+    *, user: User, otp_code: str | None, recovery_code: str | None, request
+) -> User:
+    """After the password (``user_password_login``), the second factor the account has:
+    none, a TOTP or recovery code, or a passkey, which only the passkey login completes.
+
+    The API login and the back-office (``accounts.operator_login``) both finish here, so
+    they refuse the same logins with the same activity rows and record the same success
+    (the row, the ``system.session.create`` event, the new-device e-mail).
+    """
     if not user.otp and user_has_passkey(user):
         # A passkey is this account's second factor: it completes the login, not this call.
-        _login_failed(user, "login::2fa", "The account logs in with a passkey", request)
+        login_failure_record(user, "login::2fa", "The account logs in with a passkey", request)
         raise ApiError("identity.session.webauthn_required", 403)
     if not user.otp:
         new_device = login_from_new_device(user=user, request=request)
@@ -172,7 +189,7 @@ def user_password_login(*, email: str, password: str, request) -> User:
         key, reason = STATE_ERRORS.get(
             user.state, ("identity.session.not_active", "Your account is not active")
         )
-        _login_failed(user, "login", reason, request)
+        login_failure_record(user, "login", reason, request)
         raise ApiError(key, 401)
     return user
 
@@ -190,7 +207,7 @@ def user_login_second_factor(
         # 401 and no failed-login row, as Barong from 2.4.6 on.
         raise ApiError("identity.session.missing_otp", 401)
     if not otp_attempt(user=user, code=otp_code, error_key="identity.session.too_many_requests"):
-        _login_failed(user, "login::2fa", "OTP code is invalid", request)
+        login_failure_record(user, "login::2fa", "OTP code is invalid", request)
         raise ApiError("identity.session.invalid_otp", 403)
     new_device = login_from_new_device(user=user, request=request)
     activity_record(user=user, topic="session", action="login::2fa", request=request)
@@ -203,7 +220,7 @@ def _login_with_recovery_code(*, user: User, code: str | None, request) -> User:
 
     left = recovery_code_use(user=user, code=code, error_key="identity.session.too_many_requests")
     if left is None:
-        _login_failed(user, "login::recovery_code", "Recovery code is invalid", request)
+        login_failure_record(user, "login::recovery_code", "Recovery code is invalid", request)
         raise ApiError("identity.session.invalid_recovery_code", 403)
     new_device = login_from_new_device(user=user, request=request)
     security_notify(

@@ -149,20 +149,8 @@ class PasskeyLoginViewSet(BarongViewSet):
     @action(detail=False, methods=["post"], url_path="verify")
     def verify(self, request):
         data = self.parse(s.WebAuthnLoginVerifyInput)
-        flow = passkeys.webauthn_login_flow_take(flow_id=data["flow_id"])
-        # Every call counts against the address; only a held flow (its holder passed the
-        # password) names an account, whose failure budgets then apply as at the API login.
-        attempt = login_attempt(
-            request=request, account=flow["account"] if flow else None, captcha=False
+        user, attempt = passkeys.webauthn_login(
+            request=request, flow_id=data["flow_id"], credential=data["credential"]
         )
-        if flow is None:
-            raise ApiError("identity.session.invalid_webauthn", 403)
-        try:
-            user = passkeys.webauthn_login_verify(
-                flow=flow, credential=data["credential"], request=request
-            )
-        except ApiError:
-            login_failed(attempt)
-            raise
         csrf_token = session_open(request, user, also=login_reset_ops(attempt))
         return Response(_full_info(user, csrf_token), status=status.HTTP_200_OK)

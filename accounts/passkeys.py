@@ -32,6 +32,7 @@ from webauthn.helpers.structs import (
 )
 
 from accounts.events import session_event_created
+from accounts.login_policy import LoginAttempt, login_attempt, login_failed
 from accounts.models import User, WebAuthnCredential
 from accounts.notifications import login_from_new_device, security_notify
 from accounts.sessions import ACTIVE_STATES
@@ -195,7 +196,7 @@ def webauthn_credentials_admin_delete(
     """
     from accounts.services import user_admin_guard
 
-    user_admin_guard(admin=admin, user=user)
+    user_admin_guard(admin=admin, user=user, action="delete")
     deleted = _credentials_remove(user=user, credential_id=credential_id)
     if not deleted:
         raise ApiError("admin.webauthn.doesnt_exist", 404)
@@ -218,6 +219,9 @@ def webauthn_credentials_admin_delete(
 # flows in other tabs or devices stay valid until used or expired.
 
 FLOW_ID_MAX = 128  # token_urlsafe(32) is 43 characters; anything longer is not ours
+# The doors a flow may belong to: it is good only at the door that started it, so an API
+# flow never signs anyone in to the back-office (which starts flows for operators only).
+DOORS = ("api", "backoffice")
 
 
 def _flow_key(flow_id: str) -> str:
@@ -225,9 +229,12 @@ def _flow_key(flow_id: str) -> str:
     return "webauthn:flow:" + hashlib.sha256(flow_id.encode()).hexdigest()
 
 
-def webauthn_login_options(*, user: User, account: str) -> dict:
+def webauthn_login_options(*, user: User, account: str, door: str = "api") -> dict:
     """Options for ``navigator.credentials.get()`` once the password was right, and the id
-    of the flow that holds their challenge (``account``: the login policy's subject)."""
+    of the flow that holds their challenge (``account``: the login policy's subject;
+    ``door``: where the flow may be completed, one of ``DOORS``)."""
+    if door not in DOORS:
+        raise ValueError(f"unknown login door {door!r}")
     descriptors = _descriptors(user)
     if not descriptors:
         raise ApiError("identity.session.webauthn_not_registered", 403)
@@ -237,7 +244,7 @@ def webauthn_login_options(*, user: User, account: str) -> dict:
         user_verification=UserVerificationRequirement.PREFERRED,
     )
     flow_id = secrets.token_urlsafe(32)
-    flow = {"uid": user.uid, "challenge": options.challenge, "account": account}
+    flow = {"uid": user.uid, "challenge": options.challenge, "account": account, "door": door}
     cache.set(_flow_key(flow_id), flow, settings.BARONG_WEBAUTHN_CHALLENGE_TTL)
     return {"flow_id": flow_id, "publicKey": json.loads(options_to_json(options))}
 
@@ -298,3 +305,31 @@ def webauthn_login_verify(
     activity_record(user=user, topic="session", action="login::webauthn", request=request)
     session_event_created(user=user, request=request, new_device=new_device)
     return user
+
+
+def webauthn_login(
+    *, request: HttpRequest, flow_id: Any, credential: Any, door: str = "api"
+) -> tuple[User, LoginAttempt]:
+    """The verify step of every door, under the one login policy: the flow named
+    ``flow_id`` is taken out whatever the outcome; the caller's address is counted, and
+    a failed assertion in a flow the caller holds counts against its account.
+
+    Returns the user and the policy's attempt, whose counters the door resets when it
+    opens its session (``login_reset_ops``, ``login_succeeded``).
+    """
+    flow = webauthn_login_flow_take(flow_id=flow_id)
+    if flow is not None and flow.get("door", "api") != door:
+        flow = None  # another door's flow: as unknown here, and used up
+    # Every call counts against the address; only a held flow (its holder passed the
+    # password) names an account, whose failure budgets then apply as at the password.
+    attempt = login_attempt(
+        request=request, account=flow["account"] if flow else None, captcha=False
+    )
+    if flow is None:
+        raise ApiError("identity.session.invalid_webauthn", 403)
+    try:
+        user = webauthn_login_verify(flow=flow, credential=credential, request=request)
+    except ApiError:
+        login_failed(attempt)
+        raise
+    return user, attempt

@@ -52,7 +52,7 @@ def _admin_guard(*, admin: User, user: User) -> None:
     """Sessions of users ranked below the operator only, and the operator's own."""
     from accounts.services import user_admin_guard
 
-    user_admin_guard(admin=admin, user=user, own_account=True)
+    user_admin_guard(admin=admin, user=user, own_account=True, topic="sessions", action="delete")
 
 
 def session_admin_end(*, admin: User, user: User, session_id: str, request=None) -> None:

@@ -3,6 +3,9 @@
 import json
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.http import HttpRequest
@@ -103,3 +106,59 @@ def admin_activity_record(
         category=Activity.Category.ADMIN,
         target=target,
     )
+
+
+# ---------------------------------------------------------------- refused attempts
+#
+# A service refuses an operator (a rank guard) from inside its transaction, which the
+# refusal then rolls back, together with anything written in it. The row of the refused
+# attempt is therefore kept aside and written once the request's transactions are over
+# (``activities.middleware.DeferredActivitiesMiddleware`` opens the scope per request).
+
+_deferred: ContextVar[list[dict[str, Any]] | None] = ContextVar("deferred_rows", default=None)
+
+
+@contextmanager
+def activities_deferred() -> Iterator[list[dict[str, Any]]]:
+    """Collect the refusals recorded inside; the caller writes them after its transactions
+    (``activities_deferred_write``)."""
+    pending: list[dict[str, Any]] = []
+    token = _deferred.set(pending)
+    try:
+        yield pending
+    finally:
+        _deferred.reset(token)
+
+
+def activities_deferred_write(
+    pending: list[dict[str, Any]], *, request: HttpRequest | None = None
+) -> None:
+    """Write the collected refusals, with the address and agent of ``request``."""
+    for row in pending:
+        admin_activity_record(**row, request=request)
+    pending.clear()
+
+
+def admin_refusal_record(
+    *, admin, topic: str, action: str, target=None, data: dict[str, Any] | None = None
+) -> None:
+    """An operator's attempt that a guard refused: an admin row with result ``denied``,
+    as the permission table's refusals are (``permissions.api``).
+
+    Within a request it is written after the request's transactions end, so the
+    rollback of the refused change does not take it along; outside one (a shell, a
+    task) it is written at once, in whatever transaction the caller holds.
+    """
+    row = {
+        "admin": admin,
+        "topic": topic,
+        "action": action,
+        "target": target,
+        "data": data,
+        "result": Activity.Result.DENIED,
+    }
+    pending = _deferred.get()
+    if pending is None:
+        admin_activity_record(**row)
+    else:
+        pending.append(row)

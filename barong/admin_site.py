@@ -1,18 +1,27 @@
-"""The operator back-office at ``/admin/``: login by Barong role, 2FA, and KYC review entries."""
+"""The operator back-office at ``/admin/``: login by Barong role with the second factor
+(TOTP, recovery code or passkey), and KYC review entries."""
 
 import time
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import SEARCH_VAR
-from django.contrib.auth import logout
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
+from django.contrib.auth import login as auth_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from barong.api.errors import ApiError
 
@@ -26,7 +35,7 @@ class BarongAdminSite(admin.AdminSite):
     site_title = "Barong back-office"
     index_title = "Operations"
     site_url = None  # no public site behind "View site": the front end is elsewhere
-    login_template = "admin/barong_login.html"  # adds the 2FA code row
+    login_template = "admin/barong_login.html"  # adds the 2FA rows and the passkey step
 
     # Display names Django derives badly from app labels and model names.
     APP_NAMES = {"kyc": "KYC", "apikeys": "API keys"}
@@ -70,6 +79,36 @@ class BarongAdminSite(admin.AdminSite):
     def login_form(self):
         """``BARONG_ADMIN_LOGIN_FORM``: the operator login form lives in accounts."""
         return import_string(settings.BARONG_ADMIN_LOGIN_FORM)
+
+    def get_urls(self):
+        return [
+            path("login/passkey/", self.login_passkey, name="login_passkey"),
+            *super().get_urls(),
+        ]
+
+    @method_decorator(require_POST)
+    @method_decorator(sensitive_post_parameters("credential"))
+    @method_decorator(csrf_protect)
+    @method_decorator(never_cache)
+    def login_passkey(self, request):
+        """The login's passkey step (``BARONG_ADMIN_PASSKEY_FORM``): the login page posts
+        the flow it was given and the browser's assertion here. A verified one signs the
+        operator in (a new session key, as Django's login view gives); anything else
+        goes back to the login page with one message, to start again."""
+        index = reverse("admin:index", current_app=self.name)
+        next_url = request.POST.get(REDIRECT_FIELD_NAME) or index
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = index
+        form = import_string(settings.BARONG_ADMIN_PASSKEY_FORM)(request, data=request.POST)
+        if form.is_valid():
+            auth_login(request, form.get_user())
+            return HttpResponseRedirect(next_url)
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        login_url = reverse("admin:login", current_app=self.name)
+        return HttpResponseRedirect(f"{login_url}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")
 
     def password_change(self, request, extra_context=None):
         """Django's view with ``BARONG_ADMIN_PASSWORD_CHANGE_FORM`` bound to this request."""

@@ -36,6 +36,19 @@ def env_int(name: str, default: int) -> int:
     return int(raw)
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (case and surrounding spaces ignored); unset or empty: ``default``.
+
+    Anything else stops start-up: a misspelt value must not run as the default.
+    """
+    raw = os.environ.get(name)
+    value = (raw or "").strip().lower() or default
+    if value not in choices:
+        allowed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+        raise ImproperlyConfigured(f"{name} must be {allowed}, not {raw!r}")
+    return value
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 

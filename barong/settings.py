@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from barong.env import dev_secret, env, env_bool, env_int, env_list
+from barong.env import dev_secret, env, env_bool, env_choice, env_int, env_list
 from barong.proxies import DEFAULT as TRUSTED_PROXIES_DEFAULT
 from barong.proxies import trusted_proxies_parse
 from barong.request_id import logging_config
@@ -86,6 +86,9 @@ MIDDLEWARE = [
     "ops.metrics.MetricsMiddleware",
     # The gateway's /api/v2/auth calls stop here, ahead of the stack (permissions/middleware.py).
     "permissions.middleware.AuthzMiddleware",
+    # Refused operator attempts are written after the request's transactions
+    # (activities/middleware.py): the refusal rolls back the rest.
+    "activities.middleware.DeferredActivitiesMiddleware",
     # GET/HEAD of the admin API and back-office may read a replica (barong/db/routers.py).
     "barong.db.routers.ReplicaReadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -100,6 +103,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "barong.urls"
 # The back-office site (barong/admin_site.py) uses these app forms.
 BARONG_ADMIN_LOGIN_FORM = "accounts.admin_forms.OperatorLoginForm"
+BARONG_ADMIN_PASSKEY_FORM = "accounts.admin_forms.OperatorPasskeyForm"
 BARONG_ADMIN_PASSWORD_CHANGE_FORM = "accounts.admin_forms.OperatorPasswordChangeForm"  # noqa: S105
 WSGI_APPLICATION = "barong.wsgi.application"
 # Wraps the WSGI application: the gateway's /api/v2/auth calls skip Django's handler
@@ -432,7 +436,9 @@ BARONG_UPLOAD_EXTENSION_WHITELIST = [
 BARONG_USER_STORAGE_TITLES = env_list("BARONG_USER_STORAGE_TITLES", "personal")
 BARONG_CSRF_PROTECTION = env_bool("BARONG_CSRF_PROTECTION", True)
 BARONG_APIKEY_NONCE_LIFETIME = env_int("BARONG_APIKEY_NONCE_LIFETIME", 5000)
-BARONG_GATEWAY = env("BARONG_GATEWAY", "cloudflare").lower()
+# Which gateway's client-address header is believed: Barong's two values, "cloudflare"
+# (X-Forwarded-For only) and "akamai" (also True-Client-IP); anything else stops start-up.
+BARONG_GATEWAY = env_choice("BARONG_GATEWAY", "cloudflare", ("cloudflare", "akamai"))
 # The peers whose X-Forwarded-For (and, with BARONG_GATEWAY=akamai, True-Client-IP) is
 # believed: addresses, CIDR networks, "private" (the default: loopback and private
 # ranges), "cloudflare" (its published ranges), "none" (barong/proxies.py).

@@ -20,22 +20,45 @@ from accounts.services.users import (
     user_role_set,
     user_state_set,
 )
-from activities.services import admin_activity_record
+from activities.services import admin_activity_record, admin_refusal_record
 from barong.api.errors import ApiError
 
 logger = logging.getLogger(__name__)
 
 
-def _refused(key: str, *, admin: User, user: User | None = None, role: str = "") -> ApiError:
-    """A guard's refusal, logged: the service's transaction, which would have written the
-    audit row, is rolled back, so the log is where a refused attempt stays."""
-    target = f"user {user.uid} ({user.role})" if user is not None else f"role {role[:64]!r}"
+def _refused(
+    key: str,
+    *,
+    admin: User,
+    user: User | None,
+    topic: str,
+    action: str,
+    role: str | None = None,
+) -> ApiError:
+    """A guard's refusal: logged, and kept in the audit log as a ``denied`` admin row
+    written after the request's transactions (``admin_refusal_record``), since the
+    refused service's own transaction rolls back with it."""
+    target = f"user {user.uid} ({user.role})" if user is not None else "a user"
+    if role is not None:
+        target += f", giving role {role[:64]!r}"
     logger.warning("operator %s (%s) refused on %s: %s", admin.uid, admin.role, target, key)
+    data: dict[str, str] = {"error": key}
+    if user is not None:
+        data |= {"uid": user.uid, "target_role": user.role}
+    if role is not None:
+        data["role"] = role[:64]
+    admin_refusal_record(admin=admin, topic=topic, action=action, target=user, data=data)
     return ApiError(key)
 
 
 def user_admin_guard(
-    *, admin: User, user: User, prefix: str = "admin.user", own_account: bool = False
+    *,
+    admin: User,
+    user: User,
+    prefix: str = "admin.user",
+    own_account: bool = False,
+    topic: str = "users",
+    action: str = "update",
 ) -> None:
     """Every operator action on a user asks here: only users ranked below the operator's
     role (``accounts.roles``), never the operator's own account (``own_account``: an
@@ -43,24 +66,29 @@ def user_admin_guard(
 
     Refusals: ``update_himself`` for one's own account, ``superadmin_change`` for a
     superadmin (Barong's keys), ``insufficient_rank`` for any other user at or above the
-    operator's rank; all 422, as Barong answers its guards.
+    operator's rank; all 422, as Barong answers its guards. Each is audited as a
+    ``denied`` attempt of ``topic``/``action`` (the row a success would have written).
     """
+    refused = {"admin": admin, "user": user, "topic": topic, "action": action}
     if user.pk == admin.pk:
         if own_account:
             return
-        raise _refused("admin.user.update_himself", admin=admin, user=user)
+        raise _refused("admin.user.update_himself", **refused)
     if role_outranks(admin.role, user.role):
         return
     key = "superadmin_change" if user.role == SUPERADMIN else "insufficient_rank"
-    raise _refused(f"{prefix}.{key}", admin=admin, user=user)
+    raise _refused(f"{prefix}.{key}", **refused)
 
 
-def role_grant_guard(*, admin: User, role: str) -> None:
-    """An operator gives only roles ranked below its own (a superadmin: superadmin too)."""
+def role_grant_guard(*, admin: User, role: str, user: User | None = None) -> None:
+    """An operator gives only roles ranked below its own (a superadmin: superadmin too);
+    ``user``, the one who would get it, is named in the refusal's audit row."""
     if role_grantable(admin.role, role):
         return
     key = "superadmin_change" if role == SUPERADMIN else "insufficient_rank"
-    raise _refused(f"admin.user.{key}", admin=admin, role=role)
+    raise _refused(
+        f"admin.user.{key}", admin=admin, user=user, topic="users", action="update", role=role
+    )
 
 
 def _locked(user: User) -> User:
@@ -131,7 +159,7 @@ def user_role_admin_set(*, admin: User, user: User, role: str, request=None) -> 
     user_admin_guard(admin=admin, user=user)
     if user.role == role:
         raise ApiError("admin.user.role_no_change")
-    role_grant_guard(admin=admin, role=role)
+    role_grant_guard(admin=admin, role=role, user=user)
     previous = user.role
     user = user_role_set(user=user, role=role)
     admin_activity_record(
@@ -171,7 +199,7 @@ def label_admin_create(
     request=None,
 ) -> Label:
     """An operator adds a label that the user does not have yet (``key.taken`` otherwise)."""
-    user_admin_guard(admin=admin, user=user)
+    user_admin_guard(admin=admin, user=user, action="create")
     if label_find(user=user, key=key, scope=scope) is not None:
         raise ApiError("key.taken")
     label = label_set(user=user, key=key, value=value, scope=scope, description=description)
@@ -232,7 +260,7 @@ def label_admin_update(
 @transaction.atomic
 def label_admin_delete(*, admin: User, user: User, key: str, scope: str, request=None) -> None:
     """Remove a user's label; a private one recomputes level and state."""
-    user_admin_guard(admin=admin, user=user)
+    user_admin_guard(admin=admin, user=user, action="delete")
     label = label_find(user=user, key=key, scope=scope)
     if label is None:
         raise ApiError("admin.label.doesnt_exist", 404)

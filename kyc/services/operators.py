@@ -18,7 +18,7 @@ from kyc.services.profiles import _profile_save, profile_fields_clean
 def data_storage_admin_delete(*, admin: User, user: User, title: str, request=None) -> None:
     """Delete a user's data storage and the ``<title>=recorded`` label it left (a user
     ranked below the operator: the label may count for the level)."""
-    user_admin_guard(admin=admin, user=user)
+    user_admin_guard(admin=admin, user=user, action="delete")
     storage = DataStorage.objects.filter(user=user, title__iexact=title).first()
     if storage is None:
         raise ApiError("admin.storage.doesnt_exist", 404)
@@ -78,7 +78,7 @@ def profile_admin_update(
     """
     profile = Profile.objects.select_for_update().select_related("user").get(pk=profile.pk)
     user = profile.user
-    user_admin_guard(admin=admin, user=user, prefix="admin.profiles")
+    user_admin_guard(admin=admin, user=user, prefix="admin.profiles", topic="profiles")
     if profile.state != Profile.State.SUBMITTED:
         raise ApiError("admin.profiles.doesnt_exist_or_not_editable", 404)
     fields = dict(fields)

@@ -1,5 +1,6 @@
 """Operators act only on users ranked below them (accounts/roles.py), in every admin route."""
 
+import json
 from http import HTTPStatus
 
 import pytest
@@ -44,7 +45,15 @@ def refusal(target: str, prefix: str = "admin.user") -> list[str]:
 
 
 def audit_rows(user: User) -> int:
-    return Activity.objects.filter(category="admin", target_uid=user.uid).count()
+    """The changes made to ``user`` in the audit log (refused attempts aside)."""
+    rows = Activity.objects.filter(category="admin", target_uid=user.uid, result="succeed")
+    return rows.count()
+
+
+def denied_rows(user: User) -> list[tuple[str, str, str]]:
+    """(topic, action, error key) of each refused attempt on ``user``, oldest first."""
+    rows = Activity.objects.filter(category="admin", target_uid=user.uid, result="denied")
+    return [(r.topic, r.action, json.loads(r.data)["error"]) for r in rows.order_by("id")]
 
 
 # The four roles whose seeded rules reach the state route, on one user of every role.
@@ -58,11 +67,12 @@ def test_state_changes_only_below_the_operators_rank(make_operator, make_user, a
         response = client.put(f"{ADMIN}/users", {"uid": user.uid, "state": "locked"})
         user.refresh_from_db()
         if may_act(actor, target):
-            expected = (200, "locked", 1)
+            expected = (200, "locked", 1, [])
         else:
-            expected = (422, "active", 0)
+            expected = (422, "active", 0, [("users", "update", *refusal(target))])
             assert errors(response) == refusal(target)
-        if (response.status_code, user.state, audit_rows(user)) != expected:
+        got = (response.status_code, user.state, audit_rows(user), denied_rows(user))
+        if got != expected:
             wrong.append(f"{actor} on {target}: {response.status_code} {user.state}")
 
     assert wrong == []
@@ -132,6 +142,21 @@ def test_no_door_lets_an_operator_act_on_an_admin(make_operator, admin_with_ever
     assert _everything(admin) == before
     assert browser.get(AUTHZ_ME).status_code == HTTPStatus.OK
     assert audit_rows(admin) == 0
+    # Every attempt stays in the audit log as refused, although its change rolled back.
+    refused = "admin.user.insufficient_rank"
+    assert denied_rows(admin) == [
+        ("users", "update", refused),  # ban
+        ("users", "update", refused),  # unlock form
+        ("users", "update", refused),  # 2fa off
+        ("sessions", "delete", refused),
+        ("users", "delete", refused),  # passkeys
+        ("users", "create", refused),  # ban label
+        ("users", "create", refused),  # public label
+        ("users", "update", refused),  # label change
+        ("users", "update", refused),  # kyc decision
+        ("users", "delete", refused),  # label delete
+        ("users", "delete", refused),  # storage
+    ]
 
 
 @pytest.mark.parametrize("role", ["compliance", "accountant"])
@@ -274,3 +299,45 @@ def test_a_refusal_is_logged_with_both_accounts(make_operator, make_user, caplog
         f"operator {operator.uid} (compliance) refused on user {admin.uid} (admin): "
         "admin.user.insufficient_rank"
     )
+
+
+def test_a_refused_attempt_is_in_the_audit_log_of_the_admin_api(make_operator, make_user, sa_api):
+    """Written after the refused service's transaction rolled back, with the operator's
+    address and the request's id, and listed by ``/admin/activities/admin``."""
+    operator, client = make_operator("compliance")
+    admin = make_user(role="admin")
+
+    response = client.put(
+        f"{ADMIN}/users", {"uid": admin.uid, "state": "banned"}, HTTP_X_REQUEST_ID="req-refused-1"
+    )
+
+    assert response.status_code == 422
+    log = sa_api.get(f"{ADMIN}/activities/admin", {"target_uid": admin.uid})
+    [row] = log.json()
+    assert (row["topic"], row["action"], row["result"]) == ("users", "update", "denied")
+    assert row["admin"]["uid"] == operator.uid
+    assert row["target"]["uid"] == admin.uid
+    assert row["user_ip"] == "203.0.113.10"
+    assert json.loads(row["data"]) == {
+        "error": "admin.user.insufficient_rank",
+        "uid": admin.uid,
+        "target_role": "admin",
+    }
+    stored = Activity.objects.get(category="admin", target_uid=admin.uid)
+    assert stored.request_id == "req-refused-1"
+
+
+def test_a_refused_role_grant_names_the_role(admin_may_give_roles, make_operator, make_user):
+    _, client = make_operator("admin")
+    member = make_user()
+
+    client.post(f"{ADMIN}/users/role", {"uid": member.uid, "role": "superadmin"})
+
+    row = Activity.objects.get(category="admin", target_uid=member.uid)
+    assert row.result == "denied"
+    assert json.loads(row.data) == {
+        "error": "admin.user.superadmin_change",
+        "uid": member.uid,
+        "target_role": "member",
+        "role": "superadmin",
+    }

@@ -1,5 +1,6 @@
 """Who may open which back-office page: the admin API's seeded permission table."""
 
+import json
 from http import HTTPStatus
 
 import pytest
@@ -102,13 +103,13 @@ def test_operator_logs_in_with_email_and_password(make_admin, role):
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == HTTPStatus.OK
-    [row] = Activity.objects.filter(user=operator)
-    assert (row.category, row.topic, row.action, row.user_ip) == (
-        "admin",
-        "session",
-        "login",
-        "203.0.113.30",
-    )
+    # The API login's row in the operator's own log, and the back-office's audit row.
+    rows = Activity.objects.filter(user=operator).order_by("id")
+    assert [(r.category, r.topic, r.action, r.result, r.user_ip) for r in rows] == [
+        ("user", "session", "login", "succeed", "203.0.113.30"),
+        ("admin", "session", "login", "succeed", "203.0.113.30"),
+    ]
+    assert json.loads(rows[1].data) == {"via": "backoffice", "factor": "none"}
 
 
 @pytest.mark.parametrize("role", ["member", "trader", "broker"])

@@ -1,10 +1,14 @@
 """The KYC review queues: approving or rejecting documents and profiles from the back-office."""
 
 import json
+import re
+import time
 from datetime import timedelta
 from http import HTTPStatus
+from urllib.parse import unquote
 
 import pytest
+from django.core import signing
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Label
 from activities.models import Activity
 from kyc.models import Profile
+from kyc.storage import file_token_name
 from tests.backoffice.conftest import document_add
 
 pytestmark = pytest.mark.django_db
@@ -58,19 +63,36 @@ def test_queue_lists_pending_and_replaced_oldest_first(operator_client, make_use
     assert rejected.email not in response.content.decode()
 
 
-def test_queue_shows_documents_with_image_previews_and_pdf_links(operator_client, kyc_user):
+def test_queue_shows_documents_with_image_previews_and_pdf_links(
+    operator_client, kyc_user, monkeypatch
+):
     client, _ = operator_client("support")
     pdf = document_add(kyc_user, name="bill.pdf", content=b"%PDF-1.4 test")
     image = kyc_user.documents.exclude(pk=pdf.pk).get()
 
     body = client.get(QUEUE).content.decode()
+    # The next second, as when the clock ticks between the page and the checks below.
+    later = signing.b62_encode(int(time.time()) + 1)
+    monkeypatch.setattr(signing.TimestampSigner, "timestamp", lambda self: later)
 
-    image_url = default_storage.url(image.upload.name)
-    pdf_url = default_storage.url(pdf.upload.name)
-    assert f'<img src="{image_url}"' in body
-    assert f'href="{pdf_url}"' in body
-    assert f'<img src="{pdf_url}"' not in body
+    links = _file_links(body)
+    assert ("img src", image.upload.name) in links
+    assert ("href", pdf.upload.name) in links
+    assert ("img src", pdf.upload.name) not in links
+    assert {name for _, name in links} == {image.upload.name, pdf.upload.name}
     assert "Ada Lovelace" in body
+
+
+def _file_links(body: str) -> set[tuple[str, str]]:
+    """(``img src`` or ``href``, the stored file) of every signed file URL on the page.
+
+    A URL's signature carries the second it was made, so the page's URL and one made
+    here may differ: each is read back instead, which also checks that the signature
+    holds and names exactly that file.
+    """
+    base = re.escape(default_storage.base_url)
+    found = re.findall(rf'(img src|href)="{base}([^"/]+)"', body)
+    return {(attribute, file_token_name(unquote(token))) for attribute, token in found}
 
 
 def test_compliance_approves_documents_and_the_level_follows(operator_client, kyc_user):

@@ -5,6 +5,7 @@ buttons, the KYC queues, data storage) is tried by a ``compliance`` operator on 
 ``admin`` operator: a message, and nothing changed.
 """
 
+import json
 from http import HTTPStatus
 
 import pytest
@@ -62,8 +63,14 @@ def _everything(user: User) -> tuple:
         WebAuthnCredential.objects.filter(user=user).count(),
         list(Profile.objects.filter(user=user).values_list("state", flat=True)),
         DataStorage.objects.filter(user=user).count(),
-        Activity.objects.filter(category="admin", target_uid=user.uid).count(),
+        Activity.objects.filter(category="admin", target_uid=user.uid, result="succeed").count(),
     )
+
+
+def _denied(user: User) -> list[tuple[str, str, str]]:
+    """(topic, action, error key) of the refused attempts on ``user`` in the audit log."""
+    rows = Activity.objects.filter(category="admin", target_uid=user.uid, result="denied")
+    return [(r.topic, r.action, json.loads(r.data)["error"]) for r in rows.order_by("id")]
 
 
 @pytest.fixture
@@ -79,6 +86,7 @@ def test_the_change_form(compliance, target):
     assert response.status_code == HTTPStatus.OK
     assert REFUSED in response.content.decode()
     assert _everything(target) == before
+    assert _denied(target) == [("users", "update", REFUSED)]
 
 
 def test_the_labels_on_the_user_page(compliance, target):
@@ -131,6 +139,8 @@ def test_every_bulk_action_refuses_the_admin_and_serves_the_member(
     assert f"{target.email}: not changed ({REFUSED})" in text.lower()
     assert _everything(target) == before
     assert _everything(member) != member_before
+    assert [error for _, _, error in _denied(target)] == [REFUSED]
+    assert _denied(member) == []
 
 
 def test_the_session_and_passkey_buttons(compliance, target):
@@ -145,6 +155,7 @@ def test_the_session_and_passkey_buttons(compliance, target):
     assert REFUSED in ended.content.decode()
     assert REFUSED in removed.content.decode()
     assert _everything(target) == before
+    assert _denied(target) == [("sessions", "delete", REFUSED), ("users", "delete", REFUSED)]
 
 
 def test_the_label_pages(compliance, target):
@@ -250,3 +261,20 @@ def test_no_operator_labels_their_own_account_here(operator_client):
 
     assert "admin.user.update_himself" in response.content.decode()
     assert not Label.objects.filter(user=operator, key="team").exists()
+
+
+def test_refused_attempts_are_in_the_back_office_audit_log(operator_client, compliance, target):
+    """Written after the back-office's own transaction (the change form's, a bulk action's)
+    rolled back, and listed for the roles that read the audit log."""
+    _change(compliance, target, state="banned")
+    _action(compliance, USERS, "ban_users", target.pk)
+    superadmin, _ = operator_client("superadmin")
+
+    response = superadmin.get("/admin/activities/activity/", {"result": "denied"})
+
+    rows = list(response.context["cl"].result_list)
+    assert [(r.target_uid, r.topic, r.action, r.result) for r in rows] == [
+        (target.uid, "users", "update", "denied")
+    ] * 2
+    assert {r.user.role for r in rows} == {"compliance"}
+    assert {r.user_ip for r in rows} == {"203.0.113.20"}

@@ -51,6 +51,22 @@ def test_a_bad_number_is_one_line(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("value", ["nginx", "cloudfare"])
+def test_an_unknown_gateway_refuses_to_start(tmp_path, value):
+    """Barong knows two gateways; a typo must not run as the default (cloudflare)."""
+    result = manage(tmp_path, "check", BARONG_GATEWAY=value)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"configuration error: BARONG_GATEWAY must be cloudflare or akamai, not {value!r}"
+    ]
+
+
+def test_the_gateway_is_read_without_case_or_spaces(tmp_path):
+    code = "from django.conf import settings; print(settings.BARONG_GATEWAY)"
+    result = manage(tmp_path, "shell", "-c", code, BARONG_GATEWAY=" Akamai ")
+    assert (result.returncode, result.stdout.split()[-1]) == (0, "akamai"), result.stderr
+
+
 def test_seed_levels_says_what_it_did(db, capsys, tmp_path):
     seeds = tmp_path / "levels.yml"
     seeds.write_text(
