@@ -1,39 +1,70 @@
-# Local entry points; CI calls `make lint`, `make test`, `make schemathesis` and
-# `make cluster-test` from .ci/run.
+# Local entry points; CI calls `make .venv`, `make lint`, `make test`, `make schemathesis`
+# and `make cluster-test` from .ci/run.
 PY = .venv/bin/python
 PIP = .venv/bin/pip
 RUFF = .venv/bin/ruff
 ARGS ?=
 PORT ?= 8000
+HOST ?= 127.0.0.1
+# What serving needs (requirements.txt), and that plus the test tools (requirements-dev.txt):
+# stamps inside .venv, so `rm -rf .venv` starts over. Serving targets install only the first,
+# so a first `make run` does not wait for the browsers' driver and the test tools.
+SERVE_DEPS = .venv/.requirements
+DEV_DEPS = .venv/.requirements-dev
 
-.PHONY: run demo test schemathesis lint format bench bench-scale serve worker
+# The venv's own pip: a current one installs the requirements in about two thirds of the
+# time of the pip that Python 3.11 bundles.
+PIP_VERSION = 26.3
+
+.PHONY: run demo test schemathesis lint format bench bench-scale serve worker install mailsink .venv
 .PHONY: cluster cluster-stop cluster-test bench-cluster cluster-packages
 
-# A real target: re-run whenever a requirements file is newer than the venv.
-# On a failed install the venv's date is reset so the next `make` tries again.
-.venv: requirements.txt requirements-dev.txt
-	python3 -m venv .venv
-	$(PIP) install -r requirements-dev.txt || { touch -d @0 .venv; exit 1; }
-	touch .venv
+# Where this Python has pip, it puts PIP_VERSION into a venv made without one (ensurepip's
+# install of its bundled pip and setuptools takes longer than that); elsewhere ensurepip
+# bootstraps and the bundled pip upgrades itself.
+$(PIP):
+	python3 -m venv --without-pip .venv
+	python3 -m pip --python $(PY) install -q --no-compile pip==$(PIP_VERSION) \
+		|| { $(PY) -m ensurepip --default-pip >/dev/null && $(PY) -m pip install -q --no-compile pip==$(PIP_VERSION); }
+
+# Real targets: re-run whenever a requirements file is newer than the stamp; a failed
+# install leaves the stamp as it was, so the next `make` tries again. --no-compile: Python
+# compiles the modules a process imports when it first imports them, not all of them now
+# (a third of a first install's time).
+$(SERVE_DEPS): requirements.txt | $(PIP)
+	$(PIP) install --no-compile -r requirements.txt
+	touch $@
+
+$(DEV_DEPS): requirements.txt requirements-dev.txt | $(PIP)
+	$(PIP) install --no-compile -r requirements-dev.txt
+	touch $@ $(SERVE_DEPS)
+
+# The whole development environment (CI's first step).
+.venv: $(DEV_DEPS)
+
+# Only what serving needs: `make install` on a production host.
+install: $(SERVE_DEPS)
+
+# Static files for WhiteNoise: hashed, compressed copies in DJANGO_STATIC_ROOT.
+COLLECTSTATIC = $(PY) manage.py collectstatic --noinput -v 0
 
 # Development server with the embedded defaults (SQLite, file cache, eager Celery).
-# Cookies are not marked Secure because this serves plain http; --insecure serves
-# the admin's static files although DEBUG is off.
-# E-mail links point at this server (BARONG_DOMAIN) unless told otherwise.
-run: .venv
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_levels
-	$(PY) manage.py seed_permissions
+# `prepare` migrates, seeds levels and permissions and collects the static files in one
+# process (ops/management/commands/prepare.py). Cookies are not marked Secure because this
+# serves plain http; static files come from WhiteNoise as under gunicorn. E-mail links
+# point at this server (BARONG_DOMAIN) unless told otherwise. migrate has run the system
+# checks already.
+run: $(SERVE_DEPS)
+	$(PY) manage.py prepare
 	BARONG_COOKIE_SECURE=$${BARONG_COOKIE_SECURE:-false} \
 	BARONG_DOMAIN=$${BARONG_DOMAIN:-http://127.0.0.1:$(PORT)} \
-		$(PY) manage.py runserver --insecure 127.0.0.1:$(PORT)
+		$(PY) manage.py runserver --nostatic --skip-checks $(HOST):$(PORT)
 
 # Demo data for the back-office: an operator, users at levels 1-3, a pending KYC case.
-demo: .venv
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_levels
-	$(PY) manage.py seed_permissions
-	$(PY) manage.py seed_demo
+# Its e-mails go to files, not to the console; the logins are printed last.
+demo: $(SERVE_DEPS)
+	$(PY) manage.py prepare --no-static
+	BARONG_DOMAIN=$${BARONG_DOMAIN:-http://127.0.0.1:$(PORT)} $(PY) manage.py seed_demo
 
 test: .venv
 	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder $(ARGS)
@@ -57,11 +88,14 @@ bench: .venv
 bench-scale: .venv
 	bash bench/scale/run
 
-# Production-like: a real application server; configure it through the environment.
-serve: .venv
-	.venv/bin/gunicorn barong.wsgi:application -b 127.0.0.1:8000 -w 2
+# Production: gunicorn with ops/gunicorn_conf.py (one-thread gthread workers, keep-alive,
+# /metrics across workers) on HOST:PORT, static files collected first and served by
+# WhiteNoise. Configure it through the environment (README, "Running it for real").
+serve: $(SERVE_DEPS)
+	$(COLLECTSTATIC)
+	.venv/bin/gunicorn barong.wsgi:application -c ops/gunicorn_conf.py -b $(HOST):$(PORT)
 
-worker: .venv
+worker: $(SERVE_DEPS)
 	.venv/bin/celery -A barong worker -B -l info
 
 # ---------------------------------------------------------------- the production topology
@@ -112,3 +146,9 @@ cluster-test: .venv cluster-packages
 # Authz and logins through HAProxy + PgBouncer against one gunicorn direct (same run).
 bench-cluster: .venv cluster-packages
 	bash bench/cluster/run
+
+# A local SMTP server (aiosmtpd) that prints every message it receives, where production
+# mode sends mail by default (localhost, EMAIL_PORT 1025): for trying production mode on one
+# machine (README, "Trying production mode on one machine").
+mailsink: $(DEV_DEPS)
+	$(PY) -m aiosmtpd -n -l 127.0.0.1:$${EMAIL_PORT:-1025}

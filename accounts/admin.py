@@ -25,7 +25,7 @@ from accounts.admin_security import UserSecurityAdminMixin
 from accounts.models import Label, Level, ResyncJob, User
 from accounts.resync import user_state_admin_release
 from accounts.roles import ROLES
-from accounts.selectors import role_exists
+from accounts.selectors import role_exists, roles_known
 from accounts.services import (
     role_grant_guard,
     user_admin_guard,
@@ -44,6 +44,7 @@ from barong.admin_site import ServiceAdminMixin
 from barong.api.errors import ApiError
 
 RECENT_ACTIVITIES = 20
+ROLE_UNKNOWN = "No permission rule uses this role (role.doesnt_exist)."
 
 # Barong's roles are the back-office's groups; Django's own groups would be a second system.
 if admin.site.is_registered(Group):
@@ -103,12 +104,17 @@ class ActivityInline(ReadOnlyInline, admin.TabularInline):
 
 
 class UserChangeForm(forms.ModelForm):
-    """State and role are the only fields an operator types; the guards run before saving."""
+    """State and role are the only fields an operator sets; the guards run before saving."""
 
     state = forms.ChoiceField(
         choices=User.State.choices,
         help_text="A state set here is manual: label changes and level resyncs keep it until "
         "an operator changes it or hands it back to the labels (action on the user list).",
+    )
+    role = forms.ChoiceField(
+        choices=(),
+        help_text="The roles the permission rules name (Permissions).",
+        error_messages={"invalid_choice": ROLE_UNKNOWN},
     )
 
     class Meta:
@@ -123,11 +129,16 @@ class UserChangeForm(forms.ModelForm):
         if "state" in self.fields and state not in User.State.values:
             # A custom state set through the API stays selectable instead of failing.
             self.fields["state"].choices = [*User.State.choices, (state, state)]
+        if "role" in self.fields:
+            roles = roles_known()
+            if self.instance.role and self.instance.role not in roles:
+                roles.append(self.instance.role)  # its rules were removed: keep it shown
+            self.fields["role"].choices = [(role, role) for role in roles]
 
     def clean_role(self):
         role = (self.cleaned_data.get("role") or "").strip()
         if role != self.instance.role and not role_exists(role):
-            raise ValidationError("No permission rule uses this role (role.doesnt_exist).")
+            raise ValidationError(ROLE_UNKNOWN)
         return role
 
     def clean(self):
@@ -157,7 +168,8 @@ def _roles() -> list[tuple[str, str]]:
 class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
     form = UserChangeForm
     bulk_delete = False
-    list_display = ("email", "uid", "role", "level", "state", "state_manual", "otp", "created_at")
+    # Narrow columns, so the list fits beside the sidebar and the filters at 1400 px.
+    list_display = ("email", "uid", "role", "level", "state_shown", "otp", "created")
     # Fixed choices: a DISTINCT over a million users would cost more than the page.
     list_filter = (
         fixed_filter("state", "state", lambda: User.State.choices),
@@ -240,6 +252,14 @@ class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin
         for search in self.search_extra:
             ids += search(term)[:SEARCH_USERS_MAX]
         return Q(pk__in=ids)
+
+    @admin.display(description="State", ordering="state")
+    def state_shown(self, obj: User) -> str:
+        return f"{obj.state} (manual)" if obj.state_manual else obj.state
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj: User) -> str:
+        return obj.created_at.strftime("%Y-%m-%d")
 
     @admin.display(description="Referral")
     def referral_uid(self, obj: User):

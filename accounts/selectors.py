@@ -7,6 +7,7 @@ from django.db.models import QuerySet, Sum
 
 from accounts.labels import label_key_valid, label_normalize
 from accounts.models import USER_ID_BLOCK, Label, User, UserIdBlock
+from accounts.roles import OPERATOR_ROLES
 from barong.api.errors import ApiError
 
 
@@ -18,6 +19,15 @@ def role_exists(role: str) -> bool:
     imports nothing of it.
     """
     return apps.get_model(settings.BARONG_ROLE_MODEL)._default_manager.filter(role=role).exists()
+
+
+def roles_known() -> list[str]:
+    """Every role a user may be given (``role_exists``): member, the operator roles in
+    their usual order, then any other role the rules name, alphabetically."""
+    model = apps.get_model(settings.BARONG_ROLE_MODEL)
+    named = set(model._default_manager.values_list("role", flat=True).distinct())
+    usual = ["member", *OPERATOR_ROLES]
+    return [role for role in usual if role in named] + sorted(named - set(usual))
 
 
 def admin_user_get(uid: str, queryset: QuerySet[User] | None = None) -> User:

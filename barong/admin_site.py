@@ -3,7 +3,7 @@
 
 import time
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -74,6 +74,30 @@ class BarongAdminSite(admin.AdminSite):
         if seen != now:
             request.session[SEEN_KEY] = now
         return True
+
+    def each_context(self, request):
+        """The sidebar marks one entry as the current page: the longest link the path starts with.
+
+        Django's sidebar marks every entry whose link is part of the path, so the KYC review
+        queue (``/admin/kyc/document/review/``) lit "Documents" too; templates/admin/app_list.html
+        reads ``current`` instead.
+        """
+        context = super().each_context(request)
+        path = quote(request.path, safe="/")
+        models = [
+            model
+            for app in context.get("available_apps") or ()
+            for model in app["models"]
+            if model.get("admin_url")
+        ]
+        here = max(
+            (model for model in models if path.startswith(model["admin_url"])),
+            key=lambda model: len(model["admin_url"]),
+            default=None,
+        )
+        for model in models:
+            model["current"] = model is here
+        return context
 
     @property
     def login_form(self):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from barong.env import dev_secret, env, env_bool, env_choice, env_int, env_list
 from barong.proxies import DEFAULT as TRUSTED_PROXIES_DEFAULT
@@ -92,6 +93,9 @@ MIDDLEWARE = [
     # GET/HEAD of the admin API and back-office may read a replica (barong/db/routers.py).
     "barong.db.routers.ReplicaReadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /static/ from the collected files (hashed names, gzip, cached a year): gunicorn alone
+    # serves the back-office, the API docs and the e-mail link pages (docs/operations.md).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -307,7 +311,8 @@ BARONG_ENCRYPTION_KEY = env("BARONG_ENCRYPTION_KEY") or dev_secret(
 BARONG_ENCRYPTION_KEYS_PREVIOUS = env_list("BARONG_ENCRYPTION_KEYS_PREVIOUS", "")
 
 # ---------------------------------------------------------------- Celery
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://")
+# In-process without Redis; the host name only keeps kombu from warning on every task.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -406,8 +411,13 @@ else:
     }
 STORAGES = {
     "default": _default_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # collectstatic (make run, make serve) writes hashed, compressed copies; pages name the
+    # hashed files, which WhiteNoise serves with a far-future cache lifetime.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Source maps are for a developer's tools only: collected, never compressed (half the time
+# collectstatic takes).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 FILE_UPLOAD_PERMISSIONS = 0o600
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200

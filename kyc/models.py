@@ -54,8 +54,10 @@ class Profile(models.Model):
             ),
         ]
 
+    # What the back-office shows for a row (inline captions, titles, history): no internal
+    # ids, which mean nothing to an operator; the page around it names the user.
     def __str__(self) -> str:
-        return f"profile {self.pk} of {self.user_id} ({self.state})"
+        return f"profile ({self.state})"
 
 
 class Phone(models.Model):
@@ -112,7 +114,7 @@ class Document(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.doc_type} {self.doc_number} of {self.user_id}"
+        return f"{self.doc_type} {self.doc_number}"
 
 
 class DataStorage(models.Model):
@@ -139,4 +141,4 @@ class DataStorage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} of {self.user_id}"
+        return f"{self.title} data"

@@ -103,6 +103,8 @@ def route_of(request: HttpRequest) -> str:
         return match.route.replace("^", "").removesuffix("\\Z").removesuffix("$")
     if request.path_info.startswith("/api/v2/auth"):
         return "api/v2/auth/<path>"  # answered by AuthzMiddleware before URL resolution
+    if request.path_info.startswith(settings.STATIC_URL):
+        return "static/<path>"  # answered by WhiteNoise before URL resolution
     return UNMATCHED
 
 

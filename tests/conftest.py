@@ -20,6 +20,15 @@ from tests.factories import make_admin_user, make_user_with
 SLOW_MARKERS = ("worker", "browser")
 
 
+def pytest_configure(config) -> None:
+    """WhiteNoise looks static files up when asked, rather than listing STATIC_ROOT each
+    time a test client or the live server builds the middleware (warning when nothing was
+    collected there). Set before any test starts: the live server builds it once."""
+    from django.conf import settings
+
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Slow modules first, then the others by size, each module's tests in their order.
 
@@ -118,6 +127,10 @@ def _fast_and_clean(settings, tmp_path):
             "BACKEND": "kyc.storage.PrivateFileStorage",
             "OPTIONS": {"location": tmp_path / "media"},
         },
+        # Pages name the static files as found in the apps, with no collectstatic run
+        # first; the hashed files WhiteNoise serves are tested under gunicorn
+        # (tests/ops/test_production_mode.py).
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SESSION_COOKIE_SECURE = False

@@ -1,4 +1,6 @@
-"""The README's "Five minutes with curl" runs as written against a live server."""
+"""The README's "Five minutes with curl" runs as written against a live server: sign-up to
+phone, the gateway's JWT, 2FA with codes computed in the shell, an API key and a request
+signed with it."""
 
 import json
 import re
@@ -7,6 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from accounts.models import User
+from apikeys.models import APIKey
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SECTION = "## Five minutes with curl"
@@ -33,6 +38,10 @@ def test_the_readme_has_the_steps():
         "12345",
         "/auth/api/v2/barong/",
         "Authorization: Bearer $JWT",
+        "/resource/otp/enable",
+        "/resource/api_keys",
+        "X-Auth-Signature",
+        "openssl dgst -sha256 -hmac",
     ):
         assert needle in script
 
@@ -57,10 +66,18 @@ def test_the_walkthrough_works(live_server, transactional_db, settings, tmp_path
     assert lines[1] == "active"  # confirmed with the e-mail's token
     assert json.loads(lines[2]) == {"message": "Code was sent successfully via sms"}
     assert json.loads(lines[3])["level"] == 2  # the phone is verified
-    claims = json.loads(lines[-2])  # the gateway's JWT, decoded
+    claims = json.loads(lines[4])  # the gateway's JWT, decoded
     assert claims["email"] == "ada@example.com"
     assert claims["level"] == 2
-    assert lines[-1] == "2"  # the upstream call with the JWT
+    assert lines[5] == "2"  # the upstream call with the JWT
+    assert lines[6] == "201"  # 2FA on, with a code the shell computed
+    user = User.objects.get(email="ada@example.com")
+    assert user.otp
+    kid = lines[7]  # the API key, created with the next step's code
+    assert APIKey.objects.get(kid=kid).user == user
+    key_claims = json.loads(lines[8])  # the signed request's JWT, decoded
+    assert (key_claims["uid"], key_claims["email"]) == (user.uid, "ada@example.com")
+    assert len(lines) == 9
     assert f"{live_server.url}/accounts/confirmation?confirmation_token=" in "".join(
         path.read_text() for path in mail.iterdir()
     )

@@ -1,8 +1,10 @@
-"""Swagger UI and Redoc load nothing from outside the server, and `make run` serves their files."""
+"""Swagger UI and Redoc load nothing from outside the server, and `make run` serves their files
+(the whole production mode in Chromium: tests/ops/test_production_mode.py)."""
 
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -44,21 +46,30 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_make_run_server_serves_the_doc_assets(client, db, tmp_path):
-    """``runserver --insecure`` (what `make run` starts) answers every asset the pages name."""
-    refs = sorted({ref for page in PAGES for ref in _references(client.get(page).content.decode())})
-    static = [ref for ref in refs if ref.startswith("/static/")]
-    assert any("swagger-ui" in ref for ref in static)
-    assert any("redoc" in ref for ref in static)
+def test_make_run_server_serves_the_doc_assets(tmp_path):
+    """What `make run` starts on a fresh data directory: ``prepare`` (migrate, seeds, static
+    files), then ``runserver`` with WhiteNoise serving the hashed files every page names
+    (DEBUG off)."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith(("DJANGO_", "BARONG_"))
+    }
     env.update(BARONG_DATA_DIR=str(tmp_path / "var"), BARONG_CACHE="locmem")
+    subprocess.run(
+        [sys.executable, "manage.py", "prepare", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
     server = subprocess.Popen(  # noqa: S603
         [
             sys.executable,
             "manage.py",
             "runserver",
-            "--insecure",
+            "--nostatic",
             "--noreload",
             "--skip-checks",
             f"127.0.0.1:{port}",
@@ -76,10 +87,24 @@ def test_make_run_server_serves_the_doc_assets(client, db, tmp_path):
                 break
             except requests.RequestException:
                 time.sleep(0.1)
+        refs = sorted(
+            {
+                ref
+                for page in PAGES
+                for ref in _references(requests.get(base + page, timeout=30).text)
+            }
+        )
+        static = [ref for ref in refs if ref.startswith("/static/")]
+        assert any("swagger-ui" in ref for ref in static)
+        assert any("redoc" in ref for ref in static)
         for ref in static:
             answer = requests.get(base + ref, timeout=10)
             assert answer.status_code == 200, ref
             assert len(answer.content) > 100, ref
+            assert "immutable" in answer.headers["Cache-Control"], ref  # hashed names
     finally:
         server.terminate()
         server.wait(20)
+    with sqlite3.connect(tmp_path / "var" / "db.sqlite3") as database:  # prepare seeded it
+        assert database.execute("SELECT count(*) FROM levels").fetchone() == (3,)
+        assert database.execute("SELECT count(*) FROM permissions").fetchone()[0] > 100

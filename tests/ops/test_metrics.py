@@ -56,6 +56,23 @@ def test_token_required_when_set(api, db, settings, header):
     assert b"barong_" not in response.content
 
 
+def test_static_files_count_under_one_route(api, db, settings):
+    """WhiteNoise answers them ahead of URL resolution: one route, not "unmatched"."""
+    settings.BARONG_METRICS_TOKEN = ""
+
+    def counted() -> float:
+        return sum(
+            count
+            for (name, labels), count in scrape(api).items()
+            if name == "barong_http_requests_total" and ("route", "static/<path>") in labels
+        )
+
+    before = counted()
+    api.get("/static/admin/css/base.css")
+    api.get("/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")
+    assert counted() == before + 2
+
+
 def test_token_accepted_and_writes_refused(api, db, settings):
     settings.BARONG_METRICS_TOKEN = "s3cret-token"
     scrape(api, "s3cret-token")
