@@ -580,6 +580,20 @@ BARONG_MANAGEMENT_MAX_LIFETIME = env_int("BARONG_MANAGEMENT_MAX_LIFETIME", 300)
 BARONG_MANAGEMENT_SIGNING_KEY = env("BARONG_MANAGEMENT_SIGNING_KEY")
 BARONG_MANAGEMENT_SIGNING_KEY_FILE = DATA_DIR / "management_signing.pem"
 
+# Confirmations bound to an operation (management/confirmations.py): how long the user has
+# to confirm (and the signed confirmation stays valid), how many wrong codes or assertions
+# void one, and the origins the confirmation page may send the browser back to (the
+# WebAuthn origins by default; anything else is refused, never followed).
+BARONG_CONFIRMATION_TTL = env_int("BARONG_CONFIRMATION_TTL", 300)
+BARONG_CONFIRMATION_MAX_ATTEMPTS = env_int("BARONG_CONFIRMATION_MAX_ATTEMPTS", 3)
+BARONG_CONFIRMATION_RETURN_ORIGINS = [
+    origin.strip().rstrip("/")
+    for origin in env(
+        "BARONG_CONFIRMATION_RETURN_ORIGINS", ",".join(BARONG_WEBAUTHN_ORIGINS)
+    ).split(",")
+    if origin.strip()
+]
+
 # The model whose rows name the roles that exist (accounts.selectors.role_exists): it
 # lives in an app above accounts, so it is named here, as AUTH_USER_MODEL names the user.
 BARONG_ROLE_MODEL = "permissions.Permission"
