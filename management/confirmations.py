@@ -18,7 +18,7 @@ import re
 import secrets
 import time
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,6 +53,7 @@ NONCE_RE = re.compile(r"\A[A-Za-z0-9._:-]{1,64}\Z")
 CID_RE = re.compile(r"\A[A-Za-z0-9_-]{16,64}\Z")
 DIGEST_RE = re.compile(r"\A[0-9a-f]{64}\Z")
 DESTINATION_MAX = 256
+EXACT = Context(prec=64)  # more digits than AMOUNT_RE lets through (30 + 30)
 MANAGEMENT = "management.confirmation"
 RESOURCE = "resource.confirmation"
 
@@ -71,8 +72,8 @@ def _amount(value: Any) -> str | None:
         return None
     if amount <= 0:
         return None
-    text = format(amount.normalize(), "f")
-    return text
+    # The default context keeps 28 digits: normalising in it would round a longer amount.
+    return format(amount.normalize(context=EXACT), "f")
 
 
 def _destination(value: Any) -> str | None:

@@ -117,6 +117,26 @@ def test_request_answers_the_canonical_operation_and_its_hash(asked, member):
     assert json.loads(row.data)["signers"] == ["alex"]
 
 
+@pytest.mark.parametrize(
+    ("sent", "canonical"),
+    [
+        ("0.50000000", "0.5"),
+        ("100", "100"),
+        ("100.000", "100"),
+        ("007.10", "7.1"),
+        ("0.000000000000000000000000000001", "0.000000000000000000000000000001"),
+        (
+            "123456789012345678901234567890.123456789012345678901234567890",
+            "123456789012345678901234567890.12345678901234567890123456789",
+        ),
+    ],
+)
+def test_amounts_keep_every_digit(ask, member, sent, canonical):
+    response = ask(member.uid, amount=sent)
+    assert response.status_code == HTTPStatus.CREATED, response.content
+    assert response.json()["operation"]["amount"] == canonical
+
+
 def test_equivalent_spellings_hash_alike(ask, member):
     first = ask(member.uid, amount="100.000", asset="usdt", nonce="n-1").json()
     second = ask(member.uid, amount="100", asset="USDT ", nonce="n-2").json()
@@ -511,3 +531,35 @@ def test_passkey_options_without_passkey(auth_api, asked, member):
     response = auth_api(member).post(f"{RESOURCE}/{asked['cid']}/webauthn")
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"errors": ["resource.confirmation.webauthn_not_registered"]}
+
+
+def _hostile_credentials(authenticator) -> list:
+    good = authenticator.get({"publicKey": {"challenge": "AAAA"}})
+    response = good["response"]
+    return [
+        {},
+        {"id": authenticator.id},
+        {"id": authenticator.id, "rawId": authenticator.id, "type": "public-key"},
+        {**good, "response": "not-an-object"},
+        {**good, "response": {**response, "clientDataJSON": "!!not base64!!"}},
+        {**good, "response": {**response, "clientDataJSON": "e30"}},  # {}
+        {**good, "response": {**response, "authenticatorData": ""}},
+        {**good, "response": {**response, "signature": "AA" * 600}},
+        {**good, "type": "password"},
+        {**good, "id": "x" * 5000, "rawId": "x" * 5000},
+        {"id": {"nested": ["deep"]}, "response": {"a": {"b": {"c": 1}}}},
+    ]
+
+
+def test_hostile_assertions_are_4xx_and_counted(settings, auth_api, ask, passkey_member):
+    settings.BARONG_CONFIRMATION_MAX_ATTEMPTS = 100
+    member, authenticator = passkey_member
+    asked = ask(member.uid).json()
+    client = auth_api(member)
+    hostile = _hostile_credentials(authenticator)
+    for credential in hostile:
+        response = confirm(client, asked["cid"], digest=asked["digest"], credential=credential)
+        assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY, (credential, response)
+        assert response.json() == {"errors": ["resource.confirmation.invalid_webauthn"]}
+    row = Confirmation.objects.get(cid=asked["cid"])
+    assert (row.state, row.attempts, row.token) == ("pending", len(hostile), "")
