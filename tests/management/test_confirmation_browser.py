@@ -3,6 +3,7 @@ the operation, types a TOTP code, and is sent back; the upstream then holds a si
 confirmation of exactly that operation."""
 
 import json
+import os
 from urllib.parse import quote
 
 import pytest
@@ -19,6 +20,7 @@ from tests.resource_account.helpers import two_factor_on
 from tests.security.test_passkey_browser import passkey_page  # noqa: F401  (fixture)
 
 clock = helpers.clock
+SCREENSHOTS = os.environ.get("BACKOFFICE_SCREENSHOTS")  # a directory, to look at the page
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -72,11 +74,17 @@ def test_confirm_a_withdrawal_with_a_code(page, live_server, transactional_db, m
     assert page.locator("#op-amount").inner_text() == "0.5"
     assert page.locator("#op-asset").inner_text() == "BTC"
     assert page.locator("#op-destination").inner_text() == WITHDRAW["destination"]
+    # The whole address is on screen: wrapped inside the page, not cut off.
+    cell = page.locator("#op-destination code").bounding_box()
+    card = page.locator("#content").bounding_box()
+    assert cell["x"] + cell["width"] <= card["x"] + card["width"]
     code = page.get_by_label("Code from your authenticator app")
     assert code.evaluate("node => node === document.activeElement")  # focused on arrival
     row.refresh_from_db()
     assert row.state == Confirmation.State.PENDING  # opening the page did nothing
 
+    if SCREENSHOTS:
+        page.screenshot(path=f"{SCREENSHOTS}/confirmation.png", full_page=True)
     code.fill("000000")
     page.get_by_role("button", name="Confirm with my code").click()
     page.wait_for_selector("#page-error")
