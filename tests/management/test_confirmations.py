@@ -17,7 +17,7 @@ from barong import jwt as barong_jwt
 from management import confirmations as confirmations_module
 from management.models import Confirmation
 from tests.resource_account import helpers
-from tests.resource_account.helpers import two_factor_on, unthrottle
+from tests.resource_account.helpers import login, two_factor_on, unthrottle
 
 pytestmark = pytest.mark.django_db
 clock = helpers.clock  # the TOTP clock fixture
@@ -563,3 +563,34 @@ def test_hostile_assertions_are_4xx_and_counted(settings, auth_api, ask, passkey
         assert response.json() == {"errors": ["resource.confirmation.invalid_webauthn"]}
     row = Confirmation.objects.get(cid=asked["cid"])
     assert (row.state, row.attempts, row.token) == ("pending", len(hostile), "")
+
+
+def test_upstream_refuses_an_expired_confirmation(api, auth_api, asked, member, clock):
+    token = confirm(
+        auth_api(member), asked["cid"], digest=asked["digest"], otp_code=clock.next_code(member)
+    ).json()["confirmation"]
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    key = pyjwt.PyJWKSet.from_dict(jwks(api))[pyjwt.get_unverified_header(token)["kid"]]
+    # A negative leeway is the upstream's clock TTL + 1 seconds later.
+    with pytest.raises(pyjwt.ExpiredSignatureError):
+        pyjwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256"],
+            audience="alex",
+            leeway=-(claims["exp"] - claims["iat"] + 1),
+            options={"verify_iat": False},  # iat is checked with the same shifted clock
+        )
+
+
+def test_the_session_cookie_path_needs_its_csrf_header(api, asked, member, clock):
+    csrf = login(api, member, otp_code=clock.next_code(member))
+    body = {"digest": asked["digest"], "otp_code": clock.next_code(member)}
+    refused = api.post(f"{RESOURCE}/{asked['cid']}/confirm", body, format="json")
+    assert refused.status_code == HTTPStatus.UNAUTHORIZED
+    assert refused.json() == {"errors": ["authz.missing_csrf_token"]}
+    assert Confirmation.objects.get(cid=asked["cid"]).state == "pending"
+    done = api.post(
+        f"{RESOURCE}/{asked['cid']}/confirm", body, format="json", HTTP_X_CSRF_TOKEN=csrf
+    )
+    assert done.status_code == HTTPStatus.CREATED, done.content
