@@ -365,6 +365,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.users_erase_due_task",
         "schedule": 3600.0,
     },
+    "confirmations-prune": {
+        "task": "management.tasks.confirmations_prune_task",
+        "schedule": 3600.0,
+    },
 }
 
 # ---------------------------------------------------------------- Email
@@ -586,6 +590,8 @@ BARONG_MANAGEMENT_SIGNING_KEY_FILE = DATA_DIR / "management_signing.pem"
 # WebAuthn origins by default; anything else is refused, never followed).
 BARONG_CONFIRMATION_TTL = env_int("BARONG_CONFIRMATION_TTL", 300)
 BARONG_CONFIRMATION_MAX_ATTEMPTS = env_int("BARONG_CONFIRMATION_MAX_ATTEMPTS", 3)
+# Rows are deleted this many days after they expire (management/tasks.py, hourly).
+BARONG_CONFIRMATION_RETENTION_DAYS = env_int("BARONG_CONFIRMATION_RETENTION_DAYS", 30)
 BARONG_CONFIRMATION_RETURN_ORIGINS = [
     origin.strip().rstrip("/")
     for origin in env(

@@ -375,3 +375,11 @@ def confirmation_reject(
         confirmation.save(update_fields=["state", "decided_at"])
     _record(user, "reject", confirmation, request)
     return confirmation
+
+
+def confirmations_prune(*, now=None) -> int:
+    """Delete confirmations that expired more than ``BARONG_CONFIRMATION_RETENTION_DAYS``
+    ago, decided or not: the upstream has long acted on them (the activity rows stay)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.BARONG_CONFIRMATION_RETENTION_DAYS)
+    deleted, _ = Confirmation.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

@@ -594,3 +594,23 @@ def test_the_session_cookie_path_needs_its_csrf_header(api, asked, member, clock
         f"{RESOURCE}/{asked['cid']}/confirm", body, format="json", HTTP_X_CSRF_TOKEN=csrf
     )
     assert done.status_code == HTTPStatus.CREATED, done.content
+
+
+def test_old_confirmations_are_pruned_on_schedule(settings, ask, member):
+    from barong.celery import app
+    from management.tasks import confirmations_prune_task
+
+    schedule = settings.CELERY_BEAT_SCHEDULE["confirmations-prune"]
+    assert schedule["task"] == "management.tasks.confirmations_prune_task"
+    assert schedule["task"] in app.tasks
+    old = ask(member.uid, nonce="old").json()
+    recent = ask(member.uid, nonce="recent").json()
+    Confirmation.objects.filter(cid=old["cid"]).update(
+        expires_at=timezone.now() - timedelta(days=31)
+    )
+    Confirmation.objects.filter(cid=recent["cid"]).update(
+        expires_at=timezone.now() - timedelta(days=29)
+    )
+    assert confirmations_prune_task.delay().get() == 1
+    assert list(Confirmation.objects.values_list("cid", flat=True)) == [recent["cid"]]
+    assert Activity.objects.filter(action="confirmation request").count() == 2
