@@ -614,3 +614,30 @@ def test_old_confirmations_are_pruned_on_schedule(settings, ask, member):
     assert confirmations_prune_task.delay().get() == 1
     assert list(Confirmation.objects.values_list("cid", flat=True)) == [recent["cid"]]
     assert Activity.objects.filter(action="confirmation request").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_decisions_decide_once(auth_api, ask, member, clock):
+    """A confirm and two refusals at the same moment: one wins, the others see it decided."""
+    from tests.resource_account.test_otp_api import _concurrently
+
+    asked = ask(member.uid).json()
+    code = clock.next_code(member)
+    url = f"{RESOURCE}/{asked['cid']}"
+    confirmer, *rejecters = [auth_api(member) for _ in range(3)]
+    body = {"digest": asked["digest"]}
+    calls = [
+        lambda: confirmer.post(f"{url}/confirm", {**body, "otp_code": code}, format="json"),
+        *[lambda c=c: c.post(f"{url}/reject", body) for c in rejecters],
+    ]
+
+    responses = _concurrently(calls)
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201, 409, 409], [r.content for r in responses]
+    row = Confirmation.objects.get(cid=asked["cid"])
+    winner = next(r for r in responses if r.status_code == 201).json()["state"]
+    assert row.state == winner
+    assert bool(row.token) == (winner == "confirmed")
+    decided = Activity.objects.filter(topic="confirmation", result="succeed")
+    assert decided.count() == 1
