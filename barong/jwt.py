@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from barong.jose import b64url_encode, b64url_uint
+
 
 @dataclass(frozen=True)
 class KeyPair:
@@ -25,22 +27,16 @@ class KeyPair:
     public_key: Any
 
 
-def _b64url(number: int) -> str:
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
 def public_jwk(public_key) -> dict[str, str]:
     numbers = public_key.public_numbers()
-    return {"kty": "RSA", "e": _b64url(numbers.e), "n": _b64url(numbers.n)}
+    return {"kty": "RSA", "e": b64url_uint(numbers.e), "n": b64url_uint(numbers.n)}
 
 
 def thumbprint(public_key) -> str:
     """RFC 7638 thumbprint: a stable kid derived from the key itself."""
     jwk = public_jwk(public_key)
     canonical = json.dumps({k: jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"))
-    digest = hashlib.sha256(canonical.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return b64url_encode(hashlib.sha256(canonical.encode()).digest())
 
 
 def _pem(text: str, name: str = "JWT key") -> bytes:
