@@ -21,7 +21,7 @@ from rest_framework.views import APIView, set_rollback
 from accounts.models import User
 from barong.api.errors import ApiError
 from barong.api.timebounds import unix_time
-from management.jws import json_strict_constant
+from barong.jose import json_strict_constant
 from management.params import ManagementError, full_message, model_key, to_sentence
 from management.verification import VerificationFailed, VerifiedCall, management_call_verify
 
