@@ -22,7 +22,6 @@ from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-import jwt
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -36,6 +35,7 @@ from activities.services import activity_record
 from barong import jwt as barong_jwt
 from barong.api.errors import ApiError
 from barong.crypto import constant_time_equals
+from barong.jose import Signer, compact_sign
 from barong.jwt import KeyPair
 from management.keys import ALGORITHM, management_signing_key
 from management.models import Confirmation
@@ -212,9 +212,8 @@ def _token_sign(confirmation: Confirmation, method: str, pair: KeyPair) -> tuple
         "exp": issued + settings.BARONG_CONFIRMATION_TTL,
         "jti": jti,
     }
-    token = jwt.encode(
-        claims, pair.private_key, algorithm=ALGORITHM, headers={"kid": pair.kid, "typ": JWT_TYP}
-    )
+    signer = Signer(pair.private_key, ALGORITHM, protected={"typ": JWT_TYP, "kid": pair.kid})
+    token = compact_sign(claims, signer)
     return token, jti
 
 

@@ -104,6 +104,13 @@ def test_no_other_module_signs_or_encodes_base64url():
             for node in ast.walk(tree):
                 if isinstance(node, ast.ImportFrom) and node.module == "jwt.algorithms":
                     offenders.append(f"{path.relative_to(root)} imports jwt.algorithms")
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr == "encode"
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id == "jwt"
+                ):
+                    offenders.append(f"{path.relative_to(root)} signs with PyJWT's encode")
                 if isinstance(node, ast.Attribute) and node.attr == "urlsafe_b64decode":
                     offenders.append(f"{path.relative_to(root)} decodes base64url")
                 if (
