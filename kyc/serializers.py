@@ -4,14 +4,6 @@ from django.core.files.storage import default_storage
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.full_info import (
-    Collection,
-    collection_add,
-    day,
-    entity_time,
-    raw_time,
-    text,
-)
 from accounts.serializers import (
     AdminLabelViewSerializer,
     UserSerializer,
@@ -148,41 +140,8 @@ class UserWithKYCSerializer(UserSerializer):
 
 def user_full_info_collections_add() -> None:
     """Login, sign-up and ``users/me`` answer the user's phones, profiles and data storage:
-    the serializers document them, ``accounts.full_info`` renders them (the same JSON)."""
-    collection_add(
-        Collection(
-            name="phones",
-            model=Phone,
-            columns=(("country", text), ("number", text), ("validated_at", raw_time)),
-        )
-    )
-    collection_add(
-        Collection(
-            name="profiles",
-            model=Profile,
-            columns=(
-                *((name, text) for name in ("first_name", "last_name")),
-                ("dob", day),
-                *((name, text) for name in ("address", "postcode", "city", "country")),
-                ("state", text),
-                ("metadata", text),
-                ("created_at", entity_time),
-                ("updated_at", entity_time),
-            ),
-        )
-    )
-    collection_add(
-        Collection(
-            name="data_storages",
-            model=DataStorage,
-            columns=(
-                ("title", text),
-                ("data", text),
-                ("created_at", entity_time),
-                ("updated_at", entity_time),
-            ),
-        )
-    )
+    declared here once, by their serializers (``accounts.full_info`` renders the same JSON
+    from them)."""
     UserWithFullInfoSerializer.collection_add(
         "phones", lambda: PhoneSerializer(many=True, read_only=True)
     )
