@@ -87,11 +87,6 @@ def recovery_codes_count(*, user: User) -> int:
     return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
 
 
-def recovery_codes_void(*, user: User) -> None:
-    """Forget every code of the user (2FA switched off)."""
-    RecoveryCode.objects.filter(user=user).delete()
-
-
 @transaction.atomic
 def recovery_code_use(*, user: User, code: object, error_key: str) -> int | None:
     """Spend one code: the number of codes left, or None when it is not an unused code.

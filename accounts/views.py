@@ -120,10 +120,6 @@ def _examples(request: dict, response: dict, status: int) -> list[OpenApiExample
     ]
 
 
-def _full_info(user, csrf_token: str) -> dict:
-    return user_full_info(user, csrf_token=csrf_token)
-
-
 LOGIN_ERRORS = {
     401: "Unknown e-mail, wrong password (identity.session.invalid_params), the account is"
     " banned, deleted or not active, or 2FA is on and no code came"
@@ -178,7 +174,7 @@ class SessionViewSet(BarongViewSet):
             raise
         # The resets are written with the session, in one round trip.
         csrf_token = session_open(request, user, also=login_reset_ops(attempt))
-        return Response(_full_info(user, csrf_token), status=status.HTTP_200_OK)
+        return Response(user_full_info(user, csrf_token=csrf_token), status=status.HTTP_200_OK)
 
     @barong_schema(
         summary="Log out: ends the session of the cookie",
@@ -232,7 +228,7 @@ class UserViewSet(BarongViewSet):
             request=request,
         )
         csrf_token = session_open(request, user)
-        return Response(_full_info(user, csrf_token), status=status.HTTP_201_CREATED)
+        return Response(user_full_info(user, csrf_token=csrf_token), status=status.HTTP_201_CREATED)
 
     @barong_schema(
         summary="GeeTest challenge for the captcha widget (empty challenge when unavailable)",
@@ -277,7 +273,7 @@ class UserViewSet(BarongViewSet):
         data = self.parse(s.UserEmailConfirmInput)
         user = services.user_email_confirm(token=data["token"], lang=data.get("lang"))
         csrf_token = session_open(request, user)
-        return Response(_full_info(user, csrf_token), status=status.HTTP_201_CREATED)
+        return Response(user_full_info(user, csrf_token=csrf_token), status=status.HTTP_201_CREATED)
 
     @barong_schema(
         summary="Send a password-reset e-mail (201 whatever the e-mail)",

@@ -85,10 +85,6 @@ WRITE_ERRORS = {
 }
 
 
-def _all_users_page(start: int, size: int) -> tuple[int, list[int]] | None:
-    return user_ids_page(start=start, size=size)
-
-
 class AdminUserViewSet(AdminViewSet):
     """``/admin/users``, ``/admin/users/{uid}`` and their literal sub-paths."""
 
@@ -129,7 +125,7 @@ class AdminUserViewSet(AdminViewSet):
     )
     def list(self, request):
         return self._search(
-            User.objects.order_by("id"), UserWithProfileSerializer, positions=_all_users_page
+            User.objects.order_by("id"), UserWithProfileSerializer, positions=user_ids_page
         )
 
     @barong_schema(

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.models import Label, Level, User
 from accounts.resync import resync_job_start
-from accounts.roles import SUPERADMIN, role_grantable, role_outranks
+from accounts.roles import SUPERADMIN, role_outranks
 from accounts.selectors import label_find
 from accounts.services.guards import superadmins_lock
 from accounts.services.labels import level_upsert
@@ -83,7 +83,7 @@ def user_admin_guard(
 def role_grant_guard(*, admin: User, role: str, user: User | None = None) -> None:
     """An operator gives only roles ranked below its own (a superadmin: superadmin too);
     ``user``, the one who would get it, is named in the refusal's audit row."""
-    if role_grantable(admin.role, role):
+    if role_outranks(admin.role, role):  # one it outranks, never one above its own
         return
     key = "superadmin_change" if role == SUPERADMIN else "insufficient_rank"
     raise _refused(
