@@ -1,7 +1,8 @@
 """OpenAPI for the management API: every body is a multisig JWS whose ``data`` is described."""
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -87,3 +88,36 @@ def management_schema(
         auth=[],
         operation_id=None,
     )
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one management handler declares once: the scope whose signers must sign the call
+    and the parameters of its ``data``. ``ManagementView`` checks and parses by it, the
+    OpenAPI document describes it."""
+
+    scope: str
+    params: tuple[Param, ...]
+    exactly_one_of: tuple[str, ...] = ()
+
+
+def management_operation(
+    *,
+    scope: str,
+    summary: str,
+    params: Iterable[Param],
+    output: Any,
+    status: int,
+    exactly_one_of: tuple[str, ...] = (),
+) -> Callable[[Callable], Callable]:
+    """Declare a handler (``post``/``put``) of a ``ManagementView``: its ``Operation``, read by
+    the view before the handler runs, and its schema, from the same words."""
+    operation = Operation(scope=scope, params=tuple(params), exactly_one_of=exactly_one_of)
+
+    def declare(handler: Callable) -> Callable:
+        handler.management_operation = operation
+        return management_schema(
+            scope=scope, summary=summary, params=operation.params, output=output, status=status
+        )(handler)
+
+    return declare

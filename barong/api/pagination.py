@@ -66,7 +66,21 @@ class BarongPagination(BasePagination):
         ``positions(start=, size=)``: the exact total and the page's keys, when it knows them."""
         from barong.api.params import request_params
 
-        self.page, self.limit = self.parse(request_params(request))
+        page, limit = self.parse(request_params(request))
+        return self.page_of(queryset, page, limit, keys=keys, positions=positions)
+
+    def page_of(
+        self,
+        queryset,
+        page: int,
+        limit: int,
+        keys: QuerySet | None = None,
+        positions: Positions | None = None,
+    ) -> list:
+        """Page ``page`` of ``limit`` rows, with ``total`` counted as the project counts
+        (``barong.db.counting``); page and limit already checked (the management API checks
+        its own)."""
+        self.page, self.limit = page, limit
         start = (self.page - 1) * self.limit
         found = positions(start=start, size=self.limit) if positions is not None else None
         if found is not None:
