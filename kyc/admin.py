@@ -31,7 +31,7 @@ from barong.admin_lists import (
     fixed_filter,
     users_matching,
 )
-from barong.admin_site import ServiceAdminMixin
+from barong.admin_site import ReadOnlyAdminMixin, ServiceAdminMixin
 from barong.api.errors import ApiError
 from kyc import services
 from kyc.models import DataStorage, Document, Phone, Profile
@@ -111,7 +111,7 @@ def review_queue_entry(request, *, model: str, url_name: str, label: str, count)
 
 # ---------------------------------------------------------------- documents
 @admin.register(Document)
-class DocumentAdmin(ScaleListMixin, admin.ModelAdmin):
+class DocumentAdmin(ReadOnlyAdminMixin, ScaleListMixin, admin.ModelAdmin):
     """Uploaded files are evidence: read-only here; decisions are made in the review queue."""
 
     list_display = ("user", "doc_type", "doc_number", "doc_expire", "preview", "created_at")
@@ -135,15 +135,8 @@ class DocumentAdmin(ScaleListMixin, admin.ModelAdmin):
     def preview(self, obj: Document):
         return document_preview(obj)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # "change" on documents is the right to decide in the queue, not to edit an upload.
-        return False
+    # Read-only: "change" on documents is the right to decide in the queue (its own view),
+    # never to edit an upload.
 
     def index_entries(self, request) -> list[dict]:
         return review_queue_entry(
@@ -406,7 +399,7 @@ class ProfileAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
 
 # ---------------------------------------------------------------- phones, data storage
 @admin.register(Phone)
-class PhoneAdmin(ScaleListMixin, admin.ModelAdmin):
+class PhoneAdmin(ReadOnlyAdminMixin, ScaleListMixin, admin.ModelAdmin):
     """Phones are verified by their owner's code only: read-only here (no code shown)."""
 
     list_display = ("user", "number", "country", "validated_at", "created_at")
@@ -424,15 +417,6 @@ class PhoneAdmin(ScaleListMixin, admin.ModelAdmin):
     list_select_related = ("user",)
     fields = ("user", "number", "country", "validated_at", "created_at", "updated_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DataStorage)
