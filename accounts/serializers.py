@@ -14,6 +14,11 @@ from barong.api.params import Bool, Str
 CAPTCHA_MAX_SIZE = 8192
 
 
+# The user entity's first keys, in every shape of it (the plain user, with full info, with
+# profiles, with KYC).
+USER_FIELDS = ("email", "uid", "role", "level", "otp", "state")
+
+
 class UserSerializer(serializers.ModelSerializer):
     """Barong's User entity."""
 
@@ -21,7 +26,7 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["email", "uid", "role", "level", "otp", "state", "referral_uid", "data"]
+        fields = [*USER_FIELDS, "referral_uid", "data"]
 
     def get_referral_uid(self, user: User) -> str | None:
         return user.referral_uid
@@ -70,18 +75,8 @@ class UserWithFullInfoSerializer(UserSerializer):
 
     class Meta(UserSerializer.Meta):
         fields = [
-            "email",
-            "uid",
-            "role",
-            "level",
-            "otp",
-            "state",
-            "referral_uid",
-            "csrf_token",
-            "data",
-            "created_at",
-            "updated_at",
-            "labels",
+            *USER_FIELDS,
+            *("referral_uid", "csrf_token", "data", "created_at", "updated_at", "labels"),
         ]
 
     @classmethod

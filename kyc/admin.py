@@ -34,7 +34,7 @@ from barong.admin_lists import (
 from barong.admin_site import ReadOnlyAdminMixin, ServiceAdminMixin
 from barong.api.errors import ApiError
 from kyc import services
-from kyc.models import DataStorage, Document, Phone, Profile
+from kyc.models import PROFILE_FIELDS, DataStorage, Document, Phone, Profile
 from kyc.selectors import document_queue, pending_documents_count, submitted_profiles_count
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
@@ -241,16 +241,6 @@ class DocumentAdmin(ReadOnlyAdminMixin, ScaleListMixin, admin.ModelAdmin):
 
 
 # ---------------------------------------------------------------- profiles
-PROFILE_EDITABLE = (
-    "first_name",
-    "last_name",
-    "dob",
-    "address",
-    "postcode",
-    "city",
-    "country",
-    "metadata",
-)
 
 
 class ProfileForm(forms.ModelForm):
@@ -261,11 +251,11 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = PROFILE_EDITABLE
+        fields = PROFILE_FIELDS
 
     def clean(self):
         cleaned = super().clean()
-        given = {name: cleaned[name] for name in PROFILE_EDITABLE if name in cleaned}
+        given = {name: cleaned[name] for name in PROFILE_FIELDS if name in cleaned}
         values, keys = services.profile_fields_clean(given)
         for key in keys:
             field, _, code = key.partition(".")
@@ -307,7 +297,7 @@ class ProfileAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
         return query
 
     list_select_related = ("user",)
-    fields = ("user", *PROFILE_EDITABLE, "state", "created_at", "updated_at")
+    fields = ("user", *PROFILE_FIELDS, "state", "created_at", "updated_at")
     actions = ("verify_profiles", "reject_profiles")
     ordering = ("updated_at", "id")
 
@@ -318,7 +308,7 @@ class ProfileAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
             and request.user.has_perm("kyc.change_profilefields")
         )
         fixed = ("user", "state", "created_at", "updated_at")
-        return fixed if editable else (*fixed, *PROFILE_EDITABLE)
+        return fixed if editable else (*fixed, *PROFILE_FIELDS)
 
     def has_add_permission(self, request):
         return False

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import (
+    USER_FIELDS,
     AdminLabelViewSerializer,
     UserSerializer,
     UserWithFullInfoSerializer,
@@ -99,19 +100,11 @@ class UserWithProfileSerializer(UserSerializer):
     updated_at = EntityTime()
 
     class Meta(UserSerializer.Meta):
-        fields = [
-            "email",
-            "uid",
-            "role",
-            "level",
-            "otp",
-            "state",
-            "data",
-            "profiles",
-            "referral_uid",
-            "created_at",
-            "updated_at",
-        ]
+        fields = [*USER_FIELDS, "data", "profiles", "referral_uid", "created_at", "updated_at"]
+
+
+# The lists the user with KYC shows (its admin and management readers prefetch them).
+KYC_RELATIONS = ("profiles", "labels", "phones", "documents", "data_storages")
 
 
 class UserWithKYCSerializer(UserSerializer):
@@ -124,23 +117,7 @@ class UserWithKYCSerializer(UserSerializer):
     updated_at = EntityTime()
 
     class Meta(UserSerializer.Meta):
-        fields = [
-            "email",
-            "uid",
-            "role",
-            "level",
-            "otp",
-            "state",
-            "data",
-            "profiles",
-            "labels",
-            "phones",
-            "documents",
-            "data_storages",
-            "referral_uid",
-            "created_at",
-            "updated_at",
-        ]
+        fields = [*USER_FIELDS, "data", *KYC_RELATIONS, "referral_uid", "created_at", "updated_at"]
 
 
 # ---------------------------------------------------------------- inputs (resource, admin)
