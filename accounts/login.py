@@ -20,7 +20,7 @@ from accounts.services import email_normalize
 from accounts.services.constant_work import login_failure_queue
 from accounts.sessions import ACTIVE_STATES
 from activities.models import Activity
-from activities.services import activity_record
+from activities.services import activity_failure_record, activity_record
 from barong.api.errors import ApiError
 
 STATE_ERRORS = {
@@ -32,13 +32,8 @@ STATE_ERRORS = {
 def login_failure_record(user: User, action: str, reason: str, request) -> None:
     """A refused login of a known account, after its password was right: the activity row
     every door writes (``session``/``action``/``failed``, the reason in ``data``)."""
-    activity_record(
-        user=user,
-        topic="session",
-        action=action,
-        result="failed",
-        request=request,
-        data={"reason": reason},
+    activity_failure_record(
+        user=user, topic="session", action=action, reason=reason, request=request
     )
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import RecoveryCode, User
-from activities.services import activity_record
+from activities.services import activity_failure_record, activity_record
 from barong.api.errors import ApiError
 from barong.crypto import constant_time_equals
 from barong.ratelimit import rate_limit_hit
@@ -64,13 +64,8 @@ def recovery_codes_generate(
             )
     if failure is not None:
         reason, key, status = failure
-        activity_record(
-            user=user,
-            topic="otp",
-            action=action,
-            result="failed",
-            request=request,
-            data={"reason": reason},
+        activity_failure_record(
+            user=user, topic="otp", action=action, reason=reason, request=request
         )
         raise ApiError(f"resource.recovery_code.{key}", status)
     activity_record(user=user, topic="otp", action=action, request=request)
