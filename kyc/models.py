@@ -10,16 +10,8 @@ from django.db.models.functions import Lower, Upper
 from accounts.models import validate_json_text
 
 # What the user fills in (the API, the back office, an import): the rest is the review's.
-PROFILE_FIELDS = (
-    "first_name",
-    "last_name",
-    "dob",
-    "address",
-    "postcode",
-    "city",
-    "country",
-    "metadata",
-)
+PROFILE_PERSON = ("first_name", "last_name", "dob", "address", "postcode", "city", "country")
+PROFILE_FIELDS = (*PROFILE_PERSON, "metadata")
 
 
 class Profile(models.Model):

@@ -16,7 +16,7 @@ from accounts.serializers import (
 )
 from barong.api.fields import EntityTime, RawTime
 from barong.api.params import Bool, Str, date_parse
-from kyc.models import DataStorage, Document, Phone, Profile
+from kyc.models import PROFILE_PERSON, DataStorage, Document, Phone, Profile
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -26,19 +26,7 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Profile
-        fields = [
-            "first_name",
-            "last_name",
-            "dob",
-            "address",
-            "postcode",
-            "city",
-            "country",
-            "state",
-            "metadata",
-            "created_at",
-            "updated_at",
-        ]
+        fields = [*PROFILE_PERSON, "state", "metadata", "created_at", "updated_at"]
 
 
 class PhoneSerializer(serializers.ModelSerializer):
