@@ -1,7 +1,5 @@
 """Management labels: users having a label, a user's labels, private label writes."""
 
-from rest_framework.response import Response
-
 from accounts.models import Label
 from accounts.selectors import users_having_label
 from accounts.serializers import AdminLabelViewSerializer, LabelSerializer, UserSerializer
@@ -66,7 +64,7 @@ class LabelsListView(ManagementView):
         data = self.params
         user = user_by_uid(data["user_uid"])
         labels = Label.objects.filter(user=user).order_by("id")
-        return Response(AdminLabelViewSerializer(labels, many=True).data, status=201)
+        return labels
 
 
 LABEL_CREATE_PARAMS = (
@@ -97,7 +95,7 @@ class LabelsView(ManagementView):
             signers=self.signers,
             request=request,
         )
-        return Response(LabelSerializer(label).data, status=201)
+        return label
 
     @management_operation(
         scope="write_labels",
@@ -118,7 +116,7 @@ class LabelsView(ManagementView):
             signers=self.signers,
             request=request,
         )
-        return Response(LabelSerializer(label).data, status=200)
+        return label
 
 
 LABEL_DELETE_PARAMS = (USER_UID, Param("key", required=True, allow_blank=False))
@@ -138,4 +136,4 @@ class LabelsDeleteView(ManagementView):
         services.label_private_delete(
             user=user, key=data["key"], signers=self.signers, request=request
         )
-        return Response(status=204)
+        return

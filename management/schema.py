@@ -1,5 +1,6 @@
 """OpenAPI for the management API: every body is a multisig JWS whose ``data`` is described."""
 
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.response import Response
 
 from management.params import MISSING, Param
 
@@ -113,11 +115,31 @@ def management_operation(
     """Declare a handler (``post``/``put``) of a ``ManagementView``: its ``Operation``, read by
     the view before the handler runs, and its schema, from the same words."""
     operation = Operation(scope=scope, params=tuple(params), exactly_one_of=exactly_one_of)
+    render = _renderer(output, status)
 
     def declare(handler: Callable) -> Callable:
-        handler.management_operation = operation
+        @functools.wraps(handler)
+        def answer(view, request, *args: Any, **kwargs: Any) -> Response:
+            result = handler(view, request, *args, **kwargs)
+            return result if isinstance(result, Response) else render(result)
+
+        answer.management_operation = operation
         return management_schema(
             scope=scope, summary=summary, params=operation.params, output=output, status=status
-        )(handler)
+        )(answer)
 
     return declare
+
+
+def _renderer(output: Any, status: int) -> Callable[[Any], Response]:
+    """The answer of a handler's result, as its declaration documents it: the declared
+    serializer (one object, or ``many``), a plain body (the JWS, the timestamp), or none."""
+    if isinstance(output, serializers.ListSerializer):
+        child = type(output.child)
+        return lambda rows: Response(child(rows, many=True).data, status=status)
+    if isinstance(output, type) and issubclass(output, serializers.BaseSerializer):
+        return lambda instance: Response(output(instance).data, status=status)
+    if output is None:
+        # No entity: an empty object, or no body at all for 204.
+        return lambda _: Response(None if status == 204 else {}, status=status)
+    return lambda body: Response(body, status=status)

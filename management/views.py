@@ -91,7 +91,7 @@ class UsersGetView(ManagementView):
             if user is None:
                 raise ManagementError("Record is not found", 404)
         user = users_for_entity(User.objects.filter(pk=user.pk), UserWithKYCSerializer).get()
-        return Response(UserWithKYCSerializer(user).data, status=201)
+        return user
 
 
 USER_LIST_PARAMS = (
@@ -143,7 +143,7 @@ class UsersView(ManagementView):
             signers=self.signers,
             request=request,
         )
-        return Response(UserWithProfileSerializer(user).data, status=201)
+        return user
 
 
 USER_IMPORT_PARAMS = (
@@ -176,7 +176,7 @@ class UsersImportView(ManagementView):
             request=request,
         )
         user = users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
-        return Response(UserWithProfileSerializer(user).data, status=201)
+        return user
 
 
 USER_UPDATE_PARAMS = (
@@ -206,7 +206,7 @@ class UsersUpdateView(ManagementView):
         user = services.user_management_data_set(
             user=user, data=data["data"], signers=self.signers, request=request
         )
-        return Response(UserWithProfileSerializer(user).data, status=201)
+        return user
 
 
 PROFILE_CREATE_PARAMS = (
@@ -231,7 +231,7 @@ class ProfilesView(ManagementView):
             user=user, fields=data, signers=self.signers, request=request
         )
         user = users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
-        return Response(UserWithProfileSerializer(user).data, status=201)
+        return user
 
 
 # ---------------------------------------------------------------- tools, otp, documents
@@ -246,7 +246,7 @@ class TimestampView(ManagementView):
         status=200,
     )
     def post(self, request):
-        return Response({"timestamp": int(time.time())}, status=200)
+        return {"timestamp": int(time.time())}
 
 
 OTP_SIGN_PARAMS = (
@@ -275,7 +275,7 @@ class OtpSignView(ManagementView):
             signers=self.signers,
             request=request,
         )
-        return Response(signed, status=201)
+        return signed
 
 
 class ManagementJwksView(APIView):
@@ -355,4 +355,4 @@ class DocumentsView(ManagementView):
             )
         except ApiError as exc:
             raise sentence_error(exc) from exc
-        return Response({}, status=201)
+        return
