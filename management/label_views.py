@@ -63,8 +63,7 @@ class LabelsListView(ManagementView):
     def post(self, request):
         data = self.params
         user = user_by_uid(data["user_uid"])
-        labels = Label.objects.filter(user=user).order_by("id")
-        return labels
+        return Label.objects.filter(user=user).order_by("id")
 
 
 LABEL_CREATE_PARAMS = (

@@ -90,8 +90,7 @@ class UsersGetView(ManagementView):
             user = User.objects.filter(email=email_normalize(data["email"])).first()
             if user is None:
                 raise ManagementError("Record is not found", 404)
-        user = users_for_entity(User.objects.filter(pk=user.pk), UserWithKYCSerializer).get()
-        return user
+        return users_for_entity(User.objects.filter(pk=user.pk), UserWithKYCSerializer).get()
 
 
 USER_LIST_PARAMS = (
@@ -136,14 +135,13 @@ class UsersView(ManagementView):
     )
     def post(self, request):
         data = self.params
-        user = services.user_management_create(
+        return services.user_management_create(
             email=data["email"],
             password=data["password"],
             referral_uid=data.get("referral_uid"),
             signers=self.signers,
             request=request,
         )
-        return user
 
 
 USER_IMPORT_PARAMS = (
@@ -175,8 +173,7 @@ class UsersImportView(ManagementView):
             signers=self.signers,
             request=request,
         )
-        user = users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
-        return user
+        return users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
 
 
 USER_UPDATE_PARAMS = (
@@ -203,10 +200,9 @@ class UsersUpdateView(ManagementView):
     def post(self, request):
         data = self.params
         user = _user_or_doesnt_exist(data["uid"])
-        user = services.user_management_data_set(
+        return services.user_management_data_set(
             user=user, data=data["data"], signers=self.signers, request=request
         )
-        return user
 
 
 PROFILE_CREATE_PARAMS = (
@@ -230,8 +226,7 @@ class ProfilesView(ManagementView):
         services.profile_management_create(
             user=user, fields=data, signers=self.signers, request=request
         )
-        user = users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
-        return user
+        return users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
 
 
 # ---------------------------------------------------------------- tools, otp, documents
