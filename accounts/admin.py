@@ -173,20 +173,6 @@ class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin
     search_help_text = "An exact uid or e-mail, or part of an e-mail (3 characters or more)."
     ordering = ("-id",)
     list_per_page = 50
-    derived = (
-        "uid",
-        "email",
-        "level",
-        "state_manual",
-        "otp",
-        "referral_uid",
-        "data",
-        "created_at",
-        "updated_at",
-        "activity_links",
-        "live_sessions",
-        "passkeys",
-    )
     fields = (
         "uid",
         "email",
@@ -203,6 +189,8 @@ class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin
         "live_sessions",
         "passkeys",
     )
+    # Shown, never edited on the form: all but the state and the role (rights of their own).
+    derived = tuple(name for name in fields if name not in ("role", "state"))
     actions = (
         "ban_users",
         "unban_users",
