@@ -22,7 +22,7 @@ from PIL import Image
 from accounts.models import OTPDevice, User
 from accounts.services import user_otp_set
 from accounts.sessions import user_sessions_revoke
-from activities.services import activity_record
+from activities.services import activity_failure_record, activity_record
 from barong.api.errors import ApiError
 from barong.crypto import column_reencrypt, encrypt
 from barong.ratelimit import rate_limit_hit
@@ -139,14 +139,7 @@ def _otp_failed(
 ) -> ApiError:
     """Record the failed 2FA action in the activity log and give the error to raise."""
     reason, default_key, status = OTP_FAILURES[outcome]
-    activity_record(
-        user=user,
-        topic="otp",
-        action=action,
-        result="failed",
-        request=request,
-        data={"reason": reason},
-    )
+    activity_failure_record(user=user, topic="otp", action=action, reason=reason, request=request)
     return ApiError(key or default_key, status)
 
 

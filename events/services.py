@@ -91,22 +91,6 @@ def event_fields(
     }
 
 
-def event_build(
-    *,
-    name: str,
-    record: dict[str, Any],
-    aggregate: str,
-    changes: dict[str, Any] | None = None,
-    context: dict[str, Any] | None = None,
-) -> OutboxEvent:
-    """The unsaved outbox row of event ``name`` (``event_record`` saves one)."""
-    return OutboxEvent(
-        **event_fields(
-            name=name, record=record, aggregate=aggregate, changes=changes, context=context
-        )
-    )
-
-
 def event_record(
     *,
     name: str,
@@ -116,8 +100,10 @@ def event_record(
     context: dict[str, Any] | None = None,
 ) -> OutboxEvent:
     """Write event ``name`` to the outbox in the caller's transaction (durable with the change)."""
-    event = event_build(
-        name=name, record=record, aggregate=aggregate, changes=changes, context=context
+    event = OutboxEvent(
+        **event_fields(
+            name=name, record=record, aggregate=aggregate, changes=changes, context=context
+        )
     )
     row_insert(event)
     if event.delivered_at is None:

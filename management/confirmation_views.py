@@ -14,7 +14,7 @@ from management import confirmations
 from management.base import ManagementView
 from management.models import Confirmation
 from management.params import Param
-from management.schema import management_schema
+from management.schema import management_operation
 
 NO_STORE = {"Cache-Control": "no-store"}
 UNAUTHORIZED = "Invalid bearer token or session"
@@ -80,14 +80,14 @@ class ConfirmationStatusSerializer(ConfirmationSerializer):
 # ---------------------------------------------------------------- management API
 
 REQUEST_PARAMS = (
-    Param("uid", required=True, allow_blank=False),
-    Param("type", required=True, allow_blank=False),
-    Param("asset", required=True, allow_blank=False),
-    Param("amount", required=True, allow_blank=False),
-    Param("destination", required=True, allow_blank=False),
-    Param("nonce", required=True, allow_blank=False),
+    Param("uid", type="raw", required=True),
+    Param("type", type="raw", required=True),
+    Param("asset", type="raw", required=True),
+    Param("amount", type="raw", required=True),
+    Param("destination", type="raw", required=True),
+    Param("nonce", type="raw", required=True),
 )
-GET_PARAMS = (Param("cid", required=True, allow_blank=False),)
+GET_PARAMS = (Param("cid", type="raw", required=True),)
 
 
 def _user(params: dict[str, Any]) -> User:
@@ -103,9 +103,7 @@ def _user(params: dict[str, Any]) -> User:
 
 
 class ConfirmationsView(ManagementView):
-    scopes = {"post": "write_confirmations"}
-
-    @management_schema(
+    @management_operation(
         scope="write_confirmations",
         summary="Ask the user to confirm one operation (a passkey or TOTP bound to its hash)",
         params=REQUEST_PARAMS,
@@ -113,16 +111,13 @@ class ConfirmationsView(ManagementView):
         status=201,
     )
     def post(self, request):
-        confirmation = confirmations.confirmation_request(
+        return confirmations.confirmation_request(
             user=_user(self.params), fields=self.params, signers=self.signers, request=request
         )
-        return Response(ConfirmationStatusSerializer(confirmation).data, status=201)
 
 
 class ConfirmationsGetView(ManagementView):
-    scopes = {"post": "read_confirmations"}
-
-    @management_schema(
+    @management_operation(
         scope="read_confirmations",
         summary="A confirmation's state, and its signed JWT once the user confirmed",
         params=GET_PARAMS,
@@ -130,10 +125,9 @@ class ConfirmationsGetView(ManagementView):
         status=200,
     )
     def post(self, request):
-        confirmation = confirmations.confirmation_get(
+        return confirmations.confirmation_get(
             cid=self.params.get("cid"), prefix=confirmations.MANAGEMENT
         )
-        return Response(ConfirmationStatusSerializer(confirmation).data, status=200)
 
 
 # ---------------------------------------------------------------- resource API
