@@ -39,3 +39,12 @@ USER_WITH_FULL_INFO = [
     "profiles",
     "data_storages",
 ]
+
+# What every activity entity shows of the row (Entities::Activity and its admin forms).
+ACTIVITY = ["user_ip", "user_agent", "topic", "action", "result", "data"]
+# The admin's activities: the row and its user.
+ACTIVITY_WITH_USER = [*ACTIVITY, "user", "created_at"]
+# The admin's audit log: the row, the operator and the user acted on.
+ADMIN_ACTIVITY = [*ACTIVITY, "admin", "target", "created_at"]
+# The resource API's own activities (a user's history, with its category).
+OWN_ACTIVITY = ["id", "user_id", "target_uid", "category", *ACTIVITY, "created_at"]
