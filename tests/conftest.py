@@ -4,6 +4,7 @@ services, a fast hasher."""
 import functools
 import os
 import random
+import time
 import uuid
 from collections import Counter
 
@@ -52,6 +53,19 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
+
+
+def wait_alive(base: str, *, tries: int) -> None:
+    """Until a server just started answers health/alive (or ``tries`` tenths of seconds
+    pass: the test's own requests then fail, saying why)."""
+    import requests
+
+    for _ in range(tries):
+        try:
+            requests.get(f"{base}/api/v2/health/alive", timeout=5)
+            break
+        except requests.RequestException:
+            time.sleep(0.1)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -7,11 +7,12 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.conftest import wait_alive
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["/api/v2/docs/", "/api/v2/redoc/"]
@@ -81,12 +82,7 @@ def test_make_run_server_serves_the_doc_assets(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                requests.get(f"{base}/api/v2/health/alive", timeout=5)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
+        wait_alive(base, tries=300)
         refs = sorted(
             {
                 ref

@@ -4,13 +4,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import wait_alive
 from tests.factories import DEFAULT_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,12 +196,7 @@ def test_multiprocess_mode_adds_up_every_gunicorn_worker(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                requests.get(f"{base}/api/v2/health/alive", timeout=5)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
+        wait_alive(base, tries=200)
         session = requests.Session()
         for _ in range(30):
             session.get(f"{base}/api/v2/identity/ping", headers={"Connection": "close"}, timeout=10)
