@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import wait_alive
+from tests.conftest import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["/api/v2/docs/", "/api/v2/redoc/"]
@@ -65,7 +65,7 @@ def test_make_run_server_serves_the_doc_assets(tmp_path):
         check=True,
         timeout=300,
     )
-    server = subprocess.Popen(  # noqa: S603
+    with serving(
         [
             sys.executable,
             "manage.py",
@@ -75,14 +75,10 @@ def test_make_run_server_serves_the_doc_assets(tmp_path):
             "--skip-checks",
             f"127.0.0.1:{port}",
         ],
-        cwd=ROOT,
+        port=port,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_alive(base, tries=300)
+        tries=300,
+    ) as base:
         refs = sorted(
             {
                 ref
@@ -98,9 +94,6 @@ def test_make_run_server_serves_the_doc_assets(tmp_path):
             assert answer.status_code == 200, ref
             assert len(answer.content) > 100, ref
             assert "immutable" in answer.headers["Cache-Control"], ref  # hashed names
-    finally:
-        server.terminate()
-        server.wait(20)
     with sqlite3.connect(tmp_path / "var" / "db.sqlite3") as database:  # prepare seeded it
         assert database.execute("SELECT count(*) FROM levels").fetchone() == (3,)
         assert database.execute("SELECT count(*) FROM permissions").fetchone()[0] > 100
