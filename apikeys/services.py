@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.notifications import security_notify
 from accounts.otp import otp_attempt
+from accounts.services.operators import user_admin_guard
 from accounts.sessions import ACTIVE_STATES
 from activities.services import activity_record, admin_activity_record
 from apikeys.models import APIKey
@@ -307,6 +308,10 @@ def api_key_restrict(
     scope, networks and expiry the operator's: the owner can no longer change them (they
     may still switch the key off or delete it). Audited in the admin log."""
     api_key = APIKey.objects.select_for_update().get(pk=api_key.pk)
+    owner = User.objects.get(pk=api_key.user_id)
+    # The rank rule of every operator action on a user (their own keys included: those
+    # are restricted by another operator).
+    user_admin_guard(admin=admin, user=owner, prefix="admin.api_key", topic="api_keys")
     errors: list[str] = []
     if scope is not None:
         errors += _scope_errors(scope)
@@ -325,7 +330,6 @@ def api_key_restrict(
         api_key.state = state
         fields.append("state")
     api_key.save(update_fields=fields)
-    owner = User.objects.get(pk=api_key.user_id)
     admin_activity_record(
         admin=admin, topic="api_keys", action="update", target=owner, request=request,
         data={**_limits_data(api_key), "previous": before},
