@@ -43,9 +43,17 @@ def _compile(text: str) -> dict[str, tuple[Pattern, ...]]:
     return table
 
 
+_compiled: list = [None, {}]  # [the setting's object, its compiled table]
+
+
 def scope_table() -> dict[str, tuple[Pattern, ...]]:
-    """The configured scopes, compiled once per configuration."""
-    return _compile(json.dumps(settings.BARONG_API_KEY_SCOPES, sort_keys=True))
+    """The configured scopes, compiled once per configuration (a new setting object, as
+    tests assign, is compiled again)."""
+    configured = settings.BARONG_API_KEY_SCOPES
+    if _compiled[0] is not configured:
+        _compiled[1] = _compile(json.dumps(configured, sort_keys=True))
+        _compiled[0] = configured
+    return _compiled[1]
 
 
 def scopes_enforced(scope: list[str] | tuple[str, ...]) -> tuple[str, ...] | None:
