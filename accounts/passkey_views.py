@@ -7,12 +7,13 @@ from rest_framework.response import Response
 
 from accounts import passkeys
 from accounts import security_serializers as s
+from accounts.full_info import user_full_info
 from accounts.login import user_password_login
 from accounts.login_policy import login_attempt, login_failed, login_reset_ops
 from accounts.resource_views import NO_STORE, UNAUTHORIZED
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
 from accounts.sessions import session_open
-from accounts.views import LOGIN_ERRORS, _full_info
+from accounts.views import LOGIN_ERRORS
 from barong.api.errors import ApiError
 from barong.api.views import BarongViewSet, ResourceViewSet, barong_schema, status_only
 
@@ -153,4 +154,4 @@ class PasskeyLoginViewSet(BarongViewSet):
             request=request, flow_id=data["flow_id"], credential=data["credential"]
         )
         csrf_token = session_open(request, user, also=login_reset_ops(attempt))
-        return Response(_full_info(user, csrf_token), status=status.HTTP_200_OK)
+        return Response(user_full_info(user, csrf_token=csrf_token), status=status.HTTP_200_OK)

@@ -333,3 +333,50 @@ def webauthn_login(
         login_failed(attempt)
         raise
     return user, attempt
+
+
+# ---------------------------------------------------------------- assertions over a given challenge
+#
+# A confirmation bound to an operation (management/confirmations.py) asks for an assertion
+# whose challenge is the operation's hash, not a random one: the authenticator then signs
+# what the user was shown. Single use is the caller's (the confirmation leaves its pending
+# state once); the sign counter is checked as at login.
+
+
+def webauthn_assertion_options(*, user: User, challenge: bytes) -> dict | None:
+    """Options for ``navigator.credentials.get()`` over ``challenge``, limited to the user's
+    passkeys; None when the user has none."""
+    descriptors = _descriptors(user)
+    if not descriptors:
+        return None
+    options = webauthn.generate_authentication_options(
+        rp_id=settings.BARONG_WEBAUTHN_RP_ID,
+        challenge=challenge,
+        allow_credentials=descriptors,
+        user_verification=UserVerificationRequirement.PREFERRED,
+    )
+    return {"publicKey": json.loads(options_to_json(options))}
+
+
+def webauthn_assertion_verify(*, user: User, credential: Any, challenge: bytes) -> str | None:
+    """Why the assertion of one of ``user``'s passkeys over ``challenge`` is refused, or
+    None when it verifies (the stored sign counter then moves on, compare-and-set)."""
+    row = WebAuthnCredential.objects.filter(user=user, credential_id=_credential_id(credential))
+    stored = row.first()
+    if stored is None:
+        return "Unknown passkey"
+    try:
+        verified = webauthn.verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=settings.BARONG_WEBAUTHN_RP_ID,
+            expected_origin=settings.BARONG_WEBAUTHN_ORIGINS,
+            credential_public_key=bytes(stored.public_key),
+            credential_current_sign_count=stored.sign_count,
+        )
+    except CREDENTIAL_ERRORS as exc:
+        return f"Invalid assertion: {str(exc)[:160]}"
+    moved = row.filter(sign_count=stored.sign_count).update(
+        sign_count=verified.new_sign_count, last_used_at=timezone.now()
+    )
+    return None if moved else "Sign counter did not advance"
