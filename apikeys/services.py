@@ -77,6 +77,18 @@ def api_key_expiry_parse(text: str) -> datetime.datetime | None:
     return moment
 
 
+def _cidrs_errors(cidrs: Any) -> list[str]:
+    """Networks given to a service directly (not through ``api_key_cidrs_parse``) are
+    checked too: a bad one is a 422, never a 500 half-way through the save."""
+    if cidrs is KEEP:
+        return []
+    try:
+        cidrs_normalise(list(cidrs))
+    except (ValueError, TypeError, AttributeError):
+        return ["allowed_cidrs.invalid"]
+    return []
+
+
 def _expiry_errors(expires_at: datetime.datetime | None) -> list[str]:
     """A key expires in the future and within ``MAX_EXPIRY``."""
     if expires_at is None:
@@ -150,6 +162,7 @@ def api_key_create(
     if not kid:
         errors.append("kid.blank")
     errors += _scope_errors(scope or [])
+    errors += _cidrs_errors(allowed_cidrs or [])
     errors += _expiry_errors(expires_at)
     if errors:
         raise ApiError(errors)
@@ -250,6 +263,7 @@ def api_key_update(
         errors += _scope_errors(scope)
     if state is not None and state not in APIKey.State.values:
         errors.append("state.inclusion")
+    errors += _cidrs_errors(allowed_cidrs)
     if expires_at is not KEEP:
         errors += _expiry_errors(expires_at)
     if errors:
@@ -315,6 +329,7 @@ def api_key_restrict(
     errors: list[str] = []
     if scope is not None:
         errors += _scope_errors(scope)
+    errors += _cidrs_errors(allowed_cidrs)
     if expires_at is not KEEP:
         errors += _expiry_errors(expires_at)
     if state is not None and state != APIKey.State.INACTIVE:

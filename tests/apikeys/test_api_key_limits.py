@@ -332,3 +332,23 @@ def test_the_back_office_restricts_a_key_through_the_service(make_admin, owner):
         True,
     )
     assert Activity.objects.filter(user=operator, topic="api_keys", category="admin").count() == 1
+
+
+@pytest.mark.parametrize("cidrs", [["nonsense"], ["10.0.0.0/8", 5], [None]])
+def test_services_refuse_bad_networks_given_directly(owner, superadmin, cidrs):
+    from apikeys.services import api_key_restrict, api_key_update
+    from barong.api.errors import ApiError
+
+    api_key, _ = api_key_create(user=owner)
+    before = _rows(owner)
+
+    with pytest.raises(ApiError) as created:
+        api_key_create(user=owner, allowed_cidrs=cidrs)
+    with pytest.raises(ApiError) as updated:
+        api_key_update(api_key=api_key, allowed_cidrs=cidrs)
+    with pytest.raises(ApiError) as restricted:
+        api_key_restrict(admin=superadmin, api_key=api_key, allowed_cidrs=cidrs)
+
+    for refused in (created, updated, restricted):
+        assert refused.value.keys == ["allowed_cidrs.invalid"]
+    assert _rows(owner) == before
