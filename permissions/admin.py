@@ -76,8 +76,8 @@ class PermissionForm(forms.ModelForm):
 class PermissionAdmin(RuleAdmin):
     table = PERMISSIONS
     form = PermissionForm
-    list_display = ("id", "role", "verb", "path", "action", "topic", "updated_at")
-    list_filter = ("role", "verb", "action")
+    list_display = ("id", "role", "verb", "path", "action", "topic", "security_lock", "updated_at")
+    list_filter = ("role", "verb", "action", "security_lock")
     search_fields = ("path", "role", "topic")
     ordering = ("role", "path", "id")
     list_per_page = 200

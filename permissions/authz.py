@@ -42,7 +42,7 @@ from barong.api.net import client_ip
 from barong.cache import get_many_and_add
 from barong.metrics import AUTHZ_DECISIONS, labelled
 from permissions import engine, restrictions, snapshots
-from permissions.decision import Decision, Deny, Facts, Identity, decide
+from permissions.decision import Decision, Deny, Facts, Identity, decide, security_locked
 
 API_KEY_HEADERS = ("HTTP_X_AUTH_APIKEY", "HTTP_X_AUTH_NONCE", "HTTP_X_AUTH_SIGNATURE")
 MAX_PATH = 4096
@@ -166,8 +166,13 @@ def token_binding(principal: str) -> dict[str, str]:
     return {API_KEY_CLAIM: value}
 
 
-def token_for(principal: str, user: dict[str, Any]) -> str:
-    """A JWT with Barong's claims for ``user``, bound to and reused briefly for ``principal``."""
+def token_for(principal: str, user: dict[str, Any], scopes: tuple[str, ...] | None = None) -> str:
+    """A JWT with Barong's claims for ``user``, bound to and reused briefly for ``principal``.
+
+    Additions Barong clients ignore (docs/compatibility.md): ``scope``, the scopes an API
+    key is held to (space-separated, RFC 8693), and ``security_lock_until`` while the
+    user's security lock holds (unix time).
+    """
     claims = {
         "uid": user["uid"],
         "email": user["email"],
@@ -176,9 +181,13 @@ def token_for(principal: str, user: dict[str, Any]) -> str:
         "state": user["state"],
         "referral_id": user["referral_id"],
     }
-    signing_kid = barong_jwt.signing_key().kid
-    key = (principal, signing_kid, *claims.values())
     now = time.time()
+    if scopes is not None:
+        claims["scope"] = " ".join(scopes)
+    if security_locked(user, now):
+        claims["security_lock_until"] = user["security_lock_until"]
+    signing_kid = barong_jwt.signing_key().kid
+    key = (principal, signing_kid, *claims.values())  # the optional claims differ in type
     token = tokens.get(key, now)
     if token is None:
         lifetime = settings.BARONG_JWT_EXPIRE_TIME
@@ -404,7 +413,7 @@ class RequestSources:
             claimed=self.claimed,
         )
         owners.remember(f"apikey:{key.kid}", key.uid)
-        return Identity(f"apikey:{key.kid}", self._user(key.uid))
+        return Identity(f"apikey:{key.kid}", self._user(key.uid), key.scopes, key.cidrs)
 
 
 def authorize(request: HttpRequest, raw_path: str) -> Decision:
@@ -425,7 +434,8 @@ def render(request: HttpRequest, decision: Decision) -> HttpResponse:
     response = HttpResponse(status=200, content_type="text/plain")
     if decision.identity is not None:
         identity = decision.identity
-        response["Authorization"] = f"Bearer {token_for(identity.principal, identity.user)}"
+        token = token_for(identity.principal, identity.user, identity.scopes)
+        response["Authorization"] = f"Bearer {token}"
     return response
 
 

@@ -19,6 +19,7 @@ class Rule:
     path: str
     action: str
     topic: str | None
+    security_lock: bool = False  # refuses users under a security lock (accounts/security_lock.py)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Decision:
     allowed: bool
     audit: bool = False
     topic: str | None = None
+    security_lock: bool = False  # a matching rule is marked ``security_lock``
 
 
 @dataclass
@@ -44,11 +46,11 @@ def _load() -> dict[str, tuple[Rule, ...]]:
     from permissions.models import Permission
 
     compiled: dict[str, list[Rule]] = {}
-    for role, verb, path, action, topic in Permission.objects.order_by("id").values_list(
-        "role", "verb", "path", "action", "topic"
+    for role, verb, path, action, topic, lock in Permission.objects.order_by("id").values_list(
+        "role", "verb", "path", "action", "topic", "security_lock"
     ):
         compiled.setdefault(role, []).append(
-            Rule(verb.upper(), path, action.upper(), topic or None)
+            Rule(verb.upper(), path, action.upper(), topic or None, bool(lock))
         )
     return {role: tuple(rules) for role, rules in compiled.items()}
 
@@ -84,10 +86,11 @@ def decide(rules: tuple[Rule, ...] | list[Rule], method: str, path: str) -> Deci
     method = method.upper()
     accept = drop = False
     audit_topic: str | None = None
-    audit = False
+    audit = lock = False
     for rule in rules:
         if rule.verb not in (method, "ALL") or not path.startswith(rule.path):
             continue
+        lock = lock or rule.security_lock
         if rule.action == "DROP":
             drop = True
         elif rule.action == "ACCEPT":
@@ -95,7 +98,7 @@ def decide(rules: tuple[Rule, ...] | list[Rule], method: str, path: str) -> Deci
         elif rule.action == "AUDIT" and not audit:
             audit, audit_topic = True, rule.topic
     allowed = accept and not drop
-    return Decision(allowed=allowed, audit=audit, topic=audit_topic)
+    return Decision(allowed=allowed, audit=audit, topic=audit_topic, security_lock=lock)
 
 
 def gateway_path(request_path: str) -> str:

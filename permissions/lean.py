@@ -172,7 +172,7 @@ class EnvironSources:
             claimed=self.claimed,
         )
         owners.remember(f"apikey:{key.kid}", key.uid)
-        return Identity(f"apikey:{key.kid}", self._user(key.uid))
+        return Identity(f"apikey:{key.kid}", self._user(key.uid), key.scopes, key.cidrs)
 
 
 def _answer(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
@@ -190,7 +190,8 @@ def _answer(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
     identity = decision.identity
     if identity is None:
         return decision.reason, [TEXT]
-    headers = [TEXT, ("Authorization", f"Bearer {token_for(identity.principal, identity.user)}")]
+    token = token_for(identity.principal, identity.user, identity.scopes)
+    headers = [TEXT, ("Authorization", f"Bearer {token}")]
     if sources.session is not None:
         headers.append(("Vary", "Cookie"))  # the session was read, as SessionMiddleware says
     return decision.reason, headers

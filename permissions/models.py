@@ -27,6 +27,8 @@ class Permission(models.Model):
     verb = models.CharField(max_length=16, choices=Verb.choices)
     path = models.CharField(max_length=255)
     topic = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    # Refuses users under a security lock (2FA off, password changed, recovery code used).
+    security_lock = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from barong.api.fields import RawTime
-from barong.api.params import BareInvalidInt, Int, Str
+from barong.api.params import BareInvalidInt, Bool, Int, Str
 from permissions.models import Permission, Restriction
 
 # A bigint primary key: anything larger cannot name a row (and would overflow the query).
@@ -42,6 +42,10 @@ SCOPES = tuple(Restriction.Scope.values)
 CATEGORIES = tuple(Restriction.Category.values)
 STATES = tuple(Restriction.State.values)
 RANGES = ("created", "updated")
+LOCK_HELP = (
+    "Refuse users under a security lock (2FA off, password changed or reset, recovery code "
+    "used) with 403 authz.security_lock"
+)
 
 
 # ---------------------------------------------------------------- permissions
@@ -53,6 +57,7 @@ class PermissionCreateInput(serializers.Serializer):
     path = _non_blank("Gateway path prefix, e.g. api/v2/barong/admin/users")
     action = _non_blank("accept, drop or audit (any case)")
     topic = _non_blank("Audit topic", required=False)
+    security_lock = Bool(required=False, help_text=LOCK_HELP)
 
 
 class PermissionUpdateInput(serializers.Serializer):
@@ -62,6 +67,7 @@ class PermissionUpdateInput(serializers.Serializer):
     path = _non_blank("Gateway path prefix", required=False)
     action = _non_blank("accept, drop or audit", required=False)
     topic = _non_blank("Audit topic", required=False)
+    security_lock = Bool(required=False, help_text=LOCK_HELP)
 
 
 class PermissionDeleteInput(serializers.Serializer):
@@ -76,7 +82,17 @@ class PermissionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Permission
-        fields = ["id", "action", "role", "verb", "path", "topic", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "action",
+            "role",
+            "verb",
+            "path",
+            "topic",
+            "security_lock",
+            "created_at",
+            "updated_at",
+        ]
 
 
 # ---------------------------------------------------------------- restrictions

@@ -25,19 +25,32 @@ from permissions.selectors import role_exists
 VERBS = {choice.lower() for choice in Permission.Verb.values}
 ACTIONS = {choice.lower() for choice in Permission.Action.values}
 # The columns an operator sets, in the order the audit rows record them.
-PERMISSION_FIELDS = ("role", "verb", "path", "action", "topic")
+PERMISSION_FIELDS = ("role", "verb", "path", "action", "topic", "security_lock")
 RESTRICTION_FIELDS = ("category", "scope", "value", "code", "state")
 
 
 def permission_upsert(
-    *, role: str, verb: str, path: str, action: str, topic: str | None = None
+    *,
+    role: str,
+    verb: str,
+    path: str,
+    action: str,
+    topic: str | None = None,
+    security_lock: bool = False,
 ) -> tuple[Permission, bool]:
     """Seed one rule unless the same (role, verb, path, action) exists; returns (row, created)."""
     verb, action = verb.upper(), action.upper()
     existing = Permission.objects.filter(role=role, verb=verb, path=path, action=action).first()
     if existing is not None:
         return existing, False
-    permission = Permission(role=role, verb=verb, path=path, action=action, topic=topic or None)
+    permission = Permission(
+        role=role,
+        verb=verb,
+        path=path,
+        action=action,
+        topic=topic or None,
+        security_lock=security_lock,
+    )
     try:
         permission.full_clean()
     except ValidationError as exc:
@@ -142,8 +155,14 @@ def rule_delete(table: RuleTable, *, admin, row, request: HttpRequest | None = N
 
 
 def _permission_fields(
-    *, role: str, verb: str, path: str, action: str, topic: str | None = None
-) -> dict[str, str | None]:
+    *,
+    role: str,
+    verb: str,
+    path: str,
+    action: str,
+    topic: str | None = None,
+    security_lock: bool = False,
+) -> dict[str, Any]:
     """The permission checks, in Barong's order, applied to creates and updates alike."""
     if verb.lower() not in VERBS:
         raise ApiError("admin.permissions.invalid_verb")
@@ -158,6 +177,7 @@ def _permission_fields(
         "path": path.lstrip("/"),
         "action": action.upper(),
         "topic": topic or None,
+        "security_lock": bool(security_lock),
     }
 
 
@@ -211,15 +231,17 @@ def permission_create(
     path: str,
     action: str,
     topic: str | None = None,
+    security_lock: bool = False,
     request: HttpRequest | None = None,
 ) -> Permission:
     """A rule for a role that already exists; identical rules are refused."""
     fields = {"role": role, "verb": verb, "path": path, "action": action, "topic": topic}
+    fields["security_lock"] = security_lock
     return rule_create(PERMISSIONS, admin=admin, request=request, **fields)
 
 
 def permission_update(
-    *, admin, permission: Permission, request: HttpRequest | None = None, **changes: str | None
+    *, admin, permission: Permission, request: HttpRequest | None = None, **changes: Any
 ) -> Permission:
     """Change the given fields; the result must pass the create checks again."""
     return rule_update(PERMISSIONS, admin=admin, row=permission, request=request, **changes)
