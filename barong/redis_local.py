@@ -32,6 +32,7 @@ import threading
 import time
 
 from redis import exceptions
+from redis.connection import SSLConnection
 
 MAX_AGE = 1.0  # seconds a copy may be used without being read again
 MAX_KEYS = 10_000  # copies held per connection; past it, all are dropped at once
@@ -89,7 +90,13 @@ class Pinned:
         self.connection.connect()  # the handshake: TLS, AUTH, SELECT, HELLO
         self.used = False
         self.local: LocalCopies | None = None
-        if tracking and str(self.connection.get_protocol()) == "3":
+        # Copies need RESP3 (pushes on this connection) and a plain socket: TLS may hold
+        # a push in its own buffer, out of sight of the poll that ``drain`` makes.
+        if (
+            tracking
+            and str(self.connection.get_protocol()) == "3"
+            and not isinstance(self.connection, SSLConnection)
+        ):
             self.connection._parser.set_invalidation_push_handler(self._pushed)
             try:
                 self.execute([("CLIENT", "TRACKING", "ON", "OPTIN")])
