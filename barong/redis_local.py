@@ -122,7 +122,9 @@ class Pinned:
         connection = self.connection
         if not connection.is_connected:  # redis-py would reconnect, untracked: never here
             raise exceptions.ConnectionError("the pinned connection was closed")
-        connection.send_packed_command(connection.pack_commands(commands), check_health=False)
+        pack = connection.pack_command  # one buffer, one write (``pack_commands`` may split)
+        packed = b"".join([chunk for command in commands for chunk in pack(*command)])
+        connection.send_packed_command([packed], check_health=False)
         results, error = [], None
         for _ in commands:
             try:

@@ -24,8 +24,6 @@ from permissions import engine
 from permissions.restrictions import Match
 
 ACCESS_PATH = "api/v2/barong/identity/users/access"
-SESSION = "session"
-API_KEY = "apikey"
 
 
 # The types built on every gateway call are not frozen: a frozen dataclass's ``__init__``
@@ -52,10 +50,6 @@ class Identity:
 
     principal: str
     user: dict[str, Any] | None
-
-    @property
-    def kind(self) -> str:
-        return self.principal.partition(":")[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +131,7 @@ def decide(facts: Facts, sources: Sources) -> Decision:
     except ApiError as exc:
         return Deny(tuple(exc.keys), exc.status_code)
     user = identity.user
-    if identity.kind == API_KEY:
+    if facts.api_key_mode:  # the caller is the API key of the X-Auth-* headers
         if user is None or user["state"] not in ACTIVE_STATES:
             return Deny(("authz.invalid_session",), 401)
         if not user["otp"]:
