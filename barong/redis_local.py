@@ -2,8 +2,8 @@
 
 The authz endpoint reads four keys per call (docs/BENCHMARKS.md). Through a pooled
 ``redis.Redis`` that is ~25 µs of CPU, through a pool check-out and check-in ~17 µs, on one
-connection kept by the thread ~6 µs (redis-py with its hiredis parser, measured with
-``bench/authz_cpu.py``'s services). So ``barong.cache.RedisCache`` sends ``get_many``,
+connection kept by the thread ~6 µs (redis-py with its hiredis parser, one process,
+docs/BENCHMARKS.md "Round 7"). So ``barong.cache.RedisCache`` sends ``get_many``,
 ``get_many_and_add`` and the fast path's reads through ``PinnedClient``: a redis-py
 ``Connection`` of the cache pool's class and settings (the URL's host, TLS, AUTH,
 database, HELLO, a Sentinel pool's master lookup), one per thread, a new one after a
