@@ -6,11 +6,11 @@ more CPU than the loopback round trip itself, and the authz endpoint, sessions a
 limits call the cache on every request. A ``redis.Redis`` is thread-safe and holds no
 connection of its own (the pool does, and resets itself after a fork), so one per pool
 is enough. ``get_many`` and ``get_many_and_add`` (one of them on every authz call) go
-through ``barong.redis_wire``: the same commands on a pinned connection, without
-redis-py's per-command machinery. ``get_many_and_add`` pipelines a read and an atomic
-"add" (the authz replay check) into one round trip, and ``batch`` runs a list of
-operations (rate-limit counters, a session write with its index entry) in one round trip:
-login and sign-up each make two.
+through ``barong.redis_local``: the same commands on a redis-py connection pinned to the
+thread, without the pool's check-out and the client's per-command machinery.
+``get_many_and_add`` pipelines a read and an atomic "add" (the authz replay check) into
+one round trip, and ``batch`` runs a list of operations (rate-limit counters, a session
+write with its index entry) in one round trip: login and sign-up each make two.
 
 ``version_stamp``/``version_bump`` are the protocol of the in-process tables (permission
 rules, restrictions): a worker rebuilds its copy when the shared stamp differs.
@@ -23,7 +23,7 @@ from typing import Any
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
-from barong.redis_wire import WireClient, pack
+from barong.redis_local import PinnedClient
 
 
 def _loads(raw: bytes):
@@ -59,7 +59,7 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = PooledRedisCacheClient
         # The primary's pool: get_many_and_add writes, and a read must see the last write.
-        self._wire = WireClient(lambda: self._cache._get_connection_pool(True), tracking=True)
+        self._wire = PinnedClient(lambda: self._cache._get_connection_pool(True), tracking=True)
         self._names: dict[str, bytes] = {}  # key → Redis name, for get_many_local
 
     def validate_key(self, key: str) -> None:
@@ -68,12 +68,12 @@ class RedisCache(DjangoRedisCache):
         (about 2 µs per key; the authz endpoint reads four per request)."""
 
     def get_many(self, keys, version=None) -> dict:
-        """Django's ``get_many`` (one ``MGET``) through ``barong.redis_wire``."""
+        """Django's ``get_many`` (one ``MGET``) on the pinned connection."""
         keys = list(keys)
         if not keys:
             return {}
         names = [self.make_and_validate_key(key, version=version) for key in keys]
-        (values,) = self._wire.execute(pack("MGET", *names), 1)
+        (values,) = self._wire.execute([("MGET", *names)])
         return {key: _loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
 
     def get_many_local(self, keys: list[str]) -> dict | None:
@@ -99,10 +99,12 @@ class RedisCache(DjangoRedisCache):
         """``get_many(keys)`` and ``add(add_key, value, timeout)`` in one round trip."""
         names = [self.make_and_validate_key(key) for key in keys]
         stored = self._cache._serializer.dumps(value)
-        packed = pack("MGET", *names) + pack(
-            "SET", self.make_and_validate_key(add_key), stored, "EX", int(timeout), "NX"
+        values, added = self._wire.execute(
+            [
+                ("MGET", *names),
+                ("SET", self.make_and_validate_key(add_key), stored, "EX", int(timeout), "NX"),
+            ]
         )
-        values, added = self._wire.execute(packed, 2)
         found = {key: _loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
         return found, added is not None
 

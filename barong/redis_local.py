@@ -1,23 +1,42 @@
-"""Copies of hot Redis values in process memory, kept current by the server's invalidations.
+"""The authz reads on a pinned redis-py connection, and copies Redis keeps current.
 
-The gateway calls authz before every request with the same few keys: two version stamps
-that change when an operator edits a rule, a session that changes once a second at most,
-a user snapshot that changes when the user does. Redis 6's client-side caching tracks
-the keys a connection read (``CLIENT TRACKING``) and pushes an invalidation on that
-connection as soon as one is written, expires or is evicted, so a copy held here is
-dropped before the next call on the connection can use it (barong/redis_wire.py applies
-the pushes). ``MAX_AGE`` also bounds every copy's life, a second line in case a push
-were ever lost without the connection dropping.
+The authz endpoint reads four keys per call (docs/BENCHMARKS.md). Through a pooled
+``redis.Redis`` that is ~25 µs of CPU, through a pool check-out and check-in ~17 µs, on one
+connection kept by the thread ~6 µs (redis-py with its hiredis parser, one process,
+docs/BENCHMARKS.md "Round 7"). So ``barong.cache.RedisCache`` sends ``get_many``,
+``get_many_and_add`` and the fast path's reads through ``PinnedClient``: a redis-py
+``Connection`` of the cache pool's class and settings (the URL's host, TLS, AUTH,
+database, HELLO, a Sentinel pool's master lookup), one per thread, a new one after a
+fork. Commands are packed and replies parsed by redis-py; nothing here reads RESP.
 
-A copy is the value's bytes; each read unpickles its own object, so no caller can
-change what another reads. Only the authz front's fast path reads through here
-(permissions/lean.py); why our own and not a library: docs/architecture.md.
+A command that fails on a connection that had already served one is retried once on a
+new connection (a Redis restart leaves every pinned connection dead, and the next
+request must not pay for it); a timeout is not retried (Redis is there but stuck). A
+``READONLY`` reply (the server was demoted by a Sentinel failover) drops the connection
+too, so the next request asks the pool again and reaches the new master.
+
+Copies: the gateway calls authz before every request with the same few keys (two
+version stamps, a session, a user snapshot). Redis 6's client-side caching tracks the
+keys a connection read (``CLIENT TRACKING ON OPTIN``, RESP3) and pushes an invalidation
+on that connection as soon as one is written, expires or is evicted; redis-py's parser
+hands each push to ``Pinned._pushed``, and every push that arrived is applied before a
+copy is used again. ``MAX_AGE`` bounds every copy's life, a second line in case a push
+were ever lost without the connection dropping. A copy is the value's bytes; each read
+unpickles its own object. Only the authz front's fast path reads copies
+(permissions/lean.py). Why not redis-py's own client-side cache: docs/architecture.md.
 """
 
+import contextlib
+import os
+import threading
 import time
+
+from redis import exceptions
+from redis.connection import SSLConnection
 
 MAX_AGE = 1.0  # seconds a copy may be used without being read again
 MAX_KEYS = 10_000  # copies held per connection; past it, all are dropped at once
+_PUSHED = object()  # what the push handler returns: a push, not a reply
 
 
 class LocalCopies:
@@ -60,3 +79,151 @@ class LocalCopies:
 
     def __len__(self) -> int:
         return len(self._copies)
+
+
+class Pinned:
+    """One redis-py connection, used by one thread only; with ``tracking`` on a RESP3
+    connection, the keys ``mget_local`` reads are tracked and their copies live in ``local``."""
+
+    def __init__(self, pool, tracking: bool = False) -> None:
+        self.connection = pool.connection_class(**pool.connection_kwargs)
+        self.connection.connect()  # the handshake: TLS, AUTH, SELECT, HELLO
+        self.used = False
+        self.local: LocalCopies | None = None
+        # Copies need RESP3 (pushes on this connection) and a plain socket: TLS may hold
+        # a push in its own buffer, out of sight of the poll that ``drain`` makes.
+        if (
+            tracking
+            and str(self.connection.get_protocol()) == "3"
+            and not isinstance(self.connection, SSLConnection)
+        ):
+            self.connection._parser.set_invalidation_push_handler(self._pushed)
+            try:
+                self.execute([("CLIENT", "TRACKING", "ON", "OPTIN")])
+                self.local = LocalCopies()
+            except exceptions.ResponseError:  # an old server, an ACL: no copies
+                pass
+            except Exception:
+                self.close()
+                raise
+            self.used = False  # the set-up is not a served call (see ``PinnedClient._call``)
+
+    def close(self) -> None:
+        self.connection.disconnect()
+
+    def _pushed(self, push: list) -> object:
+        if self.local is not None:
+            self.local.pushed(push)
+        return _PUSHED
+
+    def execute(self, commands: list[tuple]) -> list:
+        """The replies of ``commands``, sent in one write; an error reply is raised once
+        every reply is read, so the connection stays in step."""
+        connection = self.connection
+        if not connection.is_connected:  # redis-py would reconnect, untracked: never here
+            raise exceptions.ConnectionError("the pinned connection was closed")
+        pack = connection.pack_command  # one buffer, one write (``pack_commands`` may split)
+        packed = b"".join([chunk for command in commands for chunk in pack(*command)])
+        connection.send_packed_command([packed], check_health=False)
+        results, error = [], None
+        for _ in commands:
+            try:
+                results.append(connection.read_response())
+            except exceptions.ResponseError as exc:
+                error = error or exc
+                results.append(None)
+        self.used = True
+        if error is not None:
+            raise error
+        return results
+
+    def drain(self) -> None:
+        """Apply every invalidation that arrived since the last call (no waiting)."""
+        connection = self.connection
+        if not connection.is_connected:
+            raise exceptions.ConnectionError("the pinned connection was closed")
+        while connection.can_read(timeout=0):
+            if connection.read_response(push_request=True) is not _PUSHED:
+                raise exceptions.ConnectionError("unexpected bytes after the replies")
+
+    def mget_local(self, names: list[bytes]) -> list[bytes | None]:
+        """``MGET names`` answered from the tracked copies when all are current.
+
+        All or nothing: when one is missing, all are read again, so that an answer never
+        mixes a copy with values read after an invalidation of that copy had arrived.
+        Pushes ahead of the reply are applied while it is read; those behind it, after
+        the values are stored, so a change made after the read drops them.
+        """
+        self.drain()
+        local = self.local
+        values: list[bytes | None] = [local.get(name) for name in names]
+        if None in values:
+            # Tracked from this read on: a change after it is pushed to this connection.
+            _, values = self.execute([("CLIENT", "CACHING", "YES"), ("MGET", *names)])
+            local.put_many(names, values)
+            self.drain()
+        return values
+
+
+class PinnedClient:
+    """Commands on a connection of ``pool``'s kind, one per thread and process."""
+
+    def __init__(self, pool_getter, *, tracking: bool = False) -> None:
+        self._pool_getter = pool_getter
+        self._tracking = tracking
+        self._local = threading.local()
+        self._pid = os.getpid()
+
+    def _pinned(self) -> Pinned:
+        if self._pid != os.getpid():  # forked: the parent's sockets are not ours
+            self._local = threading.local()
+            self._pid = os.getpid()
+        pinned = getattr(self._local, "pinned", None)
+        if pinned is None:
+            try:
+                pinned = Pinned(self._pool_getter(), tracking=self._tracking)
+            except OSError as exc:  # refused, unreachable, timed out
+                raise exceptions.ConnectionError(str(exc)) from exc
+            self._local.pinned = pinned
+        return pinned
+
+    def _drop(self, pinned: Pinned) -> None:
+        self._local.pinned = None
+        with contextlib.suppress(Exception):  # already broken: nothing more to release
+            pinned.close()
+
+    def _call(self, work):
+        """``work(pinned)`` on this thread's connection, retried once on a new one when a
+        connection that had served before turns out dead (a Redis restart)."""
+        pinned = self._pinned()
+        try:
+            return work(pinned)
+        except exceptions.ReadOnlyError as exc:
+            # The server became a replica (a Sentinel failover): a new connection from
+            # the pool finds the new master; this request is a Redis outage.
+            self._drop(pinned)
+            raise exceptions.ConnectionError(f"Redis is a replica now: {exc}") from exc
+        except exceptions.ResponseError:
+            raise  # the connection is in step: it stays
+        except Exception as exc:
+            self._drop(pinned)
+            stale = isinstance(exc, OSError | exceptions.ConnectionError) and not isinstance(
+                exc, TimeoutError | exceptions.TimeoutError
+            )  # a dead socket fails at once; a timeout means Redis is there but stuck
+            if not (pinned.used and stale):
+                raise
+            pinned = self._pinned()  # the old connection may have died quietly: once more
+            try:
+                return work(pinned)
+            except Exception:
+                self._drop(pinned)
+                raise
+
+    def execute(self, commands: list[tuple]) -> list:
+        """The replies of ``commands`` in one round trip; an error reply raises ResponseError."""
+        return self._call(lambda pinned: pinned.execute(commands))
+
+    def mget_local(self, names: list[bytes]) -> list[bytes | None] | None:
+        """``MGET names`` from tracked copies where current (``Pinned.mget_local``); None
+        when this connection cannot track (RESP2, a server before 6, an ACL)."""
+        return self._call(lambda pinned: None if pinned.local is None else pinned.mget_local(names))

@@ -27,8 +27,6 @@ from permissions import engine
 from permissions.restrictions import Match
 
 ACCESS_PATH = "api/v2/barong/identity/users/access"
-SESSION = "session"
-API_KEY = "apikey"
 
 
 # The types built on every gateway call are not frozen: a frozen dataclass's ``__init__``
@@ -59,10 +57,6 @@ class Identity:
     # request) and the networks it may be used from (empty: any).
     scopes: tuple[str, ...] | None = None
     cidrs: tuple[str, ...] = ()
-
-    @property
-    def kind(self) -> str:
-        return self.principal.partition(":")[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +145,7 @@ def decide(facts: Facts, sources: Sources) -> Decision:
     except ApiError as exc:
         return Deny(tuple(exc.keys), exc.status_code)
     user = identity.user
-    if identity.kind == API_KEY:
+    if facts.api_key_mode:  # the caller is the API key of the X-Auth-* headers
         if user is None or user["state"] not in ACTIVE_STATES:
             return Deny(("authz.invalid_session",), 401)
         if not user["otp"]:

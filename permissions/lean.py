@@ -18,10 +18,10 @@ suite runs through the front that calls this (tests/authz/conftest.py).
 """
 
 import time
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.handlers.wsgi import get_str_from_wsgi
 from django.http.cookie import parse_cookie
 
 from accounts.session_store import SessionStore
@@ -61,16 +61,23 @@ def _session(environ: dict, api_key_mode: bool) -> tuple[str, str] | None:
     name = settings.SESSION_COOKIE_NAME
     if name not in header:
         return None
-    cookies = parse_cookie(get_str_from_wsgi(environ, "HTTP_COOKIE", ""))
+    named = _cookie_session(header, name)
+    if named is None:
+        return None
+    if api_key_mode or named[1] is None:
+        raise HandOver
+    return named
+
+
+@lru_cache(maxsize=1024)  # a client sends the same Cookie header call after call
+def _cookie_session(header: str, name: str) -> tuple[str, str | None] | None:
+    """(the session key, the cache key it is stored under or None for a key Django refuses)
+    of the cookie ``name`` in an ASCII ``header`` (as Django decodes it); None without it."""
+    cookies = parse_cookie(header)
     if name not in cookies:
         return None
-    if api_key_mode:
-        raise HandOver
     key = cookies[name]
-    stored = SessionStore.stored_under(key)
-    if stored is None:
-        raise HandOver
-    return key, stored
+    return key, SessionStore.stored_under(key)
 
 
 def _local_reads(wanted: list[str]) -> dict | None:
@@ -90,10 +97,8 @@ class EnvironSources:
         self.environ = environ
         self.api_key_mode = api_key_mode
         self.ip = ip
-        self.session: tuple[str, str] | None = None
-        self.found: dict = {}
-        self.uid_hint: str | None = None
-        self.claimed: bool | None = None
+        # ``session``, ``found``, ``uid_hint`` and ``claimed`` are set by ``open``, which
+        # ``decide`` calls before anything else is asked.
 
     def open(self) -> None:
         environ, api_key_mode = self.environ, self.api_key_mode
@@ -127,11 +132,22 @@ class EnvironSources:
         return engine.check(role, method, path, version=version)
 
     def identity(self) -> Identity:
+        """The checks of ``session_check`` for a session that needs no write, or
+        ``_api_key``'s."""
         if self.api_key_mode:
             return self._api_key()
-        if self.session is not None:
-            return self._cookie(self.session)
-        raise HandOver
+        session = self.session
+        if session is None:
+            raise HandOver
+        data = self.found.get(session[1])
+        if data is None:
+            raise HandOver
+        now = int(time.time())
+        uid = session_uid(data, meta=self.environ, ip=self.ip, now=now)
+        if data.get("expire_time") != now + settings.BARONG_SESSION_EXPIRE_TIME:
+            raise HandOver  # the expiry slides this second: a session write and a Set-Cookie
+        owners.remember(f"session:{session[0]}", uid)
+        return Identity(f"session:{session[0]}", self._user(uid))
 
     def _user(self, uid: str) -> dict:
         """The owner's cached snapshot: prefetched when the owner was known, else read now
@@ -142,18 +158,6 @@ class EnvironSources:
         if user is None:
             raise HandOver  # loading it reads the database
         return user
-
-    def _cookie(self, session: tuple[str, str]) -> Identity:
-        """The checks of ``session_check`` for a session that needs no write."""
-        data = self.found.get(session[1])
-        if data is None:
-            raise HandOver
-        now = int(time.time())
-        uid = session_uid(data, meta=self.environ, ip=self.ip, now=now)
-        if data.get("expire_time") != now + settings.BARONG_SESSION_EXPIRE_TIME:
-            raise HandOver  # the expiry slides this second: a session write and a Set-Cookie
-        owners.remember(f"session:{session[0]}", uid)
-        return Identity(f"session:{session[0]}", self._user(uid))
 
     def _api_key(self) -> Identity:
         """``api_key_verify`` for a key row already cached and a signature already claimed."""

@@ -28,7 +28,6 @@ from accounts.session_store import SessionStore
 from accounts.sessions import session_open
 from apikeys.signatures import MAX_KID, _key_row
 from barong import jwt as barong_jwt
-from barong.redis_wire import pack
 from permissions import authz, engine, restrictions, snapshots
 from permissions.middleware import authz_raw_path
 from permissions.wsgi import AuthzFront
@@ -128,8 +127,8 @@ def settle_invalidations() -> None:
     pinned = getattr(wire._local, "pinned", None) if wire is not None else None
     if pinned is not None and pinned.local is not None:
         try:
-            pinned.run(pack("PING"), 1)
-            pinned.settle()
+            pinned.execute([("PING",)])
+            pinned.drain()
         except (OSError, RedisConnectionError):
             pass  # a dead connection: the next call replaces it, with no copies
 

@@ -161,7 +161,7 @@ def test_a_refused_credential_is_its_own_key_and_status():
 def test_the_owners_state_is_checked_per_kind_of_caller(principal, owner, expected):
     sources = Recorded(identity=Identity(principal, owner))
 
-    assert decide(facts(), sources) == expected
+    assert decide(facts(api_key_mode=principal.startswith("apikey:")), sources) == expected
 
 
 def test_a_denied_permission_is_audited_as_denied():

@@ -20,8 +20,7 @@ from rest_framework.test import APIClient
 from accounts.services import user_otp_set, user_state_set
 from accounts.sessions import user_session_end
 from apikeys.services import api_key_create
-from barong.redis_local import MAX_AGE, MAX_KEYS, LocalCopies
-from barong.redis_wire import Push, _Pinned, parse
+from barong.redis_local import MAX_AGE, MAX_KEYS, LocalCopies, Pinned
 from permissions import lean, snapshots
 from permissions.middleware import authz_raw_path
 from permissions.wsgi import AuthzFront
@@ -400,7 +399,7 @@ def test_an_answer_never_mixes_a_copy_with_a_read_after_its_invalidation(member,
     user.state = "banned"  # around the services, which would end the session too
     user.save()
     # Its push is still unread when the call starts: only the read's reply brings it.
-    monkeypatch.setattr(_Pinned, "drain", lambda self: None)
+    monkeypatch.setattr(Pinned, "drain", lambda self: None)
     sent: dict = {}
     front = AuthzFront(Recorder(), fast_path=True)
     content = wsgi_call(front, dict(warm), lambda status, headers, exc=None: sent.update(s=status))
@@ -414,7 +413,7 @@ def test_an_answer_never_mixes_a_copy_with_a_read_after_its_invalidation(member,
 def test_a_dropped_connection_leaves_no_copies_behind(warm):
     env = warm
     pinned = caches["default"]._wire._pinned()
-    (client_id,) = pinned.run(b"*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n", 1)
+    (client_id,) = pinned.execute([("CLIENT", "ID")])
     caches["default"]._cache.get_client(write=True).client_kill_filter(_id=client_id)
 
     assert answer(env, fast=True)[0] == "200 OK"  # a new connection, tracked afresh
@@ -442,12 +441,12 @@ def test_invalidations_drop_named_copies_and_a_flush_drops_all():
     copies = LocalCopies()
     copies.put_many([b"a", b"b", b"c"], [b"1", b"2", b"3"])
 
-    copies.pushed(Push([b"invalidate", [b"a"]]))
+    copies.pushed([b"invalidate", [b"a"]])
     assert (copies.get(b"a"), copies.get(b"b")) == (None, b"2")
-    copies.pushed(Push([b"invalidate", None]))
+    copies.pushed([b"invalidate", None])
     assert len(copies) == 0
     copies.put_many([b"a"], [b"1"])
-    copies.pushed(Push([b"something-else", b"x"]))
+    copies.pushed([b"something-else", b"x"])
     assert len(copies) == 0
 
 
@@ -457,15 +456,3 @@ def test_copies_are_bounded():
     copies.put_many([b"one-more"], [b"v"])
 
     assert len(copies) == 1
-
-
-def test_a_push_is_told_apart_from_a_reply():
-    push = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$3\r\nkey\r\n"
-    reply = b"*1\r\n$3\r\nval\r\n"
-
-    value, end = parse(push + reply, 0)
-    assert isinstance(value, Push)
-    assert value == [b"invalidate", [b"key"]]
-    value, _ = parse(push + reply, end)
-    assert not isinstance(value, Push)
-    assert value == [b"val"]

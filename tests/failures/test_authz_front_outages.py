@@ -1,7 +1,7 @@
 """The authz front (permissions/wsgi.py) while Redis is stopped, paused or restarted.
 
 The front is what gunicorn serves for ``/api/v2/auth``, and its cache reads go over a
-pinned connection (barong/redis_wire.py): a dead Redis must be 503 JSON with the request
+pinned connection (barong/redis_local.py): a dead Redis must be 503 JSON with the request
 id, a restarted one must serve the very next call (the pinned connection is replaced),
 a paused one must fail at the socket timeout. Each test runs its own redis-server.
 """

@@ -1,4 +1,4 @@
-"""barong.redis_wire: the authz reads on a pinned connection (its own redis-server here)."""
+"""barong.redis_local: the authz reads on a pinned redis-py connection (own redis-server)."""
 
 import shutil
 import uuid
@@ -7,41 +7,7 @@ import pytest
 from redis import exceptions
 
 from barong.cache import RedisCache
-from barong.redis_wire import _Incomplete, pack, parse
 from tests.failures.processes import RedisServer, free_port
-
-
-def test_pack_writes_arrays_of_bulk_strings():
-    assert pack("MGET", "a", b"\x00b") == b"*3\r\n$4\r\nMGET\r\n$1\r\na\r\n$2\r\n\x00b\r\n"
-    assert pack("SET", "k", 1, "EX", 30) == (
-        b"*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n1\r\n$2\r\nEX\r\n$2\r\n30\r\n"
-    )
-
-
-@pytest.mark.parametrize(
-    ("reply", "value"),
-    [
-        (b"*3\r\n$2\r\nab\r\n$-1\r\n_\r\n", [b"ab", None, None]),  # RESP2 and RESP3 nulls
-        (b"+OK\r\n", b"OK"),
-        (b":-7\r\n", -7),
-        (b"#t\r\n", True),
-        (b"$4\r\na\r\nb\r\n", b"a\r\nb"),  # a bulk string holds CRLF
-        (b"*-1\r\n", None),
-    ],
-)
-def test_parse_reads_the_replies_these_commands_produce(reply, value):
-    assert parse(reply, 0) == (value, len(reply))
-
-
-@pytest.mark.parametrize("reply", [b"", b"*2\r\n$2\r\nab\r\n", b"$4\r\nab", b"+OK"])
-def test_a_partial_reply_asks_for_more(reply):
-    with pytest.raises(_Incomplete):
-        parse(reply, 0)
-
-
-def test_an_unknown_reply_type_is_refused():
-    with pytest.raises(exceptions.InvalidResponse):
-        parse(b"!3\r\nbad\r\n", 0)
 
 
 @pytest.fixture
