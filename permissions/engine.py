@@ -19,15 +19,18 @@ class Rule:
     path: str
     action: str
     topic: str | None
+    step_up: int | None = None  # seconds: a second factor at most this old (accounts/step_up.py)
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of one check: allowed or not, and the audit topic when AUDIT matched."""
+    """The outcome of one check: allowed or not, the audit topic when AUDIT matched, and
+    the step-up a matching rule asks for (the smallest max age; None: none asked)."""
 
     allowed: bool
     audit: bool = False
     topic: str | None = None
+    step_up: int | None = None
 
 
 @dataclass
@@ -44,11 +47,12 @@ def _load() -> dict[str, tuple[Rule, ...]]:
     from permissions.models import Permission
 
     compiled: dict[str, list[Rule]] = {}
-    for role, verb, path, action, topic in Permission.objects.order_by("id").values_list(
-        "role", "verb", "path", "action", "topic"
-    ):
+    rows = Permission.objects.order_by("id").values_list(
+        "role", "verb", "path", "action", "topic", "step_up_max_age"
+    )
+    for role, verb, path, action, topic, step_up in rows:
         compiled.setdefault(role, []).append(
-            Rule(verb.upper(), path, action.upper(), topic or None)
+            Rule(verb.upper(), path, action.upper(), topic or None, step_up or None)
         )
     return {role: tuple(rules) for role, rules in compiled.items()}
 
@@ -85,17 +89,21 @@ def decide(rules: tuple[Rule, ...] | list[Rule], method: str, path: str) -> Deci
     accept = drop = False
     audit_topic: str | None = None
     audit = False
+    step_up: int | None = None
     for rule in rules:
         if rule.verb not in (method, "ALL") or not path.startswith(rule.path):
             continue
         if rule.action == "DROP":
             drop = True
-        elif rule.action == "ACCEPT":
+            continue
+        if rule.action == "ACCEPT":
             accept = True
         elif rule.action == "AUDIT" and not audit:
             audit, audit_topic = True, rule.topic
+        if rule.step_up is not None and (step_up is None or rule.step_up < step_up):
+            step_up = rule.step_up  # an ACCEPT or AUDIT rule asks for it
     allowed = accept and not drop
-    return Decision(allowed=allowed, audit=audit, topic=audit_topic)
+    return Decision(allowed=allowed, audit=audit, topic=audit_topic, step_up=step_up)
 
 
 def gateway_path(request_path: str) -> str:

@@ -53,6 +53,11 @@ class PermissionCreateInput(serializers.Serializer):
     path = _non_blank("Gateway path prefix, e.g. api/v2/barong/admin/users")
     action = _non_blank("accept, drop or audit (any case)")
     topic = _non_blank("Audit topic", required=False)
+    step_up_max_age = Int(
+        required=False,
+        help_text="Seconds (1 to 86400): a second factor this recent is required (a step-up);"
+        " 0 or absent: none",
+    )
 
 
 class PermissionUpdateInput(serializers.Serializer):
@@ -62,6 +67,7 @@ class PermissionUpdateInput(serializers.Serializer):
     path = _non_blank("Gateway path prefix", required=False)
     action = _non_blank("accept, drop or audit", required=False)
     topic = _non_blank("Audit topic", required=False)
+    step_up_max_age = Int(required=False, help_text="Seconds (1 to 86400); 0 removes it")
 
 
 class PermissionDeleteInput(serializers.Serializer):
@@ -76,7 +82,17 @@ class PermissionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Permission
-        fields = ["id", "action", "role", "verb", "path", "topic", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "action",
+            "role",
+            "verb",
+            "path",
+            "topic",
+            "step_up_max_age",
+            "created_at",
+            "updated_at",
+        ]
 
 
 # ---------------------------------------------------------------- restrictions

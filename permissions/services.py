@@ -25,19 +25,34 @@ from permissions.selectors import role_exists
 VERBS = {choice.lower() for choice in Permission.Verb.values}
 ACTIONS = {choice.lower() for choice in Permission.Action.values}
 # The columns an operator sets, in the order the audit rows record them.
-PERMISSION_FIELDS = ("role", "verb", "path", "action", "topic")
+PERMISSION_FIELDS = ("role", "verb", "path", "action", "topic", "step_up_max_age")
+# A step-up's max age: a second factor older than a day is no step-up.
+STEP_UP_MAX_AGE_LIMIT = 24 * 3600
 RESTRICTION_FIELDS = ("category", "scope", "value", "code", "state")
 
 
 def permission_upsert(
-    *, role: str, verb: str, path: str, action: str, topic: str | None = None
+    *,
+    role: str,
+    verb: str,
+    path: str,
+    action: str,
+    topic: str | None = None,
+    step_up_max_age: int | None = None,
 ) -> tuple[Permission, bool]:
     """Seed one rule unless the same (role, verb, path, action) exists; returns (row, created)."""
     verb, action = verb.upper(), action.upper()
     existing = Permission.objects.filter(role=role, verb=verb, path=path, action=action).first()
     if existing is not None:
         return existing, False
-    permission = Permission(role=role, verb=verb, path=path, action=action, topic=topic or None)
+    permission = Permission(
+        role=role,
+        verb=verb,
+        path=path,
+        action=action,
+        topic=topic or None,
+        step_up_max_age=permission_step_up(step_up_max_age),
+    )
     try:
         permission.full_clean()
     except ValidationError as exc:
@@ -141,9 +156,27 @@ def rule_delete(table: RuleTable, *, admin, row, request: HttpRequest | None = N
 # ------------------------------------------------------------ permissions
 
 
+def permission_step_up(value: object) -> int | None:
+    """A rule's step-up max age: seconds from 1 to a day, or 0/None for no requirement
+    (``admin.permission.invalid_step_up_max_age``)."""
+    if value is None or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError("admin.permission.invalid_step_up_max_age")
+    if not 0 < value <= STEP_UP_MAX_AGE_LIMIT:
+        raise ApiError("admin.permission.invalid_step_up_max_age")
+    return value
+
+
 def _permission_fields(
-    *, role: str, verb: str, path: str, action: str, topic: str | None = None
-) -> dict[str, str | None]:
+    *,
+    role: str,
+    verb: str,
+    path: str,
+    action: str,
+    topic: str | None = None,
+    step_up_max_age: int | None = None,
+) -> dict[str, str | int | None]:
     """The permission checks, in Barong's order, applied to creates and updates alike."""
     if verb.lower() not in VERBS:
         raise ApiError("admin.permissions.invalid_verb")
@@ -158,6 +191,7 @@ def _permission_fields(
         "path": path.lstrip("/"),
         "action": action.upper(),
         "topic": topic or None,
+        "step_up_max_age": permission_step_up(step_up_max_age),
     }
 
 
@@ -211,10 +245,12 @@ def permission_create(
     path: str,
     action: str,
     topic: str | None = None,
+    step_up_max_age: int | None = None,
     request: HttpRequest | None = None,
 ) -> Permission:
     """A rule for a role that already exists; identical rules are refused."""
     fields = {"role": role, "verb": verb, "path": path, "action": action, "topic": topic}
+    fields["step_up_max_age"] = step_up_max_age
     return rule_create(PERMISSIONS, admin=admin, request=request, **fields)
 
 

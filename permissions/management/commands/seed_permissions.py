@@ -31,6 +31,7 @@ class Command(BaseCommand):
                     path=str(row["path"]),
                     action=str(row["action"]),
                     topic=row.get("topic"),
+                    step_up_max_age=row.get("step_up_max_age"),
                 )
             except (KeyError, TypeError) as exc:
                 raise CommandError(f"permission #{number} needs role, verb, path, action") from exc
