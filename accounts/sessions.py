@@ -150,7 +150,9 @@ def _oldest_sessions_end(uid: str, *, keep: str | None) -> list[tuple]:
     over = len(live) - limit + 1
     if over <= 0:
         return []
-    oldest = sorted(live, key=lambda key: (_created_at(live[key]), key))[:over]
+    # Opened the same second: the index's order (least recently pushed first) decides.
+    place = {key: at for at, key in enumerate(keys)}
+    oldest = sorted(live, key=lambda key: (_created_at(live[key]), place.get(key, 0)))[:over]
     prefix = _store_class().cache_key_prefix
     index = _index_key(uid)
     return [("delete", prefix + key) for key in oldest] + [
