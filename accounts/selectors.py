@@ -7,7 +7,7 @@ from django.db.models import QuerySet, Sum
 
 from accounts.labels import label_key_valid, label_normalize
 from accounts.models import USER_ID_BLOCK, Label, User, UserIdBlock
-from accounts.roles import OPERATOR_ROLES
+from accounts.roles import OPERATOR_ROLES, ROLES_BY_NAME
 from barong.api.errors import ApiError
 
 
@@ -22,11 +22,11 @@ def role_exists(role: str) -> bool:
 
 
 def roles_known() -> list[str]:
-    """Every role a user may be given (``role_exists``): member, the operator roles in
-    their usual order, then any other role the rules name, alphabetically."""
+    """Every role a user may be given (``role_exists``): member, the operator roles from
+    the highest rank down, then any other role the rules name, alphabetically."""
     model = apps.get_model(settings.BARONG_ROLE_MODEL)
     named = set(model._default_manager.values_list("role", flat=True).distinct())
-    usual = ["member", *OPERATOR_ROLES]
+    usual = ["member", *sorted(OPERATOR_ROLES, key=lambda name: -ROLES_BY_NAME[name].rank)]
     return [role for role in usual if role in named] + sorted(named - set(usual))
 
 

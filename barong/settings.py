@@ -353,6 +353,10 @@ BARONG_OUTBOX_BATCH = env_int("BARONG_OUTBOX_BATCH", 200)
 BARONG_OUTBOX_RETRY_BASE = env_int("BARONG_OUTBOX_RETRY_BASE", 5)  # seconds, doubled per attempt
 BARONG_OUTBOX_RETRY_MAX = env_int("BARONG_OUTBOX_RETRY_MAX", 300)
 BARONG_OUTBOX_RETENTION_DAYS = env_int("BARONG_OUTBOX_RETENTION_DAYS", 7)
+# The activity log's retention (activities/retention.py): 0 keeps every row, as Barong does.
+BARONG_ACTIVITY_RETENTION_DAYS = env_int("BARONG_ACTIVITY_RETENTION_DAYS", 0)
+BARONG_ACTIVITY_RETENTION_BATCH = max(env_int("BARONG_ACTIVITY_RETENTION_BATCH", 5000), 1)
+BARONG_ACTIVITY_RETENTION_PAUSE_MS = env_int("BARONG_ACTIVITY_RETENTION_PAUSE_MS", 20)
 # Personal data of deleted accounts is erased this many days after deletion (privacy app).
 BARONG_ERASURE_DELAY_DAYS = env_int("BARONG_ERASURE_DELAY_DAYS", 30)
 CELERY_BEAT_SCHEDULE = {
@@ -364,6 +368,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-prune": {"task": "events.tasks.outbox_prune", "schedule": 3600.0},
     # Idempotent too: the metrics roll-up, and resuming resync jobs a dead worker left.
     "metrics-rollup": {"task": "activities.metrics_rollup", "schedule": 3600.0},
+    "activities-prune": {"task": "activities.activities_prune", "schedule": 3600.0},
     "resync-resume": {"task": "accounts.resync_resume", "schedule": 300.0},
     "privacy-erase-deleted-users": {
         "task": "privacy.tasks.users_erase_due_task",

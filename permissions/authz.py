@@ -1,9 +1,10 @@
 """``/api/v2/auth/<path>``: the gateway's question "may this request go upstream?"
 
-Order (Barong 2.4.17's, not 2.4.0's): restrictions (except for the whitelink access path), block
-rules, pass rules (public: 200 without a token), then the session cookie or the API-key
-headers, the role's permission rules, and a JWT for the upstream in ``Authorization``.
-A blocked path or denied permission is 403; missing or bad credentials are 401.
+The decision itself is ``permissions.decision.decide`` (its order and answers are
+described there). This module is its Django adapter and what both adapters share: the
+request's facts (``authz_facts``: the checked path, the unsafe-path test, the rules
+file), the one cache round trip (``prefetch_plan``, ``prefetch_run``), the JWT minted for
+a permitted call (``token_for``) and the audit row of an audited or denied call.
 
 This runs before every proxied request: ``permissions.middleware.AuthzMiddleware``
 calls the view ahead of the middleware stack, and in the steady state it makes one
@@ -26,7 +27,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.authentication import API_KEY_CLAIM, SESSION_CLAIM
-from accounts.sessions import ACTIVE_STATES, session_check, session_public_id
+from accounts.sessions import session_check, session_public_id
 from activities.services import METHOD_ACTIONS, admin_activity_record
 from apikeys.signatures import (
     MAX_KID,
@@ -37,12 +38,12 @@ from apikeys.signatures import (
 from barong import jwt as barong_jwt
 from barong.api.errors import ApiError, error_response
 from barong.api.failures import failure_response
-from barong.api.net import remote_ip
+from barong.api.net import client_ip
 from barong.cache import get_many_and_add
 from barong.metrics import AUTHZ_DECISIONS, labelled
 from permissions import engine, restrictions, snapshots
+from permissions.decision import Decision, Deny, Facts, Identity, decide
 
-ACCESS_PATH = "api/v2/barong/identity/users/access"
 API_KEY_HEADERS = ("HTTP_X_AUTH_APIKEY", "HTTP_X_AUTH_NONCE", "HTTP_X_AUTH_SIGNATURE")
 MAX_PATH = 4096
 MAX_PARAMS_BODY = 64 * 1024
@@ -252,7 +253,21 @@ def audit_record(
     )
 
 
-# ---------------------------------------------------------------- the endpoint
+# ---------------------------------------------------------------- the request's facts
+
+
+def authz_facts(meta: dict, raw_path: str) -> Facts:
+    """The facts ``decide`` reads from a request's META or a WSGI environ (both adapters)."""
+    pass_rules, block_rules = authz_rules()
+    return Facts(
+        method=(meta.get("REQUEST_METHOD") or "GET").upper(),
+        path=authz_path(raw_path),
+        unsafe=path_is_unsafe(meta, raw_path),
+        ip=client_ip(meta),
+        api_key_mode=any(name in meta for name in API_KEY_HEADERS),
+        pass_rules=pass_rules,
+        block_rules=block_rules,
+    )
 
 
 class _Hints(dict):
@@ -270,53 +285,6 @@ class _Hints(dict):
 
 
 owners = _Hints()
-
-
-def _session_cache_key(request: HttpRequest) -> str | None:
-    """The cache key of this request's session, when sessions live in the default cache."""
-    store = request.session
-    if not store.session_key or not hasattr(store, "cache_key"):
-        return None
-    if settings.SESSION_CACHE_ALIAS != "default":
-        return None
-    return store.cache_key
-
-
-def _cookie_user(request: HttpRequest, found: dict, uid_hint: str | None) -> tuple[str, dict]:
-    """Cookie mode: CSRF, binding and idle expiry, then the user's state."""
-    uid = session_check(request)
-    owners.remember(f"session:{request.session.session_key}", uid)
-    cached = found.get(snapshots.user_key(uid)) if uid == uid_hint else None
-    user = snapshots.user_snapshot(uid, cached)
-    if user is None:
-        request.session.flush()
-        raise ApiError("authz.invalid_session", 401)
-    if user["state"] not in ACTIVE_STATES:
-        raise ApiError("authz.user_not_active", 401)
-    return f"session:{request.session.session_key}", user
-
-
-def _api_key_user(
-    request: HttpRequest, found: dict, uid_hint: str | None, claimed: bool | None
-) -> tuple[str, dict]:
-    """API-key mode: signature, nonce window, replay, key and owner state, 2FA."""
-    meta = request.META
-    kid = meta.get("HTTP_X_AUTH_APIKEY", "")
-    key = api_key_verify(
-        kid=kid,
-        nonce=meta.get("HTTP_X_AUTH_NONCE", ""),
-        signature=meta.get("HTTP_X_AUTH_SIGNATURE", ""),
-        cached=found.get(api_key_cache_key(kid)) if kid else None,
-        claimed=claimed,
-    )
-    owners.remember(f"apikey:{key.kid}", key.uid)
-    cached = found.get(snapshots.user_key(key.uid)) if key.uid == uid_hint else None
-    user = snapshots.user_snapshot(key.uid, cached)
-    if user is None or user["state"] not in ACTIVE_STATES:
-        raise ApiError("authz.invalid_session", 401)
-    if not user["otp"]:
-        raise ApiError("authz.disabled_2fa", 401)
-    return f"apikey:{key.kid}", user
 
 
 def prefetch_plan(
@@ -352,69 +320,112 @@ def prefetch_run(wanted: list[str], marker: tuple[str, int] | None) -> tuple[dic
     return cache.get_many(wanted), None
 
 
-def _prefetch(request: HttpRequest, api_key_mode: bool) -> tuple[dict, str | None, bool | None]:
-    """One cache round trip: version stamps, the session or key row, the owner's snapshot
-    and, for a signed request, the claim on its signature (replay protection).
-
-    When the front's fast path already made it and then handed the request on, its
-    outcome (or the exception it raised) is in the environ under ``PREFETCHED``: a
-    signature is claimed once, and an outage costs one attempt, not two.
-    """
-    session_key = session = None
-    if not api_key_mode and settings.SESSION_COOKIE_NAME in request.COOKIES:
-        session_key = _session_cache_key(request)
-        if session_key is not None:
-            session = (request.session.session_key, session_key)
-    stashed = request.META.pop(PREFETCHED, None)
-    if isinstance(stashed, Exception):
-        raise stashed
-    if stashed is not None:
-        found, uid_hint, claimed = stashed
-    else:
-        wanted, uid_hint, marker = prefetch_plan(request.META, session, api_key_mode)
-        found, claimed = prefetch_run(wanted, marker)
-    if session_key is not None and session_key in found:
-        # Hand the session data to the store so it is not fetched a second time.
-        request.session._session_cache = found[session_key]
-    return found, uid_hint, claimed
+# ---------------------------------------------------------------- Django's adapter
 
 
-def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
-    """The decision for one gateway request; ApiError carries every refusal."""
-    if path_is_unsafe(request.META, raw_path):  # before any rule: no public prefix can be borrowed
-        raise ApiError("authz.permission_denied", 403)
-    path = authz_path(raw_path)
-    api_key_mode = any(name in request.META for name in API_KEY_HEADERS)
-    found, uid_hint, claimed = _prefetch(request, api_key_mode)
+def _session_cache_key(request: HttpRequest) -> str | None:
+    """The cache key of this request's session, when sessions live in the default cache."""
+    store = request.session
+    if not store.session_key or not hasattr(store, "cache_key"):
+        return None
+    if settings.SESSION_CACHE_ALIAS != "default":
+        return None
+    return store.cache_key
 
-    if path != ACCESS_PATH:
-        match = restrictions.evaluate(
-            remote_ip(request), version=found.get(restrictions.VERSION_KEY)
+
+class RequestSources:
+    """``decision.Sources`` for a Django request: anything may be read, the database too."""
+
+    __slots__ = ("api_key_mode", "claimed", "found", "request", "uid_hint")
+
+    def __init__(self, request: HttpRequest, api_key_mode: bool) -> None:
+        self.request = request
+        self.api_key_mode = api_key_mode
+        self.found: dict = {}
+        self.uid_hint: str | None = None
+        self.claimed: bool | None = None
+
+    def open(self) -> None:
+        """One cache round trip: version stamps, the session or key row, the owner's
+        snapshot and, for a signed request, the claim on its signature (replay protection).
+
+        When the front's fast path already made it and then handed the request on, its
+        outcome (or the exception it raised) is in the environ under ``PREFETCHED``: a
+        signature is claimed once, and an outage costs one attempt, not two.
+        """
+        request = self.request
+        session_key = session = None
+        if not self.api_key_mode and settings.SESSION_COOKIE_NAME in request.COOKIES:
+            session_key = _session_cache_key(request)
+            if session_key is not None:
+                session = (request.session.session_key, session_key)
+        stashed = request.META.pop(PREFETCHED, None)
+        if isinstance(stashed, Exception):
+            raise stashed
+        if stashed is not None:
+            found, uid_hint, claimed = stashed
+        else:
+            wanted, uid_hint, marker = prefetch_plan(request.META, session, self.api_key_mode)
+            found, claimed = prefetch_run(wanted, marker)
+        if session_key is not None and session_key in found:
+            # Hand the session data to the store so it is not fetched a second time.
+            request.session._session_cache = found[session_key]
+        self.found, self.uid_hint, self.claimed = found, uid_hint, claimed
+
+    def restriction(self, ip: str) -> restrictions.Match | None:
+        return restrictions.evaluate(ip, version=self.found.get(restrictions.VERSION_KEY))
+
+    def permission(self, role: str, method: str, path: str) -> engine.Decision:
+        return engine.check(role, method, path, version=self.found.get(engine.VERSION_KEY))
+
+    def identity(self) -> Identity:
+        return self._api_key() if self.api_key_mode else self._cookie()
+
+    def _user(self, uid: str) -> dict | None:
+        cached = self.found.get(snapshots.user_key(uid)) if uid == self.uid_hint else None
+        return snapshots.user_snapshot(uid, cached)
+
+    def _cookie(self) -> Identity:
+        """CSRF, binding and idle expiry (slid here), then the owner's snapshot."""
+        request = self.request
+        uid = session_check(request)
+        owners.remember(f"session:{request.session.session_key}", uid)
+        return Identity(f"session:{request.session.session_key}", self._user(uid))
+
+    def _api_key(self) -> Identity:
+        """Signature, nonce window, replay and key state, then the owner's snapshot."""
+        meta = self.request.META
+        kid = meta.get("HTTP_X_AUTH_APIKEY", "")
+        key = api_key_verify(
+            kid=kid,
+            nonce=meta.get("HTTP_X_AUTH_NONCE", ""),
+            signature=meta.get("HTTP_X_AUTH_SIGNATURE", ""),
+            cached=self.found.get(api_key_cache_key(kid)) if kid else None,
+            claimed=self.claimed,
         )
-        if match is not None:
-            return error_response(match.key, match.status)
+        owners.remember(f"apikey:{key.kid}", key.uid)
+        return Identity(f"apikey:{key.kid}", self._user(key.uid))
 
-    pass_rules, block_rules = authz_rules()
-    if path.startswith(block_rules):
-        raise ApiError("authz.permission_denied", 403)
-    if path.startswith(pass_rules):
-        return HttpResponse(status=200, content_type="text/plain")
 
-    if api_key_mode:
-        principal, user = _api_key_user(request, found, uid_hint, claimed)
-    else:
-        principal, user = _cookie_user(request, found, uid_hint)
+def authorize(request: HttpRequest, raw_path: str) -> Decision:
+    """The decision for one gateway request seen through Django."""
+    facts = authz_facts(request.META, raw_path)
+    return decide(facts, RequestSources(request, facts.api_key_mode))
 
-    method = request.method or "GET"
-    decision = engine.check(user["role"], method, path, version=found.get(engine.VERSION_KEY))
-    if not decision.allowed:
-        audit_record(request, user, path, None, "denied")
-        raise ApiError("authz.invalid_permission", 403)
-    if decision.audit:
-        audit_record(request, user, path, decision.topic, "succeed")
 
+def render(request: HttpRequest, decision: Decision) -> HttpResponse:
+    """The decision's answer, with its effects: the audit row, the session ended, the JWT."""
+    if decision.audit is not None:
+        audit = decision.audit
+        audit_record(request, audit.user, audit.path, audit.topic, audit.result)
+    if isinstance(decision, Deny):
+        if decision.end_session:
+            request.session.flush()
+        return error_response(list(decision.keys), decision.status)
     response = HttpResponse(status=200, content_type="text/plain")
-    response["Authorization"] = f"Bearer {token_for(principal, user)}"
+    if decision.identity is not None:
+        identity = decision.identity
+        response["Authorization"] = f"Bearer {token_for(identity.principal, identity.user)}"
     return response
 
 
@@ -422,16 +433,15 @@ def authorize(request: HttpRequest, raw_path: str) -> HttpResponse:
 def authz_view(request: HttpRequest, path: str | None = None) -> HttpResponse:
     """``/api/v2/auth/<path>``, any method."""
     try:
-        response = authorize(request, path or "")
+        decision = authorize(request, path or "")
+        response = render(request, decision)
     except ApiError as exc:
         labelled(AUTHZ_DECISIONS, "deny", exc.keys[0]).inc()
         return error_response(exc.keys, exc.status_code)
     except Exception as exc:  # Redis or the database away is 503, anything else a JSON 500
         return failure_response(request, exc)
-    if response.status_code != 200:  # a restriction: its key is the body's first error
-        reason = json.loads(response.content)["errors"][0]
-        labelled(AUTHZ_DECISIONS, "deny", reason).inc()
+    if isinstance(decision, Deny):
+        labelled(AUTHZ_DECISIONS, "deny", decision.key).inc()
     else:
-        reason = "permitted" if response.has_header("Authorization") else "public"
-        labelled(AUTHZ_DECISIONS, "allow", reason).inc()
+        labelled(AUTHZ_DECISIONS, "allow", decision.reason).inc()
     return response

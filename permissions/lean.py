@@ -2,20 +2,19 @@
 
 Nearly every call the gateway makes is the same question asked again: a known session or
 API key, a role allowed on the path, tables and snapshots already in memory or in the
-cache. This path answers those with the decision code Django's path uses
-(``permissions.authz``: ``prefetch_plan``, ``authz_path``, ``restrictions.evaluate``,
-``engine.check``, ``token_for``; ``accounts.sessions.session_uid``;
-``apikeys.signatures.api_key_verify``), read straight from the WSGI environ, without
-building Django's request, session and response objects (docs/BENCHMARKS.md).
+cache. This adapter asks ``permissions.decision.decide`` (the one decision, which Django's
+view asks too) with facts read straight from the WSGI environ, without building Django's
+request, session and response objects (docs/BENCHMARKS.md), and with sources that never
+read the database or write anything.
 
-It answers only two things: a public path (200) and a permitted request (200 with the
-JWT). Anything else is handed to the full path: every refusal, a restriction match, an
-audited rule, a session whose idle expiry must slide this second, a cache miss that
-would need the database, tables that changed, a body, a path that is not plain ASCII,
-and any error. The hand-over carries the cache round trip already made
-(``authz.PREFETCHED``), so the full path reads nothing twice and a signature is
-claimed once. The answers are the full path's byte for byte (tests/authz/test_lean.py
-compares them), and the whole authz suite runs through the front that calls this.
+It renders only two answers: a public path (200) and a permitted call (200 with the
+JWT). Anything else is handed to Django's adapter (``permissions.authz``): every refusal
+(whose effects, an ended session or an audit row, are that adapter's), an audited rule,
+a session whose idle expiry must slide this second, a cache miss that would need the
+database, tables that changed, a body, a path that is not plain ASCII, and any error.
+The hand-over carries the cache round trip already made (``authz.PREFETCHED``), so
+Django's adapter reads nothing twice and a signature is claimed once. The whole authz
+suite runs through the front that calls this (tests/authz/conftest.py).
 """
 
 import time
@@ -26,24 +25,20 @@ from django.core.handlers.wsgi import get_str_from_wsgi
 from django.http.cookie import parse_cookie
 
 from accounts.session_store import SessionStore
-from accounts.sessions import ACTIVE_STATES, session_uid
+from accounts.sessions import session_uid
 from apikeys.signatures import api_key_cache_key, api_key_verify
 from barong.api.failures import REQUEST_ID_HEADER, request_id_from
-from barong.api.net import client_ip
 from barong.metrics import AUTHZ_DECISIONS, labelled, request_counted
 from permissions import engine, restrictions, snapshots
 from permissions.authz import (
-    ACCESS_PATH,
-    API_KEY_HEADERS,
     PREFETCHED,
-    authz_path,
-    authz_rules,
+    authz_facts,
     owners,
-    path_is_unsafe,
     prefetch_plan,
     prefetch_run,
     token_for,
 )
+from permissions.decision import Allow, Identity, decide
 
 ROUTE = "api/v2/auth/<path>"
 SESSION_ENGINE = "accounts.session_store"
@@ -51,7 +46,7 @@ TEXT = ("Content-Type", "text/plain")
 
 
 class HandOver(Exception):
-    """The full path answers this request (raised before anything is sent)."""
+    """Django's adapter answers this request (raised before anything is sent)."""
 
 
 def _session(environ: dict, api_key_mode: bool) -> tuple[str, str] | None:
@@ -85,107 +80,120 @@ def _local_reads(wanted: list[str]) -> dict | None:
     return None if reader is None else reader(wanted)
 
 
-def _snapshot(uid: str, uid_hint: str | None, found: dict) -> dict:
-    """The owner's cached snapshot: prefetched when the owner was known, else read now
-    (the first call of a session or key in this process); not cached: HandOver."""
-    user = found.get(snapshots.user_key(uid)) if uid == uid_hint else None
-    if user is None:
-        user = cache.get(snapshots.user_key(uid))
-    if user is None:
-        raise HandOver  # loading it reads the database
-    return user
+class EnvironSources:
+    """``decision.Sources`` from the environ and the cache alone: whatever would read the
+    database, write, or refuse raises HandOver instead."""
 
+    __slots__ = ("api_key_mode", "claimed", "environ", "found", "ip", "session", "uid_hint")
 
-def _cookie_user(environ: dict, ip: str, session: tuple[str, str], found: dict, uid_hint) -> tuple:
-    """``authz._cookie_user`` for a session that needs no write and a cached snapshot."""
-    data = found.get(session[1])
-    if data is None:
+    def __init__(self, environ: dict, api_key_mode: bool, ip: str) -> None:
+        self.environ = environ
+        self.api_key_mode = api_key_mode
+        self.ip = ip
+        self.session: tuple[str, str] | None = None
+        self.found: dict = {}
+        self.uid_hint: str | None = None
+        self.claimed: bool | None = None
+
+    def open(self) -> None:
+        environ, api_key_mode = self.environ, self.api_key_mode
+        session = self.session = _session(environ, api_key_mode)
+        wanted, uid_hint, marker = prefetch_plan(environ, session, api_key_mode)
+        try:
+            found = claimed = None
+            # Copies only for what this worker has seen valid: Redis remembers every key
+            # read through them, and a flood of made-up session cookies or key ids must not
+            # grow that memory. A signed call makes its round trip anyway (its claim).
+            if not api_key_mode and (session is None or uid_hint is not None):
+                found = _local_reads(wanted)
+            if found is None:
+                found, claimed = prefetch_run(wanted, marker)
+        except Exception as exc:  # Django's adapter answers the outage with this very error
+            environ[PREFETCHED] = exc
+            raise HandOver from exc
+        environ[PREFETCHED] = (found, uid_hint, claimed)
+        self.found, self.uid_hint, self.claimed = found, uid_hint, claimed
+
+    def restriction(self, ip: str) -> restrictions.Match | None:
+        stamp = self.found.get(restrictions.VERSION_KEY)
+        if not restrictions.loaded(stamp):
+            raise HandOver  # reloading a table reads the database
+        return restrictions.evaluate(ip, version=stamp)
+
+    def permission(self, role: str, method: str, path: str) -> engine.Decision:
+        version = self.found.get(engine.VERSION_KEY)
+        if not engine.loaded(version):
+            raise HandOver
+        return engine.check(role, method, path, version=version)
+
+    def identity(self) -> Identity:
+        if self.api_key_mode:
+            return self._api_key()
+        if self.session is not None:
+            return self._cookie(self.session)
         raise HandOver
-    now = int(time.time())
-    uid = session_uid(data, meta=environ, ip=ip, now=now)
-    if data.get("expire_time") != now + settings.BARONG_SESSION_EXPIRE_TIME:
-        raise HandOver  # the expiry slides this second: a session write and a Set-Cookie
-    owners.remember(f"session:{session[0]}", uid)
-    user = _snapshot(uid, uid_hint, found)
-    if user["state"] not in ACTIVE_STATES:
-        raise HandOver
-    return f"session:{session[0]}", user
+
+    def _user(self, uid: str) -> dict:
+        """The owner's cached snapshot: prefetched when the owner was known, else read now
+        (the first call of a session or key in this process); not cached: HandOver."""
+        user = self.found.get(snapshots.user_key(uid)) if uid == self.uid_hint else None
+        if user is None:
+            user = cache.get(snapshots.user_key(uid))
+        if user is None:
+            raise HandOver  # loading it reads the database
+        return user
+
+    def _cookie(self, session: tuple[str, str]) -> Identity:
+        """The checks of ``session_check`` for a session that needs no write."""
+        data = self.found.get(session[1])
+        if data is None:
+            raise HandOver
+        now = int(time.time())
+        uid = session_uid(data, meta=self.environ, ip=self.ip, now=now)
+        if data.get("expire_time") != now + settings.BARONG_SESSION_EXPIRE_TIME:
+            raise HandOver  # the expiry slides this second: a session write and a Set-Cookie
+        owners.remember(f"session:{session[0]}", uid)
+        return Identity(f"session:{session[0]}", self._user(uid))
+
+    def _api_key(self) -> Identity:
+        """``api_key_verify`` for a key row already cached and a signature already claimed."""
+        environ = self.environ
+        kid = environ.get("HTTP_X_AUTH_APIKEY", "")
+        cached = self.found.get(api_key_cache_key(kid)) if kid else None
+        # Unclaimed (a nonce at the window's very edge): ``api_key_verify`` would claim the
+        # signature itself, and Django's adapter, taking over, would then find it claimed.
+        if cached is None or self.claimed is None:
+            raise HandOver
+        key = api_key_verify(
+            kid=kid,
+            nonce=environ.get("HTTP_X_AUTH_NONCE", ""),
+            signature=environ.get("HTTP_X_AUTH_SIGNATURE", ""),
+            cached=cached,
+            claimed=self.claimed,
+        )
+        owners.remember(f"apikey:{key.kid}", key.uid)
+        return Identity(f"apikey:{key.kid}", self._user(key.uid))
 
 
-def _api_key_user(environ: dict, found: dict, uid_hint, claimed) -> tuple:
-    """``authz._api_key_user`` for a key and an owner both cached."""
-    kid = environ.get("HTTP_X_AUTH_APIKEY", "")
-    cached = found.get(api_key_cache_key(kid)) if kid else None
-    # Unclaimed (a nonce at the window's very edge): ``api_key_verify`` would claim the
-    # signature itself, and the full path, taking over, would then find it claimed.
-    if cached is None or claimed is None:
-        raise HandOver
-    key = api_key_verify(
-        kid=kid,
-        nonce=environ.get("HTTP_X_AUTH_NONCE", ""),
-        signature=environ.get("HTTP_X_AUTH_SIGNATURE", ""),
-        cached=cached,
-        claimed=claimed,
-    )
-    owners.remember(f"apikey:{key.kid}", key.uid)
-    user = _snapshot(key.uid, uid_hint, found)
-    if user["state"] not in ACTIVE_STATES or not user["otp"]:
-        raise HandOver
-    return f"apikey:{key.kid}", user
-
-
-def _decide(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
+def _answer(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
     """(the decision's reason, the headers) of a 200 answer, or HandOver."""
     length = environ.get("CONTENT_LENGTH")
-    if (length and length != "0") or path_is_unsafe(environ, raw):
+    if length and length != "0":
         raise HandOver
-    path = authz_path(raw)
-    api_key_mode = any(name in environ for name in API_KEY_HEADERS)
-    session = _session(environ, api_key_mode)
-    wanted, uid_hint, marker = prefetch_plan(environ, session, api_key_mode)
-    try:
-        found = claimed = None
-        # Copies only for what this worker has seen valid: Redis remembers every key read
-        # through them, and a flood of made-up session cookies or key ids must not grow
-        # that memory. A signed call makes its round trip anyway (its signature's claim).
-        if not api_key_mode and (session is None or uid_hint is not None):
-            found = _local_reads(wanted)
-        if found is None:
-            found, claimed = prefetch_run(wanted, marker)
-    except Exception as exc:  # the full path answers the outage with this very error
-        environ[PREFETCHED] = exc
-        raise HandOver from exc
-    environ[PREFETCHED] = (found, uid_hint, claimed)
-
-    stamp = found.get(restrictions.VERSION_KEY)
-    if not restrictions.loaded(stamp):
-        raise HandOver  # reloading a table reads the database
-    ip = client_ip(environ)
-    if path != ACCESS_PATH and restrictions.evaluate(ip, version=stamp):
-        raise HandOver
-    pass_rules, block_rules = authz_rules()
-    if path.startswith(block_rules):
-        raise HandOver
-    if path.startswith(pass_rules):
-        return "public", [TEXT]
-
-    if api_key_mode:
-        principal, user = _api_key_user(environ, found, uid_hint, claimed)
-    elif session is not None:
-        principal, user = _cookie_user(environ, ip, session, found, uid_hint)
-    else:
-        raise HandOver
-    version = found.get(engine.VERSION_KEY)
-    if not engine.loaded(version):
-        raise HandOver
-    method = environ["REQUEST_METHOD"].upper()
-    decision = engine.check(user["role"], method, path, version=version)
-    if not decision.allowed or decision.audit:
-        raise HandOver
-    headers = [TEXT, ("Authorization", f"Bearer {token_for(principal, user)}")]
-    if session is not None:
+    facts = authz_facts(environ, raw)
+    if facts.unsafe:
+        raise HandOver  # refused: Django's adapter answers, without a round trip here
+    sources = EnvironSources(environ, facts.api_key_mode, facts.ip)
+    decision = decide(facts, sources)
+    if not isinstance(decision, Allow) or decision.audit is not None:
+        raise HandOver  # a refusal or an audit row: effects are Django's adapter's
+    identity = decision.identity
+    if identity is None:
+        return decision.reason, [TEXT]
+    headers = [TEXT, ("Authorization", f"Bearer {token_for(identity.principal, identity.user)}")]
+    if sources.session is not None:
         headers.append(("Vary", "Cookie"))  # the session was read, as SessionMiddleware says
-    return "permitted", headers
+    return decision.reason, headers
 
 
 def lean_answer(environ: dict, raw: str) -> tuple[str, list] | None:
@@ -201,9 +209,9 @@ def lean_answer(environ: dict, raw: str) -> tuple[str, list] | None:
         return None
     started = time.perf_counter()
     try:
-        reason, headers = _decide(environ, raw)
-    except Exception:  # HandOver, a refusal (ApiError) or an error: the full path meets it
-        return None  # again and answers as it always does
+        reason, headers = _answer(environ, raw)
+    except Exception:  # HandOver or an error: Django's adapter meets it again
+        return None  # and answers as it always does
     headers.append((REQUEST_ID_HEADER, request_id_from(environ)))
     headers.append(("Content-Length", "0"))
     labelled(AUTHZ_DECISIONS, "allow", reason).inc()

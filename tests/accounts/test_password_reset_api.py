@@ -222,6 +222,24 @@ def test_reset_ends_every_session_of_the_user(api, user, token):
         assert browser.delete(LOGIN).status_code == HTTPStatus.NOT_FOUND
 
 
+def test_a_reset_opens_no_session_and_keeps_2fa(api, make_otp_user, mailoutbox):
+    """A reset proves the mailbox, not the second factor: the new password alone still gets
+    only ``missing_otp`` (docs/security.md, ASVS 6.4.3)."""
+    user = make_otp_user(email="otp-reset@example.com", password=STRONG_PASSWORD)
+    api.post(GENERATE, {"email": user.email}, format="json")
+
+    response = api.post(CONFIRM, reset_payload(last_token(mailoutbox, "reset")), format="json")
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert COOKIE not in response.cookies
+    user.refresh_from_db()
+    assert user.otp
+    login = api.post(LOGIN, {"email": user.email, "password": NEW_PASSWORD}, format="json")
+    assert login.status_code == HTTPStatus.UNAUTHORIZED
+    assert login.json() == {"errors": ["identity.session.missing_otp"]}
+    assert COOKIE not in login.cookies
+
+
 def test_reset_token_is_single_use(api, user, token):
     first = api.post(CONFIRM, reset_payload(token), format="json")
 

@@ -1,8 +1,10 @@
-"""The front's fast path (permissions/lean.py): what it answers, what it hands over.
+"""The front's fast path (permissions/lean.py): what it renders, what it hands over.
 
-The whole authz suite also runs through it (tests/authz/conftest.py, the ``fast``
-client); here each answer it gives is compared byte for byte with the full path's for
-the same request, each case it must not decide is checked to reach the full path, and,
+There is one decision (permissions/decision.py, tested on its own in test_decision.py);
+the fast path is an adapter that renders only the answers needing no effect. The whole
+authz suite also runs through it (tests/authz/conftest.py, the ``fast`` client); here
+its rendering of an answer is compared byte for byte with Django's adapter's for the
+same request, each case it must not render is checked to reach Django's adapter, and,
 on Redis, the copies it reads from are shown to follow every write made elsewhere.
 """
 
@@ -127,7 +129,7 @@ def signed(make_user):
     "case",
     ["cookie", "cookie-post", "cookie-head", "public", "public-with-cookie", "dot-segments"],
 )
-def test_the_fast_answer_is_the_full_paths_byte_for_byte(member, case):
+def test_the_fast_rendering_is_the_full_paths_byte_for_byte(member, case):
     _, cookie, csrf = member
     env = {
         "cookie": environ(cookie=cookie),

@@ -74,14 +74,15 @@ def test_the_role_is_chosen_from_the_roles_the_rules_name(operator_client, make_
     assert page.role_select
     assert not page.role_input  # no free text
     assert set(page.role_options) == set(Permission.objects.values_list("role", flat=True))
+    # Member, then the operator roles from the highest rank down (accounts/roles.py).
     assert page.role_options[:7] == [
         "member",
         "superadmin",
         "admin",
+        "support",
+        "technical",
         "accountant",
         "compliance",
-        "technical",
-        "support",
     ]
     assert {"broker", "trader", "market-maker"} <= set(page.role_options)
 
