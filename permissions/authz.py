@@ -23,11 +23,11 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.authentication import API_KEY_CLAIM, SESSION_CLAIM
-from accounts.sessions import session_check, session_public_id
+from accounts.sessions import STEP_UP_METHODS, session_check, session_public_id
 from activities.services import METHOD_ACTIONS, admin_activity_record
 from apikeys.signatures import (
     MAX_KID,
@@ -166,8 +166,11 @@ def token_binding(principal: str) -> dict[str, str]:
     return {API_KEY_CLAIM: value}
 
 
-def token_for(principal: str, user: dict[str, Any]) -> str:
-    """A JWT with Barong's claims for ``user``, bound to and reused briefly for ``principal``."""
+def token_for(principal: str, user: dict[str, Any], session: Any = None) -> str:
+    """A JWT with Barong's claims for ``user``, bound to and reused briefly for ``principal``.
+
+    For a session (its data: anything with ``get``), how and when its user authenticated:
+    ``amr`` and ``auth_time`` (extra claims, which Barong's upstreams ignore)."""
     claims = {
         "uid": user["uid"],
         "email": user["email"],
@@ -178,6 +181,11 @@ def token_for(principal: str, user: dict[str, Any]) -> str:
     }
     signing_kid = barong_jwt.signing_key().kid
     key = (principal, signing_kid, *claims.values())
+    if session is not None:
+        amr, auth_time = session.get("amr"), session.get("auth_time")
+        if amr and isinstance(auth_time, int):
+            claims["amr"], claims["auth_time"] = list(amr), auth_time
+            key += (*amr, auth_time)  # a step-up mints a new token
     now = time.time()
     token = tokens.get(key, now)
     if token is None:
@@ -390,7 +398,8 @@ class RequestSources:
         request = self.request
         uid = session_check(request)
         owners.remember(f"session:{request.session.session_key}", uid)
-        return Identity(f"session:{request.session.session_key}", self._user(uid))
+        session = request.session
+        return Identity(f"session:{session.session_key}", self._user(uid), session)
 
     def _api_key(self) -> Identity:
         """Signature, nonce window, replay and key state, then the owner's snapshot."""
@@ -421,11 +430,28 @@ def render(request: HttpRequest, decision: Decision) -> HttpResponse:
     if isinstance(decision, Deny):
         if decision.end_session:
             request.session.flush()
+        if decision.step_up is not None:
+            return step_up_response(decision)
         return error_response(list(decision.keys), decision.status)
     response = HttpResponse(status=200, content_type="text/plain")
     if decision.identity is not None:
         identity = decision.identity
-        response["Authorization"] = f"Bearer {token_for(identity.principal, identity.user)}"
+        token = token_for(identity.principal, identity.user, identity.session)
+        response["Authorization"] = f"Bearer {token}"
+    return response
+
+
+def step_up_response(decision: Deny) -> JsonResponse:
+    """401 ``authz.step_up_required`` with what satisfies it: a second factor of these
+    methods at most ``max_age`` seconds old, in the body and as RFC 9470's challenge."""
+    body = {
+        "errors": list(decision.keys),
+        "step_up": {"methods": list(STEP_UP_METHODS), "max_age": decision.step_up},
+    }
+    response = JsonResponse(body, status=decision.status)
+    response["WWW-Authenticate"] = (
+        f'Bearer error="insufficient_user_authentication", max_age={decision.step_up}'
+    )
     return response
 
 

@@ -153,7 +153,7 @@ class EnvironSources:
         if data.get("expire_time") != now + settings.BARONG_SESSION_EXPIRE_TIME:
             raise HandOver  # the expiry slides this second: a session write and a Set-Cookie
         owners.remember(f"session:{session[0]}", uid)
-        return Identity(f"session:{session[0]}", self._user(uid))
+        return Identity(f"session:{session[0]}", self._user(uid), data)
 
     def _api_key(self) -> Identity:
         """``api_key_verify`` for a key row already cached and a signature already claimed."""
@@ -190,7 +190,8 @@ def _answer(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
     identity = decision.identity
     if identity is None:
         return decision.reason, [TEXT]
-    headers = [TEXT, ("Authorization", f"Bearer {token_for(identity.principal, identity.user)}")]
+    token = token_for(identity.principal, identity.user, identity.session)
+    headers = [TEXT, ("Authorization", f"Bearer {token}")]
     if sources.session is not None:
         headers.append(("Vary", "Cookie"))  # the session was read, as SessionMiddleware says
     return decision.reason, headers

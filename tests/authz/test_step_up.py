@@ -10,6 +10,7 @@ from django.test import Client
 
 import accounts.sessions
 import permissions.authz
+import permissions.decision
 import permissions.lean
 from accounts.recovery import recovery_codes_generate
 from accounts.sessions import session_public_id
@@ -64,7 +65,7 @@ class Later:
 @pytest.fixture
 def later(monkeypatch):
     shim = Later()
-    for module in (accounts.sessions, permissions.authz, permissions.lean):
+    for module in (accounts.sessions, permissions.authz, permissions.decision, permissions.lean):
         monkeypatch.setattr(module, "time", shim)
     return shim
 
@@ -416,10 +417,8 @@ def test_an_api_key_on_a_step_up_rule_is_refused(api, otp_user, step_up_rule):
 
 
 def test_the_smallest_max_age_of_the_matching_rules_applies(api, otp_user, clock, later):
-    Permission.objects.create(
-        role="member", verb="ALL", path="api/v2/peatio/account", action="ACCEPT",
-        step_up_max_age=600,
-    )  # fmt: skip
+    seeded = Permission.objects.filter(role="member", verb="ALL", path="api/v2/peatio/account")
+    assert seeded.update(step_up_max_age=600) == 1
     Permission.objects.create(
         role="member", verb="POST", path=WITHDRAW, action="AUDIT", step_up_max_age=60
     )
