@@ -180,15 +180,16 @@ def token_for(principal: str, user: dict[str, Any], session: Any = None) -> str:
         "referral_id": user["referral_id"],
     }
     signing_kid = barong_jwt.signing_key().kid
-    key = (principal, signing_kid, *claims.values())
-    if session is not None:
-        amr, auth_time = session.get("amr"), session.get("auth_time")
-        if amr and isinstance(auth_time, int):
-            claims["amr"], claims["auth_time"] = list(amr), auth_time
-            key += (*amr, auth_time)  # a step-up mints a new token
+    # A session's ``amr`` changes only with its ``auth_time`` (a step-up sets both), so
+    # the time alone in the key mints a new token for a step-up.
+    auth_time = None if session is None else session.get("auth_time")
+    key = (principal, signing_kid, *claims.values(), auth_time)
     now = time.time()
     token = tokens.get(key, now)
     if token is None:
+        amr = session.get("amr") if isinstance(auth_time, int) else None
+        if amr:
+            claims["amr"], claims["auth_time"] = list(amr), auth_time
         lifetime = settings.BARONG_JWT_EXPIRE_TIME
         bound = {**claims, **token_binding(principal)}  # a function of the cache key
         token = barong_jwt.encode(bound, sub="session", lifetime=lifetime)

@@ -37,6 +37,8 @@ class Decision:
 class Table:
     version: str | None = None
     rules: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
+    # Roles with a rule asking for a step-up: only their checks look for one.
+    stepped: frozenset[str] = frozenset()
 
 
 _table = Table()
@@ -63,7 +65,11 @@ def table(version: str | None = None) -> dict[str, tuple[Rule, ...]]:
     if _table.version != version:
         with _lock:
             if _table.version != version:
-                _table.rules = _load()
+                rules = _load()
+                _table.stepped = frozenset(
+                    role for role, own in rules.items() if any(rule.step_up for rule in own)
+                )
+                _table.rules = rules
                 _table.version = version
     return _table.rules
 
@@ -79,8 +85,15 @@ def invalidate() -> None:
 
 
 def check(role: str, method: str, path: str, *, version: str | None = None) -> Decision:
-    """Role, verb and path prefix: DROP beats ACCEPT, no match denies, AUDIT only logs."""
-    return decide(table(version).get(role, ()), method, path)
+    """Role, verb and path prefix: DROP beats ACCEPT, no match denies, AUDIT only logs;
+    for a role with step-up rules, the step-up an allowed request needs."""
+    rules = table(version).get(role, ())
+    decision = decide(rules, method, path)
+    if decision.allowed and role in _table.stepped:
+        step_up = step_up_of(rules, method, path)
+        if step_up is not None:
+            return Decision(True, decision.audit, decision.topic, step_up)
+    return decision
 
 
 def decide(rules: tuple[Rule, ...] | list[Rule], method: str, path: str) -> Decision:
@@ -89,21 +102,32 @@ def decide(rules: tuple[Rule, ...] | list[Rule], method: str, path: str) -> Deci
     accept = drop = False
     audit_topic: str | None = None
     audit = False
-    step_up: int | None = None
     for rule in rules:
         if rule.verb not in (method, "ALL") or not path.startswith(rule.path):
             continue
         if rule.action == "DROP":
             drop = True
-            continue
-        if rule.action == "ACCEPT":
+        elif rule.action == "ACCEPT":
             accept = True
         elif rule.action == "AUDIT" and not audit:
             audit, audit_topic = True, rule.topic
-        if rule.step_up is not None and (step_up is None or rule.step_up < step_up):
-            step_up = rule.step_up  # an ACCEPT or AUDIT rule asks for it
     allowed = accept and not drop
-    return Decision(allowed=allowed, audit=audit, topic=audit_topic, step_up=step_up)
+    return Decision(allowed=allowed, audit=audit, topic=audit_topic)
+
+
+def step_up_of(rules: tuple[Rule, ...] | list[Rule], method: str, path: str) -> int | None:
+    """The smallest ``step_up`` of the ACCEPT and AUDIT rules matching the request; None
+    when none asks. A second pass, so that roles without such rules pay nothing."""
+    method = method.upper()
+    found: int | None = None
+    for rule in rules:
+        if rule.step_up is None or rule.action == "DROP":
+            continue
+        if rule.verb not in (method, "ALL") or not path.startswith(rule.path):
+            continue
+        if found is None or rule.step_up < found:
+            found = rule.step_up
+    return found
 
 
 def gateway_path(request_path: str) -> str:
