@@ -180,15 +180,16 @@ def token_for(principal: str, user: dict[str, Any], session: Any = None) -> str:
         "referral_id": user["referral_id"],
     }
     signing_kid = barong_jwt.signing_key().kid
-    # A session's ``amr`` changes only with its ``auth_time`` (a step-up sets both), so
-    # the time alone in the key mints a new token for a step-up.
-    auth_time = None if session is None else session.get("auth_time")
-    key = (principal, signing_kid, *claims.values(), auth_time)
+    # A step-up sets a new ``auth_time`` and only ever adds to ``amr``: the time and the
+    # number of methods in the key mint a new token for it, even within the same second.
+    auth_time = amr = None
+    if session is not None:
+        auth_time, amr = session.get("auth_time"), session.get("amr")
+    key = (principal, signing_kid, *claims.values(), auth_time, len(amr or ()))
     now = time.time()
     token = tokens.get(key, now)
     if token is None:
-        amr = session.get("amr") if isinstance(auth_time, int) else None
-        if amr:
+        if amr and isinstance(auth_time, int):
             claims["amr"], claims["auth_time"] = list(amr), auth_time
         lifetime = settings.BARONG_JWT_EXPIRE_TIME
         bound = {**claims, **token_binding(principal)}  # a function of the cache key

@@ -529,3 +529,18 @@ def test_the_cap_counts_live_sessions_only(api, make_user, settings):
 
     assert kept.get(GATEWAY_ME).status_code == HTTPStatus.OK
     assert api.get(GATEWAY_ME).status_code == HTTPStatus.OK
+
+
+def test_a_step_up_in_the_same_second_mints_a_new_token(api, passkey_user, clock, later):
+    user, authenticator = passkey_user
+    two_factor_on(user, clock)
+    later.time = lambda: 1_900_000_000.5  # every call below in one and the same second
+    passkey_login(api, user, authenticator)
+    assert claims(api)["amr"] == ["hwk", "mfa", "pwd"]
+
+    stepped = api.post(STEP_UP, {"otp_code": clock.next_code(user)}, format="json")
+
+    assert stepped.status_code == HTTPStatus.OK, stepped.content
+    token = claims(api)
+    assert token["amr"] == ["hwk", "mfa", "otp", "pwd"]
+    assert token["auth_time"] == 1_900_000_000
