@@ -17,6 +17,7 @@ from accounts.sessions import session_public_id
 from apikeys.services import api_key_create
 from permissions import engine
 from permissions.models import Permission
+from tests.accounts.conftest import STRONG_PASSWORD, last_token
 from tests.authz.conftest import bearer, login, signed_headers
 from tests.authz.gateway import GATEWAY_ME
 from tests.conftest import BROWSER_UA
@@ -33,6 +34,7 @@ LOGIN = "/api/v2/identity/sessions"
 LOGIN_WEBAUTHN = "/api/v2/identity/sessions/webauthn"
 STEP_UP = "/api/v2/resource/sessions/step_up"
 SESSIONS = "/api/v2/resource/sessions"
+CONFIRM = "/api/v2/identity/users/email/confirm_code"
 PERMISSIONS = "/api/v2/admin/permissions"
 WITHDRAW = "api/v2/peatio/account/withdraws"
 GATEWAY_WITHDRAW = f"/api/v2/auth/{WITHDRAW}"
@@ -544,3 +546,19 @@ def test_a_step_up_in_the_same_second_mints_a_new_token(api, passkey_user, clock
     token = claims(api)
     assert token["amr"] == ["hwk", "mfa", "otp", "pwd"]
     assert token["auth_time"] == 1_900_000_000
+
+
+def test_the_sign_up_and_the_email_link_say_how(
+    api, mailoutbox, django_capture_on_commit_callbacks
+):
+    body = {"email": "new-member@example.com", "password": STRONG_PASSWORD}
+    with django_capture_on_commit_callbacks(execute=True):  # the e-mail goes after commit
+        assert api.post("/api/v2/identity/users", body, format="json").status_code == 201
+    assert claims(api)["amr"] == ["pwd"]
+    api.cookies.clear()
+
+    token = last_token(mailoutbox, "confirmation")
+    confirmed = api.post(CONFIRM, {"token": token}, format="json")
+
+    assert confirmed.status_code == HTTPStatus.CREATED, confirmed.content
+    assert claims(api)["amr"] == ["email"]

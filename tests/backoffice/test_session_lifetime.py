@@ -11,6 +11,16 @@ from django.test import Client
 import barong.admin_site
 from permissions import engine
 from permissions.models import Permission
+from tests.backoffice.test_login_second_factor import (  # noqa: F401  (fixtures)
+    _relying_party,
+    clock,
+    flow_of,
+    office,
+    operator_kit,
+    options_of,
+    passkey_step,
+    password_step,
+)
 from tests.conftest import BROWSER_UA
 from tests.factories import DEFAULT_PASSWORD
 
@@ -116,3 +126,15 @@ def test_seed_permissions_refuses_a_bad_step_up(tmp_path):
     with pytest.raises(Exception, match="invalid_step_up_max_age"):
         call_command("seed_permissions", file=str(seeds))
     assert not Permission.objects.filter(path=WITHDRAW).exists()
+
+
+def test_the_back_office_passkey_login_records_hwk(operator_kit):  # noqa: F811
+    kit = operator_kit("passkey only")
+    client = office()
+    flow = flow_of(password_step(client, kit.operator.email))
+
+    response = passkey_step(client, flow.flow_id, kit.authenticator.get(options_of(flow)))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert client.session["amr"] == ["hwk", "mfa", "pwd"]
+    assert abs(client.session["auth_time"] - time.time()) < 5
