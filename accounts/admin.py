@@ -40,7 +40,7 @@ from barong.admin_lists import (
     fixed_filter,
     users_matching,
 )
-from barong.admin_site import ServiceAdminMixin
+from barong.admin_site import ReadOnlyAdminMixin, ServiceAdminMixin
 from barong.api.errors import ApiError
 
 RECENT_ACTIVITIES = 20
@@ -51,22 +51,13 @@ if admin.site.is_registered(Group):
     admin.site.unregister(Group)
 
 
-class ReadOnlyInline:
+class ReadOnlyInline(ReadOnlyAdminMixin):
     """An inline that shows rows and never writes them."""
 
     extra = 0
     max_num = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class LabelInline(admin.TabularInline):
@@ -182,20 +173,6 @@ class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin
     search_help_text = "An exact uid or e-mail, or part of an e-mail (3 characters or more)."
     ordering = ("-id",)
     list_per_page = 50
-    derived = (
-        "uid",
-        "email",
-        "level",
-        "state_manual",
-        "otp",
-        "referral_uid",
-        "data",
-        "created_at",
-        "updated_at",
-        "activity_links",
-        "live_sessions",
-        "passkeys",
-    )
     fields = (
         "uid",
         "email",
@@ -212,6 +189,8 @@ class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin
         "live_sessions",
         "passkeys",
     )
+    # Shown, never edited on the form: all but the state and the role (rights of their own).
+    derived = tuple(name for name in fields if name not in ("role", "state"))
     actions = (
         "ban_users",
         "unban_users",
@@ -398,7 +377,7 @@ class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin
 
 
 @admin.register(ResyncJob)
-class ResyncJobAdmin(admin.ModelAdmin):
+class ResyncJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Level resyncs and their progress; they are started by level edits, never here."""
 
     list_display = (
@@ -431,12 +410,3 @@ class ResyncJobAdmin(admin.ModelAdmin):
     @admin.display(description="Progress")
     def progress(self, obj: ResyncJob) -> str:
         return f"{obj.progress_percent}%"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -62,26 +62,16 @@ class LabelAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        if change:
-            label = services.label_admin_update(
-                admin=request.user,
-                user=obj.user,
-                key=obj.key,
-                value=obj.value,
-                scope=obj.scope,
-                description=obj.description or None,
-                request=request,
-            )
-        else:
-            label = services.label_admin_create(
-                admin=request.user,
-                user=obj.user,
-                key=obj.key,
-                value=obj.value,
-                scope=obj.scope,
-                description=obj.description or None,
-                request=request,
-            )
+        write = services.label_admin_update if change else services.label_admin_create
+        label = write(
+            admin=request.user,
+            user=obj.user,
+            key=obj.key,
+            value=obj.value,
+            scope=obj.scope,
+            description=obj.description or None,
+            request=request,
+        )
         obj.pk, obj.created_at, obj.updated_at = label.pk, label.created_at, label.updated_at
 
     def delete_model(self, request, obj):

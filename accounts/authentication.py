@@ -40,9 +40,10 @@ class BearerJWTAuthentication(JWTAuthentication):
     """``Authorization: Bearer <JWT>``: RS256 by our key ring, Barong's claims, ``sub=session``,
     and a binding claim whose session or API key is still on.
 
-    simplejwt parses the header; verification uses the key ring so a rotated-out key
-    still verifies during rotation. A token without a binding claim (minted before
-    tokens were bound, or by anything but the authz endpoint) is refused.
+    simplejwt parses the header and its ``TokenBackend`` verifies (barong/jwt.py: one per
+    key of the ring, so a rotated-out key still verifies during rotation). A token
+    without a binding claim (minted before tokens were bound, or by anything but the
+    authz endpoint) is refused.
     """
 
     # claim -> check(value, user): whether what the token was minted for is still on.

@@ -1,7 +1,8 @@
 """The user with full info (login, sign-up, ``users/me``, phone verify), rendered by plain
 functions.
 
-``UserWithFullInfoSerializer`` stays the documented schema; this module answers the same
+``UserWithFullInfoSerializer`` is the one declaration of the answer: its fields, their order
+and each list's serializer; ``shape()`` reads them once and this module answers the same
 JSON (tests/accounts/test_full_info.py compares the two) at a fraction of the CPU: DRF
 builds every nested serializer's fields again on each call, and the ORM compiles each
 collection's query again. Here each collection is one fixed statement, built once from
@@ -11,20 +12,26 @@ and those cost no statement (accounts/login.py; docs/BENCHMARKS.md, "Logins, sig
 and authz").
 
 The collections of apps above accounts (kyc's phones, profiles and data storage) are
-registered by those apps from their ``AppConfig.ready`` with ``collection_add``.
+added to the serializer by those apps from their ``AppConfig.ready`` with
+``UserWithFullInfoSerializer.collection_add``.
 """
 
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Model
 from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import serializers
 
-from accounts.models import Label, User
+from accounts.models import User
+from accounts.serializers import UserWithFullInfoSerializer
+from barong.api.fields import EntityTime, RawTime, SometimesField
 
 ENTITY_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -125,55 +132,114 @@ class Collection:
         return self.render(json.loads(value) if isinstance(value, str) else value)
 
 
-COLLECTIONS: list[Collection] = [
-    Collection(
-        name="labels",
-        model=Label,
-        columns=(
-            ("key", text),
-            ("value", text),
-            ("scope", text),
-            ("created_at", entity_time),
-            ("updated_at", entity_time),
-        ),
-        probe=False,  # every confirmed account has its e-mail label: asking costs more
+# Lists the login does not probe elsewhere than PostgreSQL: every confirmed account has its
+# e-mail label, so asking costs more than reading.
+UNPROBED = frozenset({"labels"})
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _number(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _renderer(serializer_field: serializers.Field) -> Callable[[Any], Any]:
+    """The plain function that renders a column as ``serializer_field`` does. The serializer
+    declares the shape; an output field this does not know is refused when the shape is
+    first read, rather than rendered differently."""
+    kinds: tuple[tuple[type, Callable[[Any], Any]], ...] = (
+        (EntityTime, entity_time),
+        (RawTime, raw_time),
+        (serializers.DateField, day),
+        (serializers.BooleanField, _flag),
+        (serializers.IntegerField, _number),
+        (serializers.CharField, text),
+        (serializers.ChoiceField, text),
     )
-]
+    for kind, render in kinds:
+        if isinstance(serializer_field, kind):
+            if kind is serializers.DateField and serializer_field.format != "%Y-%m-%d":
+                break
+            return render
+    raise ImproperlyConfigured(
+        f"accounts.full_info cannot render {type(serializer_field).__name__}"
+        f" ({serializer_field.field_name!r}): give it a renderer there"
+    )
 
 
-def collection_add(collection: Collection) -> None:
-    """Answer ``collection`` too, after the ones already registered (once per name)."""
-    if all(known.name != collection.name for known in COLLECTIONS):
-        COLLECTIONS.append(collection)
+def _collection(name: str, child: serializers.ModelSerializer) -> Collection:
+    """A list of the answer from the serializer of its rows: its model, its fields in order."""
+    columns = tuple((key, _renderer(column)) for key, column in child.fields.items())
+    model = child.Meta.model
+    return Collection(name=name, model=model, columns=columns, probe=name not in UNPROBED)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The answer's keys in order, read once from ``UserWithFullInfoSerializer``: the user's
+    own (``(key, attribute, renderer)``), where ``csrf_token`` goes, and the lists."""
+
+    own: tuple[tuple[str, Callable[[User], Any] | None], ...]
+    context: tuple[str, ...]
+    collections: tuple[Collection, ...]
+
+
+@functools.cache
+def shape() -> Shape:
+    """The answer's shape, from the serializer's fields (after every app's ``ready`` added
+    its lists); ``shape.cache_clear()`` reads it again."""
+    serializer = UserWithFullInfoSerializer(context={})
+    own: list[tuple[str, Callable[[User], Any] | None]] = []
+    context: list[str] = []
+    collections: list[Collection] = []
+    for key, column in serializer.fields.items():
+        if isinstance(column, serializers.ListSerializer):
+            collections.append(_collection(key, column.child))
+        elif isinstance(column, SometimesField):
+            own.append((key, None))
+            context.append(key)
+        elif isinstance(column, serializers.SerializerMethodField):
+            own.append((key, getattr(serializer, column.method_name)))
+        else:
+            render = _renderer(column)
+            own.append(
+                (
+                    key,
+                    lambda user, source=column.source, render=render: render(getattr(user, source)),
+                )
+            )
+    return Shape(own=tuple(own), context=tuple(context), collections=tuple(collections))
+
+
+def collections() -> tuple[Collection, ...]:
+    """The lists of the answer, in order (the login reads them with the user)."""
+    return shape().collections
 
 
 def user_full_info(user: User, *, csrf_token: str | None = None) -> dict[str, Any]:
     """The user entity with its labels and registered collections; ``csrf_token`` only when a
     session was opened (login, sign-up)."""
-    body: dict[str, Any] = {
-        "email": text(user.email),
-        "uid": text(user.uid),
-        "role": text(user.role),
-        "level": int(user.level),
-        "otp": bool(user.otp),
-        "state": text(user.state),
-        "referral_uid": user.referral_uid,
-    }
-    if csrf_token:
-        body["csrf_token"] = csrf_token
-    body["data"] = text(user.data)
-    body["created_at"] = entity_time(user.created_at)
-    body["updated_at"] = entity_time(user.updated_at)
-    body.update(_lists(user))
+    answer = shape()
+    given = {"csrf_token": csrf_token}
+    body: dict[str, Any] = {}
+    for key, render in answer.own:
+        if render is None:
+            if given.get(key):
+                body[key] = given[key]
+        else:
+            body[key] = render(user)
+    body.update(_lists(user, answer.collections))
     return body
 
 
-def _lists(user: User) -> dict[str, list[dict[str, Any]]]:
+def _lists(user: User, known: tuple[Collection, ...]) -> dict[str, list[dict[str, Any]]]:
     """Each list: read with the user (``list_<name>``), known empty (``has_<name>``), or
     read now; on PostgreSQL all those left in one statement."""
     lists: dict[str, list[dict[str, Any]]] = {}
     pending = []
-    for item in COLLECTIONS:
+    for item in known:
         if hasattr(user, f"list_{item.name}"):
             lists[item.name] = item.from_json(getattr(user, f"list_{item.name}"))
         elif item.probe and getattr(user, f"has_{item.name}", None) in (False, 0):
@@ -192,4 +258,4 @@ def _lists(user: User) -> dict[str, list[dict[str, Any]]]:
         )
     else:
         lists.update((item.name, item.rows(user.pk)) for item in pending)
-    return {item.name: lists[item.name] for item in COLLECTIONS}
+    return {item.name: lists[item.name] for item in known}

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Model
 
 from accounts.events import session_event_created
-from accounts.full_info import COLLECTIONS
+from accounts.full_info import collections
 from accounts.models import User, WebAuthnCredential
 from accounts.notifications import (
     DEVICE_SEEN_FILTER,
@@ -20,7 +20,7 @@ from accounts.services import email_normalize
 from accounts.services.constant_work import login_failure_queue
 from accounts.sessions import ACTIVE_STATES, AMR_OTP, AMR_PWD, AMR_RECOVERY
 from activities.models import Activity
-from activities.services import activity_record
+from activities.services import activity_failure_record, activity_record
 from barong.api.errors import ApiError
 
 STATE_ERRORS = {
@@ -32,13 +32,8 @@ STATE_ERRORS = {
 def login_failure_record(user: User, action: str, reason: str, request) -> None:
     """A refused login of a known account, after its password was right: the activity row
     every door writes (``session``/``action``/``failed``, the reason in ``data``)."""
-    activity_record(
-        user=user,
-        topic="session",
-        action=action,
-        result="failed",
-        request=request,
-        data={"reason": reason},
+    activity_failure_record(
+        user=user, topic="session", action=action, reason=reason, request=request
     )
 
 
@@ -114,11 +109,10 @@ def _exists(model: type[Model], condition: str = "") -> str:
     table = quote(model._meta.db_table)
     owner = quote(model._meta.get_field("user").column)
     users = quote(User._meta.db_table)
-    outer = f"{users}.{quote('id')}"
+    outer = f"{users}.{quote(User._meta.pk.column)}"
     return f"EXISTS (SELECT 1 FROM {table} WHERE {table}.{owner} = {outer}{condition})"  # noqa: S608
 
 
-@functools.cache
 def _login_user_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
     """The login's one user query, written once: the ORM spent more CPU compiling it on
     every login (five ``Exists`` annotations) than the database spent running it.
@@ -126,8 +120,14 @@ def _login_user_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
     Returns the statement and the names of its columns after the user's own: ``has_passkey``,
     ``device_seen`` (the filter of ``device_seen_activities``) and, for the full-info
     answer (accounts/full_info.py), every list as JSON on PostgreSQL (``list_<name>``),
-    elsewhere whether each probed list has rows (``has_<name>``).
+    elsewhere whether each probed list has rows (``has_<name>``). Every name comes from the
+    models' metadata and the answer's shape, so a new field or list shows here by itself.
     """
+    return _login_user_statement(vendor, collections())
+
+
+@functools.cache
+def _login_user_statement(vendor: str, lists: tuple) -> tuple[str, tuple[str, ...]]:
     quote = connection.ops.quote_name
     activity = quote(Activity._meta.db_table)
     seen = "".join(
@@ -137,15 +137,15 @@ def _login_user_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
     users = quote(User._meta.db_table)
     flags = {"has_passkey": _exists(WebAuthnCredential), "device_seen": _exists(Activity, seen)}
     if vendor == "postgresql":  # every list of the answer, as JSON
-        outer = f"{users}.{quote('id')}"
-        flags |= {f"list_{item.name}": item.json_sql(outer) for item in COLLECTIONS}
+        outer = f"{users}.{quote(User._meta.pk.column)}"
+        flags |= {f"list_{item.name}": item.json_sql(outer) for item in lists}
     else:  # which lists have rows
-        flags |= {f"has_{item.name}": _exists(item.model) for item in COLLECTIONS if item.probe}
+        flags |= {f"has_{item.name}": _exists(item.model) for item in lists if item.probe}
     columns = [f"{users}.{quote(field.column)}" for field in _user_fields()]
     columns += [f"{sql} AS {name}" for name, sql in flags.items()]
     statement = (
         f"SELECT {', '.join(columns)} FROM {users}"  # noqa: S608
-        f" WHERE {users}.{quote('email')} = %s LIMIT 1"
+        f" WHERE {users}.{quote(User._meta.get_field('email').column)} = %s LIMIT 1"
     )
     return statement, tuple(flags)
 

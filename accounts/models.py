@@ -2,18 +2,21 @@
 
 import json
 import secrets
+import time
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
 
 from accounts.roles import OPERATOR_ROLES, SUPERADMIN
 from barong.api.parsers import json_refusal
+from barong.crypto import decrypt
 
 
 def generate_uid() -> str:
@@ -204,9 +207,16 @@ class Level(models.Model):
 class OTPDevice(TimestampMixin, ThrottlingMixin, Device):
     """A user's TOTP seed (RFC 6238, SHA1, 30 s, 6 digits), encrypted at rest with AES-GCM.
 
-    ``last_t`` is the last accepted time step, so each code is accepted once (RFC 6238, 5.2).
-    ``confirmed`` turns true when 2FA is enabled with a code from this seed.
+    A django-otp device in full: ``verify_token`` decrypts the seed, checks the code with
+    django-otp's ``TOTP`` (one step either side), accepts each time step once (``last_t``,
+    RFC 6238, 5.2) and counts failures through ``ThrottlingMixin``, so the framework's own
+    tools (``django_otp.match_token``, ``OTPTokenForm``) and the API (accounts/otp.py) take
+    one path. ``confirmed`` turns true when 2FA is enabled with a code from this seed.
     """
+
+    STEP = 30
+    DIGITS = 6
+    TOLERANCE = 1
 
     encrypted_key = models.TextField()
     last_t = models.BigIntegerField(default=-1)
@@ -220,6 +230,61 @@ class OTPDevice(TimestampMixin, ThrottlingMixin, Device):
 
     def get_throttle_factor(self) -> int:
         return 1
+
+    @staticmethod
+    def seed_context(uid: str) -> str:
+        """What the sealed seed is bound to: its owner, so a seed copied to another user's
+        row does not decrypt."""
+        return f"otp:{uid}"
+
+    def seed(self) -> bytes:
+        """The raw seed; ``ValueError`` if the ciphertext was altered or moved."""
+        return bytes.fromhex(decrypt(self.encrypted_key, context=self.seed_context(self.user.uid)))
+
+    def totp(self, now: float | None = None) -> TOTP:
+        totp = TOTP(self.seed(), self.STEP, 0, self.DIGITS, 0)
+        totp.time = now if now is not None else time.time()
+        return totp
+
+    def verify_token(self, token: object, *, now: float | None = None) -> bool:
+        """True once per valid code (django-otp's device API).
+
+        The row is re-read under a lock, so two requests with one code cannot both pass; a
+        throttled device refuses without looking; a wrong code counts a failure.
+        """
+        text = str(token or "").strip()
+        if len(text) != self.DIGITS or not (text.isascii() and text.isdigit()):  # "²" is a digit
+            return False
+        owner = self._meta.get_field("user").get_cached_value(self, default=None)
+        with transaction.atomic():
+            try:
+                self.refresh_from_db(from_queryset=type(self).objects.select_for_update())
+            except type(self).DoesNotExist:
+                return False
+            if owner is not None and owner.pk == self.user_id:
+                self.user = owner  # refresh_from_db forgets it; the seed's context needs its uid
+            allowed, _ = self.verify_is_allowed()
+            if not allowed:
+                return False
+            try:
+                totp = self.totp(now)
+            except ValueError:
+                return False
+            if totp.verify(int(text), self.TOLERANCE, self.last_t + 1):
+                self.last_t = totp.t()
+                self.throttle_reset(commit=False)
+                self.set_last_used_timestamp(commit=False)
+                self.save(
+                    update_fields=[
+                        "last_t",
+                        "last_used_at",
+                        "throttling_failure_count",
+                        "throttling_failure_timestamp",
+                    ]
+                )
+                return True
+            self.throttle_increment(commit=True)
+            return False
 
 
 class ResyncJob(models.Model):

@@ -1,8 +1,9 @@
 """TOTP (RFC 6238: SHA1, 30 s, 6 digits, ±1 step) with the seed encrypted at rest.
 
-django-otp's ``TOTP`` does the arithmetic; the seed lives AES-GCM encrypted in
-``OTPDevice.encrypted_key`` and each accepted time step is remembered, so a code
-is accepted once (RFC 6238, 5.2), even by two concurrent requests.
+The device is a django-otp ``Device`` (accounts/models.py ``OTPDevice``): its
+``verify_token`` decrypts the AES-GCM sealed seed, lets django-otp's ``TOTP`` do the
+arithmetic, remembers each accepted time step, so a code is accepted once (RFC 6238,
+5.2) even by two concurrent requests, and throttles through django-otp's mixin.
 """
 
 import base64
@@ -16,29 +17,22 @@ import qrcode.constants
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
-from django_otp.oath import TOTP
 from PIL import Image
 
 from accounts.models import OTPDevice, User
 from accounts.services import user_otp_set
 from accounts.sessions import user_sessions_revoke
-from activities.services import activity_record
+from activities.services import activity_failure_record, activity_record
 from barong.api.errors import ApiError
-from barong.crypto import column_reencrypt, decrypt, encrypt
+from barong.crypto import column_reencrypt, encrypt
 from barong.ratelimit import rate_limit_hit
 
-STEP = 30
-DIGITS = 6
-TOLERANCE = 1
-MAX_FAILURES = 5  # then django-otp's throttling doubles the wait after each failure
+STEP = OTPDevice.STEP
+DIGITS = OTPDevice.DIGITS
 
 
 def _context(user: User) -> str:
-    return _uid_context(user.uid)
-
-
-def _uid_context(uid: str) -> str:
-    return f"otp:{uid}"
+    return OTPDevice.seed_context(user.uid)
 
 
 def otp_seeds_reencrypt() -> dict[str, int]:
@@ -48,7 +42,7 @@ def otp_seeds_reencrypt() -> dict[str, int]:
         OTPDevice.objects.all(),
         column="encrypted_key",
         fields=("user__uid",),
-        context_of=_uid_context,
+        context_of=OTPDevice.seed_context,
     )
 
 
@@ -86,33 +80,14 @@ def otp_url(*, user: User, secret_b32: str) -> str:
     return f"otpauth://totp/{label}?{query}"
 
 
-@transaction.atomic
 def otp_verify(*, user: User, code: object, now: float | None = None) -> bool:
-    """True once per valid code: the device row is locked and the used step stored."""
-    text = str(code or "").strip()
-    if len(text) != DIGITS or not (text.isascii() and text.isdigit()):  # "²" is a digit too
-        return False
-    device = OTPDevice.objects.select_for_update().filter(user=user).first()
+    """True once per valid code: the user's device says so (``OTPDevice.verify_token``
+    locks its row and stores the used step)."""
+    device = OTPDevice.objects.filter(user=user).first()
     if device is None:
         return False
-    allowed, _ = device.verify_is_allowed()
-    if not allowed:
-        return False
-    try:
-        key = bytes.fromhex(decrypt(device.encrypted_key, context=_context(user)))
-    except ValueError:
-        return False
-    totp = TOTP(key, STEP, 0, DIGITS, 0)
-    totp.time = now if now is not None else time.time()
-    if totp.verify(int(text), TOLERANCE, device.last_t + 1):
-        device.last_t = totp.t()
-        device.throttle_reset(commit=False)
-        device.save(
-            update_fields=["last_t", "throttling_failure_count", "throttling_failure_timestamp"]
-        )
-        return True
-    device.throttle_increment(commit=True)
-    return False
+    device.user = user  # the seed is sealed to this uid: no query to read it again
+    return device.verify_token(code, now=time.time() if now is None else now)
 
 
 def otp_device_confirm(*, user: User) -> None:
@@ -164,14 +139,7 @@ def _otp_failed(
 ) -> ApiError:
     """Record the failed 2FA action in the activity log and give the error to raise."""
     reason, default_key, status = OTP_FAILURES[outcome]
-    activity_record(
-        user=user,
-        topic="otp",
-        action=action,
-        result="failed",
-        request=request,
-        data={"reason": reason},
-    )
+    activity_failure_record(user=user, topic="otp", action=action, reason=reason, request=request)
     return ApiError(key or default_key, status)
 
 

@@ -7,12 +7,13 @@ from rest_framework.response import Response
 
 from accounts import passkeys
 from accounts import security_serializers as s
+from accounts.full_info import user_full_info
 from accounts.login import user_password_login
 from accounts.login_policy import login_attempt, login_failed, login_reset_ops
 from accounts.resource_views import NO_STORE, UNAUTHORIZED
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
 from accounts.sessions import AMR_PASSKEY, AMR_PWD, session_open
-from accounts.views import LOGIN_ERRORS, _full_info
+from accounts.views import LOGIN_ERRORS
 from barong.api.errors import ApiError
 from barong.api.views import BarongViewSet, ResourceViewSet, barong_schema, status_only
 
@@ -155,4 +156,4 @@ class PasskeyLoginViewSet(BarongViewSet):
         # The flow began with the password (``options``), the assertion completed it.
         amr = [AMR_PWD, AMR_PASSKEY]
         csrf_token = session_open(request, user, amr=amr, also=login_reset_ops(attempt))
-        return Response(_full_info(user, csrf_token), status=status.HTTP_200_OK)
+        return Response(user_full_info(user, csrf_token=csrf_token), status=status.HTTP_200_OK)

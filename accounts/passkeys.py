@@ -42,6 +42,7 @@ from barong.ratelimit import rate_limit_hit
 
 MAX_CREDENTIALS = 10
 CREDENTIAL_ID_MAX = 1400  # the column's length; ids of real authenticators are far shorter
+CHALLENGE_BYTES = 64  # as the webauthn library draws them
 CREDENTIAL_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
 
 
@@ -235,7 +236,7 @@ def webauthn_login_options(*, user: User, account: str, door: str = "api") -> di
     ``door``: where the flow may be completed, one of ``DOORS``)."""
     if door not in DOORS:
         raise ValueError(f"unknown login door {door!r}")
-    challenge, public_key = webauthn_assertion_options(
+    challenge, public_key = webauthn_random_options(
         user=user, error_key="identity.session.webauthn_not_registered"
     )
     flow_id = secrets.token_urlsafe(32)
@@ -256,44 +257,15 @@ def webauthn_login_flow_take(*, flow_id: str) -> dict | None:
     return flow
 
 
-def webauthn_assertion_check(*, user: User, challenge: bytes, credential: Any) -> str | None:
-    """An assertion of one of ``user``'s passkeys over ``challenge``: None when it verifies
-    (its sign counter moved on), else the reason it was refused (for the activity row).
-    The login and the step-up (accounts/step_up.py) both verify through here."""
-    row = WebAuthnCredential.objects.filter(user=user, credential_id=_credential_id(credential))
-    stored = row.first()
-    if stored is None:
-        return "Unknown passkey"
-    try:
-        verified = webauthn.verify_authentication_response(
-            credential=credential,
-            expected_challenge=challenge,
-            expected_rp_id=settings.BARONG_WEBAUTHN_RP_ID,
-            expected_origin=settings.BARONG_WEBAUTHN_ORIGINS,
-            credential_public_key=bytes(stored.public_key),
-            credential_current_sign_count=stored.sign_count,
-        )
-    except CREDENTIAL_ERRORS as exc:
-        return f"Invalid assertion: {str(exc)[:160]}"
-    # Compare-and-set: of two assertions with the same counter only one moves it on.
-    moved = row.filter(sign_count=stored.sign_count).update(
-        sign_count=verified.new_sign_count, last_used_at=timezone.now()
-    )
-    return None if moved else "Sign counter did not advance"
-
-
-def webauthn_assertion_options(*, user: User, error_key: str) -> tuple[bytes, dict]:
-    """(challenge, options for ``navigator.credentials.get()``) over the user's passkeys;
-    ``error_key`` (403) when there is none."""
-    descriptors = _descriptors(user)
-    if not descriptors:
+def webauthn_random_options(*, user: User, error_key: str) -> tuple[bytes, dict]:
+    """(a fresh random challenge, the options for ``navigator.credentials.get()`` over it
+    and the user's passkeys, ``webauthn_assertion_options``); ``error_key`` (403) when the
+    user has none. The login and the step-up (accounts/step_up.py) start here."""
+    challenge = secrets.token_bytes(CHALLENGE_BYTES)
+    options = webauthn_assertion_options(user=user, challenge=challenge)
+    if options is None:
         raise ApiError(error_key, 403)
-    options = webauthn.generate_authentication_options(
-        rp_id=settings.BARONG_WEBAUTHN_RP_ID,
-        allow_credentials=descriptors,
-        user_verification=UserVerificationRequirement.PREFERRED,
-    )
-    return options.challenge, json.loads(options_to_json(options))
+    return challenge, options["publicKey"]
 
 
 def _login_failed(user: User, reason: str, request: HttpRequest | None) -> ApiError:
@@ -315,8 +287,8 @@ def webauthn_login_verify(
     user = User.objects.filter(uid=flow["uid"]).first()
     if user is None or user.state not in ACTIVE_STATES:
         raise ApiError("identity.session.invalid_webauthn", 403)
-    refused = webauthn_assertion_check(
-        user=user, challenge=flow["challenge"], credential=credential
+    refused = webauthn_assertion_verify(
+        user=user, credential=credential, challenge=flow["challenge"]
     )
     if refused:
         raise _login_failed(user, refused, request)
@@ -352,3 +324,50 @@ def webauthn_login(
         login_failed(attempt)
         raise
     return user, attempt
+
+
+# ---------------------------------------------------------------- assertions over a given challenge
+#
+# A confirmation bound to an operation (management/confirmations.py) asks for an assertion
+# whose challenge is the operation's hash, not a random one: the authenticator then signs
+# what the user was shown. Single use is the caller's (the confirmation leaves its pending
+# state once); the sign counter is checked as at login.
+
+
+def webauthn_assertion_options(*, user: User, challenge: bytes) -> dict | None:
+    """Options for ``navigator.credentials.get()`` over ``challenge``, limited to the user's
+    passkeys; None when the user has none."""
+    descriptors = _descriptors(user)
+    if not descriptors:
+        return None
+    options = webauthn.generate_authentication_options(
+        rp_id=settings.BARONG_WEBAUTHN_RP_ID,
+        challenge=challenge,
+        allow_credentials=descriptors,
+        user_verification=UserVerificationRequirement.PREFERRED,
+    )
+    return {"publicKey": json.loads(options_to_json(options))}
+
+
+def webauthn_assertion_verify(*, user: User, credential: Any, challenge: bytes) -> str | None:
+    """Why the assertion of one of ``user``'s passkeys over ``challenge`` is refused, or
+    None when it verifies (the stored sign counter then moves on, compare-and-set)."""
+    row = WebAuthnCredential.objects.filter(user=user, credential_id=_credential_id(credential))
+    stored = row.first()
+    if stored is None:
+        return "Unknown passkey"
+    try:
+        verified = webauthn.verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=settings.BARONG_WEBAUTHN_RP_ID,
+            expected_origin=settings.BARONG_WEBAUTHN_ORIGINS,
+            credential_public_key=bytes(stored.public_key),
+            credential_current_sign_count=stored.sign_count,
+        )
+    except CREDENTIAL_ERRORS as exc:
+        return f"Invalid assertion: {str(exc)[:160]}"
+    moved = row.filter(sign_count=stored.sign_count).update(
+        sign_count=verified.new_sign_count, last_used_at=timezone.now()
+    )
+    return None if moved else "Sign counter did not advance"

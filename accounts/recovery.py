@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import RecoveryCode, User
-from activities.services import activity_record
+from activities.services import activity_failure_record, activity_record
 from barong.api.errors import ApiError
 from barong.crypto import constant_time_equals
 from barong.ratelimit import rate_limit_hit
@@ -64,13 +64,8 @@ def recovery_codes_generate(
             )
     if failure is not None:
         reason, key, status = failure
-        activity_record(
-            user=user,
-            topic="otp",
-            action=action,
-            result="failed",
-            request=request,
-            data={"reason": reason},
+        activity_failure_record(
+            user=user, topic="otp", action=action, reason=reason, request=request
         )
         raise ApiError(f"resource.recovery_code.{key}", status)
     activity_record(user=user, topic="otp", action=action, request=request)
@@ -85,11 +80,6 @@ def recovery_codes_count(*, user: User) -> int:
         error_key="resource.recovery_code.too_many_requests",
     )
     return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
-
-
-def recovery_codes_void(*, user: User) -> None:
-    """Forget every code of the user (2FA switched off)."""
-    RecoveryCode.objects.filter(user=user).delete()
 
 
 @transaction.atomic

@@ -158,6 +158,23 @@ class UserResourceViewSet(ResourceViewSet):
         return status_only(status.HTTP_201_CREATED)
 
 
+def otp_code_schema(summary: str, answer: int, state_error: str):
+    """The OTP actions that take a code: the same input, answer and errors but the state
+    (2FA on or off) each refuses with 400."""
+    return barong_schema(
+        summary=summary,
+        input=s.OTPCodeInput,
+        output=EmptySerializer,
+        status=answer,
+        errors={
+            400: state_error,
+            401: UNAUTHORIZED,
+            422: "resource.otp.missing_code, empty_code, invalid",
+            429: "resource.otp.too_many_requests",
+        },
+    )
+
+
 class OTPViewSet(ResourceViewSet):
     """``/resource/otp/generate_qrcode``, ``enable``, ``disable`` and ``verify`` (TOTP 2FA)."""
 
@@ -174,61 +191,28 @@ class OTPViewSet(ResourceViewSet):
         data = otp.otp_qrcode_generate(user=request.user, request=request)
         return Response({"data": data}, status=status.HTTP_201_CREATED, headers=NO_STORE)
 
-    @barong_schema(
-        summary="Enable 2FA",
-        input=s.OTPCodeInput,
-        output=EmptySerializer,
-        status=201,
-        errors={
-            400: "resource.otp.already_enabled",
-            401: UNAUTHORIZED,
-            422: "resource.otp.missing_code, empty_code, invalid",
-            429: "resource.otp.too_many_requests",
-        },
-    )
+    def _code(self) -> str:
+        return self.parse(s.OTPCodeInput)["code"]
+
+    @otp_code_schema("Enable 2FA", 201, "resource.otp.already_enabled")
     @action(detail=False, methods=["post"], url_path="enable")
     def enable(self, request):
-        params = self.parse(s.OTPCodeInput)
+        keep_session = current_session_key(request)
         otp.otp_enable(
-            user=request.user,
-            code=params["code"],
-            request=request,
-            keep_session=current_session_key(request),
+            user=request.user, code=self._code(), request=request, keep_session=keep_session
         )
         return status_only(status.HTTP_201_CREATED)
 
-    @barong_schema(
-        summary="Disable 2FA",
-        input=s.OTPCodeInput,
-        output=EmptySerializer,
-        status=200,
-        errors={
-            400: "resource.otp.not_enabled",
-            401: UNAUTHORIZED,
-            422: "resource.otp.missing_code, empty_code, invalid",
-            429: "resource.otp.too_many_requests",
-        },
-    )
+    @otp_code_schema("Disable 2FA", 200, "resource.otp.not_enabled")
     @action(detail=False, methods=["post"], url_path="disable")
     def disable(self, request):
-        params = self.parse(s.OTPCodeInput)
-        otp.otp_disable(user=request.user, code=params["code"], request=request)
+        otp.otp_disable(user=request.user, code=self._code(), request=request)
         return status_only(status.HTTP_200_OK)
 
-    @barong_schema(
-        summary="Verify 2FA code",
-        input=s.OTPCodeInput,
-        output=EmptySerializer,
-        status=201,
-        errors={
-            400: "resource.otp.already_enabled (sic: 2FA is not enabled)",
-            401: UNAUTHORIZED,
-            422: "resource.otp.missing_code, empty_code, invalid",
-            429: "resource.otp.too_many_requests",
-        },
+    @otp_code_schema(
+        "Verify 2FA code", 201, "resource.otp.already_enabled (sic: 2FA is not enabled)"
     )
     @action(detail=False, methods=["post"], url_path="verify")
     def verify(self, request):
-        params = self.parse(s.OTPCodeInput)
-        otp.otp_code_check(user=request.user, code=params["code"], request=request)
+        otp.otp_code_check(user=request.user, code=self._code(), request=request)
         return status_only(status.HTTP_201_CREATED)

@@ -134,11 +134,6 @@ def role_outranks(actor: str, target: str) -> bool:
     return rank < declared.rank or (declared.peers and rank == declared.rank)
 
 
-def role_grantable(actor: str, role: str) -> bool:
-    """Whether ``actor`` may give ``role``: one it outranks, never one above its own."""
-    return role_outranks(actor, role)
-
-
 def role_rights(role: str, app_label: str, model: str) -> frozenset[str]:
     """The back-office actions ``role`` may take on ``app_label.model``."""
     declared = ROLES_BY_NAME.get(role)

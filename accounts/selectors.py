@@ -1,9 +1,12 @@
 """Reads of users, labels and roles shared by views, admin and the apps above accounts."""
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from django.apps import apps
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 
 from accounts.labels import label_key_valid, label_normalize
 from accounts.models import USER_ID_BLOCK, Label, User, UserIdBlock
@@ -79,3 +82,33 @@ def user_ids_page(*, start: int, size: int) -> tuple[int, list[int]] | None:
             return total, list(ids.values_list("pk", flat=True)[offset : offset + size])
         before += users
     return total, []
+
+
+class LabelHolders(NamedTuple):
+    """The users having a label, in id order, and their ids read from the labels alone
+    (the ``(key, value, user_id)`` index: a page's ids without touching users)."""
+
+    users: QuerySet[User]
+    ids: QuerySet
+
+
+def users_having_label(
+    *,
+    key: str,
+    value: str | None = None,
+    scope: str | None = None,
+    narrow: Callable[[QuerySet[Label]], QuerySet[Label]] | None = None,
+) -> LabelHolders:
+    """Users with a label of ``key`` (and ``value``, ``scope`` when given; key and value
+    compared normalised), each once; ``narrow`` may filter the labels further (a time range).
+    The admin API and the management API both list them from here."""
+    labels = Label.objects.filter(key=label_normalize(key))
+    if value is not None:
+        labels = labels.filter(value=label_normalize(value))
+    if scope is not None:
+        labels = labels.filter(scope=scope)
+    if narrow is not None:
+        labels = narrow(labels)
+    users = User.objects.filter(Exists(labels.filter(user=OuterRef("pk")))).order_by("id")
+    ids = labels.order_by("user_id").values_list("user_id", flat=True).distinct()
+    return LabelHolders(users=users, ids=ids)

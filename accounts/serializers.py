@@ -9,9 +9,14 @@ from rest_framework import serializers
 
 from accounts.models import Label, Level, User
 from barong.api.fields import EntityTime, SometimesField
-from barong.api.params import Str
+from barong.api.params import Bool, Str
 
 CAPTCHA_MAX_SIZE = 8192
+
+
+# The user entity's first keys, in every shape of it (the plain user, with full info, with
+# profiles, with KYC).
+USER_FIELDS = ("email", "uid", "role", "level", "otp", "state")
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -21,7 +26,7 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["email", "uid", "role", "level", "otp", "state", "referral_uid", "data"]
+        fields = [*USER_FIELDS, "referral_uid", "data"]
 
     def get_referral_uid(self, user: User) -> str | None:
         return user.referral_uid
@@ -70,18 +75,8 @@ class UserWithFullInfoSerializer(UserSerializer):
 
     class Meta(UserSerializer.Meta):
         fields = [
-            "email",
-            "uid",
-            "role",
-            "level",
-            "otp",
-            "state",
-            "referral_uid",
-            "csrf_token",
-            "data",
-            "created_at",
-            "updated_at",
-            "labels",
+            *USER_FIELDS,
+            *("referral_uid", "csrf_token", "data", "created_at", "updated_at", "labels"),
         ]
 
     @classmethod
@@ -255,3 +250,60 @@ class JWKSerializer(serializers.Serializer):
 
 class JWKSetSerializer(serializers.Serializer):
     keys = JWKSerializer(many=True)
+
+
+# ---------------------------------------------------------------- labels (resource and admin)
+
+LABEL_KEY_HELP = "label key. [a-z0-9_-]+ should be used. Min - 3, max - 255 characters."
+LABEL_VALUE_HELP = "label value. [a-z0-9_-]+ should be used. Min - 3, max - 255 characters."
+DESCRIPTION_HELP = "label description, at most 255 characters"
+
+
+class UserLabelCreateInput(serializers.Serializer):
+    key = Str(allow_blank=False)
+    value = Str(allow_blank=False)
+
+
+class UserLabelUpdateInput(serializers.Serializer):
+    value = Str(allow_blank=False)
+
+
+class LabelUsersInput(serializers.Serializer):
+    key = Str(allow_blank=True, help_text="Label key")
+    value = Str(allow_blank=True, help_text="Label value")
+
+
+class LabelCreateInput(serializers.Serializer):
+    uid = Str(allow_blank=False, help_text="user uniq id")
+    key = Str(allow_blank=False, help_text=LABEL_KEY_HELP)
+    value = Str(allow_blank=False, help_text=LABEL_VALUE_HELP)
+    description = Str(required=False, allow_blank=False, help_text=DESCRIPTION_HELP)
+    scope = Str(
+        required=False,
+        allow_blank=False,
+        default=Label.Scope.PUBLIC,
+        help_text="Label scope: 'public' or 'private'. Default is public",
+    )
+
+
+class LabelUpdateInput(serializers.Serializer):
+    uid = Str(allow_blank=False, help_text="user uniq id")
+    key = Str(allow_blank=False, help_text="Label key.")
+    scope = Str(allow_blank=False, help_text="Label scope: 'public' or 'private'")
+    value = Str(allow_blank=False, help_text="Label value.")
+    description = Str(required=False, allow_blank=False, help_text=DESCRIPTION_HELP)
+
+
+class LabelUpsertInput(LabelUpdateInput):
+    replace = Bool(
+        required=False,
+        default=True,
+        error_messages={"invalid": "admin.user.non_boolean_replace"},
+        help_text="When true (default) the label is created if it does not exist",
+    )
+
+
+class LabelDeleteInput(serializers.Serializer):
+    uid = Str(allow_blank=False, help_text="user uniq id")
+    key = Str(allow_blank=False, help_text=LABEL_KEY_HELP)
+    scope = Str(allow_blank=False, help_text="Label scope: 'public' or 'private'")

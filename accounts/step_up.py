@@ -17,7 +17,7 @@ from django.core.cache import cache
 
 from accounts.models import User
 from accounts.otp import otp_attempt
-from accounts.passkeys import webauthn_assertion_check, webauthn_assertion_options
+from accounts.passkeys import webauthn_assertion_verify, webauthn_random_options
 from accounts.sessions import AMR_OTP, AMR_PASSKEY, session_public_id, session_step_up
 from activities.services import activity_record
 from barong.api.errors import ApiError
@@ -71,7 +71,7 @@ def step_up_passkey_options(*, user: User, session_key: str | None) -> dict:
     from this session within ``BARONG_WEBAUTHN_CHALLENGE_TTL`` seconds."""
     session_key = _session_needed(session_key)
     rate_limit_hit("otp_account", user.uid, error_key=TOO_MANY)
-    challenge, public_key = webauthn_assertion_options(
+    challenge, public_key = webauthn_random_options(
         user=user, error_key=f"{PREFIX}.webauthn_not_registered"
     )
     cache.set(_challenge_key(session_key), challenge, settings.BARONG_WEBAUTHN_CHALLENGE_TTL)
@@ -89,7 +89,7 @@ def step_up_passkey_verify(
     challenge = cache.get(key)
     if challenge is None or not cache.delete(key):  # of two verifies, one takes it
         raise ApiError(f"{PREFIX}.challenge_expired", 422)
-    refused = webauthn_assertion_check(user=user, challenge=challenge, credential=credential)
+    refused = webauthn_assertion_verify(user=user, credential=credential, challenge=challenge)
     if refused:
         raise _failed(user, "step_up::webauthn", refused, request, f"{PREFIX}.invalid_webauthn")
     return _stepped_up(user, "step_up::webauthn", request, session_key, AMR_PASSKEY)

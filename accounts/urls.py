@@ -4,6 +4,7 @@ from django.urls import path
 
 from accounts import (
     activity_views,
+    label_views,
     passkey_views,
     resource_views,
     security_views,
@@ -36,6 +37,7 @@ resource_router.register(
 )
 resource_router.register("otp", resource_views.OTPViewSet, basename="resource-otp")
 resource_router.register("webauthn", passkey_views.PasskeyViewSet, basename="resource-webauthn")
+resource_router.register("labels", label_views.LabelViewSet, basename="resource-labels")
 resource_router.register(
     "sessions", session_views.SessionResourceViewSet, basename="resource-sessions"
 )
@@ -57,5 +59,8 @@ admin_router.register(
     session_views.AdminPasskeyViewSet,
     basename="admin-user-passkeys",
 )
+# ``users/{uid}`` (kyc/urls.py) refuses the word ``labels`` as a uid.
+admin_router.register("users/labels", label_views.AdminUserLabelViewSet, basename="admin-labels")
+admin_router.register("levels", label_views.AdminLevelViewSet, basename="admin-levels")
 
 admin = admin_router.urls

@@ -120,10 +120,6 @@ def _examples(request: dict, response: dict, status: int) -> list[OpenApiExample
     ]
 
 
-def _full_info(user, csrf_token: str) -> dict:
-    return user_full_info(user, csrf_token=csrf_token)
-
-
 LOGIN_ERRORS = {
     401: "Unknown e-mail, wrong password (identity.session.invalid_params), the account is"
     " banned, deleted or not active, or 2FA is on and no code came"
@@ -181,7 +177,7 @@ class SessionViewSet(BarongViewSet):
         )
         # The resets are written with the session, in one round trip.
         csrf_token = session_open(request, user, amr=amr, also=login_reset_ops(attempt))
-        return Response(_full_info(user, csrf_token), status=status.HTTP_200_OK)
+        return Response(user_full_info(user, csrf_token=csrf_token), status=status.HTTP_200_OK)
 
     @barong_schema(
         summary="Log out: ends the session of the cookie",
@@ -192,6 +188,15 @@ class SessionViewSet(BarongViewSet):
         services.user_logout(uid=request.session.get("uid"), request=request)
         session_destroy(request)
         return status_only(status.HTTP_200_OK)
+
+
+# The two e-mailed codes (confirmation, password reset) take and answer the same.
+EMAIL_CODE = {
+    "input": s.UserEmailInput,
+    "output": s.EmptySerializer,
+    "status": 201,
+    "errors": {400: "Captcha required", 422: "Missing e-mail", 429: "Too many requests"},
+}
 
 
 class UserViewSet(BarongViewSet):
@@ -235,7 +240,7 @@ class UserViewSet(BarongViewSet):
             request=request,
         )
         csrf_token = session_open(request, user)
-        return Response(_full_info(user, csrf_token), status=status.HTTP_201_CREATED)
+        return Response(user_full_info(user, csrf_token=csrf_token), status=status.HTTP_201_CREATED)
 
     @barong_schema(
         summary="GeeTest challenge for the captcha widget (empty challenge when unavailable)",
@@ -245,22 +250,21 @@ class UserViewSet(BarongViewSet):
     def register_geetest(self, request):
         return Response(geetest_register())
 
+    def _email_code_send(self, endpoint: str, send) -> Response:
+        """Both e-mailed codes: limited per address and account, behind the endpoint's captcha,
+        201 whatever the e-mail (no enumeration)."""
+        data = self.parse(s.UserEmailInput)
+        self._limit_email_codes(data["email"])
+        captcha_verify(endpoint=endpoint, response=data.get("captcha_response"))
+        send(email=data["email"], lang=data.get("lang"), request=self.request)
+        return status_only(status.HTTP_201_CREATED)
+
     @barong_schema(
-        summary="Send the confirmation e-mail again (201 whatever the e-mail)",
-        input=s.UserEmailInput,
-        output=s.EmptySerializer,
-        status=201,
-        errors={400: "Captcha required", 422: "Missing e-mail", 429: "Too many requests"},
+        summary="Send the confirmation e-mail again (201 whatever the e-mail)", **EMAIL_CODE
     )
     @action(detail=False, methods=["post"], url_path="email/generate_code")
     def email_generate_code(self, request):
-        data = self.parse(s.UserEmailInput)
-        self._limit_email_codes(data["email"])
-        captcha_verify(endpoint="email_confirmation", response=data.get("captcha_response"))
-        services.user_email_confirmation_request(
-            email=data["email"], lang=data.get("lang"), request=request
-        )
-        return status_only(status.HTTP_201_CREATED)
+        return self._email_code_send("email_confirmation", services.user_email_confirmation_request)
 
     @barong_schema(
         summary="Confirm the e-mail with the e-mailed token; opens a session",
@@ -280,24 +284,12 @@ class UserViewSet(BarongViewSet):
         data = self.parse(s.UserEmailConfirmInput)
         user = services.user_email_confirm(token=data["token"], lang=data.get("lang"))
         csrf_token = session_open(request, user, amr=[AMR_EMAIL])
-        return Response(_full_info(user, csrf_token), status=status.HTTP_201_CREATED)
+        return Response(user_full_info(user, csrf_token=csrf_token), status=status.HTTP_201_CREATED)
 
-    @barong_schema(
-        summary="Send a password-reset e-mail (201 whatever the e-mail)",
-        input=s.UserEmailInput,
-        output=s.EmptySerializer,
-        status=201,
-        errors={400: "Captcha required", 422: "Missing e-mail", 429: "Too many requests"},
-    )
+    @barong_schema(summary="Send a password-reset e-mail (201 whatever the e-mail)", **EMAIL_CODE)
     @action(detail=False, methods=["post"], url_path="password/generate_code")
     def password_generate_code(self, request):
-        data = self.parse(s.UserEmailInput)
-        self._limit_email_codes(data["email"])
-        captcha_verify(endpoint="password_reset", response=data.get("captcha_response"))
-        services.user_password_reset_request(
-            email=data["email"], lang=data.get("lang"), request=request
-        )
-        return status_only(status.HTTP_201_CREATED)
+        return self._email_code_send("password_reset", services.user_password_reset_request)
 
     @barong_schema(
         summary="Set a new password with the e-mailed token; ends all the user's sessions",

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from activities.models import Activity
 from barong.admin_lists import ScaleListMixin, exact_filter, fixed_filter, users_matching
+from barong.admin_site import ReadOnlyAdminMixin
 
 # Topics the code records (users' own and operators'); an audit topic from a permission
 # rule can still be filtered on with ``?topic=<name>``.
@@ -24,7 +25,7 @@ TargetUidFilter = exact_filter("target_uid", "target")
 
 
 @admin.register(Activity)
-class ActivityAdmin(ScaleListMixin, admin.ModelAdmin):
+class ActivityAdmin(ReadOnlyAdminMixin, ScaleListMixin, admin.ModelAdmin):
     """User and admin audit rows; the admin category only for roles that may read it.
 
     Newest first from the ``(…, created_at, id)`` indexes; no date hierarchy and no
@@ -83,12 +84,3 @@ class ActivityAdmin(ScaleListMixin, admin.ModelAdmin):
         if request.user.has_perm("activities.view_adminactivity"):
             return self.list_filter
         return tuple(item for item in self.list_filter if item != "category")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

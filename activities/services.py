@@ -85,6 +85,19 @@ def activity_record(
         return None
 
 
+def activity_failure_record(*, user, topic: str, action: str, reason: str, request) -> None:
+    """A refused action of a known user: a ``failed`` row with the reason in ``data`` (the one
+    shape of every door's refusals: logins, 2FA, recovery codes)."""
+    activity_record(
+        user=user,
+        topic=topic,
+        action=action,
+        result=Activity.Result.FAILED,
+        request=request,
+        data={"reason": reason},
+    )
+
+
 def admin_activity_record(
     *,
     admin,

@@ -4,10 +4,11 @@ from django.contrib import admin
 
 from accounts.admin import ActivityInline, ReadOnlyInline, UserAdmin
 from apikeys.models import APIKey
+from barong.admin_site import ReadOnlyAdminMixin
 
 
 @admin.register(APIKey)
-class APIKeyAdmin(admin.ModelAdmin):
+class APIKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: keys are created and revoked by their owner; a ban switches them off."""
 
     list_display = ("kid", "user", "algorithm", "state", "created_at", "updated_at")
@@ -17,15 +18,6 @@ class APIKeyAdmin(admin.ModelAdmin):
     fields = ("kid", "user", "algorithm", "scope", "state", "created_at", "updated_at")
     readonly_fields = fields
     exclude = ("encrypted_secret",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class APIKeyInline(ReadOnlyInline, admin.TabularInline):

@@ -25,6 +25,21 @@ from django.views.decorators.http import require_POST
 
 from barong.api.errors import ApiError
 
+
+class ReadOnlyAdminMixin:
+    """A record the back office shows and never writes: no add, change or delete (a log,
+    a job, a key whose changes go through the API's services)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 SEEN_KEY = "backoffice_seen"  # last back-office request, for the idle timeout
 
 

@@ -16,6 +16,19 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.exceptions import TokenBackendError
+
+from barong.jose import (
+    JWSError,
+    Signer,
+    b64url_decode,
+    b64url_encode,
+    b64url_uint,
+    compact_sign,
+    compact_split,
+    json_object,
+)
 
 
 @dataclass(frozen=True)
@@ -25,22 +38,16 @@ class KeyPair:
     public_key: Any
 
 
-def _b64url(number: int) -> str:
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
 def public_jwk(public_key) -> dict[str, str]:
     numbers = public_key.public_numbers()
-    return {"kty": "RSA", "e": _b64url(numbers.e), "n": _b64url(numbers.n)}
+    return {"kty": "RSA", "e": b64url_uint(numbers.e), "n": b64url_uint(numbers.n)}
 
 
 def thumbprint(public_key) -> str:
     """RFC 7638 thumbprint: a stable kid derived from the key itself."""
     jwk = public_jwk(public_key)
     canonical = json.dumps({k: jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"))
-    digest = hashlib.sha256(canonical.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return b64url_encode(hashlib.sha256(canonical.encode()).digest())
 
 
 def _pem(text: str, name: str = "JWT key") -> bytes:
@@ -128,8 +135,18 @@ def jwks() -> dict[str, list[dict[str, str]]]:
     }
 
 
+# Claims every Barong JWT carries (PyJWT's ``require``, which simplejwt does not pass).
+REQUIRED_CLAIMS = ("exp", "iat", "jti", "sub")
+MAX_TOKEN_CHARS = 8192
+
+
 def encode(payload: dict[str, Any], *, sub: str = "session", lifetime: int | None = None) -> str:
-    """Sign Barong claims: iat, exp, sub, iss, aud and a fresh jti are added here."""
+    """Sign Barong claims: iat, exp, sub, iss, aud and a fresh jti are added here.
+
+    Signed by barong/jose.py, not simplejwt's ``TokenBackend.encode``: that one writes no
+    ``kid`` header, and upstreams pick the key from the JWKS by it during a rotation; it
+    is no faster (docs/architecture.md, "JOSE").
+    """
     now = int(time.time())
     claims = {
         **payload,
@@ -141,36 +158,56 @@ def encode(payload: dict[str, Any], *, sub: str = "session", lifetime: int | Non
         "jti": secrets.token_hex(10),
     }
     pair = signing_key()
-    return jwt.encode(claims, pair.private_key, algorithm="RS256", headers={"kid": pair.kid})
+    signer = Signer(pair.private_key, "RS256", protected={"typ": "JWT", "kid": pair.kid})
+    return compact_sign(claims, signer)
+
+
+def token_backend(pair: KeyPair) -> TokenBackend:
+    """simplejwt's verifier for one key of the ring, with this server's audience, issuer
+    and clock-skew allowance (read each time: tests and operators change them)."""
+    return TokenBackend(
+        "RS256",
+        verifying_key=pair.public_key,
+        audience=settings.JWT_AUDIENCE,
+        issuer=settings.JWT_ISSUER,
+        leeway=settings.JWT_LEEWAY,
+    )
+
+
+def _header(token: str) -> dict[str, Any]:
+    try:
+        protected, _, _ = compact_split(token)
+        return json_object(b64url_decode(protected), "header")
+    except JWSError as exc:
+        raise jwt.DecodeError(str(exc)) from exc
 
 
 def decode(token: str, *, sub: str) -> dict[str, Any]:
     """Verify signature (any key of the ring), exp/iat/nbf, iss, aud, jti and ``sub``.
 
-    Raises ``jwt.InvalidTokenError`` on any failure.
+    simplejwt's ``TokenBackend`` verifies (PyJWT refuses an iat, nbf or exp beyond the
+    leeway); the key is the ring's entry named by ``kid``, else each key in turn, so a
+    token of the previous key verifies during a rotation. Raises
+    ``jwt.InvalidTokenError`` on any failure.
     """
-    if not isinstance(token, str) or len(token) > 8192:
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
         raise jwt.InvalidTokenError("token too long")
-    header = jwt.get_unverified_header(token)
+    header = _header(token)
     if header.get("alg") != "RS256":
         raise jwt.InvalidAlgorithmError("RS256 only")
     candidates = [p for p in keyring() if p.kid == header.get("kid")] or list(keyring())
     last_error: Exception = jwt.InvalidSignatureError("no key")
     for pair in candidates:
         try:
-            claims = jwt.decode(
-                token,
-                pair.public_key,
-                algorithms=["RS256"],
-                audience=settings.JWT_AUDIENCE,
-                issuer=settings.JWT_ISSUER,
-                # PyJWT refuses an iat, nbf or exp beyond this clock-skew allowance itself.
-                leeway=settings.JWT_LEEWAY,
-                options={"require": ["exp", "iat", "jti", "sub"]},
-            )
-        except jwt.InvalidSignatureError as exc:
-            last_error = exc
-            continue
+            claims = token_backend(pair).decode(token)
+        except TokenBackendError as exc:
+            if isinstance(exc.__cause__, jwt.InvalidSignatureError):
+                last_error = exc.__cause__
+                continue
+            raise jwt.InvalidTokenError(str(exc)) from exc
+        for claim in REQUIRED_CLAIMS:
+            if claim not in claims:
+                raise jwt.MissingRequiredClaimError(claim)
         if claims.get("sub") != sub:
             raise jwt.InvalidTokenError("wrong subject")
         return claims

@@ -374,6 +374,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.users_erase_due_task",
         "schedule": 3600.0,
     },
+    "confirmations-prune": {
+        "task": "management.tasks.confirmations_prune_task",
+        "schedule": 3600.0,
+    },
 }
 
 # ---------------------------------------------------------------- Email
@@ -588,6 +592,22 @@ BARONG_MANAGEMENT_MAX_LIFETIME = env_int("BARONG_MANAGEMENT_MAX_LIFETIME", 300)
 # key, as Barong 2.4 did, and `manage.py check --deploy` warns.
 BARONG_MANAGEMENT_SIGNING_KEY = env("BARONG_MANAGEMENT_SIGNING_KEY")
 BARONG_MANAGEMENT_SIGNING_KEY_FILE = DATA_DIR / "management_signing.pem"
+
+# Confirmations bound to an operation (management/confirmations.py): how long the user has
+# to confirm (and the signed confirmation stays valid), how many wrong codes or assertions
+# void one, and the origins the confirmation page may send the browser back to (the
+# WebAuthn origins by default; anything else is refused, never followed).
+BARONG_CONFIRMATION_TTL = env_int("BARONG_CONFIRMATION_TTL", 300)
+BARONG_CONFIRMATION_MAX_ATTEMPTS = env_int("BARONG_CONFIRMATION_MAX_ATTEMPTS", 3)
+# Rows are deleted this many days after they expire (management/tasks.py, hourly).
+BARONG_CONFIRMATION_RETENTION_DAYS = env_int("BARONG_CONFIRMATION_RETENTION_DAYS", 30)
+BARONG_CONFIRMATION_RETURN_ORIGINS = [
+    origin.strip().rstrip("/")
+    for origin in env(
+        "BARONG_CONFIRMATION_RETURN_ORIGINS", ",".join(BARONG_WEBAUTHN_ORIGINS)
+    ).split(",")
+    if origin.strip()
+]
 
 # The model whose rows name the roles that exist (accounts.selectors.role_exists): it
 # lives in an app above accounts, so it is named here, as AUTH_USER_MODEL names the user.

@@ -17,7 +17,15 @@ import permissions.urls
 import privacy.urls
 from barong.api.views import route_not_found
 
-APPS = [accounts.urls, kyc.urls, apikeys.urls, permissions.urls, privacy.urls, ops.urls]
+APPS = [
+    accounts.urls,
+    kyc.urls,
+    apikeys.urls,
+    permissions.urls,
+    privacy.urls,
+    ops.urls,
+    management.urls,
+]
 
 api_v2 = [
     *[route for app in APPS for route in app.identity],
@@ -39,6 +47,7 @@ urlpatterns = [
         name="redoc",
     ),
     *ops.urls.site,
+    *management.urls.site,
     *permissions.urls.authz,
     path("api/v2/barong/", include(api_v2)),
     path("api/v2/", include(api_v2)),

@@ -4,27 +4,17 @@ The shape is what Barong's consumers (its mailer, Peatio, applogic) verify:
 ``{"payload": b64url(claims), "signatures": [{"protected": b64url(header),
 "header": {"kid": "barong"}, "signature": b64url(sig)}]}``. The protected header also
 names the key's JWKS ``kid`` so a consumer can pick the key from /.well-known/jwks.json.
+Signing is barong/jose.py's.
 """
 
-import base64
-import json
 import time
 from typing import Any
 
-from jwt.algorithms import RSAAlgorithm
-
 from barong import jwt as barong_jwt
+from barong.jose import Signer, general_sign
 
 SIGNER = "barong"  # Barong's signer name: the unprotected header's kid and the claims' iss
 LIFETIME = 60  # seconds, as Barong
-
-
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def event_sign(*, jti: str, event: dict[str, Any], now: int | None = None) -> dict[str, Any]:
@@ -32,13 +22,5 @@ def event_sign(*, jti: str, event: dict[str, Any], now: int | None = None) -> di
     issued = int(time.time()) if now is None else now
     claims = {"iss": SIGNER, "jti": jti, "iat": issued, "exp": issued + LIFETIME, "event": event}
     pair = barong_jwt.signing_key()
-    protected = _b64url(_json({"alg": "RS256", "kid": pair.kid}))
-    payload = _b64url(_json(claims))
-    signer = RSAAlgorithm(RSAAlgorithm.SHA256)
-    signature = signer.sign(f"{protected}.{payload}".encode(), pair.private_key)
-    return {
-        "payload": payload,
-        "signatures": [
-            {"protected": protected, "header": {"kid": SIGNER}, "signature": _b64url(signature)}
-        ],
-    }
+    signer = Signer(pair.private_key, "RS256", protected={"kid": pair.kid}, header={"kid": SIGNER})
+    return general_sign(claims, [signer])

@@ -11,11 +11,14 @@ again after the backoff; the task is idempotent, so repeats send nothing twice.
 import logging
 from datetime import timedelta
 
+from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from events.jws import event_sign
+from events.mailer import event_email_send
 from events.models import OutboxEvent
 from events.publisher import EventPublisher
 
@@ -103,8 +106,6 @@ def _publish(
 
 def outbox_relay_pass(*, limit: int | None = None) -> int:
     """One pass over due rows; answers how many rows it delivered completely."""
-    from events.tasks import event_email_send
-
     limit = limit or settings.BARONG_OUTBOX_BATCH
     now = timezone.now()
     delivered = 0
@@ -142,6 +143,52 @@ def outbox_relay_pass(*, limit: int | None = None) -> int:
     finally:
         if publisher is not None:
             publisher.close()
+    return delivered
+
+
+# Set while a relay wake-up is queued and its pass has not started (docs/operations.md).
+RELAY_KICK_KEY = "outbox:relay-kick"
+
+
+def relay_kick() -> None:
+    """Wake the relay after a commit, unless a wake-up is already queued: a pass that has
+    not started yet reads this row too, since ``outbox_relay`` clears the mark before it
+    reads. The mark expires after the sweep interval, and the periodic sweep delivers
+    whatever a lost wake-up left; the row is the truth, the wake-up only a hint."""
+    try:
+        queued = not cache.add(
+            RELAY_KICK_KEY, 1, timeout=max(settings.BARONG_OUTBOX_SWEEP_INTERVAL, 1)
+        )
+    except Exception:  # no cache: wake the relay every time, as without the mark
+        logger.warning("outbox: relay wake-up mark unavailable", exc_info=True)
+        queued = False
+    if queued:
+        return
+    try:
+        outbox_relay.delay()
+    except Exception:
+        relay_kick_clear()  # the next commit tries again rather than trusting this one
+        raise
+
+
+def relay_kick_clear() -> None:
+    """A relay pass is starting: rows committed from now on need a wake-up of their own."""
+    try:
+        cache.delete(RELAY_KICK_KEY)
+    except Exception:  # the mark expires by itself; the sweep covers the gap
+        logger.warning("outbox: relay wake-up mark not cleared", exc_info=True)
+
+
+# The task keeps the name it had when it lived in events.tasks: wake-ups already queued in
+# a broker across an upgrade still find it.
+@shared_task(ignore_result=True, name="events.tasks.outbox_relay")
+def outbox_relay() -> int:
+    """One relay pass over the due outbox rows (the wake-up mark cleared first, see
+    ``relay_kick``); a full batch wakes the relay again for the rest."""
+    relay_kick_clear()
+    delivered = outbox_relay_pass()
+    if delivered >= settings.BARONG_OUTBOX_BATCH:
+        relay_kick()
     return delivered
 
 

@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from barong.db.rows import row_insert
+from events import relay
 from events.bulk import outbox_insert
 from events.mailer import MAILS
 from events.models import OutboxEvent
@@ -56,41 +56,6 @@ def event_changes(
     return {key: value for key, value in previous.items() if current.get(key) != value}
 
 
-# Set while a relay wake-up is queued and its pass has not started (docs/operations.md).
-RELAY_KICK_KEY = "outbox:relay-kick"
-
-
-def _relay_kick() -> None:
-    """Wake the relay after a commit, unless a wake-up is already queued: a pass that has
-    not started yet reads this row too, since ``outbox_relay`` clears the mark before it
-    reads. The mark expires after the sweep interval, and the periodic sweep delivers
-    whatever a lost wake-up left; the row is the truth, the wake-up only a hint."""
-    from events.tasks import outbox_relay
-
-    try:
-        queued = not cache.add(
-            RELAY_KICK_KEY, 1, timeout=max(settings.BARONG_OUTBOX_SWEEP_INTERVAL, 1)
-        )
-    except Exception:  # no cache: wake the relay every time, as without the mark
-        logger.warning("outbox: relay wake-up mark unavailable", exc_info=True)
-        queued = False
-    if queued:
-        return
-    try:
-        outbox_relay.delay()
-    except Exception:
-        relay_kick_clear()  # the next commit tries again rather than trusting this one
-        raise
-
-
-def relay_kick_clear() -> None:
-    """A relay pass is starting: rows committed from now on need a wake-up of their own."""
-    try:
-        cache.delete(RELAY_KICK_KEY)
-    except Exception:  # the mark expires by itself; the sweep covers the gap
-        logger.warning("outbox: relay wake-up mark not cleared", exc_info=True)
-
-
 def event_fields(
     *,
     name: str,
@@ -126,22 +91,6 @@ def event_fields(
     }
 
 
-def event_build(
-    *,
-    name: str,
-    record: dict[str, Any],
-    aggregate: str,
-    changes: dict[str, Any] | None = None,
-    context: dict[str, Any] | None = None,
-) -> OutboxEvent:
-    """The unsaved outbox row of event ``name`` (``event_record`` saves one)."""
-    return OutboxEvent(
-        **event_fields(
-            name=name, record=record, aggregate=aggregate, changes=changes, context=context
-        )
-    )
-
-
 def event_record(
     *,
     name: str,
@@ -151,13 +100,15 @@ def event_record(
     context: dict[str, Any] | None = None,
 ) -> OutboxEvent:
     """Write event ``name`` to the outbox in the caller's transaction (durable with the change)."""
-    event = event_build(
-        name=name, record=record, aggregate=aggregate, changes=changes, context=context
+    event = OutboxEvent(
+        **event_fields(
+            name=name, record=record, aggregate=aggregate, changes=changes, context=context
+        )
     )
     row_insert(event)
     if event.delivered_at is None:
         # robust: a broker outage is logged; the periodic sweep delivers the row later.
-        transaction.on_commit(_relay_kick, robust=True)
+        transaction.on_commit(relay.relay_kick, robust=True)
     return event
 
 
@@ -199,5 +150,5 @@ def event_records_updated(
             )
     outbox_insert(rows=rows)
     if any(row["delivered_at"] is None for row in rows):
-        transaction.on_commit(_relay_kick, robust=True)
+        transaction.on_commit(relay.relay_kick, robust=True)
     return len(rows)

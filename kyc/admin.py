@@ -31,10 +31,10 @@ from barong.admin_lists import (
     fixed_filter,
     users_matching,
 )
-from barong.admin_site import ServiceAdminMixin
+from barong.admin_site import ReadOnlyAdminMixin, ServiceAdminMixin
 from barong.api.errors import ApiError
 from kyc import services
-from kyc.models import DataStorage, Document, Phone, Profile
+from kyc.models import PROFILE_FIELDS, DataStorage, Document, Phone, Profile
 from kyc.selectors import document_queue, pending_documents_count, submitted_profiles_count
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
@@ -111,7 +111,7 @@ def review_queue_entry(request, *, model: str, url_name: str, label: str, count)
 
 # ---------------------------------------------------------------- documents
 @admin.register(Document)
-class DocumentAdmin(ScaleListMixin, admin.ModelAdmin):
+class DocumentAdmin(ReadOnlyAdminMixin, ScaleListMixin, admin.ModelAdmin):
     """Uploaded files are evidence: read-only here; decisions are made in the review queue."""
 
     list_display = ("user", "doc_type", "doc_number", "doc_expire", "preview", "created_at")
@@ -135,15 +135,8 @@ class DocumentAdmin(ScaleListMixin, admin.ModelAdmin):
     def preview(self, obj: Document):
         return document_preview(obj)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # "change" on documents is the right to decide in the queue, not to edit an upload.
-        return False
+    # Read-only: "change" on documents is the right to decide in the queue (its own view),
+    # never to edit an upload.
 
     def index_entries(self, request) -> list[dict]:
         return review_queue_entry(
@@ -248,16 +241,6 @@ class DocumentAdmin(ScaleListMixin, admin.ModelAdmin):
 
 
 # ---------------------------------------------------------------- profiles
-PROFILE_EDITABLE = (
-    "first_name",
-    "last_name",
-    "dob",
-    "address",
-    "postcode",
-    "city",
-    "country",
-    "metadata",
-)
 
 
 class ProfileForm(forms.ModelForm):
@@ -268,11 +251,11 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = PROFILE_EDITABLE
+        fields = PROFILE_FIELDS
 
     def clean(self):
         cleaned = super().clean()
-        given = {name: cleaned[name] for name in PROFILE_EDITABLE if name in cleaned}
+        given = {name: cleaned[name] for name in PROFILE_FIELDS if name in cleaned}
         values, keys = services.profile_fields_clean(given)
         for key in keys:
             field, _, code = key.partition(".")
@@ -314,7 +297,7 @@ class ProfileAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
         return query
 
     list_select_related = ("user",)
-    fields = ("user", *PROFILE_EDITABLE, "state", "created_at", "updated_at")
+    fields = ("user", *PROFILE_FIELDS, "state", "created_at", "updated_at")
     actions = ("verify_profiles", "reject_profiles")
     ordering = ("updated_at", "id")
 
@@ -325,7 +308,7 @@ class ProfileAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
             and request.user.has_perm("kyc.change_profilefields")
         )
         fixed = ("user", "state", "created_at", "updated_at")
-        return fixed if editable else (*fixed, *PROFILE_EDITABLE)
+        return fixed if editable else (*fixed, *PROFILE_FIELDS)
 
     def has_add_permission(self, request):
         return False
@@ -406,7 +389,7 @@ class ProfileAdmin(ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
 
 # ---------------------------------------------------------------- phones, data storage
 @admin.register(Phone)
-class PhoneAdmin(ScaleListMixin, admin.ModelAdmin):
+class PhoneAdmin(ReadOnlyAdminMixin, ScaleListMixin, admin.ModelAdmin):
     """Phones are verified by their owner's code only: read-only here (no code shown)."""
 
     list_display = ("user", "number", "country", "validated_at", "created_at")
@@ -424,15 +407,6 @@ class PhoneAdmin(ScaleListMixin, admin.ModelAdmin):
     list_select_related = ("user",)
     fields = ("user", "number", "country", "validated_at", "created_at", "updated_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DataStorage)

@@ -4,10 +4,7 @@ These routes present a user with their KYC data, so they live in kyc (above acco
 the changes themselves are accounts' services.
 """
 
-from typing import Any
-
 from django.db.models import QuerySet
-from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -17,7 +14,6 @@ from accounts.serializers import UserSerializer
 from accounts.services import user_otp_admin_set, user_role_admin_set, user_state_admin_set
 from barong.api.filters import query_schema
 from barong.api.pagination import Positions
-from barong.api.params import Bool, Str
 from barong.api.views import AdminViewSet, barong_schema, status_only
 from kyc.filters import UserFilter
 from kyc.selectors import (
@@ -25,52 +21,19 @@ from kyc.selectors import (
     users_for_entity,
     users_with_pending_documents,
 )
-from kyc.serializers import UserWithKYCSerializer, UserWithProfileSerializer
+from kyc.serializers import (
+    UserDataStorageDeleteInput,
+    UserRoleInput,
+    UserUpdateInput,
+    UserWithKYCSerializer,
+    UserWithProfileSerializer,
+)
 from kyc.services import data_storage_admin_delete
 
 # Barong's uids are ``<PREFIX><HEX>``; the words below are sibling routes, never uids.
 UID_PATH_REGEX = r"(?!(?:labels|documents|data_storage|update|role)$)[A-Za-z0-9]{1,64}"
 
-
-# ---------------------------------------------------------------- inputs
-
-
-class OptionalBool(Bool):
-    """An optional Barong ``Boolean``: blank is ``<prefix>.empty_<name>``, junk is ``invalid``."""
-
-    default_error_messages = {"blank": "This field may not be blank.", "invalid": "invalid"}
-
-    def to_internal_value(self, data: Any) -> bool:
-        if data == "":
-            self.fail("blank")
-        return super().to_internal_value(data)
-
-
 UserListQuery = query_schema(UserFilter)
-
-
-class UserUpdateInput(serializers.Serializer):
-    uid = Str(allow_blank=False, help_text="user uniq id")
-    state = Str(required=False, allow_blank=False, help_text="user state")
-    otp = OptionalBool(required=False, help_text="user 2fa status (only false is accepted)")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if ("state" in attrs) == ("otp" in attrs):
-            raise serializers.ValidationError("admin.user.one_of_state_otp")
-        return attrs
-
-
-class UserRoleInput(serializers.Serializer):
-    uid = Str(allow_blank=False, help_text="user uniq id")
-    role = Str(allow_blank=False, help_text="user role")
-
-
-class UserDataStorageDeleteInput(serializers.Serializer):
-    uid = Str(allow_blank=False, help_text="user uniq id")
-    title = Str(allow_blank=False, help_text="data storage uniq title")
-
-
-# ---------------------------------------------------------------- views
 
 SEARCH_ERRORS = {
     401: "Invalid bearer token",
@@ -83,10 +46,6 @@ WRITE_ERRORS = {
     404: "admin.user.doesnt_exist",
     422: "Validation errors, guards (rank, superadmin, himself) or no change",
 }
-
-
-def _all_users_page(start: int, size: int) -> tuple[int, list[int]] | None:
-    return user_ids_page(start=start, size=size)
 
 
 class AdminUserViewSet(AdminViewSet):
@@ -129,7 +88,7 @@ class AdminUserViewSet(AdminViewSet):
     )
     def list(self, request):
         return self._search(
-            User.objects.order_by("id"), UserWithProfileSerializer, positions=_all_users_page
+            User.objects.order_by("id"), UserWithProfileSerializer, positions=user_ids_page
         )
 
     @barong_schema(

@@ -9,18 +9,15 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 from rest_framework import serializers
 
+from accounts.filters import unix_seconds
 from accounts.models import User
 from accounts.services import email_normalize
 from barong.api.filters import BarongFilterSet, param_filter
 from barong.api.params import BareInvalidInt, Bool, Str
-from barong.api.timebounds import UNIX_MAX, time_bounded
+from barong.api.timebounds import time_bounded
 from kyc.models import Profile
 
 RANGES = ("created", "updated")
-
-
-def _unix_seconds(help_text: str) -> BareInvalidInt:
-    return BareInvalidInt(required=False, min_value=0, max_value=UNIX_MAX, help_text=help_text)
 
 
 class UserFilter(BarongFilterSet):
@@ -69,11 +66,11 @@ class UserFilter(BarongFilterSet):
         filters = super().get_filters()
         # ``from`` is a Python keyword, so these two cannot be class attributes.
         filters["from"] = param_filter(
-            _unix_seconds("Unix seconds; only users whose timestamp is at or after it"),
+            unix_seconds("Unix seconds; only users whose timestamp is at or after it"),
             method="filter_from",
         )
         filters["to"] = param_filter(
-            _unix_seconds("Unix seconds; only users whose timestamp is at or before it"),
+            unix_seconds("Unix seconds; only users whose timestamp is at or before it"),
             method="filter_to",
         )
         for name, filter_ in filters.items():

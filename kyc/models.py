@@ -9,6 +9,10 @@ from django.db.models.functions import Lower, Upper
 
 from accounts.models import validate_json_text
 
+# What the user fills in (the API, the back office, an import): the rest is the review's.
+PROFILE_PERSON = ("first_name", "last_name", "dob", "address", "postcode", "city", "country")
+PROFILE_FIELDS = (*PROFILE_PERSON, "metadata")
+
 
 class Profile(models.Model):
     """Personal details; the drafted one is editable, the submitted one awaits review."""

@@ -5,10 +5,8 @@ from django.db.models import F, QuerySet
 from accounts.models import Label, User
 from barong.db.counting import queryset_total
 from kyc.models import Profile
-from kyc.serializers import UserWithKYCSerializer, UserWithProfileSerializer
+from kyc.serializers import KYC_RELATIONS, UserWithKYCSerializer, UserWithProfileSerializer
 from kyc.services import DOCUMENT_WAITING
-
-KYC_RELATIONS = ("profiles", "labels", "phones", "documents", "data_storages")
 
 
 def users_for_entity(queryset: QuerySet[User], serializer_class: type) -> QuerySet[User]:

@@ -7,7 +7,6 @@ from kyc import admin_user_views, admin_views, storage, views
 
 identity: list = []
 resource_router = BarongRouter()
-resource_router.register("labels", views.LabelViewSet, basename="resource-labels")
 resource_router.register("profiles", views.ProfileViewSet, basename="resource-profiles")
 resource_router.register("documents", views.DocumentViewSet, basename="resource-documents")
 resource_router.register("phones", views.PhoneViewSet, basename="resource-phones")
@@ -22,8 +21,6 @@ admin_router = BarongRouter()
 # Literal sub-paths (update, role, documents/pending, data_storage) are matched before
 # ``users/{uid}``, whose uid pattern also refuses those words (and ``users/labels``).
 admin_router.register("users", admin_user_views.AdminUserViewSet, basename="admin-users")
-admin_router.register("users/labels", admin_views.AdminUserLabelViewSet, basename="admin-labels")
 admin_router.register("profiles", admin_views.AdminProfileViewSet, basename="admin-profiles")
-admin_router.register("levels", admin_views.AdminLevelViewSet, basename="admin-levels")
 
 admin = admin_router.urls

@@ -1,166 +1,37 @@
-"""Resource API for KYC: labels, profiles, documents, phones and data storage."""
+"""Resource API for KYC: profiles, documents, phones and data storage (inputs in
+kyc/serializers.py; labels are accounts', accounts/label_views.py)."""
 
-from datetime import date
 from typing import Any
 
 from django.core.exceptions import TooManyFilesSent
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts import services as account_services
 from accounts.full_info import user_full_info
-from accounts.models import Label
-from accounts.selectors import label_user_find
-from accounts.serializers import LabelSerializer, UserWithFullInfoSerializer
+from accounts.serializers import UserWithFullInfoSerializer
 from barong.api.errors import ApiError
-from barong.api.params import Bool, Str, date_parse, validate_params
+from barong.api.params import validate_params
 from barong.api.views import ResourceViewSet, barong_schema, status_only
 from kyc import services
 from kyc.models import Document, Phone, Profile
-from kyc.serializers import PhoneSerializer, ProfileSerializer, UploadField
+from kyc.serializers import (
+    DataStorageCreateInput,
+    DocumentCreateInput,
+    DocumentEntrySerializer,
+    PhoneMessageSerializer,
+    PhoneSendInput,
+    PhoneSerializer,
+    PhoneVerifyInput,
+    ProfileInput,
+    ProfileSerializer,
+)
 
 AUTH_ERRORS = {401: "Invalid bearer token", 403: "Denied by the permission table"}
 
 
-def required(**kwargs: Any) -> Str:
-    """A required non-blank String parameter: ``<prefix>.missing_<name>`` and ``empty_<name>``."""
-    return Str(allow_blank=False, **kwargs)
-
-
-@extend_schema_field(OpenApiTypes.DATE)
-class DateParam(serializers.Field):
-    """Barong ``Date``: ``YYYY-MM-DD`` (a full ISO timestamp gives its date) or the other
-    forms ``barong.api.params.date_parse`` takes (``DD/MM/YYYY``); blank is no date."""
-
-    default_error_messages = {"invalid": "invalid"}
-
-    def to_internal_value(self, data: Any) -> date | None:
-        if data is None or (isinstance(data, str) and not data.strip()):
-            return None
-        parsed = date_parse(data) if isinstance(data, str) else None
-        if parsed is None:
-            self.fail("invalid")
-        return parsed
-
-    def to_representation(self, value: date | None) -> str | None:
-        return value.isoformat() if value else None
-
-
-# ---------------------------------------------------------------- labels
-
-
-class UserLabelCreateInput(serializers.Serializer):
-    key = required()
-    value = required()
-
-
-class UserLabelUpdateInput(serializers.Serializer):
-    value = required()
-
-
-class LabelViewSet(ResourceViewSet):
-    """``/resource/labels`` and ``/resource/labels/{key}``: users manage their PUBLIC labels."""
-
-    error_prefix = "resource.label"
-    lookup_field = "key"
-    lookup_value_regex = r"[^/]+"
-
-    def _label(self, key: str) -> Label:
-        label = label_user_find(user=self.request.user, key=key)
-        if label is None:
-            raise ApiError("record.not_found", 404)
-        return label
-
-    @barong_schema(
-        summary="All labels of the current user (public and private)",
-        output=LabelSerializer,
-        many=True,
-        errors=AUTH_ERRORS,
-    )
-    def list(self, request):
-        labels: QuerySet[Label] = Label.objects.filter(user=request.user).order_by("id")
-        return Response(LabelSerializer(labels, many=True).data)
-
-    @barong_schema(
-        summary="One label of the current user by key (any scope)",
-        output=LabelSerializer,
-        errors={**AUTH_ERRORS, 404: "record.not_found"},
-    )
-    def retrieve(self, request, key: str):
-        return Response(LabelSerializer(self._label(key)).data)
-
-    @barong_schema(
-        summary="Add a public label (key and value lower-cased, 3-255 chars of a-z 0-9 _ -)",
-        input=UserLabelCreateInput,
-        output=LabelSerializer,
-        status=201,
-        errors={
-            **AUTH_ERRORS,
-            422: "resource.label.missing_key|empty_key|missing_value|empty_value, key.taken, "
-            "key.invalid, key.too_short, key.too_long, key.reserved, value.invalid, ...",
-        },
-    )
-    def create(self, request):
-        data = self.parse(UserLabelCreateInput)
-        label = account_services.label_public_create(user=request.user, **data)
-        return Response(LabelSerializer(label).data, status=status.HTTP_201_CREATED)
-
-    @barong_schema(
-        summary="Change the value of a public label",
-        input=UserLabelUpdateInput,
-        output=LabelSerializer,
-        errors={
-            **AUTH_ERRORS,
-            400: "resource.labels.private",
-            404: "record.not_found",
-            422: "resource.label.missing_value|empty_value, value.invalid, value.too_short, "
-            "key.reserved",
-        },
-    )
-    def partial_update(self, request, key: str):
-        data = self.parse(UserLabelUpdateInput)
-        label = account_services.label_public_update(label=self._label(key), value=data["value"])
-        return Response(LabelSerializer(label).data)
-
-    @barong_schema(
-        summary="Delete a public label",
-        status=204,
-        errors={
-            **AUTH_ERRORS,
-            400: "resource.labels.private",
-            404: "record.not_found",
-            422: "key.reserved",
-        },
-    )
-    def destroy(self, request, key: str):
-        account_services.label_public_delete(label=self._label(key))
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
 # ---------------------------------------------------------------- profiles
-
-
-class ProfileInput(serializers.Serializer):
-    first_name = Str(required=False, allow_blank=True, allow_null=True)
-    last_name = Str(required=False, allow_blank=True, allow_null=True)
-    dob = DateParam(
-        required=False,
-        allow_null=True,
-        error_messages={"invalid": "resource.profile.invalid_dob"},
-        help_text="Date of birth, YYYY-MM-DD",
-    )
-    address = Str(required=False, allow_blank=True, allow_null=True)
-    postcode = Str(required=False, allow_blank=True, allow_null=True)
-    city = Str(required=False, allow_blank=True, allow_null=True)
-    country = Str(
-        required=False, allow_blank=True, allow_null=True, help_text="ISO alpha-2 or alpha-3"
-    )
-    metadata = Str(required=False, allow_blank=True, allow_null=True, help_text="JSON text")
-    confirm = Bool(required=False, default=False, help_text="true submits it for review")
 
 
 def _profile_fields(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -222,35 +93,6 @@ class ProfileViewSet(ResourceViewSet):
 # ---------------------------------------------------------------- documents
 
 
-class DocumentCreateInput(serializers.Serializer):
-    doc_type = required(help_text="One of BARONG_DOCUMENT_TYPES")
-    doc_number = required()
-    upload = serializers.ListField(
-        child=serializers.FileField(allow_empty_file=True),
-        allow_empty=False,
-        error_messages={
-            "required": "resource.document.missing_upload",
-            "empty": "resource.document.missing_upload",
-        },
-        help_text="One or more files, multipart field upload[] (or upload)",
-    )
-    doc_expire = Str(
-        required=False, allow_blank=True, allow_null=True, help_text="YYYY-MM-DD, not past"
-    )
-    metadata = Str(required=False, allow_blank=True, allow_null=True, help_text="JSON text")
-
-
-class DocumentEntrySerializer(serializers.ModelSerializer):
-    """GET /resource/documents shows only these four fields of a document."""
-
-    upload = UploadField()
-    doc_expire = serializers.DateField(format="%Y-%m-%d", read_only=True)
-
-    class Meta:
-        model = Document
-        fields = ["upload", "doc_type", "doc_number", "doc_expire"]
-
-
 class DocumentViewSet(ResourceViewSet):
     """``/resource/documents``: list and upload KYC files."""
 
@@ -303,30 +145,6 @@ class DocumentViewSet(ResourceViewSet):
 
 
 # ---------------------------------------------------------------- phones
-
-
-class PhoneSendInput(serializers.Serializer):
-    phone_number = required()
-    channel = serializers.ChoiceField(
-        choices=["sms", "call"],
-        required=False,
-        default="sms",
-        error_messages={
-            "invalid_choice": "resource.phone.invalid_channel",
-            "blank": "resource.phone.invalid_channel",
-            "null": "resource.phone.invalid_channel",
-            "invalid": "resource.phone.invalid_channel",
-        },
-    )
-
-
-class PhoneVerifyInput(serializers.Serializer):
-    phone_number = required()
-    verification_code = required(max_length=64)
-
-
-class PhoneMessageSerializer(serializers.Serializer):
-    message = serializers.CharField()
 
 
 PHONE_SEND_ERRORS = {
@@ -413,11 +231,6 @@ class PhoneViewSet(ResourceViewSet):
 
 
 # ---------------------------------------------------------------- data storage
-
-
-class DataStorageCreateInput(serializers.Serializer):
-    title = required(help_text="One of BARONG_USER_STORAGE_TITLES")
-    data = required(help_text="JSON text, at most 5120 chars")
 
 
 class DataStorageViewSet(ResourceViewSet):

@@ -20,9 +20,17 @@ from rest_framework.views import APIView, set_rollback
 
 from accounts.models import User
 from barong.api.errors import ApiError
+from barong.api.pagination import BarongPagination, Positions
 from barong.api.timebounds import unix_time
-from management.jws import json_strict_constant
-from management.params import ManagementError, full_message, model_key, to_sentence
+from barong.jose import json_strict_constant
+from management.params import (
+    ManagementError,
+    full_message,
+    model_key,
+    params_parse,
+    to_sentence,
+)
+from management.schema import Operation
 from management.verification import VerificationFailed, VerifiedCall, management_call_verify
 
 logger = logging.getLogger(__name__)
@@ -85,15 +93,28 @@ def _read_body(request) -> bytes:
 
 
 class ManagementView(APIView):
-    """A management endpoint: ``scopes`` maps each method to its security scope."""
+    """A management endpoint: each handler declares its scope and parameters once
+    (``management_operation``); ``initial`` verifies the call for that scope and parses
+    ``params`` by that declaration before the handler runs. ``scopes`` (method → scope)
+    is read from the handlers, for the tools that sign calls."""
 
     authentication_classes: ClassVar[list] = []
     permission_classes: ClassVar[list] = []
     # The body is read and checked in ``initial``; this only tells the schema it is JSON.
     parser_classes: ClassVar[list] = [JSONParser]
+    operations: ClassVar[dict[str, Operation]] = {}
     scopes: ClassVar[dict[str, str]] = {}
     call: VerifiedCall
     params: dict[str, Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.operations = {
+            method: getattr(cls, method).management_operation
+            for method in ("post", "put")
+            if hasattr(getattr(cls, method, None), "management_operation")
+        }
+        cls.scopes = {method: operation.scope for method, operation in cls.operations.items()}
 
     def get_exception_handler(self):
         return management_exception_handler
@@ -110,31 +131,39 @@ class ManagementView(APIView):
             document = json.loads(_read_body(request), parse_constant=json_strict_constant)
         except (ValueError, RecursionError) as exc:
             raise ManagementError("Couldn't parse JWT.", 400) from exc
-        scope = self.scopes.get(request.method.lower())
-        if scope is None:
+        operation = self.operations.get(request.method.lower())
+        if operation is None:
             raise exceptions.MethodNotAllowed(request.method)
         try:
-            self.call = management_call_verify(document, scope=scope)
+            self.call = management_call_verify(document, scope=operation.scope)
         except VerificationFailed as exc:
             raise ManagementError(exc.message, 401) from exc
         data = self.call.data
         if not isinstance(data, dict):
             raise ManagementError("data is invalid", 422)
-        self.params = data
+        self.params = params_parse(data, operation.params, operation.exactly_one_of)
 
     @property
     def signers(self) -> tuple[str, ...]:
         return self.call.signers
 
 
-def paginated(queryset: QuerySet, serializer_class: type, page: int, limit: int) -> Response:
-    """One page as a bare array with api-pagination's Total, Page and Per-Page headers."""
-    total = queryset.count()
-    rows = list(queryset[(page - 1) * limit : page * limit])
-    response = Response(serializer_class(rows, many=True).data, status=200)
-    response["Total"] = str(total)
-    response["Page"] = str(page)
-    response["Per-Page"] = str(limit)
+def paginated(
+    queryset: QuerySet,
+    serializer_class: type,
+    params: dict[str, Any],
+    keys: QuerySet | None = None,
+    positions: Positions | None = None,
+) -> Response:
+    """Page ``params["page"]`` of ``params["limit"]`` rows as a bare array with
+    api-pagination's Total, Page and Per-Page headers: the project's pagination and counting
+    (barong/api/pagination.py), the page and limit checked as management parameters."""
+    paginator = BarongPagination()
+    rows = paginator.page_of(
+        queryset, params["page"], params["limit"], keys=keys, positions=positions
+    )
+    response = paginator.get_paginated_response(serializer_class(rows, many=True).data)
+    response.status_code = 200
     return response
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from django.conf import settings
 
-from management.jws import JWSError, ParsedJWS, b64url_decode, json_strict_constant
+from barong.jose import JWSError, b64url_decode, json_strict_constant
+from management.jws import ParsedJWS
 from management.verification import numeric_date
 
 # A session token is recognised by these; any spelling of them is refused, since an

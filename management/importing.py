@@ -31,19 +31,10 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Label, User
 from accounts.services import email_normalize, label_set, user_create, user_state_import
 from barong.api.errors import ApiError
+from kyc.models import PROFILE_FIELDS
 from management.params import full_message
 from management.services import management_activity_record, phone_import, profile_import
 
-PROFILE_FIELDS = (
-    "first_name",
-    "last_name",
-    "dob",
-    "address",
-    "postcode",
-    "city",
-    "country",
-    "metadata",
-)
 # The private label that keeps a Barong state our label-driven state machine would lose.
 STATE_LABELS = {"banned": "ban", "locked": "lock", "deleted": "delete"}
 # A state as Barong's column may hold one (its state triggers were configurable).

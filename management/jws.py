@@ -1,68 +1,52 @@
-"""JWS in JSON general serialization, signed by several parties (RFC 7515, 7.2.1).
-
-Barong's services speak it through the ``jwt-multisig`` gem::
+"""Management calls: JWS in JSON general serialization, signed by several parties
+(RFC 7515, 7.2.1), as Barong's services speak it through the ``jwt-multisig`` gem::
 
     {"payload": "<b64url JSON>",
      "signatures": [{"protected": "<b64url {"alg": …}>", "header": {"kid": "<signer>"},
                      "signature": "<b64url>"}, …]}
 
-Each signature covers ``protected + "." + payload`` as received. Signatures are checked
-with PyJWT's algorithm objects (RSA, RSA-PSS and ECDSA through ``cryptography``); the
-algorithm comes from the keychain entry, and a protected header naming another one fails.
+Signing and verifying are barong/jose.py's; what is here is this API's reading of the
+document: its size limits, the signer named by the unprotected ``kid``, and the algorithm
+taken from the keychain entry (a protected header naming another one fails).
 """
 
-import base64
-import binascii
-import json
-import re
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from jwt.algorithms import get_default_algorithms
+from barong.jose import (
+    JWSError,
+    Signer,
+    b64url_decode,
+    b64url_encode,
+    general_sign,
+    json_object,
+    json_strict_constant,
+    signature_check,
+    signature_entry,
+)
 
-B64URL_RE = re.compile(r"\A[A-Za-z0-9_-]*\Z")
+__all__ = [
+    "JWSError",
+    "ParsedJWS",
+    "Signature",
+    "algorithm_for_key",
+    "b64url_decode",
+    "b64url_encode",
+    "json_strict_constant",
+    "jws_add_signature",
+    "jws_generate",
+    "jws_parse",
+    "payload_make",
+    "signature_make",
+    "signature_verify",
+]
+
 MAX_SIGNATURES = 16
 MAX_HEADER_CHARS = 4096
 MAX_SIGNATURE_CHARS = 2048
 MAX_KID_CHARS = 255
-
-_ALGORITHMS = get_default_algorithms()
-
-
-class JWSError(ValueError):
-    """The JWS is malformed or a signature does not verify (the reason is for the log only)."""
-
-
-def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: Any) -> bytes:
-    """Strict base64url (RFC 7515, 2): the URL-safe alphabet, no padding, no whitespace."""
-    if not isinstance(text, str) or not B64URL_RE.match(text) or len(text) % 4 == 1:
-        raise JWSError("not base64url")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise JWSError("not base64url") from exc
-
-
-def json_strict_constant(name: str) -> Any:
-    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (RFC 8259, 6): Python's parser
-    reads them by default, Ruby's refuses them; refused here too."""
-    raise ValueError(f"{name} is not JSON")
-
-
-def _json_object(raw: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=json_strict_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise JWSError(f"{what} is not JSON") from exc
-    if not isinstance(value, dict):
-        raise JWSError(f"{what} is not a JSON object")
-    return value
 
 
 @dataclass(frozen=True)
@@ -88,7 +72,7 @@ def jws_parse(document: Any) -> ParsedJWS:
     if not isinstance(document, dict):
         raise JWSError("the JWS is not a JSON object")
     payload_b64 = document.get("payload")
-    payload = _json_object(b64url_decode(payload_b64), "payload")
+    payload = json_object(b64url_decode(payload_b64), "payload")
     raw_signatures = document.get("signatures")
     if not isinstance(raw_signatures, list) or not raw_signatures:
         raise JWSError("signatures is not a non-empty list")
@@ -114,31 +98,25 @@ def signature_verify(
     *, jws: ParsedJWS, signature: Signature, algorithm: str, public_key: Any
 ) -> None:
     """Raise JWSError unless ``signature`` is ``algorithm``'s signature of the payload."""
-    header = _json_object(b64url_decode(signature.protected), "protected header")
-    if header.get("alg") != algorithm:
-        raise JWSError(f"signer {signature.kid} used alg {header.get('alg')!r}, not {algorithm}")
-    if "crit" in header or header.get("b64") is False:
-        raise JWSError(f"signer {signature.kid} sent header parameters this server does not know")
-    signing_input = f"{signature.protected}.{jws.payload_b64}".encode("ascii")
-    raw = b64url_decode(signature.signature)
-    try:
-        valid = _ALGORITHMS[algorithm].verify(signing_input, public_key, raw)
-    except Exception as exc:  # cryptography raises several types for malformed signatures
-        raise JWSError(f"signature of {signature.kid} is malformed") from exc
-    if not valid:
-        raise JWSError(f"signature of {signature.kid} does not verify")
+    signature_check(
+        protected=signature.protected,
+        payload_b64=jws.payload_b64,
+        signature=signature.signature,
+        algorithm=algorithm,
+        public_key=public_key,
+        who=signature.kid,
+    )
+
+
+def _signer(kid: str, private_key: Any, algorithm: str, header: dict | None = None) -> Signer:
+    return Signer(private_key, algorithm, protected=header, header={"kid": kid})
 
 
 def signature_make(
     *, payload_b64: str, kid: str, private_key: Any, algorithm: str, header: dict | None = None
 ) -> dict[str, Any]:
     """One entry of ``signatures``: ``kid`` signs the payload with ``algorithm``."""
-    protected = b64url_encode(
-        json.dumps({"alg": algorithm, **(header or {})}, separators=(",", ":")).encode()
-    )
-    signing_input = f"{protected}.{payload_b64}".encode("ascii")
-    signature = _ALGORITHMS[algorithm].sign(signing_input, private_key)
-    return {"protected": protected, "header": {"kid": kid}, "signature": b64url_encode(signature)}
+    return signature_entry(payload_b64, _signer(kid, private_key, algorithm, header))
 
 
 def jws_add_signature(
@@ -169,14 +147,7 @@ def payload_make(data: dict[str, Any], *, lifetime: int = 60, now: int | None = 
 
 def jws_generate(payload: dict[str, Any], signers: list[tuple[str, Any, str]]) -> dict[str, Any]:
     """A JWS of ``payload`` signed by each (kid, private key, algorithm)."""
-    payload_b64 = b64url_encode(json.dumps(payload, separators=(",", ":")).encode())
-    return {
-        "payload": payload_b64,
-        "signatures": [
-            signature_make(payload_b64=payload_b64, kid=kid, private_key=key, algorithm=alg)
-            for kid, key, alg in signers
-        ],
-    }
+    return general_sign(payload, [_signer(kid, key, alg) for kid, key, alg in signers])
 
 
 def algorithm_for_key(private_key: Any) -> str:

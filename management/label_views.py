@@ -1,10 +1,7 @@
 """Management labels: users having a label, a user's labels, private label writes."""
 
-from django.db.models import Exists, OuterRef
-from rest_framework.response import Response
-
-from accounts.labels import label_normalize
-from accounts.models import Label, User
+from accounts.models import Label
+from accounts.selectors import users_having_label
 from accounts.serializers import AdminLabelViewSerializer, LabelSerializer, UserSerializer
 from kyc.selectors import users_for_entity
 from kyc.serializers import UserWithProfileSerializer
@@ -17,9 +14,8 @@ from management.params import (
     TIME_PERIOD,
     USER_UID,
     Param,
-    params_parse,
 )
-from management.schema import management_schema
+from management.schema import management_operation
 
 LABEL_FILTER_PARAMS = (
     Param("key", required=True, allow_blank=False),
@@ -33,9 +29,7 @@ LABEL_FILTER_PARAMS = (
 
 
 class LabelsFilterUsersView(ManagementView):
-    scopes = {"post": "read_users"}
-
-    @management_schema(
+    @management_operation(
         scope="read_users",
         summary="Users having a label (key, and optionally value, scope, time range)",
         params=LABEL_FILTER_PARAMS,
@@ -43,25 +37,23 @@ class LabelsFilterUsersView(ManagementView):
         status=200,
     )
     def post(self, request):
-        data = params_parse(self.params, LABEL_FILTER_PARAMS)
-        labels = Label.objects.filter(user=OuterRef("pk"), key=label_normalize(data["key"]))
-        if "value" in data:
-            labels = labels.filter(value=label_normalize(data["value"]))
-        if "scope" in data:
-            labels = labels.filter(scope=data["scope"])
-        labels = time_bounds(labels, data)
+        data = self.params
+        holders = users_having_label(
+            key=data["key"],
+            value=data.get("value"),
+            scope=data.get("scope"),
+            narrow=lambda labels: time_bounds(labels, data),
+        )
         entity = UserWithProfileSerializer if data["extended"] else UserSerializer
-        users = users_for_entity(User.objects.filter(Exists(labels)).order_by("id"), entity)
-        return paginated(users, entity, data["page"], data["limit"])
+        users = users_for_entity(holders.users, entity)
+        return paginated(users, entity, data, keys=holders.ids)
 
 
 LABEL_LIST_PARAMS = (USER_UID,)
 
 
 class LabelsListView(ManagementView):
-    scopes = {"post": "read_labels"}
-
-    @management_schema(
+    @management_operation(
         scope="read_labels",
         summary="Every label of a user",
         params=LABEL_LIST_PARAMS,
@@ -69,10 +61,9 @@ class LabelsListView(ManagementView):
         status=201,
     )
     def post(self, request):
-        data = params_parse(self.params, LABEL_LIST_PARAMS)
+        data = self.params
         user = user_by_uid(data["user_uid"])
-        labels = Label.objects.filter(user=user).order_by("id")
-        return Response(AdminLabelViewSerializer(labels, many=True).data, status=201)
+        return Label.objects.filter(user=user).order_by("id")
 
 
 LABEL_CREATE_PARAMS = (
@@ -85,9 +76,7 @@ LABEL_UPDATE_PARAMS = (*LABEL_CREATE_PARAMS, Param("replace", type="boolean", de
 
 
 class LabelsView(ManagementView):
-    scopes = {"post": "write_labels", "put": "write_labels"}
-
-    @management_schema(
+    @management_operation(
         scope="write_labels",
         summary="Give a user a private label",
         params=LABEL_CREATE_PARAMS,
@@ -95,7 +84,7 @@ class LabelsView(ManagementView):
         status=201,
     )
     def post(self, request):
-        data = params_parse(self.params, LABEL_CREATE_PARAMS)
+        data = self.params
         user = user_by_uid(data["user_uid"])
         label = services.label_private_create(
             user=user,
@@ -105,9 +94,9 @@ class LabelsView(ManagementView):
             signers=self.signers,
             request=request,
         )
-        return Response(LabelSerializer(label).data, status=201)
+        return label
 
-    @management_schema(
+    @management_operation(
         scope="write_labels",
         summary="Change a user's private label, or create it when replace is true",
         params=LABEL_UPDATE_PARAMS,
@@ -115,7 +104,7 @@ class LabelsView(ManagementView):
         status=200,
     )
     def put(self, request):
-        data = params_parse(self.params, LABEL_UPDATE_PARAMS)
+        data = self.params
         user = user_by_uid(data["user_uid"])
         label = services.label_private_update(
             user=user,
@@ -126,16 +115,14 @@ class LabelsView(ManagementView):
             signers=self.signers,
             request=request,
         )
-        return Response(LabelSerializer(label).data, status=200)
+        return label
 
 
 LABEL_DELETE_PARAMS = (USER_UID, Param("key", required=True, allow_blank=False))
 
 
 class LabelsDeleteView(ManagementView):
-    scopes = {"post": "write_labels"}
-
-    @management_schema(
+    @management_operation(
         scope="write_labels",
         summary="Remove a user's private label",
         params=LABEL_DELETE_PARAMS,
@@ -143,9 +130,9 @@ class LabelsDeleteView(ManagementView):
         status=204,
     )
     def post(self, request):
-        data = params_parse(self.params, LABEL_DELETE_PARAMS)
+        data = self.params
         user = user_by_uid(data["user_uid"])
         services.label_private_delete(
             user=user, key=data["key"], signers=self.signers, request=request
         )
-        return Response(status=204)
+        return

@@ -35,7 +35,10 @@ class Param:
     """One declared parameter: Grape's ``requires``/``optional`` with type and rules."""
 
     name: str
-    type: str = "string"  # string | boolean | integer | date | hash
+    # string | boolean | integer | date | hash | raw. A raw parameter is passed on as sent,
+    # unless absent, presence included: the operation's service checks it and answers with
+    # its own error keys (an amount must stay a decimal string, never a coerced number).
+    type: str = "string"
     required: bool = False
     allow_blank: bool = True
     default: Any = MISSING
@@ -115,6 +118,10 @@ def params_parse(
     for param in spec:
         present = param.name in raw
         value = raw.get(param.name)
+        if param.type == "raw":
+            if present:
+                values[param.name] = value
+            continue
         if param.required and not present:
             messages.append(f"{param.name} is missing")
         if present:

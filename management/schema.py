@@ -1,11 +1,14 @@
 """OpenAPI for the management API: every body is a multisig JWS whose ``data`` is described."""
 
+import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.response import Response
 
 from management.params import MISSING, Param
 
@@ -37,7 +40,11 @@ class ManagementErrorSerializer(serializers.Serializer):
 
 
 def _param_line(param: Param) -> str:
-    kind = {"date": "date YYYY-MM-DD", "hash": "object"}.get(param.type, param.type)
+    kind = {
+        "date": "date YYYY-MM-DD",
+        "hash": "object",
+        "raw": "string, checked by the operation itself",
+    }.get(param.type, param.type)
     notes = ["required" if param.required else "optional"]
     if not param.allow_blank:
         notes.append("not blank")
@@ -87,3 +94,56 @@ def management_schema(
         auth=[],
         operation_id=None,
     )
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one management handler declares once: the scope whose signers must sign the call
+    and the parameters of its ``data``. ``ManagementView`` checks and parses by it, the
+    OpenAPI document describes it."""
+
+    scope: str
+    params: tuple[Param, ...]
+    exactly_one_of: tuple[str, ...] = ()
+
+
+def management_operation(
+    *,
+    scope: str,
+    summary: str,
+    params: Iterable[Param],
+    output: Any,
+    status: int,
+    exactly_one_of: tuple[str, ...] = (),
+) -> Callable[[Callable], Callable]:
+    """Declare a handler (``post``/``put``) of a ``ManagementView``: its ``Operation``, read by
+    the view before the handler runs, and its schema, from the same words."""
+    operation = Operation(scope=scope, params=tuple(params), exactly_one_of=exactly_one_of)
+    render = _renderer(output, status)
+
+    def declare(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        def answer(view, request, *args: Any, **kwargs: Any) -> Response:
+            result = handler(view, request, *args, **kwargs)
+            return result if isinstance(result, Response) else render(result)
+
+        answer.management_operation = operation
+        return management_schema(
+            scope=scope, summary=summary, params=operation.params, output=output, status=status
+        )(answer)
+
+    return declare
+
+
+def _renderer(output: Any, status: int) -> Callable[[Any], Response]:
+    """The answer of a handler's result, as its declaration documents it: the declared
+    serializer (one object, or ``many``), a plain body (the JWS, the timestamp), or none."""
+    if isinstance(output, serializers.ListSerializer):
+        child = type(output.child)
+        return lambda rows: Response(child(rows, many=True).data, status=status)
+    if isinstance(output, type) and issubclass(output, serializers.BaseSerializer):
+        return lambda instance: Response(output(instance).data, status=status)
+    if output is None:
+        # No entity: an empty object, or no body at all for 204.
+        return lambda _: Response(None if status == 204 else {}, status=status)
+    return lambda body: Response(body, status=status)

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from management import label_views, views
+from barong.api.routers import BarongRouter
+from management import confirmation_views, label_views, pages, views
 
 ROUTES = [
     ("labels/filter/users", label_views.LabelsFilterUsersView),
@@ -18,9 +19,21 @@ ROUTES = [
     ("documents", views.DocumentsView),
     ("timestamp", views.TimestampView),
     ("otp/sign", views.OtpSignView),
+    ("confirmations/get", confirmation_views.ConfirmationsGetView),
+    ("confirmations", confirmation_views.ConfirmationsView),
 ]
 management = [path(route, view.as_view()) for route, view in ROUTES]
 # The one GET, unsigned: the public key of otp/sign's signature (management/keys.py).
 management.append(path("jwks", views.ManagementJwksView.as_view()))
 # (path, method) -> security scope, for tools that sign calls (management_request).
 SCOPES = {(route, method): scope for route, view in ROUTES for method, scope in view.scopes.items()}
+
+# The user's side of a confirmation: the resource API (a session or JWT) and the page.
+identity: list = []
+resource_router = BarongRouter()
+resource_router.register(
+    "confirmations", confirmation_views.ConfirmationViewSet, basename="resource-confirmations"
+)
+resource = resource_router.urls
+admin: list = []
+site = [path("confirmations/<str:cid>", pages.confirmation_page, name="page-operation")]

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.selectors import user_ids_page
 from accounts.serializers import JWKSetSerializer, UserSerializer
 from accounts.services import email_normalize
 from barong.api.errors import ApiError
@@ -36,9 +37,8 @@ from management.params import (
     USER_UID,
     ManagementError,
     Param,
-    params_parse,
 )
-from management.schema import management_schema
+from management.schema import management_operation
 
 PROFILE_PARAMS = (
     Param("first_name", allow_blank=False),
@@ -72,19 +72,16 @@ def _user_by_phone(raw: str) -> User:
 
 
 class UsersGetView(ManagementView):
-    scopes = {"post": "read_users"}
-
-    @management_schema(
+    @management_operation(
         scope="read_users",
         summary="One user with KYC details, by exactly one of uid, email or phone_num",
         params=USER_GET_PARAMS,
+        exactly_one_of=("uid", "email", "phone_num"),
         output=UserWithKYCSerializer,
         status=201,
     )
     def post(self, request):
-        data = params_parse(
-            self.params, USER_GET_PARAMS, exactly_one_of=("uid", "email", "phone_num")
-        )
+        data = self.params
         if "phone_num" in data:
             user = _user_by_phone(data["phone_num"])
         elif "uid" in data:
@@ -93,8 +90,7 @@ class UsersGetView(ManagementView):
             user = User.objects.filter(email=email_normalize(data["email"])).first()
             if user is None:
                 raise ManagementError("Record is not found", 404)
-        user = users_for_entity(User.objects.filter(pk=user.pk), UserWithKYCSerializer).get()
-        return Response(UserWithKYCSerializer(user).data, status=201)
+        return users_for_entity(User.objects.filter(pk=user.pk), UserWithKYCSerializer).get()
 
 
 USER_LIST_PARAMS = (
@@ -106,9 +102,7 @@ USER_LIST_PARAMS = (
 
 
 class UsersListView(ManagementView):
-    scopes = {"post": "read_users"}
-
-    @management_schema(
+    @management_operation(
         scope="read_users",
         summary="Every user, optionally within a created/updated time range (paginated)",
         params=USER_LIST_PARAMS,
@@ -116,10 +110,12 @@ class UsersListView(ManagementView):
         status=200,
     )
     def post(self, request):
-        data = params_parse(self.params, USER_LIST_PARAMS)
+        data = self.params
         entity = UserWithProfileSerializer if data["extended"] else UserSerializer
         users = users_for_entity(time_bounds(User.objects.order_by("id"), data), entity)
-        return paginated(users, entity, data["page"], data["limit"])
+        # All users: the per-block counts give the total and the page's ids (as /admin/users).
+        narrowed = "from" in data or "to" in data
+        return paginated(users, entity, data, positions=None if narrowed else user_ids_page)
 
 
 USER_CREATE_PARAMS = (
@@ -130,9 +126,7 @@ USER_CREATE_PARAMS = (
 
 
 class UsersView(ManagementView):
-    scopes = {"post": "write_users"}
-
-    @management_schema(
+    @management_operation(
         scope="write_users",
         summary="Create a pending member with a password",
         params=USER_CREATE_PARAMS,
@@ -140,15 +134,14 @@ class UsersView(ManagementView):
         status=201,
     )
     def post(self, request):
-        data = params_parse(self.params, USER_CREATE_PARAMS)
-        user = services.user_management_create(
+        data = self.params
+        return services.user_management_create(
             email=data["email"],
             password=data["password"],
             referral_uid=data.get("referral_uid"),
             signers=self.signers,
             request=request,
         )
-        return Response(UserWithProfileSerializer(user).data, status=201)
 
 
 USER_IMPORT_PARAMS = (
@@ -161,9 +154,7 @@ USER_IMPORT_PARAMS = (
 
 
 class UsersImportView(ManagementView):
-    scopes = {"post": "write_users"}
-
-    @management_schema(
+    @management_operation(
         scope="write_users",
         summary="Import a Barong user with their bcrypt password_digest, phone and profile",
         params=USER_IMPORT_PARAMS,
@@ -171,7 +162,7 @@ class UsersImportView(ManagementView):
         status=201,
     )
     def post(self, request):
-        data = params_parse(self.params, USER_IMPORT_PARAMS)
+        data = self.params
         profile = {p.name: data[p.name] for p in PROFILE_PARAMS if p.name in data}
         user = services.user_management_import(
             email=data["email"],
@@ -182,8 +173,7 @@ class UsersImportView(ManagementView):
             signers=self.signers,
             request=request,
         )
-        user = users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
-        return Response(UserWithProfileSerializer(user).data, status=201)
+        return users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
 
 
 USER_UPDATE_PARAMS = (
@@ -200,9 +190,7 @@ def _user_or_doesnt_exist(uid: str) -> User:
 
 
 class UsersUpdateView(ManagementView):
-    scopes = {"post": "write_users"}
-
-    @management_schema(
+    @management_operation(
         scope="write_users",
         summary="Replace a user's data (a JSON document as text)",
         params=USER_UPDATE_PARAMS,
@@ -210,12 +198,11 @@ class UsersUpdateView(ManagementView):
         status=201,
     )
     def post(self, request):
-        data = params_parse(self.params, USER_UPDATE_PARAMS)
+        data = self.params
         user = _user_or_doesnt_exist(data["uid"])
-        user = services.user_management_data_set(
+        return services.user_management_data_set(
             user=user, data=data["data"], signers=self.signers, request=request
         )
-        return Response(UserWithProfileSerializer(user).data, status=201)
 
 
 PROFILE_CREATE_PARAMS = (
@@ -226,9 +213,7 @@ PROFILE_CREATE_PARAMS = (
 
 
 class ProfilesView(ManagementView):
-    scopes = {"post": "write_users"}
-
-    @management_schema(
+    @management_operation(
         scope="write_users",
         summary="Create a profile for a user, in the given state (drafted by default)",
         params=PROFILE_CREATE_PARAMS,
@@ -236,22 +221,19 @@ class ProfilesView(ManagementView):
         status=201,
     )
     def post(self, request):
-        data = params_parse(self.params, PROFILE_CREATE_PARAMS)
+        data = self.params
         user = _user_or_doesnt_exist(data.pop("uid"))
         services.profile_management_create(
             user=user, fields=data, signers=self.signers, request=request
         )
-        user = users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
-        return Response(UserWithProfileSerializer(user).data, status=201)
+        return users_for_entity(User.objects.filter(pk=user.pk), UserWithProfileSerializer).get()
 
 
 # ---------------------------------------------------------------- tools, otp, documents
 
 
 class TimestampView(ManagementView):
-    scopes = {"post": "tools"}
-
-    @management_schema(
+    @management_operation(
         scope="tools",
         summary="Server time in seconds since the Unix epoch",
         params=(),
@@ -259,7 +241,7 @@ class TimestampView(ManagementView):
         status=200,
     )
     def post(self, request):
-        return Response({"timestamp": int(time.time())}, status=200)
+        return {"timestamp": int(time.time())}
 
 
 OTP_SIGN_PARAMS = (
@@ -270,9 +252,7 @@ OTP_SIGN_PARAMS = (
 
 
 class OtpSignView(ManagementView):
-    scopes = {"post": "otp_sign"}
-
-    @management_schema(
+    @management_operation(
         scope="otp_sign",
         summary="Check the user's TOTP code once and countersign a management call's JWS "
         "(RS256, the key of /management/jwks)",
@@ -281,7 +261,7 @@ class OtpSignView(ManagementView):
         status=201,
     )
     def post(self, request):
-        data = params_parse(self.params, OTP_SIGN_PARAMS)
+        data = self.params
         user = user_by_uid(data["user_uid"], User.objects.filter(state=User.State.ACTIVE))
         signed = services.otp_sign(
             user=user,
@@ -290,7 +270,7 @@ class OtpSignView(ManagementView):
             signers=self.signers,
             request=request,
         )
-        return Response(signed, status=201)
+        return signed
 
 
 class ManagementJwksView(APIView):
@@ -345,9 +325,7 @@ def _upload_file(data: dict[str, Any]) -> ContentFile:
 
 
 class DocumentsView(ManagementView):
-    scopes = {"post": "write_documents"}
-
-    @management_schema(
+    @management_operation(
         scope="write_documents",
         summary="Push a KYC document (base64 upload) for a user (answers {})",
         params=DOCUMENT_PARAMS,
@@ -355,7 +333,7 @@ class DocumentsView(ManagementView):
         status=201,
     )
     def post(self, request):
-        data = params_parse(self.params, DOCUMENT_PARAMS)
+        data = self.params
         user = user_by_uid(data["uid"])
         upload = _upload_file(data)
         try:
@@ -372,4 +350,4 @@ class DocumentsView(ManagementView):
             )
         except ApiError as exc:
             raise sentence_error(exc) from exc
-        return Response({}, status=201)
+        return

@@ -261,11 +261,6 @@ def permission_update(
     return rule_update(PERMISSIONS, admin=admin, row=permission, request=request, **changes)
 
 
-def permission_delete(*, admin, permission: Permission, request: HttpRequest | None = None) -> None:
-    """Remove a rule; every worker stops applying it on its next request."""
-    rule_delete(PERMISSIONS, admin=admin, row=permission, request=request)
-
-
 # ------------------------------------------------------------ restrictions
 
 
@@ -332,10 +327,3 @@ def restriction_update(
 ) -> Restriction:
     """Change the given fields; the value is re-checked against the (new) scope."""
     return rule_update(RESTRICTIONS, admin=admin, row=restriction, request=request, **changes)
-
-
-def restriction_delete(
-    *, admin, restriction: Restriction, request: HttpRequest | None = None
-) -> None:
-    """Remove a restriction; every worker stops applying it on its next request."""
-    rule_delete(RESTRICTIONS, admin=admin, row=restriction, request=request)

@@ -75,16 +75,7 @@ def user_personal_data_erase(*, user: User) -> User:
             for name in Document.objects.filter(user=user).values_list("upload", flat=True)
             if name
         ]
-        for model in (
-            Profile,
-            Phone,
-            Document,
-            DataStorage,
-            APIKey,
-            WebAuthnCredential,
-            RecoveryCode,
-            OTPDevice,
-        ):
+        for model in PERSONAL_MODELS:
             model.objects.filter(user=user).delete()
         Activity.objects.filter(user=user).update(user_ip="", user_agent="", data=None)
         user.email = f"{user.uid.lower()}@{ERASED_DOMAIN}"

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.models import Label, Level, User
 from accounts.resync import resync_job_start
-from accounts.roles import SUPERADMIN, role_grantable, role_outranks
+from accounts.roles import SUPERADMIN, role_outranks
 from accounts.selectors import label_find
 from accounts.services.guards import superadmins_lock
 from accounts.services.labels import level_upsert
@@ -83,7 +83,7 @@ def user_admin_guard(
 def role_grant_guard(*, admin: User, role: str, user: User | None = None) -> None:
     """An operator gives only roles ranked below its own (a superadmin: superadmin too);
     ``user``, the one who would get it, is named in the refusal's audit row."""
-    if role_grantable(admin.role, role):
+    if role_outranks(admin.role, role):  # one it outranks, never one above its own
         return
     key = "superadmin_change" if role == SUPERADMIN else "insufficient_rank"
     raise _refused(
@@ -101,6 +101,18 @@ def _locked(user: User) -> User:
     return User.objects.select_for_update().get(pk=user.pk)
 
 
+def _user_update_audit(*, admin: User, user: User, request, data: dict) -> None:
+    """The audit row of an operator's change to a user: ``users/update`` naming the user."""
+    admin_activity_record(
+        admin=admin,
+        topic="users",
+        action="update",
+        target=user,
+        request=request,
+        data={"uid": user.uid, **data},
+    )
+
+
 @transaction.atomic
 def user_state_admin_set(*, admin: User, user: User, state: str, request=None) -> User:
     """An operator moves a user to one of the known states; the change is audited."""
@@ -114,13 +126,8 @@ def user_state_admin_set(*, admin: User, user: User, state: str, request=None) -
     user = user_state_set(user=user, state=state)
     User.objects.filter(pk=user.pk).update(state_manual=True)  # labels no longer decide it
     user.state_manual = True
-    admin_activity_record(
-        admin=admin,
-        topic="users",
-        action="update",
-        target=user,
-        request=request,
-        data={"uid": user.uid, "state": state, "previous_state": previous},
+    _user_update_audit(
+        admin=admin, user=user, request=request, data={"state": state, "previous_state": previous}
     )
     return user
 
@@ -135,13 +142,8 @@ def user_otp_admin_set(*, admin: User, user: User, otp: bool, request=None) -> U
     if not user.otp:
         raise ApiError("admin.user.otp_no_change")
     user = user_otp_set(user=user, enabled=False)
-    admin_activity_record(
-        admin=admin,
-        topic="users",
-        action="update",
-        target=user,
-        request=request,
-        data={"uid": user.uid, "otp": False, "previous_otp": True},
+    _user_update_audit(
+        admin=admin, user=user, request=request, data={"otp": False, "previous_otp": True}
     )
     return user
 
@@ -162,13 +164,8 @@ def user_role_admin_set(*, admin: User, user: User, role: str, request=None) -> 
     role_grant_guard(admin=admin, role=role, user=user)
     previous = user.role
     user = user_role_set(user=user, role=role)
-    admin_activity_record(
-        admin=admin,
-        topic="users",
-        action="update",
-        target=user,
-        request=request,
-        data={"uid": user.uid, "role": role, "previous_role": previous},
+    _user_update_audit(
+        admin=admin, user=user, request=request, data={"role": role, "previous_role": previous}
     )
     return user
 

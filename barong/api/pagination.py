@@ -12,7 +12,7 @@ from barong.api.errors import ApiError
 from barong.db.counting import page_rows, queryset_total, rows_in_order
 
 # (start, size) -> (exact total, the page's primary keys), or None to count and walk as usual.
-Positions = Callable[[int, int], tuple[int, list] | None]
+Positions = Callable[..., tuple[int, list] | None]  # (start=, size=)
 
 
 def _positive(raw: Any, default: int, non_integer: str) -> int:
@@ -63,12 +63,26 @@ class BarongPagination(BasePagination):
         positions: Positions | None = None,
     ):
         """``keys``: an optional cheaper ordered queryset of the rows' primary keys;
-        ``positions(start, size)``: the exact total and the page's keys, when it knows them."""
+        ``positions(start=, size=)``: the exact total and the page's keys, when it knows them."""
         from barong.api.params import request_params
 
-        self.page, self.limit = self.parse(request_params(request))
+        page, limit = self.parse(request_params(request))
+        return self.page_of(queryset, page, limit, keys=keys, positions=positions)
+
+    def page_of(
+        self,
+        queryset,
+        page: int,
+        limit: int,
+        keys: QuerySet | None = None,
+        positions: Positions | None = None,
+    ) -> list:
+        """Page ``page`` of ``limit`` rows, with ``total`` counted as the project counts
+        (``barong.db.counting``); page and limit already checked (the management API checks
+        its own)."""
+        self.page, self.limit = page, limit
         start = (self.page - 1) * self.limit
-        found = positions(start, self.limit) if positions is not None else None
+        found = positions(start=start, size=self.limit) if positions is not None else None
         if found is not None:
             self.total, ids = found
             return rows_in_order(queryset, ids)

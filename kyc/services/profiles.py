@@ -15,20 +15,10 @@ from accounts.services import label_set
 from barong.api.errors import ApiError, model_error_keys
 from kyc.countries import country_code
 from kyc.events import profile_event_json, profile_event_saved
-from kyc.models import Profile
+from kyc.models import PROFILE_FIELDS, Profile
 
 # ---------------------------------------------------------------- profiles
 
-PROFILE_FIELDS = (
-    "first_name",
-    "last_name",
-    "dob",
-    "address",
-    "postcode",
-    "city",
-    "country",
-    "metadata",
-)
 # Python's \w is Unicode-aware: letters and digits of every script, and "_".
 NAME_RE = re.compile(r"\A[\w\s'-]+\Z")
 POSTCODE_RE = re.compile(r"\A[\w\s-]+\Z")

@@ -6,13 +6,17 @@ import json
 from http import HTTPStatus
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
-from accounts.full_info import user_full_info
+from accounts.full_info import shape, user_full_info
 from accounts.models import Label, User
-from accounts.serializers import UserWithFullInfoSerializer
-from kyc.models import DataStorage, Phone, Profile
+from accounts.serializers import LabelSerializer, UserWithFullInfoSerializer
+from barong.api.fields import EntityTime
+from kyc.models import DataStorage, Document, Phone, Profile
+from kyc.serializers import DocumentSerializer
 from tests.accounts.conftest import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +121,91 @@ def test_me_answer_equals_the_serializer(auth_api, rich_user):
 
     assert response.status_code == HTTPStatus.OK
     assert response.content == serializer_answer(User.objects.get(pk=rich_user.pk))
+
+
+# One declaration: the serializer. What is added to it shows in the fast answer and in the
+# login's query without a line anywhere else.
+
+
+@pytest.fixture
+def shape_read_again():
+    """Each test changes the serializer; the fast path reads its shape again before and
+    after (the login's statement follows the shape)."""
+    shape.cache_clear()
+    yield
+    shape.cache_clear()
+
+
+class DocumentTypeSerializer(serializers.ModelSerializer):
+    created_at = EntityTime()
+
+    class Meta:
+        model = Document
+        fields = ["doc_type", "doc_number", "created_at"]
+
+
+def test_a_user_field_added_to_the_serializer_shows_in_the_fast_answer(
+    monkeypatch, shape_read_again, rich_user
+):
+    fields = list(UserWithFullInfoSerializer.Meta.fields)
+    fields.insert(fields.index("data"), "state_manual")
+    monkeypatch.setattr(UserWithFullInfoSerializer.Meta, "fields", fields)
+    shape.cache_clear()
+
+    body = user_full_info(rich_user, csrf_token="abc123")
+
+    assert list(body).index("state_manual") == list(body).index("data") - 1
+    assert rendered(body) == serializer_answer(rich_user, "abc123")
+
+
+def test_a_list_field_added_to_the_serializer_shows_in_the_login_answer(
+    monkeypatch, shape_read_again, api, rich_user
+):
+    monkeypatch.setattr(LabelSerializer.Meta, "fields", [*LabelSerializer.Meta.fields, "id"])
+    shape.cache_clear()
+
+    response = log_in(api, rich_user.email)
+
+    assert response.status_code == HTTPStatus.OK, response.content
+    body = response.json()
+    assert all("id" in label for label in body["labels"])
+    assert response.content == serializer_answer(
+        User.objects.get(pk=rich_user.pk), body["csrf_token"]
+    )
+
+
+@pytest.mark.parametrize("documents", [0, 2])
+def test_a_list_added_to_the_serializer_shows_in_the_login_answer(
+    monkeypatch, shape_read_again, api, rich_user, documents
+):
+    monkeypatch.setitem(
+        UserWithFullInfoSerializer.collections,
+        "documents",
+        lambda: DocumentTypeSerializer(many=True, read_only=True),
+    )
+    shape.cache_clear()
+    for number in range(documents):
+        Document.objects.create(user=rich_user, doc_type="Passport", doc_number=f"AB{number}")
+
+    response = log_in(api, rich_user.email)
+
+    assert response.status_code == HTTPStatus.OK, response.content
+    body = response.json()
+    assert list(body)[-1] == "documents"
+    assert [item["doc_number"] for item in body["documents"]] == [
+        f"AB{number}" for number in range(documents)
+    ]
+    assert response.content == serializer_answer(
+        User.objects.get(pk=rich_user.pk), body["csrf_token"]
+    )
+
+
+def test_an_output_field_the_fast_path_cannot_render_is_refused(monkeypatch, shape_read_again):
+    monkeypatch.setitem(
+        UserWithFullInfoSerializer.collections,
+        "documents",
+        lambda: DocumentSerializer(many=True, read_only=True),  # its upload is a signed URL
+    )
+
+    with pytest.raises(ImproperlyConfigured, match="UploadField"):
+        shape()

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from barong.cache import batch
-from events import services as event_services
+from events import relay
 from kyc.models import DataStorage, Phone
 from tests.accounts.conftest import STRONG_PASSWORD
 
@@ -85,7 +85,7 @@ def kicks(monkeypatch):
     """Relay wake-ups a request asks for: the delivery of its events (e-mails included)
     is the relay's work after commit, not the request's."""
     sent: list[None] = []
-    monkeypatch.setattr(event_services, "_relay_kick", lambda: sent.append(None))
+    monkeypatch.setattr(relay, "relay_kick", lambda: sent.append(None))
     return sent
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from permissions import geo, restrictions
 from permissions.models import Restriction
-from permissions.services import restriction_create, restriction_delete, restriction_update
+from permissions.services import RESTRICTIONS, restriction_create, restriction_update, rule_delete
 from tests.authz.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -254,7 +254,7 @@ def test_update_and_delete_take_effect_on_the_very_next_request(
     assert api.get(PING, REMOTE_ADDR="198.51.100.7").status_code == 452
 
     with django_capture_on_commit_callbacks(execute=True):
-        restriction_delete(admin=superadmin, restriction=row)
+        rule_delete(RESTRICTIONS, admin=superadmin, row=row)
     assert api.get(PING, REMOTE_ADDR="198.51.100.7").status_code == 200
 
 

@@ -5,9 +5,10 @@ import pytest
 from django.core.cache import cache
 from kombu.exceptions import OperationalError
 
-from events import services, tasks
+from events import relay, tasks
 from events.models import OutboxEvent
-from events.services import RELAY_KICK_KEY, event_record
+from events.relay import RELAY_KICK_KEY, relay_kick
+from events.services import event_record
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +23,18 @@ def published(monkeypatch):
 
 
 def test_commits_while_a_wake_up_is_queued_send_none_of_their_own(published):
-    services._relay_kick()
-    services._relay_kick()
-    services._relay_kick()
+    relay_kick()
+    relay_kick()
+    relay_kick()
 
     assert len(published) == 1
 
 
 def test_a_starting_pass_lets_the_next_commit_wake_the_relay_again(published):
-    services._relay_kick()
+    relay_kick()
 
     tasks.outbox_relay()  # the queued pass starts: rows committed after it need a new one
-    services._relay_kick()
+    relay_kick()
 
     assert len(published) == 2
 
@@ -58,7 +59,7 @@ def test_a_failed_wake_up_leaves_no_mark_so_the_next_commit_tries_again(monkeypa
 
     monkeypatch.setattr(tasks.outbox_relay, "delay", broker_down)
     with pytest.raises(OperationalError):
-        services._relay_kick()
+        relay_kick()
 
     assert cache.get(RELAY_KICK_KEY) is None
 
@@ -71,10 +72,10 @@ class CacheDown:
 
 
 def test_without_a_cache_every_commit_wakes_the_relay(published, monkeypatch):
-    monkeypatch.setattr(services, "cache", CacheDown())
+    monkeypatch.setattr(relay, "cache", CacheDown())
 
-    services._relay_kick()
-    services._relay_kick()
+    relay_kick()
+    relay_kick()
 
     assert len(published) == 2
     monkeypatch.setattr("events.relay.outbox_relay_pass", lambda: 0)
@@ -85,7 +86,7 @@ def test_an_event_recorded_while_a_wake_up_is_queued_is_read_by_its_pass(
     published, make_user, mailoutbox, django_capture_on_commit_callbacks
 ):
     user = make_user()
-    services._relay_kick()  # a wake-up queued by an earlier commit, its pass not started
+    relay_kick()  # a wake-up queued by an earlier commit, its pass not started
 
     with django_capture_on_commit_callbacks(execute=True):
         event_record(

@@ -38,6 +38,8 @@ SCOPES = (
     "tools",
     "otp_sign",
     "write_documents",
+    "write_confirmations",
+    "read_confirmations",
 )
 
 

@@ -27,6 +27,8 @@ ENDPOINTS = [
     ("timestamp", "post"),
     ("otp/sign", "post"),
     ("documents", "post"),
+    ("confirmations", "post"),
+    ("confirmations/get", "post"),
 ]
 FAILED = {"error": "Failed to verify JWT."}
 NOT_ENOUGH = {"error": "Not enough signatures for the action."}
@@ -129,6 +131,8 @@ ALL_SCOPES = (
     "tools",
     "otp_sign",
     "write_documents",
+    "write_confirmations",
+    "read_confirmations",
 )
 
 
