@@ -21,7 +21,7 @@ from accounts import (
     services,
 )
 from accounts.admin_labels import LabelForm
-from accounts.admin_security import UserSecurityAdminMixin
+from accounts.admin_security import UserSecurityAdminMixin, users_action
 from accounts.models import Label, Level, ResyncJob, User
 from accounts.resync import user_state_admin_release
 from accounts.roles import ROLES
@@ -293,22 +293,15 @@ class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin
                     scope=original.scope,
                     request=request,
                 )
-                self._label_create(request, user, label)
+                self._label_save(services.label_admin_create, request, user, label)
             else:
-                services.label_admin_update(
-                    admin=request.user,
-                    user=user,
-                    key=label.key,
-                    value=label.value,
-                    scope=label.scope,
-                    description=label.description or None,
-                    request=request,
-                )
+                self._label_save(services.label_admin_update, request, user, label)
         for label in formset.new_objects:
-            self._label_create(request, user, label)
+            self._label_save(services.label_admin_create, request, user, label)
 
-    def _label_create(self, request, user: User, label: Label) -> None:
-        services.label_admin_create(
+    def _label_save(self, service, request, user: User, label: Label) -> None:
+        """The inline's label through ``service`` (the admin API's create or update)."""
+        service(
             admin=request.user,
             user=user,
             key=label.key,
@@ -333,47 +326,26 @@ class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin
         if done:
             self.message_user(request, done_message.format(count=done), messages.SUCCESS)
 
-    @admin.action(description="Ban selected users (private ban label)", permissions=["change"])
-    def ban_users(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            "{count} user(s) banned.",
-            lambda user: services.user_ban_admin_set(
-                admin=request.user, user=user, banned=True, request=request
-            ),
-        )
-
-    @admin.action(description="Unban selected users (remove the ban label)", permissions=["change"])
-    def unban_users(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            "{count} user(s) unbanned.",
-            lambda user: services.user_ban_admin_set(
-                admin=request.user, user=user, banned=False, request=request
-            ),
-        )
-
-    @admin.action(
-        description="Hand a manually set state back to the labels", permissions=["change"]
+    ban_users = users_action(
+        "Ban selected users (private ban label)",
+        "{count} user(s) banned.",
+        services.user_ban_admin_set,
+        banned=True,
     )
-    def release_manual_state(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            "{count} user(s) follow their labels again.",
-            lambda user: user_state_admin_release(admin=request.user, user=user, request=request),
-        )
-
-    @admin.action(description="Disable 2FA of selected users", permissions=["change"])
-    def disable_2fa(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            "2FA disabled for {count} user(s).",
-            lambda user: user_otp_admin_disable(admin=request.user, user=user, request=request),
-        )
+    unban_users = users_action(
+        "Unban selected users (remove the ban label)",
+        "{count} user(s) unbanned.",
+        services.user_ban_admin_set,
+        banned=False,
+    )
+    release_manual_state = users_action(
+        "Hand a manually set state back to the labels",
+        "{count} user(s) follow their labels again.",
+        user_state_admin_release,
+    )
+    disable_2fa = users_action(
+        "Disable 2FA of selected users", "2FA disabled for {count} user(s).", user_otp_admin_disable
+    )
 
 
 @admin.register(ResyncJob)

@@ -24,6 +24,22 @@ from accounts.sessions import user_sessions_list
 from barong.api.errors import ApiError
 
 
+def users_action(description: str, done_message: str, service, **arguments):
+    """A change-list action of ``UserAdmin``: ``service`` (the one the admin API calls) for
+    each selected user, as the operator; ``UserAdmin._each`` reports refusals per user."""
+
+    @admin.action(description=description, permissions=["change"])
+    def action(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            done_message,
+            lambda user: service(admin=request.user, user=user, request=request, **arguments),
+        )
+
+    return action
+
+
 class UserSecurityAdminMixin:
     """Sessions and passkeys on the user page; ``_each`` comes from ``UserAdmin``."""
 
@@ -145,22 +161,13 @@ class UserSecurityAdminMixin:
             "Passkey not removed",
         )
 
-    @admin.action(description="End all sessions of selected users", permissions=["change"])
-    def end_sessions(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            "Sessions ended for {count} user(s).",
-            lambda user: sessions_admin_end_all(admin=request.user, user=user, request=request),
-        )
-
-    @admin.action(description="Remove all passkeys of selected users", permissions=["change"])
-    def remove_passkeys(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            "Passkeys removed for {count} user(s).",
-            lambda user: webauthn_credentials_admin_delete(
-                admin=request.user, user=user, request=request
-            ),
-        )
+    end_sessions = users_action(
+        "End all sessions of selected users",
+        "Sessions ended for {count} user(s).",
+        sessions_admin_end_all,
+    )
+    remove_passkeys = users_action(
+        "Remove all passkeys of selected users",
+        "Passkeys removed for {count} user(s).",
+        webauthn_credentials_admin_delete,
+    )

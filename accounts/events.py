@@ -155,16 +155,34 @@ def label_event_json(label) -> dict[str, Any]:
     }
 
 
-def label_event_saved(*, label, before: dict[str, Any] | None) -> None:
-    """``model.label.created`` (``before`` None) or ``model.label.updated``."""
-    after = label_event_json(label)
-    aggregate = user_aggregate(label.user)
+def user_record_event_saved(
+    *,
+    model: str,
+    user: User,
+    after: dict[str, Any],
+    before: dict[str, Any] | None,
+    changed: bool = False,
+) -> None:
+    """``model.<model>.created`` (``before`` None) or ``model.<model>.updated`` of a record
+    of ``user`` (labels, profiles); ``changed``: updated even when no shown field moved."""
+    aggregate = user_aggregate(user)
     if before is None:
-        event_record_created(name="model.label.created", record=after, aggregate=aggregate)
+        event_record_created(name=f"model.{model}.created", record=after, aggregate=aggregate)
         return
     before = {**before, "user": after["user"]}  # the user is the same record on both sides
     event_record_updated(
-        name="model.label.updated", before=before, after=after, aggregate=aggregate
+        name=f"model.{model}.updated",
+        before=before,
+        after=after,
+        aggregate=aggregate,
+        changed=changed,
+    )
+
+
+def label_event_saved(*, label, before: dict[str, Any] | None) -> None:
+    """``model.label.created`` (``before`` None) or ``model.label.updated``."""
+    user_record_event_saved(
+        model="label", user=label.user, after=label_event_json(label), before=before
     )
 
 

@@ -74,6 +74,9 @@ class User(AbstractBaseUser):
     # Set when an operator chose the state by hand: label recomputation and level resyncs
     # keep it until an operator changes the state again (docs/compatibility.md).
     state_manual = models.BooleanField(default=False, db_default=False)
+    # Until when rules marked ``security_lock`` refuse the user, after 2FA was switched off,
+    # the password changed or reset, or a recovery code used (accounts/security_lock.py).
+    security_lock_until = models.DateTimeField(null=True, blank=True)
     referral = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referees"
     )

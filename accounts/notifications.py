@@ -1,4 +1,5 @@
-"""Security notices: 2FA on/off, recovery code used, API key created, passkey added.
+"""Security notices: 2FA on/off, recovery code used, API key created, passkey added, a
+security lock started (accounts/security_lock.py).
 
 Every notice is an event (``system.*``, see ``NOTICES``) recorded in the outbox through
 ``security_notify``; the events mailer (``events/mailer.py``, ``MAILS``) turns each into
@@ -29,6 +30,7 @@ NOTICES: dict[str, str] = {
     "security_recovery_code_used": "system.user.recovery_code.used",
     "security_api_key_created": "system.user.api_key.created",
     "security_passkey_added": "system.user.passkey.added",
+    "security_lock_started": "system.user.security_lock.started",
 }
 
 

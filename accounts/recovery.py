@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import RecoveryCode, User
+from accounts.security_lock import security_lock_start
 from activities.services import activity_failure_record, activity_record
 from barong.api.errors import ApiError
 from barong.crypto import constant_time_equals
@@ -85,6 +86,7 @@ def recovery_codes_count(*, user: User) -> int:
 @transaction.atomic
 def recovery_code_use(*, user: User, code: object, error_key: str) -> int | None:
     """Spend one code: the number of codes left, or None when it is not an unused code.
+    A spent code starts the security lock (accounts/security_lock.py).
 
     Counted against the account's budget (429 ``error_key`` past it); the rows are locked,
     so two concurrent logins with one code cannot both succeed.
@@ -101,4 +103,5 @@ def recovery_code_use(*, user: User, code: object, error_key: str) -> int | None
         return None
     match.used_at = timezone.now()
     match.save(update_fields=["used_at"])
+    security_lock_start(user=user, reason="recovery_code_used")
     return len(unused) - 1

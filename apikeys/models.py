@@ -15,6 +15,12 @@ class APIKey(models.Model):
     algorithm = models.CharField(max_length=16, default="HS256")
     scope = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=255, default=State.ACTIVE)
+    # Client networks (CIDRs) the key may be used from; empty: any address.
+    allowed_cidrs = models.JSONField(default=list, blank=True)
+    # After this the key authenticates nobody; null: no expiry.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Set by an operator: scope, networks and expiry are theirs, the owner cannot change them.
+    operator_restricted = models.BooleanField(default=False, db_default=False)
     encrypted_secret = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -4,7 +4,8 @@
 milliseconds within ``BARONG_APIKEY_NONCE_LIFETIME`` of now either way, and each
 signature is accepted once (a marker in the shared cache for the whole window).
 
-Key rows are cached (state, owner uid, the still-encrypted secret) and the decrypted
+Key rows are cached (state, owner uid, the still-encrypted secret, the limits of
+apikeys/scopes.py: enforced scopes, networks, expiry) and the decrypted
 secret is kept in process memory only, so a steady stream of signed requests does not
 touch the database; saving or deleting a key drops its cached row.
 """
@@ -27,15 +28,19 @@ MISSING = "missing"
 MAX_KID = 255
 MAX_NONCE_DIGITS = 20
 SIGNATURE_RE = re.compile(r"[0-9a-f]{64}")
+ROW_COLUMNS = ("state", "encrypted_secret", "user__uid", "scope", "allowed_cidrs", "expires_at")
 
 
 @dataclass(frozen=True)
 class VerifiedKey:
-    """A key whose signature checked out: its kid, state and the owner's uid."""
+    """A key whose signature checked out: its kid, state, the owner's uid and its limits
+    (``scopes`` None: unrestricted; ``cidrs`` empty: any address)."""
 
     kid: str
     state: str
     uid: str
+    scopes: tuple[str, ...] | None = None
+    cidrs: tuple[str, ...] = ()
 
 
 def api_key_cache_key(kid: str) -> str:
@@ -55,17 +60,28 @@ def _key_row(kid: str, cached: dict | str | None) -> dict | str:
     if row is not None:
         return row
     from apikeys.models import APIKey
+    from apikeys.scopes import expiry_timestamp, scopes_enforced
 
-    found = (
-        APIKey.objects.filter(kid=kid).values_list("state", "encrypted_secret", "user__uid").first()
-    )
+    found = APIKey.objects.filter(kid=kid).values_list(*ROW_COLUMNS).first()
     row = (
         MISSING
         if found is None
-        else {"state": found[0], "encrypted_secret": found[1], "uid": found[2]}
+        else {
+            "state": found[0],
+            "encrypted_secret": found[1],
+            "uid": found[2],
+            "scopes": scopes_enforced(found[3] or []),
+            "cidrs": tuple(found[4] or ()),
+            "expires": expiry_timestamp(found[5]),
+        }
     )
     cache.set(key, row, KEY_TTL)
     return row
+
+
+def _expired(row: dict, now: float) -> bool:
+    expires = row.get("expires")
+    return expires is not None and now >= expires
 
 
 @lru_cache(maxsize=4096)
@@ -78,12 +94,19 @@ def _secret(kid: str, encrypted_secret: str) -> bytes:
 
 def api_key_token_bound(kid: str, user) -> bool:
     """A JWT the authz endpoint minted for key ``kid`` stays good on this server while the
-    key exists, is active and is ``user``'s, and their 2FA is on: what a signed request
-    needs. Reads the cached key row (dropped when the key is saved or deleted)."""
+    key exists, is active, has not expired, is ``user``'s, and their 2FA is on: what a
+    signed request needs. Reads the cached key row (dropped when the key is saved or
+    deleted)."""
     if not kid or len(kid) > MAX_KID or "\x00" in kid:
         return False
     row = _key_row(kid, None)
-    return row != MISSING and row["state"] == "active" and row["uid"] == user.uid and bool(user.otp)
+    return (
+        row != MISSING
+        and row["state"] == "active"
+        and not _expired(row, time.time())
+        and row["uid"] == user.uid
+        and bool(user.otp)
+    )
 
 
 def _nonce(text: str) -> int:
@@ -169,4 +192,12 @@ def api_key_verify(
         raise ApiError("authz.signature_blacklisted", 401)
     if row["state"] != "active":
         raise ApiError("authz.apikey_not_active", 401)
-    return VerifiedKey(kid=kid, state=row["state"], uid=row["uid"])
+    if _expired(row, now_ms / 1000):
+        raise ApiError("authz.api_key_expired", 401)
+    return VerifiedKey(
+        kid=kid,
+        state=row["state"],
+        uid=row["uid"],
+        scopes=row.get("scopes"),
+        cidrs=tuple(row.get("cidrs") or ()),
+    )

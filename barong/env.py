@@ -4,6 +4,7 @@ A malformed value stops start-up with ``ImproperlyConfigured`` naming the variab
 typo in a deployment fails loudly instead of running on a default.
 """
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +47,20 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         allowed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
         raise ImproperlyConfigured(f"{name} must be {allowed}, not {raw!r}")
+    return value
+
+
+def env_json_object(name: str, default: dict) -> dict:
+    """A JSON object; unset or empty: ``default``. Anything else stops start-up."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object, not {raw!r}")
     return value
 
 

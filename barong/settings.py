@@ -13,7 +13,15 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
 
-from barong.env import dev_secret, env, env_bool, env_choice, env_int, env_list
+from barong.env import (
+    dev_secret,
+    env,
+    env_bool,
+    env_choice,
+    env_int,
+    env_json_object,
+    env_list,
+)
 from barong.proxies import DEFAULT as TRUSTED_PROXIES_DEFAULT
 from barong.proxies import trusted_proxies_parse
 from barong.request_id import logging_config
@@ -459,6 +467,24 @@ BARONG_UPLOAD_EXTENSION_WHITELIST = [
 BARONG_USER_STORAGE_TITLES = env_list("BARONG_USER_STORAGE_TITLES", "personal")
 BARONG_CSRF_PROTECTION = env_bool("BARONG_CSRF_PROTECTION", True)
 BARONG_APIKEY_NONCE_LIFETIME = env_int("BARONG_APIKEY_NONCE_LIFETIME", 5000)
+# What each API-key scope lets a key do: "VERB path-prefix" patterns matched against the
+# gateway path authz checks (verb ALL: any; prefix "*": any path). A key with scopes may
+# do only what one of them allows (docs/operations.md); a JSON object overrides it.
+BARONG_API_KEY_SCOPES = env_json_object(
+    "BARONG_API_KEY_SCOPES",
+    {
+        "read": ["GET *", "HEAD *"],
+        "trade": ["ALL api/v2/peatio/market/orders"],
+        "withdraw": [
+            "ALL api/v2/peatio/account/withdraws",
+            "ALL api/v2/peatio/account/beneficiaries",
+            "ALL api/v2/peatio/account/internal_transfers",
+        ],
+    },
+)
+# Hours that rules marked security_lock refuse a user after 2FA was switched off, the
+# password changed or reset, or a recovery code used; 0 switches the lock off.
+BARONG_SECURITY_LOCK_HOURS = env_int("BARONG_SECURITY_LOCK_HOURS", 24)
 # Which gateway's client-address header is believed: Barong's two values, "cloudflare"
 # (X-Forwarded-For only) and "akamai" (also True-Client-IP); anything else stops start-up.
 BARONG_GATEWAY = env_choice("BARONG_GATEWAY", "cloudflare", ("cloudflare", "akamai"))

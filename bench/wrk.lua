@@ -8,14 +8,7 @@
 
 local pace_ms = tonumber(os.getenv("WRK_PACE_MS") or "")
 
-local thread_count = 0
-local threads = {}
-
-function setup(thread)
-  thread:set("id", thread_count)
-  table.insert(threads, thread)
-  thread_count = thread_count + 1
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrk_report.lua")
 
 function init(args)
   non200 = 0
@@ -71,25 +64,4 @@ function response(status, headers, body)
   if status ~= 200 then
     non200 = non200 + 1
   end
-end
-
-function done(summary, latency, requests)
-  local errors = summary.errors
-  local non200 = 0
-  for _, thread in ipairs(threads) do
-    non200 = non200 + thread:get("non200")
-  end
-  io.write(string.format(
-    '{"requests": %d, "duration_s": %.3f, "rps": %.1f, "p50_ms": %.3f, "p90_ms": %.3f, '
-      .. '"p99_ms": %.3f, "max_ms": %.3f, "non_200": %d, "socket_errors": %d}\n',
-    summary.requests,
-    summary.duration / 1e6,
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000,
-    latency:percentile(90) / 1000,
-    latency:percentile(99) / 1000,
-    latency.max / 1000,
-    non200,
-    errors.connect + errors.read + errors.write + errors.timeout
-  ))
 end

@@ -112,6 +112,13 @@ MAILS: dict[str, Mail] = {
         template="security_api_key_created",
         subjects={"en": "New API key created", "ru": "Создан новый API-ключ"},
     ),
+    "system.user.security_lock.started": Mail(
+        template="security_lock_started",
+        subjects={
+            "en": "Withdrawals paused after a security change",
+            "ru": "Вывод средств приостановлен",
+        },
+    ),
     "system.user.passkey.added": Mail(
         template="security_passkey_added",
         subjects={"en": "Passkey added", "ru": "Добавлен ключ входа (passkey)"},

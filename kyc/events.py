@@ -3,8 +3,8 @@
 from typing import Any
 from urllib.parse import quote_plus
 
-from accounts.events import user_aggregate, user_event_json
-from events.services import event_record_created, event_record_updated, event_time
+from accounts.events import user_aggregate, user_event_json, user_record_event_saved
+from events.services import event_record_created, event_time
 from kyc.models import DataStorage, Document, Profile
 
 
@@ -30,17 +30,11 @@ def profile_event_saved(
 ) -> None:
     """``model.profile.created`` (``before`` None) or ``model.profile.updated`` (also when
     only the state, which events do not show, moved)."""
-    after = profile_event_json(profile)
-    aggregate = user_aggregate(profile.user)
-    if before is None:
-        event_record_created(name="model.profile.created", record=after, aggregate=aggregate)
-        return
-    before = {**before, "user": after["user"]}  # the user is the same record on both sides
-    event_record_updated(
-        name="model.profile.updated",
+    user_record_event_saved(
+        model="profile",
+        user=profile.user,
+        after=profile_event_json(profile),
         before=before,
-        after=after,
-        aggregate=aggregate,
         changed=state_moved,
     )
 

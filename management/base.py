@@ -177,11 +177,12 @@ def time_bounds(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
     return queryset
 
 
-def user_by_uid(uid: str, queryset=None) -> User:
-    """``User.find_by!(uid:)``: 404 "Record is not found" when there is none."""
+def user_by_uid(uid: str, queryset=None, *, missing: Exception | None = None) -> User:
+    """``User.find_by!(uid:)``: ``missing`` (404 "Record is not found" unless an endpoint
+    answers otherwise) when there is none."""
     user = (queryset if queryset is not None else User.objects).filter(uid=uid.upper()).first()
     if user is None:
-        raise ManagementError("Record is not found", 404)
+        raise missing or ManagementError("Record is not found", 404)
     return user
 
 

@@ -11,7 +11,7 @@ from accounts.models import User
 from barong.api.errors import ApiError
 from barong.api.views import ResourceViewSet, barong_schema
 from management import confirmations
-from management.base import ManagementView
+from management.base import ManagementView, user_by_uid
 from management.models import Confirmation
 from management.params import Param
 from management.schema import management_operation
@@ -96,10 +96,7 @@ def _user(params: dict[str, Any]) -> User:
         raise ApiError("management.confirmation.missing_uid")
     if not isinstance(uid, str) or len(uid) > 64 or "\x00" in uid:
         raise ApiError("management.confirmation.invalid_uid")
-    user = User.objects.filter(uid=uid.upper()).first()
-    if user is None:
-        raise ApiError("management.confirmation.user_not_found", 404)
-    return user
+    return user_by_uid(uid, missing=ApiError("management.confirmation.user_not_found", 404))
 
 
 class ConfirmationsView(ManagementView):

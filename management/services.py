@@ -59,6 +59,19 @@ def _private_label(user: User, key: str) -> Label | None:
     ).first()
 
 
+def _label_activity(
+    label: Label, action: str, signers: tuple[str, ...], request: HttpRequest | None
+) -> None:
+    """The audit row of a private label write: which label, as it is (or was)."""
+    management_activity_record(
+        user=label.user,
+        action=action,
+        signers=signers,
+        request=request,
+        data={"key": label.key, "value": label.value, "scope": label.scope},
+    )
+
+
 @transaction.atomic
 def label_private_create(
     *,
@@ -75,13 +88,7 @@ def label_private_create(
     label = label_set(
         user=user, key=key, value=value, scope=Label.Scope.PRIVATE, description=description
     )
-    management_activity_record(
-        user=user,
-        action="label create",
-        signers=signers,
-        request=request,
-        data={"key": label.key, "value": label.value, "scope": label.scope},
-    )
+    _label_activity(label, "label create", signers, request)
     return label
 
 
@@ -108,13 +115,7 @@ def label_private_update(
         description=description,
         keep_description=found is not None and description is None,
     )
-    management_activity_record(
-        user=user,
-        action="label create" if found is None else "label update",
-        signers=signers,
-        request=request,
-        data={"key": label.key, "value": label.value, "scope": label.scope},
-    )
+    _label_activity(label, "label create" if found is None else "label update", signers, request)
     return label
 
 
@@ -126,13 +127,7 @@ def label_private_delete(
     label = _private_label(user, key)
     if label is None:
         raise ManagementError("Record is not found", 404)
-    management_activity_record(
-        user=user,
-        action="label delete",
-        signers=signers,
-        request=request,
-        data={"key": label.key, "value": label.value, "scope": label.scope},
-    )
+    _label_activity(label, "label delete", signers, request)
     label_delete(label=label)
 
 

@@ -183,10 +183,7 @@ USER_UPDATE_PARAMS = (
 
 
 def _user_or_doesnt_exist(uid: str) -> User:
-    user = User.objects.filter(uid=uid.upper()).first()
-    if user is None:
-        raise ManagementError("user.doesnt_exist", 422)
-    return user
+    return user_by_uid(uid, missing=ManagementError("user.doesnt_exist", 422))
 
 
 class UsersUpdateView(ManagementView):

@@ -95,10 +95,11 @@ class PermissionAdmin(RuleAdmin):
         "path",
         "action",
         "topic",
+        "security_lock",
         "step_up_max_age",
         "updated_at",
     )
-    list_filter = ("role", "verb", "action")
+    list_filter = ("role", "verb", "action", "security_lock")
     search_fields = ("path", "role", "topic")
     ordering = ("role", "path", "id")
     list_per_page = 200

@@ -42,7 +42,7 @@ from barong.api.net import client_ip
 from barong.cache import get_many_and_add
 from barong.metrics import AUTHZ_DECISIONS, labelled
 from permissions import engine, restrictions, snapshots
-from permissions.decision import Decision, Deny, Facts, Identity, decide
+from permissions.decision import Decision, Deny, Facts, Identity, decide, security_locked
 
 API_KEY_HEADERS = ("HTTP_X_AUTH_APIKEY", "HTTP_X_AUTH_NONCE", "HTTP_X_AUTH_SIGNATURE")
 MAX_PATH = 4096
@@ -166,11 +166,19 @@ def token_binding(principal: str) -> dict[str, str]:
     return {API_KEY_CLAIM: value}
 
 
-def token_for(principal: str, user: dict[str, Any], session: Any = None) -> str:
+def token_for(
+    principal: str,
+    user: dict[str, Any],
+    scopes: tuple[str, ...] | None = None,
+    session: Any = None,
+) -> str:
     """A JWT with Barong's claims for ``user``, bound to and reused briefly for ``principal``.
 
-    For a session (its data: anything with ``get``), how and when its user authenticated:
-    ``amr`` and ``auth_time`` (extra claims, which Barong's upstreams ignore)."""
+    Additions Barong clients ignore (docs/compatibility.md): ``scope``, the scopes an API
+    key is held to (space-separated, RFC 8693), ``security_lock_until`` while the user's
+    security lock holds (unix time), and for a session (its data: anything with ``get``)
+    how and when its user authenticated, ``amr`` and ``auth_time``.
+    """
     claims = {
         "uid": user["uid"],
         "email": user["email"],
@@ -179,14 +187,19 @@ def token_for(principal: str, user: dict[str, Any], session: Any = None) -> str:
         "state": user["state"],
         "referral_id": user["referral_id"],
     }
+    now = time.time()
+    if scopes is not None:
+        claims["scope"] = " ".join(scopes)
+    if security_locked(user, now):
+        claims["security_lock_until"] = user["security_lock_until"]
     signing_kid = barong_jwt.signing_key().kid
     # A step-up sets a new ``auth_time`` and only ever adds to ``amr``: the time and the
     # number of methods in the key mint a new token for it, even within the same second.
     auth_time = amr = None
     if session is not None:
         auth_time, amr = session.get("auth_time"), session.get("amr")
+    # The optional claims differ in type, so their values alone tell them apart.
     key = (principal, signing_kid, *claims.values(), auth_time, len(amr or ()))
-    now = time.time()
     token = tokens.get(key, now)
     if token is None:
         if amr and isinstance(auth_time, int):
@@ -401,7 +414,7 @@ class RequestSources:
         uid = session_check(request)
         owners.remember(f"session:{request.session.session_key}", uid)
         session = request.session
-        return Identity(f"session:{session.session_key}", self._user(uid), session)
+        return Identity(f"session:{session.session_key}", self._user(uid), session=session)
 
     def _api_key(self) -> Identity:
         """Signature, nonce window, replay and key state, then the owner's snapshot."""
@@ -415,7 +428,7 @@ class RequestSources:
             claimed=self.claimed,
         )
         owners.remember(f"apikey:{key.kid}", key.uid)
-        return Identity(f"apikey:{key.kid}", self._user(key.uid))
+        return Identity(f"apikey:{key.kid}", self._user(key.uid), key.scopes, key.cidrs)
 
 
 def authorize(request: HttpRequest, raw_path: str) -> Decision:
@@ -438,7 +451,9 @@ def render(request: HttpRequest, decision: Decision) -> HttpResponse:
     response = HttpResponse(status=200, content_type="text/plain")
     if decision.identity is not None:
         identity = decision.identity
-        token = token_for(identity.principal, identity.user, identity.session)
+        token = token_for(
+            identity.principal, identity.user, identity.scopes, session=identity.session
+        )
         response["Authorization"] = f"Bearer {token}"
     return response
 

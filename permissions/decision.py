@@ -10,9 +10,10 @@ and only when the rules reach them, so a public path never checks a credential a
 blocked one never loads the permission table.
 
 Order (Barong 2.4.17's): an unsafe path, restrictions (except for the access path), block
-rules, pass rules (public: 200 without a token), the caller, the caller's state, the
-role's permission rules, then the step-up a matching rule asks for (a second factor at
-most ``step_up_max_age`` seconds old, as the session records it: accounts/step_up.py). A
+rules, pass rules (public: 200 without a token), the caller, the caller's state (for an
+API key also its networks and scopes), the role's permission rules, the security lock for
+a rule marked with it, then the step-up a matching rule asks for (a second factor at most
+``step_up_max_age`` seconds old, as the session records it: accounts/step_up.py). A
 blocked path or denied permission is 403; missing or bad credentials and a step-up still
 to take are 401; a restriction answers with its own status and key.
 """
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from accounts.sessions import ACTIVE_STATES, session_step_up_fresh
+from apikeys.scopes import address_allowed, scopes_allow
 from barong.api.errors import ApiError
 from permissions import engine
 from permissions.restrictions import Match
@@ -57,7 +59,11 @@ class Identity:
 
     principal: str
     user: dict[str, Any] | None
-    session: Any = None  # the session's data or store (anything with ``get``)
+    # An API key's limits (apikeys/scopes.py): the scopes it is held to (None: any
+    # request) and the networks it may be used from (empty: any).
+    scopes: tuple[str, ...] | None = None
+    cidrs: tuple[str, ...] = ()
+    session: Any = None  # a session's data or store (anything with ``get``)
 
     @property
     def kind(self) -> str:
@@ -105,6 +111,13 @@ Decision = Allow | Deny
 
 PUBLIC = Allow("public")
 PERMISSION_DENIED = Deny(("authz.permission_denied",), 403)
+SECURITY_LOCKED = Deny(("authz.security_lock",), 403)
+
+
+def security_locked(user: dict[str, Any], now: float | None = None) -> bool:
+    """Whether the user's security lock (a unix time in the snapshot) still holds."""
+    until = user.get("security_lock_until")
+    return until is not None and until > (time.time() if now is None else now)
 
 
 class Sources(Protocol):
@@ -150,6 +163,10 @@ def decide(facts: Facts, sources: Sources) -> Decision:
             return Deny(("authz.invalid_session",), 401)
         if not user["otp"]:
             return Deny(("authz.disabled_2fa",), 401)
+        if identity.cidrs and not address_allowed(identity.cidrs, facts.ip):
+            return Deny(("authz.api_key_address",), 403)
+        if identity.scopes is not None and not scopes_allow(identity.scopes, facts.method, path):
+            return Deny(("authz.api_key_scope",), 403)
     else:
         if user is None:
             return Deny(("authz.invalid_session",), 401, end_session=True)
@@ -159,6 +176,8 @@ def decide(facts: Facts, sources: Sources) -> Decision:
     verdict = sources.permission(user["role"], facts.method, path)
     if not verdict.allowed:
         return Deny(("authz.invalid_permission",), 403, audit=Audit(user, path, None, "denied"))
+    if verdict.security_lock and security_locked(user):
+        return SECURITY_LOCKED
     if verdict.step_up is not None and not _stepped_up(identity, verdict.step_up):
         return Deny((STEP_UP_REQUIRED,), 401, step_up=verdict.step_up)
     audit = Audit(user, path, verdict.topic, "succeed") if verdict.audit else None

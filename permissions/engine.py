@@ -20,17 +20,20 @@ class Rule:
     action: str
     topic: str | None
     step_up: int | None = None  # seconds: a second factor at most this old (accounts/step_up.py)
+    security_lock: bool = False  # refuses users under a security lock (accounts/security_lock.py)
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of one check: allowed or not, the audit topic when AUDIT matched, and
-    the step-up a matching rule asks for (the smallest max age; None: none asked)."""
+    """The outcome of one check: allowed or not, the audit topic when AUDIT matched, the
+    step-up a matching rule asks for (the smallest max age; None: none asked), and whether
+    a matching rule is marked ``security_lock``."""
 
     allowed: bool
     audit: bool = False
     topic: str | None = None
     step_up: int | None = None
+    security_lock: bool = False  # a matching rule is marked ``security_lock``
 
 
 @dataclass
@@ -50,11 +53,18 @@ def _load() -> dict[str, tuple[Rule, ...]]:
 
     compiled: dict[str, list[Rule]] = {}
     rows = Permission.objects.order_by("id").values_list(
-        "role", "verb", "path", "action", "topic", "step_up_max_age"
+        "role", "verb", "path", "action", "topic", "security_lock", "step_up_max_age"
     )
-    for role, verb, path, action, topic, step_up in rows:
+    for role, verb, path, action, topic, lock, step_up in rows:
         compiled.setdefault(role, []).append(
-            Rule(verb.upper(), path, action.upper(), topic or None, step_up or None)
+            Rule(
+                verb.upper(),
+                path,
+                action.upper(),
+                topic or None,
+                step_up=step_up or None,
+                security_lock=bool(lock),
+            )
         )
     return {role: tuple(rules) for role, rules in compiled.items()}
 
@@ -92,7 +102,7 @@ def check(role: str, method: str, path: str, *, version: str | None = None) -> D
     if decision.allowed and role in _table.stepped:
         step_up = step_up_of(rules, method, path)
         if step_up is not None:
-            return Decision(True, decision.audit, decision.topic, step_up)
+            return Decision(True, decision.audit, decision.topic, step_up, decision.security_lock)
     return decision
 
 
@@ -101,10 +111,11 @@ def decide(rules: tuple[Rule, ...] | list[Rule], method: str, path: str) -> Deci
     method = method.upper()
     accept = drop = False
     audit_topic: str | None = None
-    audit = False
+    audit = lock = False
     for rule in rules:
         if rule.verb not in (method, "ALL") or not path.startswith(rule.path):
             continue
+        lock = lock or rule.security_lock
         if rule.action == "DROP":
             drop = True
         elif rule.action == "ACCEPT":
@@ -112,7 +123,7 @@ def decide(rules: tuple[Rule, ...] | list[Rule], method: str, path: str) -> Deci
         elif rule.action == "AUDIT" and not audit:
             audit, audit_topic = True, rule.topic
     allowed = accept and not drop
-    return Decision(allowed=allowed, audit=audit, topic=audit_topic)
+    return Decision(allowed=allowed, audit=audit, topic=audit_topic, security_lock=lock)
 
 
 def step_up_of(rules: tuple[Rule, ...] | list[Rule], method: str, path: str) -> int | None:

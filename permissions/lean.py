@@ -153,7 +153,7 @@ class EnvironSources:
         if data.get("expire_time") != now + settings.BARONG_SESSION_EXPIRE_TIME:
             raise HandOver  # the expiry slides this second: a session write and a Set-Cookie
         owners.remember(f"session:{session[0]}", uid)
-        return Identity(f"session:{session[0]}", self._user(uid), data)
+        return Identity(f"session:{session[0]}", self._user(uid), session=data)
 
     def _api_key(self) -> Identity:
         """``api_key_verify`` for a key row already cached and a signature already claimed."""
@@ -172,7 +172,7 @@ class EnvironSources:
             claimed=self.claimed,
         )
         owners.remember(f"apikey:{key.kid}", key.uid)
-        return Identity(f"apikey:{key.kid}", self._user(key.uid))
+        return Identity(f"apikey:{key.kid}", self._user(key.uid), key.scopes, key.cidrs)
 
 
 def _answer(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
@@ -190,7 +190,7 @@ def _answer(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
     identity = decision.identity
     if identity is None:
         return decision.reason, [TEXT]
-    token = token_for(identity.principal, identity.user, identity.session)
+    token = token_for(identity.principal, identity.user, identity.scopes, session=identity.session)
     headers = [TEXT, ("Authorization", f"Bearer {token}")]
     if sources.session is not None:
         headers.append(("Vary", "Cookie"))  # the session was read, as SessionMiddleware says

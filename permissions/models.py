@@ -34,6 +34,8 @@ class Permission(models.Model):
         blank=True,
         help_text="Seconds: ask for a second factor this recent (a step-up); empty for none.",
     )
+    # Refuses users under a security lock (2FA off, password changed, recovery code used).
+    security_lock = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from barong.api.fields import RawTime
-from barong.api.params import BareInvalidInt, Int, Str
+from barong.api.params import BareInvalidInt, Bool, Int, Str
 from permissions.models import Permission, Restriction
 
 # A bigint primary key: anything larger cannot name a row (and would overflow the query).
@@ -42,6 +42,10 @@ SCOPES = tuple(Restriction.Scope.values)
 CATEGORIES = tuple(Restriction.Category.values)
 STATES = tuple(Restriction.State.values)
 RANGES = ("created", "updated")
+LOCK_HELP = (
+    "Refuse users under a security lock (2FA off, password changed or reset, recovery code "
+    "used) with 403 authz.security_lock"
+)
 
 
 # ---------------------------------------------------------------- permissions
@@ -58,6 +62,7 @@ class PermissionCreateInput(serializers.Serializer):
         help_text="Seconds (1 to 86400): a second factor this recent is required (a step-up);"
         " 0 or absent: none",
     )
+    security_lock = Bool(required=False, help_text=LOCK_HELP)
 
 
 class PermissionUpdateInput(serializers.Serializer):
@@ -68,6 +73,7 @@ class PermissionUpdateInput(serializers.Serializer):
     action = _non_blank("accept, drop or audit", required=False)
     topic = _non_blank("Audit topic", required=False)
     step_up_max_age = Int(required=False, help_text="Seconds (1 to 86400); 0 removes it")
+    security_lock = Bool(required=False, help_text=LOCK_HELP)
 
 
 class PermissionDeleteInput(serializers.Serializer):
@@ -90,6 +96,7 @@ class PermissionSerializer(serializers.ModelSerializer):
             "path",
             "topic",
             "step_up_max_age",
+            "security_lock",
             "created_at",
             "updated_at",
         ]

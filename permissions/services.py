@@ -25,7 +25,7 @@ from permissions.selectors import role_exists
 VERBS = {choice.lower() for choice in Permission.Verb.values}
 ACTIONS = {choice.lower() for choice in Permission.Action.values}
 # The columns an operator sets, in the order the audit rows record them.
-PERMISSION_FIELDS = ("role", "verb", "path", "action", "topic", "step_up_max_age")
+PERMISSION_FIELDS = ("role", "verb", "path", "action", "topic", "security_lock", "step_up_max_age")
 # A step-up's max age: a second factor older than a day is no step-up.
 STEP_UP_MAX_AGE_LIMIT = 24 * 3600
 RESTRICTION_FIELDS = ("category", "scope", "value", "code", "state")
@@ -39,6 +39,7 @@ def permission_upsert(
     action: str,
     topic: str | None = None,
     step_up_max_age: int | None = None,
+    security_lock: bool = False,
 ) -> tuple[Permission, bool]:
     """Seed one rule unless the same (role, verb, path, action) exists; returns (row, created)."""
     verb, action = verb.upper(), action.upper()
@@ -52,6 +53,7 @@ def permission_upsert(
         action=action,
         topic=topic or None,
         step_up_max_age=permission_step_up(step_up_max_age),
+        security_lock=security_lock,
     )
     try:
         permission.full_clean()
@@ -175,8 +177,9 @@ def _permission_fields(
     path: str,
     action: str,
     topic: str | None = None,
+    security_lock: bool = False,
     step_up_max_age: int | None = None,
-) -> dict[str, str | int | None]:
+) -> dict[str, Any]:
     """The permission checks, in Barong's order, applied to creates and updates alike."""
     if verb.lower() not in VERBS:
         raise ApiError("admin.permissions.invalid_verb")
@@ -192,6 +195,7 @@ def _permission_fields(
         "action": action.upper(),
         "topic": topic or None,
         "step_up_max_age": permission_step_up(step_up_max_age),
+        "security_lock": bool(security_lock),
     }
 
 
@@ -246,16 +250,18 @@ def permission_create(
     action: str,
     topic: str | None = None,
     step_up_max_age: int | None = None,
+    security_lock: bool = False,
     request: HttpRequest | None = None,
 ) -> Permission:
     """A rule for a role that already exists; identical rules are refused."""
     fields = {"role": role, "verb": verb, "path": path, "action": action, "topic": topic}
     fields["step_up_max_age"] = step_up_max_age
+    fields["security_lock"] = security_lock
     return rule_create(PERMISSIONS, admin=admin, request=request, **fields)
 
 
 def permission_update(
-    *, admin, permission: Permission, request: HttpRequest | None = None, **changes: str | None
+    *, admin, permission: Permission, request: HttpRequest | None = None, **changes: Any
 ) -> Permission:
     """Change the given fields; the result must pass the create checks again."""
     return rule_update(PERMISSIONS, admin=admin, row=permission, request=request, **changes)

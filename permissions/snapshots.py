@@ -26,7 +26,8 @@ def user_key(uid: str) -> str:
 
 
 def user_snapshot_build(user) -> dict[str, Any]:
-    """The cached fields: Barong's JWT claims, the 2FA flag and the row id."""
+    """The cached fields: Barong's JWT claims, the 2FA flag, the security lock's end and
+    the row id."""
     return {
         "id": user.pk,
         "uid": user.uid,
@@ -36,6 +37,10 @@ def user_snapshot_build(user) -> dict[str, Any]:
         "state": user.state,
         "otp": bool(user.otp),
         "referral_id": user.referral_id,
+        # A unix time; rules marked security_lock refuse the user until then.
+        "security_lock_until": (
+            int(user.security_lock_until.timestamp()) if user.security_lock_until else None
+        ),
     }
 
 

@@ -1,11 +1,15 @@
 """Shared fixtures: the test database seeded once, an API client, users made through the
 services, a fast hasher."""
 
+import contextlib
 import functools
 import os
 import random
+import subprocess
+import time
 import uuid
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -51,7 +55,36 @@ def pytest_collection_modifyitems(config, items) -> None:
     items.sort(key=lambda item: (item.path not in slow, -sizes[item.path], str(item.path)))
 
 
+ROOT = Path(__file__).resolve().parents[1]
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
+
+
+@contextlib.contextmanager
+def serving(command: list[str], *, port: int, env: dict[str, str], tries: int, stderr=None):
+    """``command`` started from the repository root to serve 127.0.0.1:``port``: the base
+    URL once it answers health/alive (or after ``tries`` tenths of seconds: the test's own
+    requests then fail, saying why); terminated when the block ends."""
+    import requests
+
+    server = subprocess.Popen(  # noqa: S603
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if stderr is None else stderr,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(tries):
+            try:
+                requests.get(f"{base}/api/v2/health/alive", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(20)
 
 
 @pytest.fixture(autouse=True, scope="session")

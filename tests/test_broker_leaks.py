@@ -25,10 +25,8 @@ pytestmark = [
 
 @pytest.fixture
 def own_redis(tmp_path):
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
+    with RedisServer(tmp_path / "redis") as server:
+        yield server
 
 
 def _queued(url: str) -> int:

@@ -110,7 +110,7 @@ def user_password_reset(
         raise ApiError(key)
     with transaction.atomic():
         tokens.token_consume(claims=claims, purpose=tokens.RESET)
-        user_password_set(user=user, password=password)
+        user_password_set(user=user, password=password, reason="password_reset")
         user_event_system(user=user, name="system.user.password.reset", lang=lang)
     activity_record(user=user, topic="password", action="password reset", request=request)
     user_sessions_revoke(user.uid)

@@ -26,6 +26,7 @@ from accounts.labels import label_normalize
 from accounts.models import Label, Level, RecoveryCode, User
 from accounts.notifications import security_notify
 from accounts.passwords import password_error
+from accounts.security_lock import security_lock_start
 from accounts.selectors import role_exists
 from accounts.services.guards import last_superadmin_guard
 from accounts.sessions import ACTIVE_STATES, users_sessions_revoke
@@ -142,14 +143,17 @@ def superuser_create(*, email: str, password: str | None) -> User:
     return user
 
 
-def user_password_set(*, user: User, password: str) -> User:
-    """Set a new password that meets the rules."""
+@transaction.atomic
+def user_password_set(*, user: User, password: str, reason: str = "password_changed") -> User:
+    """Set a new password that meets the rules; the security lock starts (``reason``:
+    ``password_changed`` or ``password_reset``, accounts/security_lock.py)."""
     if key := password_key(password):
         raise ApiError(key)
     before = user_event_json(user)
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
     user_event_updated(user=user, before=before, changed=True)
+    security_lock_start(user=user, reason=reason)
     return user
 
 
@@ -194,7 +198,8 @@ def user_state_import(*, user: User, state: str) -> User:
 
 @transaction.atomic
 def user_otp_set(*, user: User, enabled: bool) -> User:
-    """Switch 2FA and its private ``otp`` label (2.4.17); off also switches off API keys."""
+    """Switch 2FA and its private ``otp`` label (2.4.17); off also switches off API keys
+    and starts the security lock."""
     before = user_event_json(user)
     user.otp = enabled
     user.save(update_fields=["otp", "updated_at"])
@@ -206,6 +211,7 @@ def user_otp_set(*, user: User, enabled: bool) -> User:
     else:
         api_access_lost.send(sender=User, user=user)
         RecoveryCode.objects.filter(user=user).delete()  # recovery codes belong to this 2FA
+        security_lock_start(user=user, reason="otp_disabled")
         for label in user.labels.filter(key="otp", scope="private"):
             label_delete(label=label)
     return user

@@ -4,6 +4,8 @@ import re
 
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher, PBKDF2PasswordHasher
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import TestCase
 from rest_framework.test import APIClient
 
@@ -19,6 +21,13 @@ TOKEN_RE = {
 }
 STRONG_PASSWORD = "Correct-Horse-Battery-9"
 NEW_PASSWORD = "Purple-Lantern-Orbit-42"
+
+
+def migrate_to(targets: list[tuple[str, str]]):
+    """Walk the test database to these migrations; the apps (models) of that state."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
 def token_in(message, kind: str) -> str:

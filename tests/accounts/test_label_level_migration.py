@@ -13,14 +13,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from accounts.models import Label, Level
+from tests.accounts.conftest import migrate_to
 
 BEFORE = [("accounts", "0002_drop_user_version"), ("kyc", "0001_initial")]
-
-
-def _migrate(targets: list[tuple[str, str]]):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -28,7 +23,7 @@ def test_rows_survive_the_move_from_kyc_to_accounts():
     label_type = ContentType.objects.get_for_model(Label).pk
     leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
 
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     assert ContentType.objects.filter(app_label="kyc", model="label", pk=label_type).exists()
     user = old.get_model("accounts", "User").objects.create(
         uid="ID00MIGRATE1", email="moved@example.com", password="x"
@@ -38,7 +33,7 @@ def test_rows_survive_the_move_from_kyc_to_accounts():
         user_id=user.pk, key="document", value="verified", scope="private", description="kept"
     )
 
-    _migrate(leaves)
+    migrate_to(leaves)
 
     label = Label.objects.get(pk=old_label.pk)
     assert (label.user_id, label.key, label.value, label.scope, label.description) == (

@@ -14,29 +14,15 @@ from accounts.services import user_state_set
 from activities.models import Activity
 from tests.accounts.conftest import STRONG_PASSWORD
 from tests.conftest import BROWSER_UA
+from tests.entities import USER_WITH_FULL_INFO
 from tests.factories import totp_code
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/api/v2/identity/sessions"
 COOKIE = "_barong_session"
-FULL_INFO_KEYS = [
-    "email",
-    "uid",
-    "role",
-    "level",
-    "otp",
-    "state",
-    "referral_uid",
-    "csrf_token",
-    "data",
-    "created_at",
-    "updated_at",
-    "labels",
-    "phones",
-    "profiles",
-    "data_storages",
-]
+# The login answers UserWithFullInfo with the session's CSRF token after referral_uid.
+FULL_INFO_KEYS = [*USER_WITH_FULL_INFO[:7], "csrf_token", *USER_WITH_FULL_INFO[7:]]
 
 
 def session_exists(key: str) -> bool:

@@ -13,6 +13,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from accounts.models import ResyncJob, User
 from accounts.services import level_admin_save
+from tests.accounts.conftest import migrate_to
 from tests.factories import make_admin_user
 
 BEFORE = [("accounts", "0009_label_statistics")]
@@ -29,16 +30,10 @@ ROWS = {
 }
 
 
-def _migrate(targets: list[tuple[str, str]]):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_upgraded_barong_states_become_manual_and_survive_a_level_edit():
     leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     old_user, old_label = old.get_model("accounts", "User"), old.get_model("accounts", "Label")
     for uid, (state, labels, _) in ROWS.items():
         user = old_user.objects.create(
@@ -48,12 +43,12 @@ def test_upgraded_barong_states_become_manual_and_survive_a_level_edit():
             old_label.objects.create(user_id=user.pk, key=key, value=value, scope="private")
     assert not old_user.objects.filter(uid__in=ROWS, state_manual=True).exists()
 
-    _migrate(leaves)
+    migrate_to(leaves)
 
     manual = dict(User.objects.filter(uid__in=ROWS).values_list("uid", "state_manual"))
     assert manual == {uid: flag for uid, (_, _, flag) in ROWS.items()}
-    _migrate(BEFORE)  # run again: nothing new is flagged, nothing unflagged
-    _migrate(leaves)
+    migrate_to(BEFORE)  # run again: nothing new is flagged, nothing unflagged
+    migrate_to(leaves)
     assert dict(User.objects.filter(uid__in=ROWS).values_list("uid", "state_manual")) == manual
 
     # A level rule change re-evaluates every user at level 1 or above.

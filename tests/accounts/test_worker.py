@@ -3,7 +3,6 @@
 import email
 import os
 import subprocess
-import sys
 import time
 from http import HTTPStatus
 from pathlib import Path
@@ -16,6 +15,7 @@ from django.db import connection
 from accounts.models import User
 from tests.accounts.conftest import STRONG_PASSWORD, TOKEN_RE
 from tests.brokers import celery_broker
+from tests.events.processes import celery_worker_command
 
 pytestmark = [
     pytest.mark.worker,
@@ -90,19 +90,8 @@ def test_worker_sends_confirmation_email_that_confirms(
         "DJANGO_SETTINGS_MODULE": "barong.settings",
     }
     with log.open("w") as output:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "barong",
-                "worker",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=INFO",
-            ],
+        worker = subprocess.Popen(  # noqa: S603
+            celery_worker_command(),
             cwd=django_settings.BASE_DIR,
             env=env,
             stdout=output,

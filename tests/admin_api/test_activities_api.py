@@ -10,6 +10,7 @@ from accounts.services import label_set
 from activities.models import Activity
 from activities.services import activity_record, admin_activity_record
 from tests.admin_api.conftest import ADMIN
+from tests.entities import ACTIVITY_WITH_USER, ADMIN_ACTIVITY
 
 pytestmark = pytest.mark.django_db
 
@@ -56,16 +57,7 @@ def test_user_activity_newest_first_with_the_user(sa_api, make_user):
     assert response.status_code == HTTPStatus.OK
     body = response.json()
     assert [row["topic"] for row in body] == [new.topic, old.topic]
-    assert list(body[0]) == [
-        "user_ip",
-        "user_agent",
-        "topic",
-        "action",
-        "result",
-        "data",
-        "user",
-        "created_at",
-    ]
+    assert list(body[0]) == ACTIVITY_WITH_USER
     assert body[0]["user"]["uid"] == member.uid
     assert body[0]["user_ip"] == "198.51.100.7"
     assert body[1]["created_at"] == "2024-01-01T12:00:00Z"
@@ -129,17 +121,7 @@ def test_admin_audit_log_names_operator_and_target(sa_api, superadmin, make_user
     assert response.status_code == HTTPStatus.OK
     body = response.json()
     assert [row["action"] for row in body] == ["create", "update"]
-    assert list(body[0]) == [
-        "user_ip",
-        "user_agent",
-        "topic",
-        "action",
-        "result",
-        "data",
-        "admin",
-        "target",
-        "created_at",
-    ]
+    assert list(body[0]) == ADMIN_ACTIVITY
     assert body[0]["admin"]["uid"] == superadmin.uid
     assert body[0]["target"]["uid"] == member.uid
     assert json.loads(body[1]["data"])["state"] == "banned"

@@ -10,6 +10,7 @@ from accounts.models import Label, User
 from accounts.services import label_set, user_otp_set
 from kyc.models import DataStorage, Profile
 from tests.admin_api.conftest import ADMIN, full_kyc
+from tests.seed_operations import USER_SEARCH
 
 pytestmark = pytest.mark.django_db
 
@@ -73,25 +74,7 @@ WRITES = [
     ),
 ]
 READS = [
-    (
-        "/users",
-        [
-            "extended",
-            "uid",
-            "email",
-            "role",
-            "first_name",
-            "last_name",
-            "country",
-            "level",
-            "state",
-            "range",
-            "from",
-            "to",
-            "page",
-            "limit",
-        ],
-    ),
+    ("/users", list(USER_SEARCH)),
     (
         "/users/documents/pending",
         ["extended", "uid", "email", "level", "range", "from", "to", "page", "limit"],

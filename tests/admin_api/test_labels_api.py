@@ -9,6 +9,7 @@ from accounts.models import Label, User
 from accounts.services import label_set
 from activities.models import Activity
 from tests.admin_api.conftest import ADMIN
+from tests.entities import USER
 
 pytestmark = pytest.mark.django_db
 
@@ -45,16 +46,7 @@ def test_users_having_a_label_in_any_scope(sa_api, make_user):
 
     assert response.status_code == HTTPStatus.OK
     assert [row["uid"] for row in response.json()] == [public.uid, private.uid]
-    assert list(response.json()[0]) == [
-        "email",
-        "uid",
-        "role",
-        "level",
-        "otp",
-        "state",
-        "referral_uid",
-        "data",
-    ]
+    assert list(response.json()[0]) == USER
     assert response["Total"] == "2"
 
 

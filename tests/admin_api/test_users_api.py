@@ -16,27 +16,10 @@ from apikeys.models import APIKey
 from apikeys.services import api_key_create
 from kyc.models import DataStorage
 from tests.admin_api.conftest import ADMIN, full_kyc, submitted_profile
+from tests.entities import USER, USER_WITH_KYC, USER_WITH_PROFILE
 
 pytestmark = pytest.mark.django_db
 
-USER_FIELDS = ["email", "uid", "role", "level", "otp", "state", "referral_uid", "data"]
-KYC_FIELDS = [
-    "email",
-    "uid",
-    "role",
-    "level",
-    "otp",
-    "state",
-    "data",
-    "profiles",
-    "labels",
-    "phones",
-    "documents",
-    "data_storages",
-    "referral_uid",
-    "created_at",
-    "updated_at",
-]
 UPDATE_ROUTES = [("put", f"{ADMIN}/users"), ("post", f"{ADMIN}/users/update")]
 HOSTILE = ["x" * 10_240, {"a": 1}, ["a"], "ユーザー名", "\u202e"]
 
@@ -61,7 +44,7 @@ def test_list_answers_users_by_id_with_pagination_headers(sa_api, superadmin, ma
     assert response.status_code == HTTPStatus.OK
     body = response.json()
     assert [row["uid"] for row in body] == [u.uid for u in users]
-    assert list(body[0]) == USER_FIELDS
+    assert list(body[0]) == USER
     assert (response["Total"], response["Page"], response["Per-Page"]) == ("3", "1", "100")
 
 
@@ -73,19 +56,7 @@ def test_list_extended_adds_profiles_and_timestamps(sa_api, make_user):
 
     assert response.status_code == HTTPStatus.OK
     (row,) = response.json()
-    assert list(row) == [
-        "email",
-        "uid",
-        "role",
-        "level",
-        "otp",
-        "state",
-        "data",
-        "profiles",
-        "referral_uid",
-        "created_at",
-        "updated_at",
-    ]
+    assert list(row) == USER_WITH_PROFILE
     assert row["profiles"][0]["first_name"] == "Ada"
     assert row["profiles"][0]["state"] == "submitted"
 
@@ -232,7 +203,7 @@ def test_get_user_answers_the_kyc_file(sa_api, make_user):
 
     assert response.status_code == HTTPStatus.OK
     body = response.json()
-    assert list(body) == KYC_FIELDS
+    assert list(body) == USER_WITH_KYC
     assert body["uid"] == member.uid
     assert {(lb["key"], lb["scope"]) for lb in body["labels"]} == {
         ("email", "private"),
@@ -504,7 +475,7 @@ def test_pending_documents_oldest_request_first(sa_api, make_user):
 
     assert response.status_code == HTTPStatus.OK
     assert [row["uid"] for row in response.json()] == [older.uid, replaced.uid, newer.uid]
-    assert list(response.json()[0]) == USER_FIELDS
+    assert list(response.json()[0]) == USER
     assert response["Total"] == "3"
 
 
@@ -543,7 +514,7 @@ def test_pending_documents_extended_and_filtered(sa_api, make_user):
 
     assert response.status_code == HTTPStatus.OK
     (row,) = response.json()
-    assert list(row) == KYC_FIELDS
+    assert list(row) == USER_WITH_KYC
     assert row["uid"] == first.uid
 
 
@@ -574,7 +545,7 @@ def test_delete_data_storage_answers_the_user_and_drops_its_label(admin_api, mak
 
     assert response.status_code == HTTPStatus.OK
     body = response.json()
-    assert list(body) == KYC_FIELDS
+    assert list(body) == USER_WITH_KYC
     assert body["data_storages"] == []
     assert "personal" not in {label["key"] for label in body["labels"]}
     assert not DataStorage.objects.filter(user=member).exists()

@@ -21,6 +21,8 @@ KEYS = "/api/v2/resource/api_keys"
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 ENTITY_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+# Additions to Barong's entity (docs/compatibility.md): what limits the key.
+LIMITS = ["enforced_scope", "allowed_cidrs", "expires_at", "operator_restricted"]
 
 
 @pytest.fixture
@@ -94,6 +96,7 @@ def test_create_shows_the_secret_once_in_barongs_envelope(auth_api, owner, clock
         "algorithm",
         "scope",
         "state",
+        *LIMITS,
         "secret",
         "created_at",
         "updated_at",
@@ -309,6 +312,7 @@ def test_list_shows_only_my_keys_without_secrets(auth_api, owner, make_user):
         "algorithm",
         "scope",
         "state",
+        *LIMITS,
         "created_at",
         "updated_at",
     ]

@@ -5,7 +5,6 @@ Each example goes through the WSGI front (the fast path, then the full path behi
 as gunicorn serves it) and through Django's stack. Bounded, derandomized runs.
 """
 
-import io
 import json
 import time
 
@@ -17,7 +16,7 @@ from rest_framework.test import APIClient
 
 from apikeys.services import api_key_create
 from permissions.wsgi import AuthzFront
-from tests.authz.conftest import CLIENT_IP, login, signed_headers, wsgi_call
+from tests.authz.conftest import CLIENT_IP, gateway_environ, login, signed_headers, wsgi_call
 from tests.conftest import BROWSER_UA, bearer_for
 
 pytestmark = pytest.mark.django_db
@@ -48,20 +47,7 @@ def _checked(status: int, body: bytes, method: str) -> None:
 
 
 def _front_call(front: AuthzFront, path: str, method: str, headers: dict[str, str]) -> None:
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": "/api/v2/auth/" + path,
-        "RAW_URI": "/api/v2/auth/" + path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": CLIENT_IP,
-        "HTTP_USER_AGENT": BROWSER_UA,
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.url_scheme": "http",
-        **headers,
-    }
+    environ = gateway_environ("/api/v2/auth/" + path, method=method, **headers)
     sent: dict = {}
 
     def start_response(status, response_headers, exc_info=None):

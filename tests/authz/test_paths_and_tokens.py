@@ -12,6 +12,7 @@ from barong import jwt as barong_jwt
 from permissions import authz, engine
 from permissions.models import Permission
 from tests.authz.conftest import bearer, login
+from tests.keys import private_pem
 
 pytestmark = pytest.mark.django_db
 
@@ -420,14 +421,6 @@ def test_tampered_token_fails_verification(api, make_user):
         _verify_with_served_jwks(api, forged)
 
 
-def _pem(key) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 def _public_pem(key) -> str:
     return (
         key.public_key()
@@ -441,14 +434,14 @@ def test_key_rotation_mints_with_the_new_key_at_once_and_keeps_the_old_verifiabl
 ):
     old_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    settings.JWT_PRIVATE_KEY = _pem(old_key)
+    settings.JWT_PRIVATE_KEY = private_pem(old_key)
     settings.JWT_PREVIOUS_PUBLIC_KEY = ""
     barong_jwt.keyring.cache_clear()
     login(api, make_admin())
     old_token = _token(api.get(ME))
     old_kid = jwt.get_unverified_header(old_token)["kid"]
 
-    settings.JWT_PRIVATE_KEY = _pem(new_key)
+    settings.JWT_PRIVATE_KEY = private_pem(new_key)
     settings.JWT_PREVIOUS_PUBLIC_KEY = _public_pem(old_key)
     barong_jwt.keyring.cache_clear()
     new_token = _token(api.get(ME))

@@ -1,11 +1,7 @@
 """BARONG_TRUSTED_PROXIES: whose X-Forwarded-For is believed, at authz (Django path, the
 front, its fast path) and at the login's rate limits (barong/proxies.py, barong/api/net.py)."""
 
-import os
-import subprocess
-import sys
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
@@ -16,6 +12,7 @@ from permissions.services import restriction_create
 from tests.authz.conftest import login
 from tests.conftest import BROWSER_UA
 from tests.factories import DEFAULT_PASSWORD
+from tests.ops.test_config import manage
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +21,6 @@ ME = "/api/v2/auth/api/v2/barong/resource/users/me"
 LOGIN = "/api/v2/identity/sessions"
 CLOUDFLARE_PEER = "104.16.0.1"  # in Cloudflare's published 104.16.0.0/13
 BLOCKED = "198.51.100.7"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -154,19 +150,7 @@ def test_invalid_entries_are_refused(value):
 
 
 def test_an_invalid_value_stops_start_up_with_one_line(tmp_path):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("BARONG_", "DJANGO_"))}
-    environment.update(
-        BARONG_DATA_DIR=str(tmp_path / "var"), BARONG_TRUSTED_PROXIES="private,cloudfare"
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = manage(tmp_path, "check", BARONG_TRUSTED_PROXIES="private,cloudfare")
 
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [

@@ -4,51 +4,20 @@ import os
 from pathlib import Path
 
 import pytest
-from django.db import connections
 
 from accounts.models import Label
+from tests.browser import BROWSER_MARKS, chromium_page
 from tests.factories import DEFAULT_PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = os.environ.get("BACKOFFICE_SCREENSHOTS")  # a directory, to look at the pages
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium); "
-        "Playwright's own browsers are never downloaded",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def page(live_server, monkeypatch, settings):
-    """A Chromium page; Playwright's sync API runs an event loop Django must tolerate."""
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    settings.CSRF_COOKIE_SECURE = False  # the live server speaks plain http
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            yield context.new_page()
-        finally:
-            browser.close()
-            # Playwright's greenlet gives the test body its own context, hence its own
-            # database connection: close it, or PostgreSQL cannot drop the test database.
-            connections.close_all()
+    with chromium_page(live_server, monkeypatch, settings, width=1400, height=1000) as new_page:
+        yield new_page
 
 
 def _shot(page, name: str) -> None:

@@ -379,3 +379,28 @@ def test_back_office_cannot_delete_the_last_superadmin_rule(operator_client):
     assert single.status_code == bulk.status_code == HTTPStatus.FOUND
     assert Permission.objects.filter(pk=master_rule.pk).exists()
     assert not Activity.objects.filter(topic="permissions", action="delete").exists()
+
+
+def test_a_permission_is_marked_for_the_security_lock_in_the_back_office(
+    operator_client, django_capture_on_commit_callbacks
+):
+    client, _ = operator_client("superadmin")
+    path = "api/v2/peatio/account/withdraws"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"{PERMISSIONS}add/",
+            {
+                "role": "member",
+                "verb": "ALL",
+                "path": path,
+                "action": "ACCEPT",
+                "security_lock": "on",
+            },
+        )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert Permission.objects.get(role="member", path=path).security_lock is True
+    assert engine.check("member", "POST", path).security_lock is True
+    assert engine.check("member", "POST", "api/v2/peatio/market/orders").security_lock is False
+    assert '"security_lock": true' in Activity.objects.filter(topic="permissions").last().data

@@ -11,11 +11,12 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from ops.cluster.topology import free_ports, port_open
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
@@ -28,23 +29,6 @@ def binaries_missing() -> list[str]:
     if not Path(RABBITMQ_SERVER).exists() or EPMD is None:
         missing.append("rabbitmq-server")
     return missing
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _wait(condition, seconds: float, what: str, log: Path | None = None) -> None:
@@ -107,13 +91,20 @@ class RedisServer:
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait(lambda: _port_open(self.port), 20, "redis-server", log)
+            _wait(lambda: port_open(self.port), 20, "redis-server", log)
         except RuntimeError:
             self.stop()
             raise
 
     def stop(self) -> None:
         _stop(self.process)
+
+    def __enter__(self) -> "RedisServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
 
 
 class RabbitMQServer:
@@ -227,13 +218,13 @@ class RabbitMQServer:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            _wait(lambda: _port_open(self.epmd_port), 10, "epmd")
+            _wait(lambda: port_open(self.epmd_port), 10, "epmd")
         with log.open("a") as output:
             self.process = subprocess.Popen(  # noqa: S603 - a fixed binary, our environment
                 [RABBITMQ_SERVER], env=env, stdout=output, stderr=subprocess.STDOUT
             )
         try:
-            _wait(lambda: _port_open(self.port), 120, "rabbitmq-server", log)
+            _wait(lambda: port_open(self.port), 120, "rabbitmq-server", log)
         except RuntimeError:
             self.close()  # a node that did not come up leaves no process behind
             raise
@@ -247,6 +238,24 @@ class RabbitMQServer:
         _stop(self.epmd)
 
 
+def celery_worker_command(*options: str) -> list[str]:
+    """One solo worker of this project's Celery app, logging its tasks (``options``: ``-B``
+    to run beat inside it)."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "barong",
+        "worker",
+        *options,
+        "--pool=solo",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel=INFO",
+    ]
+
+
 class CeleryWorker:
     """``celery -A barong worker -B`` in its own process group (SIGKILL takes beat with it)."""
 
@@ -256,20 +265,8 @@ class CeleryWorker:
 
     def start(self) -> None:
         with self.log.open("a") as output:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "barong",
-                    "worker",
-                    "-B",
-                    "--pool=solo",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--loglevel=INFO",
-                ],
+            self.process = subprocess.Popen(  # noqa: S603
+                celery_worker_command("-B"),
                 cwd=self.cwd,
                 env=self.env,
                 stdout=output,

@@ -26,10 +26,8 @@ CONTROL = Queue("control", Exchange("control", type="fanout"), auto_delete=True)
 
 @pytest.fixture
 def redis_server(tmp_path):
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
+    with RedisServer(tmp_path / "redis") as server:
+        yield server
 
 
 def outage_while_holding_a_task(url: str, redis_server, transport: str | None = None):

@@ -19,7 +19,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from django.conf import settings as django_settings
 from django.db import connection
 from kombu import Connection, Queue
@@ -32,6 +31,7 @@ from tests.accounts.conftest import STRONG_PASSWORD
 from tests.brokers import celery_broker
 from tests.conftest import BROWSER_UA
 from tests.events.processes import CeleryWorker, RabbitMQServer, RedisServer, binaries_missing
+from tests.keys import private_pem
 
 pytestmark = [
     pytest.mark.worker,
@@ -52,10 +52,8 @@ RECOVERY_SECONDS = 45
 
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +103,6 @@ class Stack:
         # Redis once it is stopped (tests/brokers.py).
         self.broker = celery_broker(redis_server.url)
         self.broker.__enter__()
-        pem = barong_jwt.signing_key().private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "barong.settings",
@@ -119,7 +112,7 @@ class Stack:
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "BARONG_CACHE_PREFIX": prefix,
             "BARONG_DATA_DIR": str(tmp_path / "var"),
-            "JWT_PRIVATE_KEY": pem.decode(),
+            "JWT_PRIVATE_KEY": private_pem(barong_jwt.signing_key().private_key),
             "BARONG_ENCRYPTION_KEY": django_settings.BARONG_ENCRYPTION_KEY,
             "DJANGO_SECRET_KEY": django_settings.SECRET_KEY,
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",

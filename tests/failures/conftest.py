@@ -1,10 +1,17 @@
 """Fixtures of the failure tests: a Redis of their own, which they may stop and pause."""
 
+import shutil
 import uuid
 
 import pytest
 
 from tests.failures.processes import RedisServer
+
+# The failure tests' modules: database access, and a redis-server binary to start.
+OWN_REDIS_MARKS = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
+]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ id, a restarted one must serve the very next call (the pinned connection is repl
 a paused one must fail at the socket timeout. Each test runs its own redis-server.
 """
 
-import shutil
 import time
 from http import HTTPStatus
 
@@ -18,14 +17,12 @@ from barong.wsgi import application
 from permissions.wsgi import AuthzFront
 from tests.authz.conftest import CLIENT_IP, gateway_environ, wsgi_call
 from tests.conftest import BROWSER_UA
+from tests.failures.conftest import OWN_REDIS_MARKS
 from tests.ops.test_metrics import scrape, value
 
 assert isinstance(application, AuthzFront)  # what gunicorn serves
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
-]
+pytestmark = OWN_REDIS_MARKS
 
 PASSWORD = "Correct-Horse-Battery-9"
 AUTHZ_ME = "/api/v2/auth/api/v2/barong/resource/users/me"

@@ -4,7 +4,6 @@ Each test starts a redis-server of its own (tests/failures/processes.py) and poi
 cache, the sessions and the rate limits at it; the services other tests use are untouched.
 """
 
-import shutil
 import time
 from http import HTTPStatus
 
@@ -14,11 +13,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.conftest import BROWSER_UA, bearer_for
+from tests.failures.conftest import OWN_REDIS_MARKS
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
-]
+pytestmark = OWN_REDIS_MARKS
 
 PASSWORD = "Correct-Horse-Battery-9"
 ME = "/api/v2/resource/users/me"

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from management import config as management_config
 from management.jws import jws_generate, payload_make
+from tests.kyc.conftest import PNG
 
 
 def _public_b64(key) -> str:
@@ -27,6 +28,20 @@ def signer_keys():
         "jeff": (rsa.generate_private_key(public_exponent=65537, key_size=2048), "RS256"),
         "eve": (ec.generate_private_key(ec.SECP256R1()), "ES256"),
         "mallory": (rsa.generate_private_key(public_exponent=65537, key_size=2048), "RS256"),
+    }
+
+
+def document_params(member, **extra) -> dict:
+    """A document push for the member: a small PNG passport, good until 2099."""
+    return {
+        "uid": member.uid,
+        "doc_type": "Passport",
+        "doc_number": "AB123456",
+        "filename": "passport",
+        "file_ext": ".png",
+        "upload": base64.b64encode(PNG).decode(),
+        "doc_expire": "2099-01-01",
+        **extra,
     }
 
 

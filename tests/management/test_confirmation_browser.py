@@ -7,12 +7,11 @@ import os
 from urllib.parse import quote
 
 import pytest
-from django.db import connections
 
 from management import confirmations
 from management.models import Confirmation
-from tests.backoffice.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.backoffice.test_browser import page as browser_page  # noqa: F401  (fixture)
+from tests.browser import BROWSER_MARKS, chromium_page
 from tests.factories import DEFAULT_PASSWORD
 from tests.management.test_confirmations import WITHDRAW
 from tests.resource_account import helpers
@@ -21,38 +20,14 @@ from tests.security.test_passkey_browser import passkey_page  # noqa: F401  (fix
 
 clock = helpers.clock
 SCREENSHOTS = os.environ.get("BACKOFFICE_SCREENSHOTS")  # a directory, to look at the page
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def page(live_server, monkeypatch, settings):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    settings.CSRF_COOKIE_SECURE = False
     settings.BARONG_CONFIRMATION_RETURN_ORIGINS = [live_server.url]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 800, "height": 800})
-            outside: list[str] = []
-            context.on(
-                "request",
-                lambda request: (
-                    None if request.url.startswith(live_server.url) else outside.append(request.url)
-                ),
-            )
-            new_page = context.new_page()
-            new_page.outside = outside
-            yield new_page
-        finally:
-            browser.close()
-            connections.close_all()
+    with chromium_page(live_server, monkeypatch, settings, width=800, height=800) as new_page:
+        yield new_page
 
 
 def test_confirm_a_withdrawal_with_a_code(page, live_server, transactional_db, make_user, clock):

@@ -1,9 +1,7 @@
 """Management writes record the same events as every other path (outbox rows)."""
 
-import base64
-
 from tests.events.conftest import last_id, names
-from tests.kyc.conftest import PNG
+from tests.management.conftest import document_params
 from tests.management.test_users_api import DIGEST
 
 
@@ -26,16 +24,7 @@ def test_each_write_records_its_events(mgmt, make_user):
     assert "model.profile.created" in names(start)
 
     start = last_id()
-    document = {
-        "uid": user.uid,
-        "doc_type": "Passport",
-        "doc_number": "AB123456",
-        "filename": "passport",
-        "file_ext": ".png",
-        "upload": base64.b64encode(PNG).decode(),
-        "doc_expire": "2099-01-01",
-    }
-    assert mgmt("documents", document).status_code < 300
+    assert mgmt("documents", document_params(user)).status_code < 300
     assert "model.document.created" in names(start)
 
     start = last_id()

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from management.jws import b64url_encode, jws_generate, signature_make
 from tests.resource_account import helpers
 from tests.resource_account.helpers import two_factor_on
+from tests.strategies import json_documents
 
 pytestmark = pytest.mark.django_db
 clock = helpers.clock  # the TOTP clock fixture
@@ -40,13 +41,7 @@ SCALARS = (
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=20)
 )
-JSON = st.recursive(
-    SCALARS,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
+JSON = json_documents(SCALARS, key_size=8, max_leaves=12)
 B64ISH = st.text(alphabet="ABCDEFabcdef0123456789-_=+/.!", max_size=40) | st.builds(
     lambda value: b64url_encode(json.dumps(value).encode()), JSON
 )

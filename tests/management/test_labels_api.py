@@ -8,6 +8,7 @@ import pytest
 from accounts.models import Label
 from accounts.services import label_set
 from activities.models import Activity
+from tests.entities import USER
 
 
 @pytest.fixture
@@ -28,16 +29,7 @@ def test_filter_users_by_label(mgmt, make_user):
     assert response["Total"] == "1"
     assert response["Page"] == "1"
     assert response["Per-Page"] == "100"
-    assert set(response.json()[0]) == {
-        "email",
-        "uid",
-        "role",
-        "level",
-        "otp",
-        "state",
-        "referral_uid",
-        "data",
-    }
+    assert set(response.json()[0]) == set(USER)
 
 
 def test_filter_users_extended_scope_and_pagination(mgmt, make_user):

@@ -13,6 +13,7 @@ from kyc.models import Document
 from management.jws import b64url_decode, jws_parse, signature_verify
 from management.keys import management_signing_key
 from tests.kyc.conftest import JPG, PNG
+from tests.management.conftest import document_params
 from tests.resource_account.helpers import clock, two_factor_on  # noqa: F401  (fixture)
 
 
@@ -115,21 +116,8 @@ def test_otp_sign_parameter_errors(mgmt, db, data, error):
 # ---------------------------------------------------------------- documents
 
 
-def _document(member, **extra):
-    return {
-        "uid": member.uid,
-        "doc_type": "Passport",
-        "doc_number": "AB123456",
-        "filename": "passport",
-        "file_ext": ".png",
-        "upload": base64.b64encode(PNG).decode(),
-        "doc_expire": "2099-01-01",
-        **extra,
-    }
-
-
-def test_push_document(mgmt, member):
-    response = mgmt("documents", _document(member, metadata='{"source":"kyc-vendor"}'))
+def test_pushdocument_params(mgmt, member):
+    response = mgmt("documents", document_params(member, metadata='{"source":"kyc-vendor"}'))
     assert response.status_code == HTTPStatus.CREATED, response.content
     assert response.json() == {}
     document = Document.objects.get(user=member)
@@ -139,7 +127,7 @@ def test_push_document(mgmt, member):
 
 
 def test_push_document_without_label_update(mgmt, member):
-    response = mgmt("documents", _document(member, update_labels=False, file_ext="png"))
+    response = mgmt("documents", document_params(member, update_labels=False, file_ext="png"))
     assert response.status_code == HTTPStatus.CREATED
     assert not Label.objects.filter(user=member, key="document").exists()
 
@@ -167,7 +155,7 @@ def test_push_document_without_label_update(mgmt, member):
     ],
 )
 def test_push_document_errors(mgmt, member, extra, status, error):
-    response = mgmt("documents", _document(member, **extra))
+    response = mgmt("documents", document_params(member, **extra))
     assert response.status_code == status
     assert response.json() == {"error": error}
     assert not Document.objects.filter(user=member).exists()

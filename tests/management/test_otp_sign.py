@@ -28,6 +28,7 @@ from management import keys as management_keys
 from management.jws import b64url_decode, b64url_encode, jws_generate, signature_make
 from management.keys import management_signing_key
 from management.verification import VerificationFailed, management_call_verify
+from tests.keys import private_pem
 from tests.resource_account import helpers
 from tests.resource_account.helpers import two_factor_on
 
@@ -412,17 +413,9 @@ def test_the_gateway_does_not_open_the_management_jwks(api):
 # ---------------------------------------------------------------- where the key comes from
 
 
-def _pem(key) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 @pytest.mark.parametrize("encoding", ["pem", "base64"])
 def test_the_key_from_the_environment(api, settings, encoding, applogic_key):
-    text = _pem(applogic_key)
+    text = private_pem(applogic_key)
     settings.BARONG_MANAGEMENT_SIGNING_KEY = (
         text if encoding == "pem" else base64.b64encode(text.encode()).decode()
     )
@@ -460,12 +453,7 @@ def _keychain_output() -> str:
 
 
 def test_the_jwt_key_under_the_other_name_is_reported(settings):
-    pem = barong_jwt.signing_key().private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    settings.BARONG_MANAGEMENT_SIGNING_KEY = pem.decode()
+    settings.BARONG_MANAGEMENT_SIGNING_KEY = private_pem(barong_jwt.signing_key().private_key)
     with pytest.raises(SystemCheckError, match=r"management\.W002"):
         call_command("check", "--fail-level", "WARNING")
 
@@ -487,6 +475,6 @@ def test_an_ec_or_small_key_is_refused(settings):
         ec.generate_private_key(ec.SECP256R1()),
         rsa.generate_private_key(public_exponent=65537, key_size=1024),  # noqa: S505 -- refused
     ):
-        settings.BARONG_MANAGEMENT_SIGNING_KEY = _pem(key)
+        settings.BARONG_MANAGEMENT_SIGNING_KEY = private_pem(key)
         with pytest.raises(SystemCheckError, match="RSA key of 2048 bits"):
             call_command("check")

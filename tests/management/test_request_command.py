@@ -6,9 +6,10 @@ import shlex
 from http import HTTPStatus
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from django.core.management import call_command
 from django.core.management.base import CommandError
+
+from tests.keys import private_pem
 
 
 @pytest.fixture
@@ -17,13 +18,7 @@ def key_files(tmp_path, signer_keys):
     for name in ("alex", "eve"):
         key, _ = signer_keys[name]
         path = tmp_path / f"{name}.pem"
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+        path.write_text(private_pem(key))
         paths[name] = str(path)
     return paths
 

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from management.jws import b64url_decode, b64url_encode
-from tests.management.conftest import expired_claims
+from tests.keys import private_pem
+from tests.management.conftest import SCOPES, expired_claims
 
 ENDPOINTS = [
     ("labels/filter/users", "post"),
@@ -56,7 +57,7 @@ class TestEveryEndpoint:
 
     def test_signer_not_permitted_for_the_scope(self, api, management_file, sign, path, method):
         only_jeff = {"permitted_signers": ["jeff"], "mandatory_signers": ["jeff"]}
-        management_file(scopes={scope: only_jeff for scope in ALL_SCOPES})
+        management_file(scopes={scope: only_jeff for scope in SCOPES})
         response = _send(api, path, method, sign({}, "alex"))
         assert response.status_code == HTTPStatus.UNAUTHORIZED
         assert response.json() == NOT_ENOUGH
@@ -121,19 +122,6 @@ class TestEveryEndpoint:
             url, json.dumps(sign({}, "jeff")), content_type="application/json"
         )
         assert response.json() == NOT_ENOUGH
-
-
-ALL_SCOPES = (
-    "read_users",
-    "read_labels",
-    "write_labels",
-    "write_users",
-    "tools",
-    "otp_sign",
-    "write_documents",
-    "write_confirmations",
-    "read_confirmations",
-)
 
 
 def test_put_on_a_post_only_endpoint_is_405(mgmt):
@@ -361,14 +349,8 @@ def test_barong_default_file_refuses_every_call(mgmt, settings, tmp_path):
 def test_private_key_in_the_keychain_is_refused(mgmt, settings, tmp_path, signer_keys, caplog):
     import base64
 
-    from cryptography.hazmat.primitives import serialization
-
     key, _ = signer_keys["alex"]
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+    pem = private_pem(key).encode()
     path = tmp_path / "private.yml"
     path.write_text(
         "keychain:\n  alex:\n    algorithm: RS256\n"

@@ -10,38 +10,9 @@ import pytest
 from accounts.models import Label, User
 from activities.models import Activity
 from kyc.models import Phone, Profile
+from tests.entities import USER_WITH_KYC, USER_WITH_PROFILE
 
 DIGEST = bcrypt.hashpw(b"Old-Barong-Pass-1", bcrypt.gensalt(4)).decode().replace("$2b$", "$2a$")
-KYC_FIELDS = {
-    "email",
-    "uid",
-    "role",
-    "level",
-    "otp",
-    "state",
-    "data",
-    "profiles",
-    "labels",
-    "phones",
-    "documents",
-    "data_storages",
-    "referral_uid",
-    "created_at",
-    "updated_at",
-}
-PROFILE_ENTITY = {
-    "email",
-    "uid",
-    "role",
-    "level",
-    "otp",
-    "state",
-    "data",
-    "profiles",
-    "referral_uid",
-    "created_at",
-    "updated_at",
-}
 
 
 @pytest.fixture
@@ -63,7 +34,7 @@ def test_get_by_uid_email_and_phone(mgmt, member):
         response = mgmt("users/get", data)
         assert response.status_code == HTTPStatus.CREATED, data
         assert response.json()["uid"] == member.uid
-        assert set(response.json()) == KYC_FIELDS
+        assert set(response.json()) == set(USER_WITH_KYC)
 
 
 @pytest.mark.parametrize(
@@ -95,7 +66,7 @@ def test_list_users_paginated_and_extended(mgmt, make_user):
     assert response["Total"] == "3"
     extended = mgmt("users/list", {"extended": True, "page": 2, "limit": 2})
     assert [u["uid"] for u in extended.json()] == [users[2].uid]
-    assert set(extended.json()[0]) == PROFILE_ENTITY
+    assert set(extended.json()[0]) == set(USER_WITH_PROFILE)
 
 
 def test_list_users_time_range(mgmt, make_user):
@@ -132,7 +103,7 @@ def test_create_user(mgmt, member):
     )
     assert response.status_code == HTTPStatus.CREATED, response.content
     body = response.json()
-    assert set(body) == PROFILE_ENTITY
+    assert set(body) == set(USER_WITH_PROFILE)
     assert body["email"] == "new@example.com"
     assert body["referral_uid"] == member.uid
     assert body["state"] == "pending"
@@ -188,7 +159,7 @@ def test_import_user_with_digest_phone_and_profile(mgmt, api, db, settings):
     )
     assert response.status_code == HTTPStatus.CREATED, response.content
     body = response.json()
-    assert set(body) == PROFILE_ENTITY
+    assert set(body) == set(USER_WITH_PROFILE)
     assert body["profiles"][0]["first_name"] == "Ada"
     assert body["profiles"][0]["state"] == "verified"
     user = User.objects.get(uid=body["uid"])
@@ -300,7 +271,7 @@ def test_create_profile(mgmt, member):
         {"uid": member.uid, "first_name": "Grace", "city": "Arlington", "metadata": '{"a":1}'},
     )
     assert response.status_code == HTTPStatus.CREATED, response.content
-    assert set(response.json()) == PROFILE_ENTITY
+    assert set(response.json()) == set(USER_WITH_PROFILE)
     profile = response.json()["profiles"][0]
     assert profile["first_name"] == "Grace"
     assert profile["state"] == "drafted"

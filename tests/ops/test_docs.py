@@ -7,11 +7,12 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.conftest import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["/api/v2/docs/", "/api/v2/redoc/"]
@@ -64,7 +65,7 @@ def test_make_run_server_serves_the_doc_assets(tmp_path):
         check=True,
         timeout=300,
     )
-    server = subprocess.Popen(  # noqa: S603
+    with serving(
         [
             sys.executable,
             "manage.py",
@@ -74,19 +75,10 @@ def test_make_run_server_serves_the_doc_assets(tmp_path):
             "--skip-checks",
             f"127.0.0.1:{port}",
         ],
-        cwd=ROOT,
+        port=port,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                requests.get(f"{base}/api/v2/health/alive", timeout=5)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
+        tries=300,
+    ) as base:
         refs = sorted(
             {
                 ref
@@ -102,9 +94,6 @@ def test_make_run_server_serves_the_doc_assets(tmp_path):
             assert answer.status_code == 200, ref
             assert len(answer.content) > 100, ref
             assert "immutable" in answer.headers["Cache-Control"], ref  # hashed names
-    finally:
-        server.terminate()
-        server.wait(20)
     with sqlite3.connect(tmp_path / "var" / "db.sqlite3") as database:  # prepare seeded it
         assert database.execute("SELECT count(*) FROM levels").fetchone() == (3,)
         assert database.execute("SELECT count(*) FROM permissions").fetchone()[0] > 100

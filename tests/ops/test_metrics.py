@@ -4,13 +4,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import serving
 from tests.factories import DEFAULT_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,7 +178,7 @@ def test_multiprocess_mode_adds_up_every_gunicorn_worker(tmp_path):
     }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    server = subprocess.Popen(  # noqa: S603
+    with serving(
         [
             str(gunicorn),
             "barong.wsgi:application",
@@ -189,28 +189,17 @@ def test_multiprocess_mode_adds_up_every_gunicorn_worker(tmp_path):
             "-c",
             str(ROOT / "ops" / "gunicorn_conf.py"),
         ],
-        cwd=ROOT,
+        port=port,
         env=env,
-        stdout=subprocess.DEVNULL,
+        tries=200,
         stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                requests.get(f"{base}/api/v2/health/alive", timeout=5)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
+    ) as base:
         session = requests.Session()
         for _ in range(30):
             session.get(f"{base}/api/v2/identity/ping", headers={"Connection": "close"}, timeout=10)
         text = requests.get(
             f"{base}/metrics", headers={"Authorization": "Bearer scrape-me"}, timeout=5
         ).text
-    finally:
-        server.terminate()
-        server.wait(20)
     samples = parse(text)
     ping = {"route": "api/v2/identity/ping", "method": "GET", "status": "200"}
     assert value(samples, "barong_http_requests_total", **ping) == 30

@@ -1,46 +1,20 @@
 """The e-mail links' pages in Chromium: keyboard focus, labels, and the POST doing the work."""
 
 import pytest
-from django.db import connections
 
 from accounts import tokens
 from accounts.models import User
-from tests.backoffice.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import BROWSER_MARKS, chromium_page
 
 NEW_PASSWORD = "Another-Strong-Pass-77"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def page(live_server, monkeypatch, settings):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    settings.CSRF_COOKIE_SECURE = False
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 800, "height": 700})
-            # Nothing may be fetched from outside this server (closed networks).
-            outside: list[str] = []
-            context.on(
-                "request",
-                lambda request: (
-                    None if request.url.startswith(live_server.url) else outside.append(request.url)
-                ),
-            )
-            new_page = context.new_page()
-            new_page.outside = outside
-            yield new_page
-        finally:
-            browser.close()
-            connections.close_all()
+    with chromium_page(live_server, monkeypatch, settings, width=800, height=700) as new_page:
+        yield new_page
 
 
 def test_confirm_by_keyboard(page, live_server, transactional_db, make_user):

@@ -24,7 +24,7 @@ import pytest
 import requests
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.backoffice.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -35,12 +35,7 @@ OPERATOR_PASSWORD = "Operator-Password-2026"
 OUTER = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "PORT", "HOST", "PROMETHEUS_MULTIPROC_DIR")
 SCREENSHOTS = os.environ.get("BACKOFFICE_SCREENSHOTS")  # a directory, to look at the pages
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 def _free_port() -> int:

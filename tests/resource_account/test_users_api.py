@@ -12,6 +12,7 @@ from activities.models import Activity
 from activities.services import activity_record, admin_activity_record
 from apikeys.services import api_key_create
 from events.models import OutboxEvent
+from tests.entities import OWN_ACTIVITY, USER_WITH_FULL_INFO
 from tests.factories import DEFAULT_PASSWORD
 from tests.resource_account.helpers import (
     HOSTILE_JSON,
@@ -42,22 +43,7 @@ def test_me_answers_user_with_full_info_without_csrf_token(auth_api, make_user, 
 
     assert response.status_code == HTTPStatus.OK
     body = response.json()
-    assert list(body) == [
-        "email",
-        "uid",
-        "role",
-        "level",
-        "otp",
-        "state",
-        "referral_uid",
-        "data",
-        "created_at",
-        "updated_at",
-        "labels",
-        "phones",
-        "profiles",
-        "data_storages",
-    ]
+    assert list(body) == USER_WITH_FULL_INFO
     assert (body["email"], body["uid"], body["level"], body["otp"], body["state"]) == (
         user.email,
         user.uid,
@@ -378,19 +364,7 @@ def test_activity_all_lists_raw_rows_newest_first(auth_api, make_user):
     assert response.status_code == HTTPStatus.OK
     body = response.json()
     assert [row["id"] for row in body] == [row.id for row in reversed(rows)]
-    assert list(body[0]) == [
-        "id",
-        "user_id",
-        "target_uid",
-        "category",
-        "user_ip",
-        "user_agent",
-        "topic",
-        "action",
-        "result",
-        "data",
-        "created_at",
-    ]
+    assert list(body[0]) == OWN_ACTIVITY
     assert body[0]["user_id"] == user.pk
     assert body[0]["category"] == "user"
     assert body[0]["user_ip"] == "198.51.100.7"

@@ -47,6 +47,16 @@ class SoftAuthenticator:
             {"type": kind, "challenge": challenge, "origin": origin or self.origin}
         ).encode()
 
+    def _credential(self, client_data: bytes, **response) -> dict:
+        """A PublicKeyCredential in its JSON form: the client data, then ``response``."""
+        return {
+            "id": self.id,
+            "rawId": self.id,
+            "type": "public-key",
+            "response": {"clientDataJSON": bytes_to_base64url(client_data), **response},
+            "clientExtensionResults": {},
+        }
+
     def create(self, options: dict, *, origin: str | None = None) -> dict:
         """The PublicKeyCredential (JSON form) answering registration ``options``."""
         public_key = options["publicKey"]
@@ -61,17 +71,11 @@ class SoftAuthenticator:
             + self._cose_key()
         )
         attestation = encode_cbor({"fmt": "none", "attStmt": {}, "authData": auth_data})
-        return {
-            "id": self.id,
-            "rawId": self.id,
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": bytes_to_base64url(client_data),
-                "attestationObject": bytes_to_base64url(attestation),
-                "transports": ["internal"],
-            },
-            "clientExtensionResults": {},
-        }
+        return self._credential(
+            client_data,
+            attestationObject=bytes_to_base64url(attestation),
+            transports=["internal"],
+        )
 
     def get(self, options: dict, *, origin: str | None = None, counter: int | None = None) -> dict:
         """The assertion answering login ``options`` (the counter moves on by one)."""
@@ -85,15 +89,9 @@ class SoftAuthenticator:
         signature = self.key.sign(
             auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
         )
-        return {
-            "id": self.id,
-            "rawId": self.id,
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": bytes_to_base64url(client_data),
-                "authenticatorData": bytes_to_base64url(auth_data),
-                "signature": bytes_to_base64url(signature),
-                "userHandle": None,
-            },
-            "clientExtensionResults": {},
-        }
+        return self._credential(
+            client_data,
+            authenticatorData=bytes_to_base64url(auth_data),
+            signature=bytes_to_base64url(signature),
+            userHandle=None,
+        )

@@ -16,6 +16,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tests.security.test_passkeys_api import LOGIN, LOGIN_WEBAUTHN, WEBAUTHN
+from tests.strategies import json_documents
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +37,7 @@ SCALARS = (
     | st.floats()  # NaN and infinities too: json.dumps writes them, strict parsers refuse
     | st.text(max_size=40)
 )
-JSON = st.recursive(
-    SCALARS,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
-    ),
-    max_leaves=16,
-)
+JSON = json_documents(SCALARS, key_size=12, max_leaves=16)
 B64ISH = st.text(
     alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/", max_size=120
 )

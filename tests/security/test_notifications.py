@@ -91,7 +91,10 @@ def test_password_change_is_notified(api, make_user, mailoutbox):
     )
 
     assert response.status_code == HTTPStatus.CREATED
-    assert subjects(mailoutbox, user) == ["Your password was changed"]
+    assert subjects(mailoutbox, user) == [
+        "Withdrawals paused after a security change",  # the security lock's own notice
+        "Your password was changed",
+    ]
 
 
 def test_2fa_on_and_off_are_notified(
@@ -107,6 +110,7 @@ def test_2fa_on_and_off_are_notified(
     assert subjects(mailoutbox, user) == [
         "Two-factor authentication enabled",
         "Two-factor authentication disabled",
+        "Withdrawals paused after a security change",  # the security lock's own notice
     ]
 
 

@@ -4,9 +4,10 @@ import pytest
 
 from accounts.models import WebAuthnCredential
 from tests.backoffice.test_browser import page as browser_page  # noqa: F401  (fixture)
-from tests.backoffice.test_browser import pytestmark  # noqa: F401  (browser, Chromium)
+from tests.browser import BROWSER_MARKS
 from tests.factories import DEFAULT_PASSWORD
 
+pytestmark = BROWSER_MARKS
 AUTHENTICATOR = {
     "protocol": "ctap2",
     "transport": "internal",

@@ -1,9 +1,12 @@
-// The back-office login's passkey step (templates/admin/barong_login.html).
+// The passkey form of two pages: the back-office login's passkey step
+// (templates/admin/barong_login.html) and the confirmation page's passkey button
+// (management/templates/management/operation.html).
 //
-// The password step left the WebAuthn options of a login flow in #passkey-options and
-// the flow's id in #passkey-form. On submit the browser's authenticator signs the flow's
+// The page left the WebAuthn options in #passkey-options (a login flow's, or those whose
+// challenge is the SHA-256 of the displayed operation) and the form #passkey-form that
+// carries what the server needs besides. On submit the browser's authenticator signs the
 // challenge (navigator.credentials.get) and the form posts the assertion, JSON-encoded,
-// to /admin/login/passkey/ on this same origin, where the server verifies it. Nothing is
+// to its own action on this same origin, where the server verifies it. Nothing is
 // fetched from anywhere else.
 (function () {
   "use strict";

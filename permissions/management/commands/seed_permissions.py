@@ -9,6 +9,13 @@ from barong.api.errors import ApiError
 from permissions.services import permission_upsert
 
 
+def _flag(value: object) -> bool:
+    """``security_lock``: a YAML boolean; anything else is a mistake in the file."""
+    if not isinstance(value, bool):
+        raise ValueError("security_lock must be true or false")
+    return value
+
+
 class Command(BaseCommand):
     help = "Create the permission rules of a YAML seed file (Barong's defaults if none given)."
 
@@ -32,9 +39,12 @@ class Command(BaseCommand):
                     action=str(row["action"]),
                     topic=row.get("topic"),
                     step_up_max_age=row.get("step_up_max_age"),
+                    security_lock=_flag(row.get("security_lock", False)),
                 )
             except (KeyError, TypeError) as exc:
                 raise CommandError(f"permission #{number} needs role, verb, path, action") from exc
+            except ValueError as exc:
+                raise CommandError(f"permission #{number}: {exc}") from exc
             except ApiError as exc:
                 raise CommandError(f"permission #{number}: {', '.join(exc.keys)}") from exc
             created += new
