@@ -18,7 +18,7 @@ from accounts.notifications import (
 )
 from accounts.services import email_normalize
 from accounts.services.constant_work import login_failure_queue
-from accounts.sessions import ACTIVE_STATES
+from accounts.sessions import ACTIVE_STATES, AMR_OTP, AMR_PWD, AMR_RECOVERY
 from activities.models import Activity
 from activities.services import activity_failure_record, activity_record
 from barong.api.errors import ApiError
@@ -77,6 +77,21 @@ def user_login_complete(
     return user_login_second_factor(
         user=user, otp_code=otp_code, recovery_code=recovery_code, request=request
     )
+
+
+def _recovery_chosen(otp_code: str | None, recovery_code: str | None) -> bool:
+    """A recovery code stands in for the TOTP code only when no TOTP code was given."""
+    return not (otp_code or "").strip() and bool((recovery_code or "").strip())
+
+
+def login_methods(*, user: User, otp_code: str | None, recovery_code: str | None) -> list[str]:
+    """The session's ``amr`` after ``user_login_complete`` let ``user`` in with these inputs:
+    the password, and the factor ``user_login_second_factor`` checked."""
+    if not user.otp:
+        return [AMR_PWD]
+    if _recovery_chosen(otp_code, recovery_code):
+        return [AMR_PWD, AMR_RECOVERY]
+    return [AMR_PWD, AMR_OTP]
 
 
 def user_has_passkey(user: User) -> bool:
@@ -200,7 +215,7 @@ def user_login_second_factor(
     """2FA on: a TOTP code, or else a recovery code, completes the login."""
     from accounts.otp import otp_attempt
 
-    if not (otp_code or "").strip() and (recovery_code or "").strip():
+    if _recovery_chosen(otp_code, recovery_code):
         return _login_with_recovery_code(user=user, code=recovery_code, request=request)
     if not (otp_code or "").strip():
         # The first step of every 2FA login (front ends ask for the code on this answer):

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 
 from accounts.login import (
     login_failure_record,
+    login_methods,
     user_has_passkey,
     user_login_complete,
     user_password_login,
@@ -27,11 +28,14 @@ from accounts.login import (
 from accounts.login_policy import LoginAttempt, login_attempt, login_failed, login_succeeded
 from accounts.models import User
 from accounts.passkeys import webauthn_login, webauthn_login_options
+from accounts.sessions import AMR_OTP, AMR_PASSKEY, AMR_PWD, AMR_RECOVERY, amr_of
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError
 
 DOOR = "backoffice"
 NOT_OPERATOR = "The account may not log in to the back-office"
+# The audit row's name of the second factor, by the session's ``amr``.
+FACTORS = ((AMR_PASSKEY, "passkey"), (AMR_OTP, "totp"), (AMR_RECOVERY, "recovery_code"))
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,15 @@ def _operator_only(user: User, action: str, request: HttpRequest) -> None:
         raise ApiError("identity.session.invalid_params", 401)
 
 
-def _signed_in(user: User, attempt: LoginAttempt, factor: str, request: HttpRequest) -> User:
-    """The login is complete: the account's failures forgotten, the operator audited."""
+def _signed_in(user: User, attempt: LoginAttempt, amr: list[str], request: HttpRequest) -> User:
+    """The login is complete: the account's failures forgotten, the operator audited.
+
+    The user returned carries ``amr``, the methods of this login, which the back-office
+    records on its session once Django has logged the operator in (barong/admin_site.py).
+    """
     login_succeeded(attempt)
+    user.amr = amr_of(amr)
+    factor = next((name for method, name in FACTORS if method in amr), "none")
     admin_activity_record(
         admin=user,
         topic="session",
@@ -96,13 +106,8 @@ def operator_login(
     user = user_login_complete(
         user=user, otp_code=otp_code, recovery_code=recovery_code, request=request
     )
-    if not user.otp:
-        factor = "none"
-    elif (otp_code or "").strip():
-        factor = "totp"
-    else:
-        factor = "recovery_code"
-    return _signed_in(user, attempt, factor, request)
+    amr = login_methods(user=user, otp_code=otp_code, recovery_code=recovery_code)
+    return _signed_in(user, attempt, amr, request)
 
 
 def operator_passkey_login(*, request: HttpRequest, flow_id: Any, credential: Any) -> User:
@@ -113,4 +118,4 @@ def operator_passkey_login(*, request: HttpRequest, flow_id: Any, credential: An
     )
     # Demoted or deactivated since the password step: refused as any failure.
     _operator_only(user, "login::webauthn", request)
-    return _signed_in(user, attempt, "passkey", request)
+    return _signed_in(user, attempt, [AMR_PWD, AMR_PASSKEY], request)

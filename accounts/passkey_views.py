@@ -12,7 +12,7 @@ from accounts.login import user_password_login
 from accounts.login_policy import login_attempt, login_failed, login_reset_ops
 from accounts.resource_views import NO_STORE, UNAUTHORIZED
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
-from accounts.sessions import session_open
+from accounts.sessions import AMR_PASSKEY, AMR_PWD, session_open
 from accounts.views import LOGIN_ERRORS
 from barong.api.errors import ApiError
 from barong.api.views import BarongViewSet, ResourceViewSet, barong_schema, status_only
@@ -153,5 +153,7 @@ class PasskeyLoginViewSet(BarongViewSet):
         user, attempt = passkeys.webauthn_login(
             request=request, flow_id=data["flow_id"], credential=data["credential"]
         )
-        csrf_token = session_open(request, user, also=login_reset_ops(attempt))
+        # The flow began with the password (``options``), the assertion completed it.
+        amr = [AMR_PWD, AMR_PASSKEY]
+        csrf_token = session_open(request, user, amr=amr, also=login_reset_ops(attempt))
         return Response(user_full_info(user, csrf_token=csrf_token), status=status.HTTP_200_OK)

@@ -42,6 +42,7 @@ from barong.ratelimit import rate_limit_hit
 
 MAX_CREDENTIALS = 10
 CREDENTIAL_ID_MAX = 1400  # the column's length; ids of real authenticators are far shorter
+CHALLENGE_BYTES = 64  # as the webauthn library draws them
 CREDENTIAL_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
 
 
@@ -235,18 +236,13 @@ def webauthn_login_options(*, user: User, account: str, door: str = "api") -> di
     ``door``: where the flow may be completed, one of ``DOORS``)."""
     if door not in DOORS:
         raise ValueError(f"unknown login door {door!r}")
-    descriptors = _descriptors(user)
-    if not descriptors:
-        raise ApiError("identity.session.webauthn_not_registered", 403)
-    options = webauthn.generate_authentication_options(
-        rp_id=settings.BARONG_WEBAUTHN_RP_ID,
-        allow_credentials=descriptors,
-        user_verification=UserVerificationRequirement.PREFERRED,
+    challenge, public_key = webauthn_random_options(
+        user=user, error_key="identity.session.webauthn_not_registered"
     )
     flow_id = secrets.token_urlsafe(32)
-    flow = {"uid": user.uid, "challenge": options.challenge, "account": account, "door": door}
+    flow = {"uid": user.uid, "challenge": challenge, "account": account, "door": door}
     cache.set(_flow_key(flow_id), flow, settings.BARONG_WEBAUTHN_CHALLENGE_TTL)
-    return {"flow_id": flow_id, "publicKey": json.loads(options_to_json(options))}
+    return {"flow_id": flow_id, "publicKey": public_key}
 
 
 def webauthn_login_flow_take(*, flow_id: str) -> dict | None:
@@ -259,6 +255,17 @@ def webauthn_login_flow_take(*, flow_id: str) -> dict | None:
     if not isinstance(flow, dict) or not cache.delete(key):  # of two readers, one deletes
         return None
     return flow
+
+
+def webauthn_random_options(*, user: User, error_key: str) -> tuple[bytes, dict]:
+    """(a fresh random challenge, the options for ``navigator.credentials.get()`` over it
+    and the user's passkeys, ``webauthn_assertion_options``); ``error_key`` (403) when the
+    user has none. The login and the step-up (accounts/step_up.py) start here."""
+    challenge = secrets.token_bytes(CHALLENGE_BYTES)
+    options = webauthn_assertion_options(user=user, challenge=challenge)
+    if options is None:
+        raise ApiError(error_key, 403)
+    return challenge, options["publicKey"]
 
 
 def _login_failed(user: User, reason: str, request: HttpRequest | None) -> ApiError:
@@ -280,27 +287,11 @@ def webauthn_login_verify(
     user = User.objects.filter(uid=flow["uid"]).first()
     if user is None or user.state not in ACTIVE_STATES:
         raise ApiError("identity.session.invalid_webauthn", 403)
-    row = WebAuthnCredential.objects.filter(user=user, credential_id=_credential_id(credential))
-    stored = row.first()
-    if stored is None:
-        raise _login_failed(user, "Unknown passkey", request)
-    try:
-        verified = webauthn.verify_authentication_response(
-            credential=credential,
-            expected_challenge=flow["challenge"],
-            expected_rp_id=settings.BARONG_WEBAUTHN_RP_ID,
-            expected_origin=settings.BARONG_WEBAUTHN_ORIGINS,
-            credential_public_key=bytes(stored.public_key),
-            credential_current_sign_count=stored.sign_count,
-        )
-    except CREDENTIAL_ERRORS as exc:
-        raise _login_failed(user, f"Invalid assertion: {str(exc)[:160]}", request) from exc
-    # Compare-and-set: of two assertions with the same counter only one moves it on.
-    moved = row.filter(sign_count=stored.sign_count).update(
-        sign_count=verified.new_sign_count, last_used_at=timezone.now()
+    refused = webauthn_assertion_verify(
+        user=user, credential=credential, challenge=flow["challenge"]
     )
-    if not moved:
-        raise _login_failed(user, "Sign counter did not advance", request)
+    if refused:
+        raise _login_failed(user, refused, request)
     new_device = login_from_new_device(user=user, request=request)
     activity_record(user=user, topic="session", action="login::webauthn", request=request)
     session_event_created(user=user, request=request, new_device=new_device)

@@ -21,6 +21,22 @@ class SessionsEndedSerializer(serializers.Serializer):
     ended = serializers.IntegerField(help_text="How many sessions were ended")
 
 
+class StepUpTotpInput(serializers.Serializer):
+    otp_code = NonBlankStr(max_length=64, help_text="Current code from Google Authenticator")
+
+
+class StepUpVerifyInput(serializers.Serializer):
+    credential = serializers.JSONField(help_text="PublicKeyCredential from navigator.get()")
+
+
+class StepUpSerializer(serializers.Serializer):
+    amr = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="How the session's user authenticated (RFC 8176 names), as the JWT says",
+    )
+    auth_time = serializers.IntegerField(help_text="Unix seconds of the latest authentication")
+
+
 class PasskeysRemovedSerializer(serializers.Serializer):
     removed = serializers.IntegerField(help_text="How many passkeys were removed")
 

@@ -3,12 +3,14 @@
 import re
 
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import security_serializers as s
 from accounts import session_services as services
+from accounts import step_up
 from accounts.passkeys import webauthn_credentials_admin_delete
-from accounts.resource_views import UNAUTHORIZED, current_session_key
+from accounts.resource_views import NO_STORE, UNAUTHORIZED, current_session_key
 from accounts.selectors import admin_user_get
 from accounts.sessions import user_sessions_list
 from barong.api.errors import ApiError
@@ -66,6 +68,69 @@ class SessionResourceViewSet(ResourceViewSet):
             user=request.user, keep=current_session_key(request), request=request
         )
         return Response({"ended": ended}, status=status.HTTP_200_OK)
+
+    @barong_schema(
+        summary="Step up the current session with a TOTP code (refreshes amr and auth_time)",
+        description="For rules that ask for a recent second factor: authz answers 401"
+        " `authz.step_up_required` until the session's `auth_time` is recent enough."
+        " A code is good once.",
+        input=s.StepUpTotpInput,
+        output=s.StepUpSerializer,
+        errors={
+            401: UNAUTHORIZED,
+            422: "resource.session.missing_otp_code, invalid_otp, otp_not_enabled, no_session",
+            429: "resource.session.too_many_requests",
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="step_up")
+    def step_up(self, request):
+        data = self.parse(s.StepUpTotpInput)
+        result = step_up.step_up_totp(
+            user=request.user,
+            session_key=current_session_key(request),
+            code=data["otp_code"],
+            request=request,
+        )
+        return Response(result, status=status.HTTP_200_OK)
+
+    @barong_schema(
+        summary="Options for navigator.credentials.get() to step up the current session",
+        output=s.OptionsSerializer,
+        errors={
+            401: UNAUTHORIZED,
+            403: "resource.session.webauthn_not_registered",
+            422: "resource.session.no_session",
+            429: "resource.session.too_many_requests",
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="step_up/options")
+    def step_up_options(self, request):
+        options = step_up.step_up_passkey_options(
+            user=request.user, session_key=current_session_key(request)
+        )
+        return Response(options, status=status.HTTP_200_OK, headers=NO_STORE)
+
+    @barong_schema(
+        summary="Step up the current session with a passkey's assertion (the options' challenge)",
+        input=s.StepUpVerifyInput,
+        output=s.StepUpSerializer,
+        errors={
+            401: UNAUTHORIZED,
+            422: "resource.session.missing_credential, challenge_expired, invalid_webauthn,"
+            " no_session",
+            429: "resource.session.too_many_requests",
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="step_up/verify")
+    def step_up_verify(self, request):
+        data = self.parse(s.StepUpVerifyInput)
+        result = step_up.step_up_passkey_verify(
+            user=request.user,
+            session_key=current_session_key(request),
+            credential=data["credential"],
+            request=request,
+        )
+        return Response(result, status=status.HTTP_200_OK)
 
 
 ADMIN_ERRORS = {

@@ -2,19 +2,25 @@
 
 The cache session engine (``accounts.session_store``) stores the data; this module
 decides what goes in it, rotates the id at login, keeps a per-user index so every
-session of a user can be ended, and checks CSRF, binding and idle expiry for cookie
-requests. A login writes the session, its index entry and any ``also`` operations in
-one cache round trip, when the response is sent.
+session of a user can be ended, and checks CSRF, binding, idle expiry and the absolute
+lifetime for cookie requests. A login writes the session, its index entry and any
+``also`` operations in one cache round trip, when the response is sent; past
+``BARONG_SESSIONS_PER_USER`` the user's oldest sessions end with it.
+
+Each session records how and when its user authenticated: ``amr`` (RFC 8176 method
+names) and ``auth_time``, set by every login door and refreshed by a step-up
+(``session_step_up``); the authz endpoint puts both in the JWT it mints.
 """
 
 import ipaddress
 import secrets
 import time
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.base import SessionBase, UpdateError
 from django.core.cache import caches
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
@@ -29,6 +35,19 @@ ACTIVE_STATES = frozenset({"active", "pending"})
 INDEX_TTL = 24 * 3600
 INDEX_SIZE = 50
 REVOKE_BATCH = 1000  # users whose sessions one pair of round trips ends
+
+# Authentication methods (``amr``), RFC 8176 names where one fits: a password, a TOTP
+# code, a passkey (proof of possession of an authenticator's key: ``hwk``), and two names
+# the RFC has none for: a recovery code and the e-mailed confirmation link.
+AMR_PWD = "pwd"  # noqa: S105  (a method name, RFC 8176)
+AMR_OTP = "otp"
+AMR_PASSKEY = "hwk"
+AMR_RECOVERY = "recovery"
+AMR_EMAIL = "email"
+AMR_MFA = "mfa"  # added when a second factor joined the password
+SECOND_FACTORS = frozenset({AMR_OTP, AMR_PASSKEY, AMR_RECOVERY})
+# What a step-up accepts, and so what a rule that requires one is satisfied by.
+STEP_UP_METHODS = (AMR_OTP, AMR_PASSKEY)
 
 
 def _store_class():
@@ -52,15 +71,50 @@ def same_network(stored: str, current: str) -> bool:
     return int(a) >> shift == int(b) >> shift
 
 
-def session_open(request: HttpRequest, user, *, also: list[tuple] = ()) -> str:
+def amr_of(methods: Iterable[str]) -> list[str]:
+    """The ``amr`` claim of these methods: sorted, once each, ``mfa`` with a second factor."""
+    names = {str(name) for name in methods} - {AMR_MFA}
+    if names & SECOND_FACTORS and len(names) > 1:
+        names.add(AMR_MFA)
+    return sorted(names)
+
+
+def session_authenticated(session, *, methods: Iterable[str], now: int | None = None) -> None:
+    """Record on ``session`` (a store or its data) that its user just authenticated with
+    ``methods``: ``amr`` gains them, ``auth_time`` is now. A login starts from nothing
+    (``session_open`` clears it), a step-up adds its factor to the login's."""
+    session["amr"] = amr_of([*session.get("amr", ()), *methods])
+    session["auth_time"] = int(time.time()) if now is None else now
+
+
+def session_step_up_fresh(session, *, max_age: int, now: int) -> bool:
+    """Whether the session holds a step-up factor (``STEP_UP_METHODS``) from at most
+    ``max_age`` seconds ago: what a rule requiring a step-up asks (permissions/authz.py)."""
+    amr = session.get("amr") or ()
+    auth_time = session.get("auth_time")
+    if not isinstance(auth_time, int) or not any(name in amr for name in STEP_UP_METHODS):
+        return False
+    return 0 <= now - auth_time <= max_age
+
+
+def session_open(
+    request: HttpRequest,
+    user,
+    *,
+    amr: Iterable[str] = (AMR_PWD,),
+    also: list[tuple] = (),
+) -> str:
     """Log ``user`` in on this request's session with a new id; returns the CSRF token.
 
-    The session is stored with the response, together with its index entry and ``also``
-    (cache operations for ``barong.cache.batch``, e.g. a rate-limit reset).
+    ``amr``: how the user authenticated at this door (``AMR_*``). The session is stored
+    with the response, together with its index entry, the end of the user's oldest
+    sessions past ``BARONG_SESSIONS_PER_USER`` and ``also`` (cache operations for
+    ``barong.cache.batch``, e.g. a rate-limit reset).
     """
     session = request.session
     if session.get("uid") not in (None, user.uid):
         session.clear()  # another user's session: keep nothing of it
+    previous = session.session_key
     session.rotate()  # a new id (the old one is deleted): no session fixation
     csrf_token = secrets.token_hex(10)
     session["uid"] = user.uid
@@ -70,11 +124,70 @@ def session_open(request: HttpRequest, user, *, also: list[tuple] = ()) -> str:
     session["created_at"] = now
     session["expire_time"] = now + settings.BARONG_SESSION_EXPIRE_TIME
     session["csrf_token"] = csrf_token
+    session.pop("amr", None)  # a login says how it authenticated, nothing carried over
+    session_authenticated(session, methods=amr, now=now)
     session.also += [
+        *_oldest_sessions_end(user.uid, keep=previous),
         ("push", _index_key(user.uid), session.session_key, INDEX_SIZE, INDEX_TTL),
         *also,
     ]
     return csrf_token
+
+
+def _oldest_sessions_end(uid: str, *, keep: str | None) -> list[tuple]:
+    """The cache operations that end the user's oldest sessions so that, with the one
+    being opened, at most ``BARONG_SESSIONS_PER_USER`` stay.
+
+    One round trip (the index) while the index lists fewer; two more to read their
+    creation times otherwise. Two logins at the same instant may each leave one over:
+    the next login trims it.
+    """
+    limit = max(1, settings.BARONG_SESSIONS_PER_USER)
+    (keys,) = batch([("members", _index_key(uid))])
+    if len([key for key in keys if key != keep]) < limit:
+        return []
+    live = {key: data for key, data in _live_sessions(uid).items() if key != keep}
+    over = len(live) - limit + 1
+    if over <= 0:
+        return []
+    # Opened the same second: the index's order (least recently pushed first) decides.
+    place = {key: at for at, key in enumerate(keys)}
+    oldest = sorted(live, key=lambda key: (_created_at(live[key]), place.get(key, 0)))[:over]
+    prefix = _store_class().cache_key_prefix
+    index = _index_key(uid)
+    return [("delete", prefix + key) for key in oldest] + [
+        ("remove", index, key, INDEX_TTL) for key in oldest
+    ]
+
+
+def _created_at(data: dict) -> int:
+    created = data.get("created_at")
+    return created if isinstance(created, int) else 0
+
+
+def session_within_lifetime(data, now: int) -> bool:
+    """Whether the session was opened less than ``BARONG_SESSION_MAX_LIFETIME`` seconds
+    ago, however active since. One without a creation time (opened before it was
+    recorded) has none left."""
+    return now < _created_at(data) + settings.BARONG_SESSION_MAX_LIFETIME
+
+
+def session_step_up(request: HttpRequest, uid: str, *, session_key: str, method: str) -> dict:
+    """The user of session ``session_key`` just proved ``method`` (a step-up): its ``amr``
+    gains it and ``auth_time`` is now. Returns both. The caller's own cookie session is
+    changed in place (the middleware saves it), a session named by a Bearer token's
+    binding is saved here; one ended meanwhile is refused, never brought back."""
+    own = request.session.session_key == session_key
+    store = request.session if own else _store_class()(session_key)
+    if store.get("uid") != uid:
+        raise ApiError("authz.invalid_session", 401)
+    session_authenticated(store, methods=[method])
+    if not own:
+        try:
+            store.save()
+        except UpdateError as exc:
+            raise ApiError("authz.invalid_session", 401) from exc
+    return {"amr": store["amr"], "auth_time": store["auth_time"]}
 
 
 def session_destroy(request: HttpRequest) -> None:
@@ -120,7 +233,8 @@ def users_sessions_revoke(uids: list[str]) -> int:
 
 
 def session_check(request: HttpRequest, *, csrf: bool = True) -> str:
-    """Cookie mode: CSRF, a uid, binding to agent and network, idle expiry; returns the uid.
+    """Cookie mode: CSRF, a uid, binding to agent and network, idle expiry and absolute
+    lifetime; returns the uid.
 
     Raises ApiError with Barong's authz keys (401); a session that no longer matches its
     client is ended. Slides the idle expiry on success.
@@ -167,6 +281,8 @@ def session_uid(
     bound = (
         constant_time_equals(meta.get("HTTP_USER_AGENT", ""), str(session.get("user_agent", "")))
         and now < int(session.get("expire_time", 0))
+        # ``session_within_lifetime``, inline: this runs on every authz call.
+        and now < int(session.get("created_at", 0)) + settings.BARONG_SESSION_MAX_LIFETIME
         and same_network(str(session.get("user_ip", "")), ip)
     )
     if not bound:
@@ -192,7 +308,12 @@ def _live_sessions(uid: str) -> dict[str, dict]:
     live = {}
     for key in keys:
         data = found.get(prefix + key)
-        if data and data.get("uid") == uid and now < int(data.get("expire_time", 0)):
+        if (
+            data
+            and data.get("uid") == uid
+            and now < int(data.get("expire_time", 0))
+            and session_within_lifetime(data, now)
+        ):
             live[key] = data
     gone = [key for key in keys if key not in live]
     if gone:  # expired or ended elsewhere: each leaves the index by name

@@ -13,10 +13,10 @@ from accounts import serializers as s
 from accounts import services
 from accounts.captcha import captcha_verify, geetest_register
 from accounts.full_info import user_full_info
-from accounts.login import user_login
+from accounts.login import login_methods, user_login
 from accounts.login_policy import login_account, login_attempt, login_failed, login_reset_ops
 from accounts.passwords import password_entropy, password_regexp
-from accounts.sessions import session_destroy, session_open
+from accounts.sessions import AMR_EMAIL, session_destroy, session_open
 from barong import jwt as barong_jwt
 from barong.api.errors import ApiError
 from barong.api.net import remote_ip
@@ -172,8 +172,11 @@ class SessionViewSet(BarongViewSet):
             if exc.keys == ["identity.session.invalid_params"]:
                 login_failed(attempt)
             raise
+        amr = login_methods(
+            user=user, otp_code=data.get("otp_code"), recovery_code=data.get("recovery_code")
+        )
         # The resets are written with the session, in one round trip.
-        csrf_token = session_open(request, user, also=login_reset_ops(attempt))
+        csrf_token = session_open(request, user, amr=amr, also=login_reset_ops(attempt))
         return Response(user_full_info(user, csrf_token=csrf_token), status=status.HTTP_200_OK)
 
     @barong_schema(
@@ -280,7 +283,7 @@ class UserViewSet(BarongViewSet):
     def email_confirm_code(self, request):
         data = self.parse(s.UserEmailConfirmInput)
         user = services.user_email_confirm(token=data["token"], lang=data.get("lang"))
-        csrf_token = session_open(request, user)
+        csrf_token = session_open(request, user, amr=[AMR_EMAIL])
         return Response(user_full_info(user, csrf_token=csrf_token), status=status.HTTP_201_CREATED)
 
     @barong_schema(summary="Send a password-reset e-mail (201 whatever the e-mail)", **EMAIL_CODE)

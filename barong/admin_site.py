@@ -78,12 +78,17 @@ class BarongAdminSite(admin.AdminSite):
         return guarded
 
     def has_permission(self, request) -> bool:
-        """Staff, and the back-office session not idle longer than Barong's session lifetime."""
+        """Staff, and the back-office session not idle longer than Barong's session lifetime
+        nor older than its absolute lifetime (``BARONG_SESSION_MAX_LIFETIME``)."""
         if not super().has_permission(request):
             return False
         now = int(time.time())
+        if not isinstance(request.session.get("created_at"), int):
+            request.session["created_at"] = now  # signed in some other way: its clock starts
         seen = request.session.get(SEEN_KEY)
-        if isinstance(seen, int) and now - seen > settings.BARONG_SESSION_EXPIRE_TIME:
+        idle = isinstance(seen, int) and now - seen > settings.BARONG_SESSION_EXPIRE_TIME
+        aged = now >= request.session["created_at"] + settings.BARONG_SESSION_MAX_LIFETIME
+        if idle or aged:
             logout(request)
             return False
         if seen != now:
@@ -143,11 +148,29 @@ class BarongAdminSite(admin.AdminSite):
         form = import_string(settings.BARONG_ADMIN_PASSKEY_FORM)(request, data=request.POST)
         if form.is_valid():
             auth_login(request, form.get_user())
+            self._signed_in(request)
             return HttpResponseRedirect(next_url)
         for error in form.non_field_errors():
             messages.error(request, error)
         login_url = reverse("admin:login", current_app=self.name)
         return HttpResponseRedirect(f"{login_url}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")
+
+    def login(self, request, extra_context=None):
+        """Django's login view; a completed login also records how and when."""
+        response = super().login(request, extra_context)
+        if request.method == "POST" and getattr(request.user, "amr", None) is not None:
+            self._signed_in(request)
+        return response
+
+    @staticmethod
+    def _signed_in(request) -> None:
+        """The operator's new session: its start (the absolute lifetime counts from it)
+        and the login's methods (``amr``, set by accounts.operator_login), as the API's
+        sessions record them (accounts/sessions.py)."""
+        now = int(time.time())
+        request.session["created_at"] = now
+        request.session["amr"] = list(request.user.amr)
+        request.session["auth_time"] = now
 
     def password_change(self, request, extra_context=None):
         """Django's view with ``BARONG_ADMIN_PASSWORD_CHANGE_FORM`` bound to this request."""

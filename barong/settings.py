@@ -243,6 +243,10 @@ PASSWORD_HASHERS = [
 
 BARONG_SESSION_NAME = env("BARONG_SESSION_NAME", "_barong_session")
 BARONG_SESSION_EXPIRE_TIME = env_int("BARONG_SESSION_EXPIRE_TIME", 1800)
+# Absolute lifetime of a session from its login, however active (docs/operations.md).
+BARONG_SESSION_MAX_LIFETIME = env_int("BARONG_SESSION_MAX_LIFETIME", 7 * 24 * 3600)
+# Concurrent sessions of one user: a login past it ends the oldest.
+BARONG_SESSIONS_PER_USER = env_int("BARONG_SESSIONS_PER_USER", 10)
 SESSION_ENGINE = "accounts.session_store"  # one round trip per write; an outage is 503
 SESSION_COOKIE_NAME = BARONG_SESSION_NAME
 SESSION_COOKIE_AGE = 24 * 3600  # Barong's store lifetime, refreshed on every write

@@ -17,7 +17,9 @@ from permissions.selectors import role_exists
 from permissions.services import (
     PERMISSIONS,
     RESTRICTIONS,
+    STEP_UP_MAX_AGE_LIMIT,
     RuleTable,
+    permission_step_up,
     rule_create,
     rule_delete,
     rule_update,
@@ -71,12 +73,32 @@ class PermissionForm(forms.ModelForm):
     def clean_topic(self):
         return (self.cleaned_data.get("topic") or "").strip() or None
 
+    def clean_step_up_max_age(self):
+        """Empty is 0, which the service stores as no requirement (None would mean "leave
+        it as it is" to ``rule_update``)."""
+        try:
+            return permission_step_up(self.cleaned_data.get("step_up_max_age")) or 0
+        except ApiError as exc:
+            raise ValidationError(
+                f"From 1 to {STEP_UP_MAX_AGE_LIMIT} seconds, or empty ({exc.keys[0]})."
+            ) from exc
+
 
 @admin.register(Permission)
 class PermissionAdmin(RuleAdmin):
     table = PERMISSIONS
     form = PermissionForm
-    list_display = ("id", "role", "verb", "path", "action", "topic", "security_lock", "updated_at")
+    list_display = (
+        "id",
+        "role",
+        "verb",
+        "path",
+        "action",
+        "topic",
+        "security_lock",
+        "step_up_max_age",
+        "updated_at",
+    )
     list_filter = ("role", "verb", "action", "security_lock")
     search_fields = ("path", "role", "topic")
     ordering = ("role", "path", "id")

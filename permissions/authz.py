@@ -23,11 +23,11 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.authentication import API_KEY_CLAIM, SESSION_CLAIM
-from accounts.sessions import session_check, session_public_id
+from accounts.sessions import STEP_UP_METHODS, session_check, session_public_id
 from activities.services import METHOD_ACTIONS, admin_activity_record
 from apikeys.signatures import (
     MAX_KID,
@@ -166,12 +166,18 @@ def token_binding(principal: str) -> dict[str, str]:
     return {API_KEY_CLAIM: value}
 
 
-def token_for(principal: str, user: dict[str, Any], scopes: tuple[str, ...] | None = None) -> str:
+def token_for(
+    principal: str,
+    user: dict[str, Any],
+    scopes: tuple[str, ...] | None = None,
+    session: Any = None,
+) -> str:
     """A JWT with Barong's claims for ``user``, bound to and reused briefly for ``principal``.
 
     Additions Barong clients ignore (docs/compatibility.md): ``scope``, the scopes an API
-    key is held to (space-separated, RFC 8693), and ``security_lock_until`` while the
-    user's security lock holds (unix time).
+    key is held to (space-separated, RFC 8693), ``security_lock_until`` while the user's
+    security lock holds (unix time), and for a session (its data: anything with ``get``)
+    how and when its user authenticated, ``amr`` and ``auth_time``.
     """
     claims = {
         "uid": user["uid"],
@@ -187,9 +193,17 @@ def token_for(principal: str, user: dict[str, Any], scopes: tuple[str, ...] | No
     if security_locked(user, now):
         claims["security_lock_until"] = user["security_lock_until"]
     signing_kid = barong_jwt.signing_key().kid
-    key = (principal, signing_kid, *claims.values())  # the optional claims differ in type
+    # A step-up sets a new ``auth_time`` and only ever adds to ``amr``: the time and the
+    # number of methods in the key mint a new token for it, even within the same second.
+    auth_time = amr = None
+    if session is not None:
+        auth_time, amr = session.get("auth_time"), session.get("amr")
+    # The optional claims differ in type, so their values alone tell them apart.
+    key = (principal, signing_kid, *claims.values(), auth_time, len(amr or ()))
     token = tokens.get(key, now)
     if token is None:
+        if amr and isinstance(auth_time, int):
+            claims["amr"], claims["auth_time"] = list(amr), auth_time
         lifetime = settings.BARONG_JWT_EXPIRE_TIME
         bound = {**claims, **token_binding(principal)}  # a function of the cache key
         token = barong_jwt.encode(bound, sub="session", lifetime=lifetime)
@@ -402,7 +416,8 @@ class RequestSources:
         request = self.request
         uid = session_check(request)
         owners.remember(f"session:{request.session.session_key}", uid)
-        return Identity(f"session:{request.session.session_key}", self._user(uid))
+        session = request.session
+        return Identity(f"session:{session.session_key}", self._user(uid), session=session)
 
     def _api_key(self) -> Identity:
         """Signature, nonce window, replay and key state, then the owner's snapshot."""
@@ -433,12 +448,30 @@ def render(request: HttpRequest, decision: Decision) -> HttpResponse:
     if isinstance(decision, Deny):
         if decision.end_session:
             request.session.flush()
+        if decision.step_up is not None:
+            return step_up_response(decision)
         return error_response(list(decision.keys), decision.status)
     response = HttpResponse(status=200, content_type="text/plain")
     if decision.identity is not None:
         identity = decision.identity
-        token = token_for(identity.principal, identity.user, identity.scopes)
+        token = token_for(
+            identity.principal, identity.user, identity.scopes, session=identity.session
+        )
         response["Authorization"] = f"Bearer {token}"
+    return response
+
+
+def step_up_response(decision: Deny) -> JsonResponse:
+    """401 ``authz.step_up_required`` with what satisfies it: a second factor of these
+    methods at most ``max_age`` seconds old, in the body and as RFC 9470's challenge."""
+    body = {
+        "errors": list(decision.keys),
+        "step_up": {"methods": list(STEP_UP_METHODS), "max_age": decision.step_up},
+    }
+    response = JsonResponse(body, status=decision.status)
+    response["WWW-Authenticate"] = (
+        f'Bearer error="insufficient_user_authentication", max_age={decision.step_up}'
+    )
     return response
 
 

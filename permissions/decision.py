@@ -11,22 +11,25 @@ blocked one never loads the permission table.
 
 Order (Barong 2.4.17's): an unsafe path, restrictions (except for the access path), block
 rules, pass rules (public: 200 without a token), the caller, the caller's state (for an
-API key also its networks and scopes), the role's permission rules, then the security
-lock for a rule marked with it. A blocked path or denied permission is 403; missing or bad
-credentials are 401; a restriction answers with its own status and key.
+API key also its networks and scopes), the role's permission rules, the security lock for
+a rule marked with it, then the step-up a matching rule asks for (a second factor at most
+``step_up_max_age`` seconds old, as the session records it: accounts/step_up.py). A
+blocked path or denied permission is 403; missing or bad credentials and a step-up still
+to take are 401; a restriction answers with its own status and key.
 """
 
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from accounts.sessions import ACTIVE_STATES
+from accounts.sessions import ACTIVE_STATES, session_step_up_fresh
 from apikeys.scopes import address_allowed, scopes_allow
 from barong.api.errors import ApiError
 from permissions import engine
 from permissions.restrictions import Match
 
 ACCESS_PATH = "api/v2/barong/identity/users/access"
+STEP_UP_REQUIRED = "authz.step_up_required"
 
 
 # The types built on every gateway call are not frozen: a frozen dataclass's ``__init__``
@@ -49,7 +52,8 @@ class Facts:
 @dataclass(slots=True)
 class Identity:
     """The caller: ``session:<key>`` or ``apikey:<kid>``, and its owner's snapshot
-    (``permissions.snapshots``), None when the owner is gone."""
+    (``permissions.snapshots``), None when the owner is gone; for a session, its stored
+    data (how and when its user authenticated: ``amr``, ``auth_time``)."""
 
     principal: str
     user: dict[str, Any] | None
@@ -57,6 +61,7 @@ class Identity:
     # request) and the networks it may be used from (empty: any).
     scopes: tuple[str, ...] | None = None
     cidrs: tuple[str, ...] = ()
+    session: Any = None  # a session's data or store (anything with ``get``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +86,15 @@ class Allow:
 @dataclass(frozen=True, slots=True)
 class Deny:
     """A refusal: Barong's error keys and status. ``restriction`` is the typed match of a
-    restriction; ``end_session`` asks the adapter to end the cookie's session."""
+    restriction; ``end_session`` asks the adapter to end the cookie's session;
+    ``step_up`` is the max age of the second factor a step-up refusal asks for."""
 
     keys: tuple[str, ...]
     status: int
     restriction: Match | None = None
     audit: Audit | None = None
     end_session: bool = False
+    step_up: int | None = None
 
     @property
     def key(self) -> str:
@@ -165,5 +172,16 @@ def decide(facts: Facts, sources: Sources) -> Decision:
         return Deny(("authz.invalid_permission",), 403, audit=Audit(user, path, None, "denied"))
     if verdict.security_lock and security_locked(user):
         return SECURITY_LOCKED
+    if verdict.step_up is not None and not _stepped_up(identity, verdict.step_up):
+        return Deny((STEP_UP_REQUIRED,), 401, step_up=verdict.step_up)
     audit = Audit(user, path, verdict.topic, "succeed") if verdict.audit else None
     return Allow("permitted", identity, audit)
+
+
+def _stepped_up(identity: Identity, max_age: int) -> bool:
+    """A session whose second factor is recent enough; an API key never is (it has no
+    second factor to show for this call). Read only for rules that ask."""
+    session = identity.session
+    if session is None:
+        return False
+    return session_step_up_fresh(session, max_age=max_age, now=int(time.time()))

@@ -147,7 +147,7 @@ class EnvironSources:
         if data.get("expire_time") != now + settings.BARONG_SESSION_EXPIRE_TIME:
             raise HandOver  # the expiry slides this second: a session write and a Set-Cookie
         owners.remember(f"session:{session[0]}", uid)
-        return Identity(f"session:{session[0]}", self._user(uid))
+        return Identity(f"session:{session[0]}", self._user(uid), session=data)
 
     def _user(self, uid: str) -> dict:
         """The owner's cached snapshot: prefetched when the owner was known, else read now
@@ -194,7 +194,7 @@ def _answer(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]]]:
     identity = decision.identity
     if identity is None:
         return decision.reason, [TEXT]
-    token = token_for(identity.principal, identity.user, identity.scopes)
+    token = token_for(identity.principal, identity.user, identity.scopes, session=identity.session)
     headers = [TEXT, ("Authorization", f"Bearer {token}")]
     if sources.session is not None:
         headers.append(("Vary", "Cookie"))  # the session was read, as SessionMiddleware says

@@ -27,6 +27,13 @@ class Permission(models.Model):
     verb = models.CharField(max_length=16, choices=Verb.choices)
     path = models.CharField(max_length=255)
     topic = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    # A second factor (TOTP or passkey) from at most this many seconds ago, or authz answers
+    # 401 authz.step_up_required (accounts/step_up.py); empty: no such requirement.
+    step_up_max_age = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Seconds: ask for a second factor this recent (a step-up); empty for none.",
+    )
     # Refuses users under a security lock (2FA off, password changed, recovery code used).
     security_lock = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -57,6 +57,11 @@ class PermissionCreateInput(serializers.Serializer):
     path = _non_blank("Gateway path prefix, e.g. api/v2/barong/admin/users")
     action = _non_blank("accept, drop or audit (any case)")
     topic = _non_blank("Audit topic", required=False)
+    step_up_max_age = Int(
+        required=False,
+        help_text="Seconds (1 to 86400): a second factor this recent is required (a step-up);"
+        " 0 or absent: none",
+    )
     security_lock = Bool(required=False, help_text=LOCK_HELP)
 
 
@@ -67,6 +72,7 @@ class PermissionUpdateInput(serializers.Serializer):
     path = _non_blank("Gateway path prefix", required=False)
     action = _non_blank("accept, drop or audit", required=False)
     topic = _non_blank("Audit topic", required=False)
+    step_up_max_age = Int(required=False, help_text="Seconds (1 to 86400); 0 removes it")
     security_lock = Bool(required=False, help_text=LOCK_HELP)
 
 
@@ -89,6 +95,7 @@ class PermissionSerializer(serializers.ModelSerializer):
             "verb",
             "path",
             "topic",
+            "step_up_max_age",
             "security_lock",
             "created_at",
             "updated_at",

@@ -25,7 +25,9 @@ from permissions.selectors import role_exists
 VERBS = {choice.lower() for choice in Permission.Verb.values}
 ACTIONS = {choice.lower() for choice in Permission.Action.values}
 # The columns an operator sets, in the order the audit rows record them.
-PERMISSION_FIELDS = ("role", "verb", "path", "action", "topic", "security_lock")
+PERMISSION_FIELDS = ("role", "verb", "path", "action", "topic", "security_lock", "step_up_max_age")
+# A step-up's max age: a second factor older than a day is no step-up.
+STEP_UP_MAX_AGE_LIMIT = 24 * 3600
 RESTRICTION_FIELDS = ("category", "scope", "value", "code", "state")
 
 
@@ -36,6 +38,7 @@ def permission_upsert(
     path: str,
     action: str,
     topic: str | None = None,
+    step_up_max_age: int | None = None,
     security_lock: bool = False,
 ) -> tuple[Permission, bool]:
     """Seed one rule unless the same (role, verb, path, action) exists; returns (row, created)."""
@@ -49,6 +52,7 @@ def permission_upsert(
         path=path,
         action=action,
         topic=topic or None,
+        step_up_max_age=permission_step_up(step_up_max_age),
         security_lock=security_lock,
     )
     try:
@@ -154,6 +158,18 @@ def rule_delete(table: RuleTable, *, admin, row, request: HttpRequest | None = N
 # ------------------------------------------------------------ permissions
 
 
+def permission_step_up(value: object) -> int | None:
+    """A rule's step-up max age: seconds from 1 to a day, or 0/None for no requirement
+    (``admin.permission.invalid_step_up_max_age``)."""
+    if value is None or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError("admin.permission.invalid_step_up_max_age")
+    if not 0 < value <= STEP_UP_MAX_AGE_LIMIT:
+        raise ApiError("admin.permission.invalid_step_up_max_age")
+    return value
+
+
 def _permission_fields(
     *,
     role: str,
@@ -162,6 +178,7 @@ def _permission_fields(
     action: str,
     topic: str | None = None,
     security_lock: bool = False,
+    step_up_max_age: int | None = None,
 ) -> dict[str, Any]:
     """The permission checks, in Barong's order, applied to creates and updates alike."""
     if verb.lower() not in VERBS:
@@ -177,6 +194,7 @@ def _permission_fields(
         "path": path.lstrip("/"),
         "action": action.upper(),
         "topic": topic or None,
+        "step_up_max_age": permission_step_up(step_up_max_age),
         "security_lock": bool(security_lock),
     }
 
@@ -231,11 +249,13 @@ def permission_create(
     path: str,
     action: str,
     topic: str | None = None,
+    step_up_max_age: int | None = None,
     security_lock: bool = False,
     request: HttpRequest | None = None,
 ) -> Permission:
     """A rule for a role that already exists; identical rules are refused."""
     fields = {"role": role, "verb": verb, "path": path, "action": action, "topic": topic}
+    fields["step_up_max_age"] = step_up_max_age
     fields["security_lock"] = security_lock
     return rule_create(PERMISSIONS, admin=admin, request=request, **fields)
 

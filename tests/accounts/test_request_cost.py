@@ -111,7 +111,7 @@ def tables(captured) -> list[str]:
     return out
 
 
-def test_login_is_one_user_read_two_inserts_and_two_cache_round_trips(
+def test_login_is_one_user_read_two_inserts_and_three_cache_round_trips(
     api, make_user, cache_ops, kicks
 ):
     user = make_user(password=STRONG_PASSWORD)
@@ -133,8 +133,10 @@ def test_login_is_one_user_read_two_inserts_and_two_cache_round_trips(
         "INSERT outbox_events",
         *([] if connection.vendor == "postgresql" else ["SELECT labels"]),
     ]
-    # Both rate-limit counters, then the session with its index entry and the reset.
-    assert cache_ops.calls == {"batch": 2}
+    # Both rate-limit counters, the user's session index (fewer sessions than
+    # BARONG_SESSIONS_PER_USER: none to end), then the session with its index entry and
+    # the reset.
+    assert cache_ops.calls == {"batch": 3}
     assert len(kicks) == 1
 
 
@@ -173,7 +175,8 @@ def test_login_with_rate_limits_off_still_writes_the_session_once(
     )
 
     assert response.status_code == HTTPStatus.OK
-    assert cache_ops.calls == {"batch": 1}
+    # The user's session index (the cap on sessions), then the session.
+    assert cache_ops.calls == {"batch": 2}
 
 
 def test_refused_login_costs_no_session_write(api, make_user, cache_ops, kicks):
@@ -228,5 +231,6 @@ def test_sign_up_is_two_checks_one_transaction_and_two_cache_round_trips(api, ca
         *ANSWER_LISTS,
     ]
     # The sign-up counter; the confirmation token's marker and its pointer (which answers
-    # that no earlier token exists: accounts/tokens.py); the session with its index entry.
-    assert cache_ops.calls == {"batch": 3}
+    # that no earlier token exists: accounts/tokens.py); the (empty) session index read
+    # for the cap on sessions; the session with its index entry.
+    assert cache_ops.calls == {"batch": 4}

@@ -41,9 +41,10 @@ def test_claims_are_barongs_and_the_session_id(api, make_user):
 
     claims = bearer(api.get(ME))
 
+    # Barong's claims, the session's public id, and how and when the user authenticated.
     assert set(claims) == {
         "uid", "email", "role", "level", "state", "referral_id",
-        "iat", "exp", "sub", "iss", "aud", "jti", "sid",
+        "iat", "exp", "sub", "iss", "aud", "jti", "sid", "amr", "auth_time",
     }  # fmt: skip
     assert claims["iss"] == "barong"
     assert claims["aud"] == ["peatio", "barong"]

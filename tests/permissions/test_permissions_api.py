@@ -43,8 +43,8 @@ def test_list_returns_raw_rows_paginated(sa_cookie_api):
     assert (response["Total"], response["Page"], response["Per-Page"]) == ("151", "1", "100")
     first = Permission.objects.order_by("id").first()
     assert list(body[0]) == [
-        "id", "action", "role", "verb", "path", "topic", "security_lock", "created_at",
-        "updated_at",
+        "id", "action", "role", "verb", "path", "topic", "step_up_max_age", "security_lock",
+        "created_at", "updated_at",
     ]  # fmt: skip
     assert body[0]["id"] == first.pk
     assert (body[0]["role"], body[0]["verb"], body[0]["action"]) == (

@@ -38,6 +38,7 @@ class Command(BaseCommand):
                     path=str(row["path"]),
                     action=str(row["action"]),
                     topic=row.get("topic"),
+                    step_up_max_age=row.get("step_up_max_age"),
                     security_lock=_flag(row.get("security_lock", False)),
                 )
             except (KeyError, TypeError) as exc:

@@ -1,0 +1,95 @@
+"""Step-up: the user of a session proves a second factor again, now.
+
+A permission rule may ask for a second factor from at most N seconds ago
+(``Permission.step_up_max_age``); the authz endpoint then answers 401
+``authz.step_up_required`` until the session's ``auth_time`` is that recent
+(accounts.sessions.session_step_up_fresh). These calls refresh it for the caller's own
+session: a TOTP code (``step_up_totp``), or a passkey assertion over a challenge issued
+for this very session (``step_up_passkey_options`` then ``step_up_passkey_verify``).
+Codes and assertions count against the account's second-factor budget (``otp_account``);
+a TOTP code is good once (accounts.otp.otp_verify), an assertion's challenge too.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from accounts.models import User
+from accounts.otp import otp_attempt
+from accounts.passkeys import webauthn_assertion_verify, webauthn_random_options
+from accounts.sessions import AMR_OTP, AMR_PASSKEY, session_public_id, session_step_up
+from activities.services import activity_record
+from barong.api.errors import ApiError
+from barong.ratelimit import rate_limit_hit
+
+PREFIX = "resource.session"
+TOO_MANY = f"{PREFIX}.too_many_requests"
+
+
+def _challenge_key(session_key: str) -> str:
+    """Per session (by its public id: the cookie value is stored nowhere else)."""
+    return f"webauthn:step_up:{session_public_id(session_key)}"
+
+
+def _session_needed(session_key: str | None) -> str:
+    if not session_key:  # an API key's token, or a session already ended
+        raise ApiError(f"{PREFIX}.no_session", 422)
+    return session_key
+
+
+def _failed(user: User, action: str, reason: str, request, key: str) -> ApiError:
+    activity_record(
+        user=user,
+        topic="session",
+        action=action,
+        result="failed",
+        request=request,
+        data={"reason": reason},
+    )
+    return ApiError(key, 422)
+
+
+def _stepped_up(user: User, action: str, request, session_key: str, method: str) -> dict:
+    result = session_step_up(request, user.uid, session_key=session_key, method=method)
+    activity_record(user=user, topic="session", action=action, request=request)
+    return result
+
+
+def step_up_totp(*, user: User, session_key: str | None, code: str, request) -> dict:
+    """A TOTP code steps up the caller's session; answers its ``amr`` and ``auth_time``."""
+    session_key = _session_needed(session_key)
+    if not user.otp:
+        raise ApiError(f"{PREFIX}.otp_not_enabled", 422)
+    if not otp_attempt(user=user, code=code, error_key=TOO_MANY):
+        raise _failed(user, "step_up::2fa", "OTP code is invalid", request, f"{PREFIX}.invalid_otp")
+    return _stepped_up(user, "step_up::2fa", request, session_key, AMR_OTP)
+
+
+def step_up_passkey_options(*, user: User, session_key: str | None) -> dict:
+    """Options for ``navigator.credentials.get()``; their challenge is good for one verify
+    from this session within ``BARONG_WEBAUTHN_CHALLENGE_TTL`` seconds."""
+    session_key = _session_needed(session_key)
+    rate_limit_hit("otp_account", user.uid, error_key=TOO_MANY)
+    challenge, public_key = webauthn_random_options(
+        user=user, error_key=f"{PREFIX}.webauthn_not_registered"
+    )
+    cache.set(_challenge_key(session_key), challenge, settings.BARONG_WEBAUTHN_CHALLENGE_TTL)
+    return {"publicKey": public_key}
+
+
+def step_up_passkey_verify(
+    *, user: User, session_key: str | None, credential: Any, request
+) -> dict:
+    """An assertion over this session's pending challenge steps the session up; the
+    challenge is used up whatever the outcome."""
+    session_key = _session_needed(session_key)
+    rate_limit_hit("otp_account", user.uid, error_key=TOO_MANY)
+    key = _challenge_key(session_key)
+    challenge = cache.get(key)
+    if challenge is None or not cache.delete(key):  # of two verifies, one takes it
+        raise ApiError(f"{PREFIX}.challenge_expired", 422)
+    refused = webauthn_assertion_verify(user=user, credential=credential, challenge=challenge)
+    if refused:
+        raise _failed(user, "step_up::webauthn", refused, request, f"{PREFIX}.invalid_webauthn")
+    return _stepped_up(user, "step_up::webauthn", request, session_key, AMR_PASSKEY)
