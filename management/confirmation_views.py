@@ -41,7 +41,9 @@ class ConfirmationSerializer(serializers.Serializer):
     operation = OperationSerializer()
     digest = serializers.CharField(help_text="SHA-256 (hex) of the canonical operation")
     expires_at = serializers.DateTimeField()
-    methods = serializers.SerializerMethodField(help_text="otp and/or webauthn")
+    methods = serializers.SerializerMethodField(
+        help_text="otp and/or hwk (a passkey), RFC 8176 names as in the session JWT's amr"
+    )
 
     def get_state(self, row: Confirmation) -> str:
         return confirmations.confirmation_state(row)

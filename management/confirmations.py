@@ -161,7 +161,7 @@ def confirmation_methods(*, user: User) -> list[str]:
     """The second factors the user can confirm with (RFC 8176 names, as in ``amr``)."""
     methods = ["otp"] if user.otp else []
     if WebAuthnCredential.objects.filter(user=user).exists():
-        methods.append("webauthn")
+        methods.append("hwk")
     return methods
 
 
@@ -329,7 +329,7 @@ def confirmation_confirm(
             ok = otp_attempt(user=user, code=otp_code, error_key=f"{RESOURCE}.too_many_requests")
             reason = None if ok else "OTP code is invalid"
         else:
-            method = "webauthn"
+            method = "hwk"
             reason = webauthn_assertion_verify(
                 user=user, credential=credential, challenge=bytes.fromhex(confirmation.digest)
             )
@@ -358,7 +358,8 @@ def confirmation_confirm(
         )
         if confirmation.state == Confirmation.State.FAILED:
             raise ApiError(f"{RESOURCE}.too_many_attempts", 422)
-        raise ApiError(f"{RESOURCE}.invalid_{method}", 422)
+        # The keys name the input that failed: the code, or the passkey's (WebAuthn) answer.
+        raise ApiError(f"{RESOURCE}.invalid_{'otp' if method == 'otp' else 'webauthn'}", 422)
     _record(user, "confirm", confirmation, request, data={"method": method})
     return confirmation
 

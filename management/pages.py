@@ -142,7 +142,7 @@ def confirmation_page(request: HttpRequest, cid: str) -> HttpResponse:
         form=DecisionForm(initial={"digest": row.digest, "return_url": return_url}),
         return_url=return_url,
     )
-    if context["pending"] and "webauthn" in methods:
+    if context["pending"] and "hwk" in methods:
         options = webauthn_assertion_options(user=user, challenge=bytes.fromhex(row.digest))
         context["passkey_options"] = options["publicKey"] if options else None
     return render(request, "management/operation.html", context, status=status)

@@ -92,4 +92,4 @@ def test_confirm_with_a_passkey(live_server, transactional_db, make_user, settin
     page.wait_for_selector("#page-done")
     assert page.locator("#page-done").inner_text() == "This operation is confirmed."
     row.refresh_from_db()
-    assert (row.state, row.method) == ("confirmed", "webauthn")
+    assert (row.state, row.method) == ("confirmed", "hwk")

@@ -478,7 +478,7 @@ def b64url(raw: bytes) -> str:
 def test_passkey_challenge_is_the_hash(api, auth_api, ask, passkey_member):
     member, authenticator = passkey_member
     asked = ask(member.uid).json()
-    assert asked["methods"] == ["otp", "webauthn"]
+    assert asked["methods"] == ["otp", "hwk"]
     client = auth_api(member)
     options = client.post(f"{RESOURCE}/{asked['cid']}/webauthn")
     assert options.status_code == HTTPStatus.CREATED
@@ -496,7 +496,7 @@ def test_passkey_challenge_is_the_hash(api, auth_api, ask, passkey_member):
         operation=upstream_operation(member.uid),
         audience="alex",
     )
-    assert claims["amr"] == ["webauthn"]
+    assert claims["amr"] == ["hwk"]
 
 
 def test_passkey_over_another_challenge_is_refused(auth_api, ask, passkey_member):
