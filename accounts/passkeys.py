@@ -12,6 +12,7 @@ grow with every assertion of an authenticator that counts.
 
 import hashlib
 import json
+import re
 import secrets
 from typing import Any
 
@@ -70,12 +71,18 @@ def _descriptors(user: User) -> list[PublicKeyCredentialDescriptor]:
     ]
 
 
+CREDENTIAL_ID_RE = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _credential_id(credential: Any) -> str:
-    """The ``id`` the browser sent, or "" when the credential is not even an object."""
+    """The ``id`` the browser sent, or "" when it is not a base64url id (WebAuthn's form):
+    anything else, a NUL byte included, never reaches a query."""
     if not isinstance(credential, dict):
         return ""
     value = credential.get("id") or credential.get("rawId")
-    return value if isinstance(value, str) and len(value) <= CREDENTIAL_ID_MAX else ""
+    if not isinstance(value, str) or len(value) > CREDENTIAL_ID_MAX:
+        return ""
+    return value if CREDENTIAL_ID_RE.fullmatch(value) else ""
 
 
 # ---------------------------------------------------------------- registration
