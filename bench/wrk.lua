@@ -81,12 +81,13 @@ function done(summary, latency, requests)
   end
   io.write(string.format(
     '{"requests": %d, "duration_s": %.3f, "rps": %.1f, "p50_ms": %.3f, "p90_ms": %.3f, '
-      .. '"p99_ms": %.3f, "max_ms": %.3f, "non_200": %d, "socket_errors": %d}\n',
+      .. '"p95_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f, "non_200": %d, "socket_errors": %d}\n',
     summary.requests,
     summary.duration / 1e6,
     summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000,
     latency:percentile(90) / 1000,
+    latency:percentile(95) / 1000,
     latency:percentile(99) / 1000,
     latency.max / 1000,
     non200,
