@@ -40,7 +40,6 @@ class Activity(models.Model):
             ),
             models.Index(fields=["user", "created_at", "id"], name="activities_user_time"),
             models.Index(fields=["target_uid", "created_at", "id"], name="activities_target_time"),
-            models.Index(fields=["user", "topic", "id"]),
             # The daily metrics (activities/rollup.py).
             models.Index(fields=["topic", "action", "result", "created_at"]),
         ]

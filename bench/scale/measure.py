@@ -67,6 +67,22 @@ opening.session.save()
 api = APIClient(HTTP_USER_AGENT=UA, REMOTE_ADDR="127.0.0.1")
 token = token_for(f"session:{opening.session.session_key}", claims)
 api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def bearer(user: User) -> APIClient:
+    """An API client with the user's JWT as the authz endpoint mints it (a live session)."""
+    opening = RequestFactory().get("/", HTTP_USER_AGENT=UA, REMOTE_ADDR="127.0.0.1")
+    opening.session = SessionStore()
+    session_open(opening, user)
+    opening.session.save()
+    client = APIClient(HTTP_USER_AGENT=UA, REMOTE_ADDR="127.0.0.1")
+    user_claims = {**claims, "uid": user.uid, "email": user.email, "role": user.role}
+    user_claims.update(level=user.level, state=user.state)
+    token = token_for(f"session:{opening.session.session_key}", user_claims)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
 office = Client(HTTP_USER_AGENT=UA, REMOTE_ADDR="127.0.0.1")
 office.force_login(operator)
 
@@ -114,6 +130,14 @@ API = [
     ("metrics, all time", "/metrics", {}),
     ("metrics, last 30 days", "/metrics", {"created_from": int(time.time()) - 86400 * 30}),
     ("levels", "/levels", {}),
+]
+# A user's own activity (``/resource/users/activity/{topic}``, newest first): a member with
+# a few rows, and the operator, whose own rows are a tenth of the users' count.
+OWN = "/api/v2/resource/users/activity"
+USER = [
+    ("member, all", "member", "/all"),
+    ("member, session", "member", "/session"),
+    ("operator, all", "operator", "/all"),
 ]
 OFFICE = [
     ("users", "/admin/accounts/user/", {}),
@@ -255,6 +279,11 @@ def main() -> None:
         if ONLY.search(f"admin API: {name}"):
             goal = 200 if path == "/metrics" else 50
             print(row("admin API", name, measure(api, ADMIN + path, params), goal), flush=True)
+    clients = {"member": bearer(member), "operator": bearer(operator)}
+    for name, who, topic in USER:
+        if ONLY.search(f"user API: own activity, {name}"):
+            result = measure(clients[who], OWN + topic, {})
+            print(row("user API", f"own activity, {name}", result, 50), flush=True)
     for name, path, params in OFFICE:
         if ONLY.search(f"back-office: {name}"):
             print(row("back-office", name, measure(office, path, params), 300), flush=True)
