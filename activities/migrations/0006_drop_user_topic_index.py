@@ -1,13 +1,16 @@
-"""Drop the ``(user, topic, id)`` index: no read needs it, and every login paid for it.
+"""Drop two activities indexes no read needs; every login paid for both.
 
-It served a user's own activity by topic (``/resource/users/activity/{topic}``), which
-``activities_user_time`` (user, created_at, id) serves as well: a user's rows are found
-there and the few of them sorted. The device check at login reads that index too. With
-seven indexes each activity row was eight index insertions, the login's largest write
-(docs/BENCHMARKS.md, "Writes into big tables").
+``(user, topic, id)`` served a user's own activity by topic
+(``/resource/users/activity/{topic}``), and the foreign key's own ``user_id`` index the
+lookups by user: ``activities_user_time`` (user, created_at, id) starts with the user and
+serves both (the own activity is listed in its order). With eight secondary indexes each
+activity row was nine index insertions, the login's largest write (docs/BENCHMARKS.md,
+"Writes into big tables").
 """
 
-from django.db import migrations
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
 
 from barong.db.operations import RemoveIndexOnline
 
@@ -17,8 +20,19 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("activities", "0005_metrics_first_rollup"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         RemoveIndexOnline(model_name="activity", name="activities_user_id_a09889_idx"),
+        migrations.AlterField(
+            model_name="activity",
+            name="user",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="activities",
+                to=settings.AUTH_USER_MODEL,
+            ),
+        ),
     ]
