@@ -49,6 +49,20 @@ def queryset_total(queryset: QuerySet) -> int:
     return max(planner_rows(queryset) or 0, counted)
 
 
+def ordered_total(queryset: QuerySet) -> int:
+    """``queryset_total`` counting in the queryset's own order, for a list whose filter
+    leads the index that orders it (a user's own activity: ``(user, created_at, id)``).
+    Without the order the planner may bet on a table scan finding matches early, and lose
+    when the rows sit at the table's end (an operator's: 0.6 s at a million users)."""
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset.count()
+    limit = settings.BARONG_EXACT_COUNT_LIMIT
+    counted = _keys(queryset)[: limit + 1].count()
+    if counted <= limit:
+        return counted
+    return max(planner_rows(queryset) or 0, counted)
+
+
 def page_rows(queryset: QuerySet, start: int, size: int, keys: QuerySet | None = None) -> list:
     """Rows ``start…start+size`` of an ordered queryset, primary keys first.
 
