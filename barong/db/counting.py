@@ -43,20 +43,11 @@ def queryset_total(queryset: QuerySet) -> int:
     if connections[queryset.db].vendor != "postgresql":
         return queryset.count()
     limit = settings.BARONG_EXACT_COUNT_LIMIT
-    counted = _keys(queryset.order_by())[: limit + 1].count()
-    if counted <= limit:
-        return counted
-    return max(planner_rows(queryset) or 0, counted)
-
-
-def ordered_total(queryset: QuerySet) -> int:
-    """``queryset_total`` counting in the queryset's own order, for a list whose filter
-    leads the index that orders it (a user's own activity: ``(user, created_at, id)``).
-    Without the order the planner may bet on a table scan finding matches early, and lose
-    when the rows sit at the table's end (an operator's: 0.6 s at a million users)."""
-    if connections[queryset.db].vendor != "postgresql":
-        return queryset.count()
-    limit = settings.BARONG_EXACT_COUNT_LIMIT
+    # Counted in the list's own order: the planner then walks the index the page is read
+    # from. Without the order it may bet on a table scan meeting the matches early, and
+    # lose when they sit at the table's end, where an upgraded database keeps its newest
+    # rows (the logins after the sign-ups, the operators' audit rows: 0.7 s at a million
+    # users and linear in the table, against 5 ms in order).
     counted = _keys(queryset)[: limit + 1].count()
     if counted <= limit:
         return counted
