@@ -31,6 +31,10 @@ class Activity(models.Model):
     request_id = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Append-only, newest rows at the end: list totals count in the list's order
+    # (barong/db/counting.py).
+    COUNT_IN_ORDER = True
+
     class Meta:
         db_table = "activities"
         # Every list is newest first (``created_at DESC, id DESC``): each index ends with
