@@ -84,9 +84,10 @@ format: .venv
 bench: .venv
 	bash bench/run
 
-# A million users in a throwaway PostgreSQL: admin lists, back-office, metrics, resync.
+# USERS (default a million) in a throwaway PostgreSQL, loaded as a Barong 2.4 database and
+# upgraded: admin lists, back-office, metrics, resync, logins, sign-ups, sizes, retention.
 bench-scale: .venv
-	bash bench/scale/run
+	BENCH_SCALE_USERS=$(or $(USERS),1000000) bash bench/scale/run
 
 # Production: gunicorn with ops/gunicorn_conf.py (one-thread gthread workers, keep-alive,
 # /metrics across workers) on HOST:PORT, static files collected first and served by

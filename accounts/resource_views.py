@@ -124,10 +124,12 @@ class UserResourceViewSet(ResourceViewSet):
         BarongPagination().parse(self.params)  # Barong validates page/limit before the body
         if topic not in ACTIVITY_TOPICS:
             raise ApiError("resource.user.wrong_topic")
-        rows = user_own_activities(request.user).order_by("-id")
+        # Newest first in the order of the (user, created_at, id) index: an operator's own
+        # list (a row for each of their actions) reads one page of it, not every row.
+        rows = user_own_activities(request.user).order_by("-created_at", "-id")
         if topic != "all":
             rows = rows.filter(topic=topic)
-        if not rows.exists():
+        if not rows.values_list("pk", flat=True)[:1]:  # in order: the user's index
             raise ApiError("resource.user.no_activity")
         return self.paginated(rows, s.ActivityRowSerializer)
 

@@ -54,11 +54,31 @@ _MOVER_COLUMNS = (
 
 def _candidates(low: int, high: int, from_level: int, levels: list[Level], lift: bool) -> list[int]:
     """Ids of the users in ``(low, high]`` that move, from one unlocked range read (with the
-    batch's labels): most users of most batches do not move, and stay unlocked."""
+    batch's labels): most users of most batches do not move, and stay unlocked. When the
+    level filter leaves few users of the range, their labels are read by id, not for the
+    whole range."""
     users = User.objects.filter(pk__gt=low, pk__lte=high, level__gte=from_level)
     rows = list(users.order_by("pk").values_list(*_MOVER_COLUMNS[:4]))
-    moves = users_level_state_changes(rows=rows, levels=levels, lift=lift)
+    sparse = len(rows) * 4 < high - low
+    moves = users_level_state_changes(rows=rows, levels=levels, exact=sparse, lift=lift)
     return [row[0] for row, *_ in moves]
+
+
+def _batch_high(*, low: int, top: int, from_level: int, size: int) -> int:
+    """Where a batch ends: ``size`` ids further, or, for a job from a level above 0, after
+    the ``size``-th user at or above that level (one ``(level, id)`` index range per
+    level). An edit of a high level re-evaluates few users however many there are in all:
+    its batches skip the ids of the users below it (at 10M users, 500k re-evaluated
+    walked 10M ids in 2,000 batches; now 100)."""
+    if from_level <= 0:
+        return min(low + size, top)
+    ids: list[int] = []
+    for level in Level.objects.filter(pk__gte=from_level).values_list("pk", flat=True):
+        users = User.objects.filter(level=level, pk__gt=low, pk__lte=top).order_by("pk")
+        ids.extend(users.values_list("pk", flat=True)[:size])
+    if len(ids) < size:
+        return top
+    return sorted(ids)[size - 1]
 
 
 def _lock(ids: list[int]) -> list[tuple]:
@@ -157,7 +177,12 @@ def resync_batch(*, job_id: int) -> bool:
             job.state, job.finished_at = ResyncJob.State.DONE, timezone.now()
             job.save(update_fields=["state", "finished_at", "updated_at"])
             return False
-        high = min(job.last_user_id + settings.BARONG_RESYNC_BATCH, job.max_user_id)
+        high = _batch_high(
+            low=job.last_user_id,
+            top=job.max_user_id,
+            from_level=job.from_level,
+            size=settings.BARONG_RESYNC_BATCH,
+        )
         job.changed += users_resync_range(
             low=job.last_user_id, high=high, from_level=job.from_level
         )

@@ -15,7 +15,10 @@ class Activity(models.Model):
         FAILED = "failed"
         DENIED = "denied"
 
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="activities")
+    # No index of its own: activities_user_time (user, created_at, id) starts with it.
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="activities", db_index=False
+    )
     target_uid = models.CharField(max_length=32, null=True, blank=True)
     category = models.CharField(max_length=16, choices=Category.choices)
     user_ip = models.CharField(max_length=64)
@@ -27,6 +30,10 @@ class Activity(models.Model):
     # The X-Request-ID of the request that wrote the row (barong/request_id.py), if any.
     request_id = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Append-only, newest rows at the end: list totals count in the list's order
+    # (barong/db/counting.py).
+    COUNT_IN_ORDER = True
 
     class Meta:
         db_table = "activities"
@@ -40,7 +47,6 @@ class Activity(models.Model):
             ),
             models.Index(fields=["user", "created_at", "id"], name="activities_user_time"),
             models.Index(fields=["target_uid", "created_at", "id"], name="activities_target_time"),
-            models.Index(fields=["user", "topic", "id"]),
             # The daily metrics (activities/rollup.py).
             models.Index(fields=["topic", "action", "result", "created_at"]),
         ]

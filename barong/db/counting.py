@@ -43,7 +43,15 @@ def queryset_total(queryset: QuerySet) -> int:
     if connections[queryset.db].vendor != "postgresql":
         return queryset.count()
     limit = settings.BARONG_EXACT_COUNT_LIMIT
-    counted = _keys(queryset.order_by())[: limit + 1].count()
+    # An append-only table (``COUNT_IN_ORDER`` on its model: the activity log) is counted
+    # in the list's own order, so the planner walks the index the page is read from.
+    # Without the order it may bet on a table scan meeting the matches early, and lose
+    # when they sit at the table's end, where an upgraded database keeps its newest rows
+    # (the logins after the sign-ups, the operators' audit rows: 0.7 s at a million users
+    # and linear in the table, against 5 ms in order). Other lists count without it: a
+    # search's few ids are then joined, not looked for along the primary key.
+    ordered = getattr(queryset.model, "COUNT_IN_ORDER", False)
+    counted = _keys(queryset if ordered else queryset.order_by())[: limit + 1].count()
     if counted <= limit:
         return counted
     return max(planner_rows(queryset) or 0, counted)

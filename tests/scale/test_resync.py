@@ -224,3 +224,26 @@ def test_a_resync_records_the_user_update_events_a_label_change_would(make_user)
     )
     assert event.payload["record"]["level"] == 1
     assert event.payload["changes"]["level"] == 2
+
+
+def test_a_high_level_edit_walks_only_the_users_at_that_level(make_user, settings):
+    settings.BARONG_RESYNC_BATCH = 2
+    below = [make_user(labels={"phone": "verified"}) for _ in range(8)]
+    above = [make_user(labels={"phone": "verified", "document": "verified"}) for _ in range(3)]
+    banned = make_user(labels={"phone": "verified", "document": "verified"})
+    User.objects.filter(pk=banned.pk).update(state="banned")  # as Barong's operators set it
+    Level.objects.filter(pk=3).update(value="checked")
+    top = max(u.pk for u in [*below, *above, banned])
+    job = ResyncJob.objects.create(reason="test", from_level=3, max_user_id=top)
+
+    batches = 0
+    while resync_batch(job_id=job.pk):
+        batches += 1
+
+    job.refresh_from_db()
+    assert batches == 2  # four users at level 3, two a batch; the eight below are skipped
+    assert (job.state, job.last_user_id, job.changed) == ("done", top, 4)
+    assert set(User.objects.filter(pk__in=[u.pk for u in above]).values_list("level")) == {(2,)}
+    banned.refresh_from_db()
+    assert (banned.level, banned.state) == (2, "banned")
+    assert {u.level for u in User.objects.filter(pk__in=[u.pk for u in below])} == {2}

@@ -105,3 +105,15 @@ def test_the_command_deletes_and_says_how_many(history):  # noqa: F811
     assert not Activity.objects.filter(
         created_at__lt=timezone.now() - timedelta(days=5, minutes=1)
     ).exists()
+
+
+def test_a_batch_goes_on_from_where_the_last_ended_even_within_one_moment(history):  # noqa: F811
+    now, _ = history
+    old = Activity.objects.filter(created_at__lt=now - timedelta(days=3)).order_by("id")
+    moment = old.first().created_at
+    tied = list(old.values_list("id", flat=True)[:7])
+    Activity.objects.filter(id__in=tied).update(created_at=moment)  # one moment, 3 batches
+    expected = old.count()
+
+    assert activities_prune(days=3, batch=3, pause=0, now=now) == expected
+    assert not Activity.objects.filter(id__in=tied).exists()
