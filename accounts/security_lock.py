@@ -50,9 +50,10 @@ def security_lock_start(
 
 
 def security_lock_record(user: User) -> dict[str, str]:
-    """``{"lock_until": ISO time}`` while the user's lock holds, else nothing: what a
-    password change's or reset's event adds, so that its one e-mail tells the lock too
-    (the lock's own e-mail is skipped for those reasons, events/mailer.py)."""
+    """``{"lock_until": ISO time}`` while the user's lock holds, else nothing: the hint a
+    password change's or reset's event carries to its e-mail (not in the event, whose
+    record is Barong's), so that one e-mail tells the lock too (the lock's own e-mail is
+    skipped for those reasons, events/mailer.py)."""
     if security_lock_end(user) is None:
         return {}
     return {"lock_until": user.security_lock_until.isoformat()}

@@ -2,7 +2,8 @@
 
 To mail users on another event, add one entry to ``MAILS`` and two templates per
 language, ``templates/emails/<template>.<lang>.txt`` and ``.html`` (context: ``record``,
-``changes``, ``user``, ``event``, ``domain``, ``lang``, ``link``, ``minutes``).
+``changes``, ``user``, ``event``, ``domain``, ``lang``, ``link``, ``minutes``, ``hints``:
+the event's delivery hints, e.g. ``lock_until``).
 """
 
 import logging
@@ -51,7 +52,7 @@ def _kyc_label(record: dict[str, Any]) -> bool:
 
 def _lock_not_told_elsewhere(record: dict[str, Any]) -> bool:
     """A lock after a password change or reset is told in that change's own e-mail
-    (its record's ``lock_until``): one e-mail for one change."""
+    (its hint ``lock_until``): one e-mail for one change."""
     return record.get("reason") not in ("password_changed", "password_reset")
 
 
@@ -187,6 +188,7 @@ def mail_build(event: OutboxEvent) -> EmailMultiAlternatives | None:
         "lang": lang,
         "minutes": max(1, settings.BARONG_JWT_EXPIRE_TIME // 60),
         "link": None,
+        "hints": event.context,
     }
     if mail.link is not None:
         path, param = mail.link

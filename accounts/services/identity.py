@@ -116,7 +116,7 @@ def user_password_reset(
             user=user,
             name="system.user.password.reset",
             lang=lang,
-            extra=security_lock_record(user),  # one e-mail tells the reset and the lock
+            hints=security_lock_record(user),  # one e-mail tells the reset and the lock
         )
     activity_record(user=user, topic="password", action="password reset", request=request)
     user_sessions_revoke(user.uid)

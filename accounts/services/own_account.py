@@ -95,7 +95,7 @@ def user_password_change(
             user=user,
             name="system.user.password.change",
             lang=lang,
-            extra=security_lock_record(user),  # one e-mail tells the change and the lock
+            hints=security_lock_record(user),  # one e-mail tells the change and the lock
         )
     activity_record(user=user, topic="password", action="password change", request=request)
     user_sessions_revoke(user.uid, keep=keep_session)

@@ -166,7 +166,8 @@ def test_the_password_email_says_the_lock_only_when_one_started(
 
 
 def test_the_lock_event_is_still_recorded_for_upstreams(api, make_user):
-    """Only the e-mail is merged: the Event API still carries the lock's own event."""
+    """Only the e-mail is merged: the Event API still carries the lock's own event, and
+    the password event keeps Barong's record (the lock rides as an e-mail hint)."""
     from events.models import OutboxEvent
 
     user = make_user()
@@ -184,7 +185,8 @@ def test_the_lock_event_is_still_recorded_for_upstreams(api, make_user):
     assert not lock.mail  # told in the password e-mail
     change = OutboxEvent.objects.get(routing_key="user.password.change")
     user.refresh_from_db()
-    assert change.payload["record"]["lock_until"] == user.security_lock_until.isoformat()
+    assert set(change.payload["record"]) == {"user", "language", "domain"}  # Barong's record
+    assert change.context["lock_until"] == user.security_lock_until.isoformat()
 
 
 def test_2fa_on_and_off_are_notified(
