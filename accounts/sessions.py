@@ -215,6 +215,42 @@ def session_step_up(
     return {"amr": store["amr"], "auth_time": store["auth_time"]}
 
 
+def backoffice_session_opened(request: HttpRequest, user) -> int:
+    """The back-office's session cap: an operator's back-office login (Django's session,
+    ``barong/admin_site.py``) ends their oldest back-office sessions past
+    ``BARONG_SESSIONS_PER_USER``, as ``session_open`` does for the API's (counted apart:
+    the two kinds live in different indexes). Returns how many ended.
+
+    The index lives as long as a session may (``BARONG_SESSION_MAX_LIFETIME``): a
+    back-office page does not refresh it as an API call does.
+    """
+    key = request.session.session_key
+    index = f"backoffice_sessions_of:{user.uid}"
+    keep_for = max(INDEX_TTL, settings.BARONG_SESSION_MAX_LIFETIME)
+    (keys,) = batch([("members", index)])
+    others = [listed for listed in keys if listed != key]
+    prefix = _store_class().cache_key_prefix
+    found = caches[settings.SESSION_CACHE_ALIAS].get_many([prefix + other for other in others])
+    now = int(time.time())
+    live = {
+        other: data
+        for other in others
+        if (data := found.get(prefix + other))
+        and data.get("_auth_user_id") == str(user.pk)
+        and session_within_lifetime(data, now)
+    }
+    over = max(0, len(live) - max(1, settings.BARONG_SESSIONS_PER_USER) + 1)
+    place = {listed: at for at, listed in enumerate(keys)}
+    oldest = sorted(live, key=lambda other: (_created_at(live[other]), place[other]))[:over]
+    gone = [other for other in others if other not in live]
+    batch(
+        [("delete", prefix + other) for other in oldest]
+        + [("remove", index, other, keep_for) for other in [*gone, *oldest]]
+        + [("push", index, key, INDEX_SIZE, keep_for)]
+    )
+    return len(oldest)
+
+
 def session_destroy(request: HttpRequest) -> None:
     """Log out: the stored session is deleted and the cookie cleared by the middleware."""
     uid = request.session.get("uid")

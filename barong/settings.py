@@ -117,6 +117,8 @@ ROOT_URLCONF = "barong.urls"
 BARONG_ADMIN_LOGIN_FORM = "accounts.admin_forms.OperatorLoginForm"
 BARONG_ADMIN_PASSKEY_FORM = "accounts.admin_forms.OperatorPasskeyForm"
 BARONG_ADMIN_PASSWORD_CHANGE_FORM = "accounts.admin_forms.OperatorPasswordChangeForm"  # noqa: S105
+# Called with (request, user) once a back-office login has its session: the session cap.
+BARONG_ADMIN_SESSION_OPENED = "accounts.sessions.backoffice_session_opened"
 WSGI_APPLICATION = "barong.wsgi.application"
 # Wraps the WSGI application: the gateway's /api/v2/auth calls skip Django's handler
 # (permissions/wsgi.py). Empty: every request goes through Django.
