@@ -85,6 +85,9 @@ class SessionResourceViewSet(ResourceViewSet):
             401: UNAUTHORIZED,
             422: "resource.session.missing_otp_code, invalid_otp, otp_not_enabled, no_session,"
             " empty_password, invalid_password, second_factor_required",
+            # Both fields are optional: a multipart body may then hold no field at all,
+            # which the parser can refuse as a media type it does not take.
+            415: "request.unsupported_media_type",
             429: "resource.session.too_many_requests",
         },
     )
