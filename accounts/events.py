@@ -104,8 +104,10 @@ def user_event_system(
     token: str | None = None,
     identity: bool = True,
     extra: dict[str, Any] | None = None,
+    hints: dict[str, Any] | None = None,
 ) -> None:
-    """A ``system.*`` event about ``user``: identity ones add ``language`` and ``domain``."""
+    """A ``system.*`` event about ``user``: identity ones add ``language`` and ``domain``.
+    ``hints``: for its e-mail only, never in the event (``OutboxEvent.context``)."""
     record: dict[str, Any] = {"user": user_event_json(user)}
     if identity:
         record["language"] = event_language(lang)
@@ -113,11 +115,12 @@ def user_event_system(
     if token is not None:
         record["token"] = token
     record.update(extra or {})
+    context = {"lang": str(lang or "").strip().lower()[:16]} if lang else {}
     event_record(
         name=name,
         record=record,
         aggregate=user_aggregate(user),
-        context={"lang": str(lang or "").strip().lower()[:16]} if lang else None,
+        context={**context, **(hints or {})} or None,
     )
 
 

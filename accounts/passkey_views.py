@@ -10,9 +10,10 @@ from accounts import security_serializers as s
 from accounts.full_info import user_full_info
 from accounts.login import user_password_login
 from accounts.login_policy import login_attempt, login_failed, login_reset_ops
-from accounts.resource_views import NO_STORE, UNAUTHORIZED
+from accounts.resource_views import NO_STORE, REAUTHENTICATE, UNAUTHORIZED, current_session_key
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
 from accounts.sessions import AMR_PASSKEY, AMR_PWD, session_open
+from accounts.step_up import reauthentication_check
 from accounts.views import LOGIN_ERRORS
 from barong.api.errors import ApiError
 from barong.api.views import BarongViewSet, ResourceViewSet, barong_schema, status_only
@@ -28,13 +29,14 @@ class PasskeyViewSet(ResourceViewSet):
         output=s.OptionsSerializer,
         status=201,
         errors={
-            401: UNAUTHORIZED,
+            401: REAUTHENTICATE,
             422: "resource.webauthn.too_many_credentials",
             429: "resource.webauthn.too_many_requests",
         },
     )
     @action(detail=False, methods=["post"], url_path="register/options")
     def register_options(self, request):
+        reauthentication_check(request=request, session_key=current_session_key(request))
         options = passkeys.webauthn_register_options(user=request.user)
         return Response(options, status=status.HTTP_201_CREATED, headers=NO_STORE)
 
@@ -44,7 +46,7 @@ class PasskeyViewSet(ResourceViewSet):
         output=s.WebAuthnCredentialSerializer,
         status=201,
         errors={
-            401: UNAUTHORIZED,
+            401: REAUTHENTICATE,
             422: "resource.webauthn.missing_credential, challenge_expired, invalid_credential,"
             " already_registered",
             429: "resource.webauthn.too_many_requests",
@@ -52,6 +54,7 @@ class PasskeyViewSet(ResourceViewSet):
     )
     @action(detail=False, methods=["post"], url_path="register/verify")
     def register_verify(self, request):
+        reauthentication_check(request=request, session_key=current_session_key(request))
         params = self.parse(s.WebAuthnRegisterVerifyInput)
         row = passkeys.webauthn_register_verify(
             user=request.user,
@@ -76,7 +79,7 @@ class PasskeyViewSet(ResourceViewSet):
         summary="Remove one of the caller's passkeys",
         output=EmptySerializer,
         errors={
-            401: UNAUTHORIZED,
+            401: REAUTHENTICATE,
             404: "resource.webauthn.not_found",
             429: "resource.webauthn.too_many_requests",
         },
@@ -87,6 +90,7 @@ class PasskeyViewSet(ResourceViewSet):
         url_path=r"credentials/(?P<credential_id>[^/]{1,2048})",
     )
     def credential_delete(self, request, credential_id: str):
+        reauthentication_check(request=request, session_key=current_session_key(request))
         passkeys.webauthn_credential_delete(
             user=request.user, credential_id=credential_id, request=request
         )

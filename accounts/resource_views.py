@@ -14,6 +14,7 @@ from accounts.authentication import SESSION_CLAIM
 from accounts.full_info import user_full_info
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
 from accounts.sessions import user_session_key_find
+from accounts.step_up import reauthentication_check
 from activities.selectors import user_own_activities
 from barong.api.errors import ApiError
 from barong.api.pagination import BarongPagination
@@ -21,6 +22,10 @@ from barong.api.views import ResourceViewSet, barong_schema, status_only
 
 ACTIVITY_TOPICS = ("all", "session", "otp", "password", "account")
 UNAUTHORIZED = "Invalid bearer token or session"
+REAUTHENTICATE = (
+    f"{UNAUTHORIZED}; resource.session.reauthentication_required (the session authenticated"
+    " longer than BARONG_REAUTH_MAX_AGE seconds ago: step up at /resource/sessions/step_up)"
+)
 NO_STORE = {"Cache-Control": "no-store"}
 PAGE_PARAMETERS = [
     OpenApiParameter("page", OpenApiTypes.INT, description="Page number (defaults to 1)."),
@@ -160,7 +165,7 @@ class UserResourceViewSet(ResourceViewSet):
         return status_only(status.HTTP_201_CREATED)
 
 
-def otp_code_schema(summary: str, answer: int, state_error: str):
+def otp_code_schema(summary: str, answer: int, state_error: str, unauthorized=UNAUTHORIZED):
     """The OTP actions that take a code: the same input, answer and errors but the state
     (2FA on or off) each refuses with 400."""
     return barong_schema(
@@ -170,7 +175,7 @@ def otp_code_schema(summary: str, answer: int, state_error: str):
         status=answer,
         errors={
             400: state_error,
-            401: UNAUTHORIZED,
+            401: unauthorized,
             422: "resource.otp.missing_code, empty_code, invalid",
             429: "resource.otp.too_many_requests",
         },
@@ -196,10 +201,16 @@ class OTPViewSet(ResourceViewSet):
     def _code(self) -> str:
         return self.parse(s.OTPCodeInput)["code"]
 
-    @otp_code_schema("Enable 2FA", 201, "resource.otp.already_enabled")
+    @otp_code_schema(
+        "Enable 2FA",
+        201,
+        "resource.otp.already_enabled",
+        unauthorized=f"{REAUTHENTICATE}, only with BARONG_REAUTH_OTP_ENABLE",
+    )
     @action(detail=False, methods=["post"], url_path="enable")
     def enable(self, request):
         keep_session = current_session_key(request)
+        reauthentication_check(request=request, session_key=keep_session, otp_enable=True)
         otp.otp_enable(
             user=request.user, code=self._code(), request=request, keep_session=keep_session
         )

@@ -49,6 +49,16 @@ def security_lock_start(
     return until
 
 
+def security_lock_record(user: User) -> dict[str, str]:
+    """``{"lock_until": ISO time}`` while the user's lock holds, else nothing: the hint a
+    password change's or reset's event carries to its e-mail (not in the event, whose
+    record is Barong's), so that one e-mail tells the lock too (the lock's own e-mail is
+    skipped for those reasons, events/mailer.py)."""
+    if security_lock_end(user) is None:
+        return {}
+    return {"lock_until": user.security_lock_until.isoformat()}
+
+
 def security_lock_end(user: User | dict, now: float | None = None) -> int | None:
     """The lock's end as a unix time while it holds, else None (``user``: a row or an authz
     snapshot with ``security_lock_until`` as a unix time)."""

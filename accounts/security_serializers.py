@@ -25,6 +25,24 @@ class StepUpTotpInput(serializers.Serializer):
     otp_code = NonBlankStr(max_length=64, help_text="Current code from Google Authenticator")
 
 
+class StepUpPasswordInput(serializers.Serializer):
+    password = NonBlankStr(max_length=1024, help_text="The account's password")
+
+
+class StepUpInput(serializers.Serializer):
+    """The documented body: a TOTP code, or (a user without a second factor) the password."""
+
+    otp_code = NonBlankStr(
+        required=False, max_length=64, help_text="Current code from Google Authenticator"
+    )
+    password = NonBlankStr(
+        required=False,
+        max_length=1024,
+        help_text="The password, for a user with no second factor (amr `pwd`); used when"
+        " `otp_code` is absent",
+    )
+
+
 class StepUpVerifyInput(serializers.Serializer):
     credential = serializers.JSONField(help_text="PublicKeyCredential from navigator.get()")
 

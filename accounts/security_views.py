@@ -5,7 +5,8 @@ from rest_framework.response import Response
 
 from accounts import recovery
 from accounts import security_serializers as s
-from accounts.resource_views import NO_STORE, UNAUTHORIZED
+from accounts.resource_views import NO_STORE, REAUTHENTICATE, UNAUTHORIZED, current_session_key
+from accounts.step_up import reauthentication_check
 from barong.api.views import ResourceViewSet, barong_schema
 
 
@@ -29,12 +30,13 @@ class RecoveryCodeViewSet(ResourceViewSet):
         status=201,
         errors={
             400: "resource.recovery_code.not_enabled (2FA is off)",
-            401: UNAUTHORIZED,
+            401: REAUTHENTICATE,
             422: "resource.recovery_code.missing_code, empty_code, invalid_otp",
             429: "resource.recovery_code.too_many_requests",
         },
     )
     def create(self, request):
+        reauthentication_check(request=request, session_key=current_session_key(request))
         params = self.parse(s.RecoveryCodesInput)
         codes = recovery.recovery_codes_generate(
             user=request.user, code=params["code"], request=request

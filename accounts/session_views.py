@@ -70,20 +70,38 @@ class SessionResourceViewSet(ResourceViewSet):
         return Response({"ended": ended}, status=status.HTTP_200_OK)
 
     @barong_schema(
-        summary="Step up the current session with a TOTP code (refreshes amr and auth_time)",
+        summary="Step up the current session with a TOTP code, or the password for a user"
+        " without a second factor (refreshes amr and auth_time)",
         description="For rules that ask for a recent second factor: authz answers 401"
         " `authz.step_up_required` until the session's `auth_time` is recent enough."
-        " A code is good once.",
-        input=s.StepUpTotpInput,
+        " A code is good once. For a change of an authentication factor the resource API"
+        " answers 401 `resource.session.reauthentication_required` until the session"
+        " authenticated within `BARONG_REAUTH_MAX_AGE` seconds: a code, a passkey or, for"
+        " a user with neither TOTP nor a passkey, `password` (amr `pwd`; counted as every"
+        " password check of the account) satisfies it.",
+        input=s.StepUpInput,
         output=s.StepUpSerializer,
         errors={
             401: UNAUTHORIZED,
-            422: "resource.session.missing_otp_code, invalid_otp, otp_not_enabled, no_session",
+            422: "resource.session.missing_otp_code, invalid_otp, otp_not_enabled, no_session,"
+            " empty_password, invalid_password, second_factor_required",
+            # Both fields are optional: a multipart body may then hold no field at all,
+            # which the parser can refuse as a media type it does not take.
+            415: "request.unsupported_media_type",
             429: "resource.session.too_many_requests",
         },
     )
     @action(detail=False, methods=["post"], url_path="step_up")
     def step_up(self, request):
+        if "otp_code" not in self.params and "password" in self.params:
+            password = self.parse(s.StepUpPasswordInput)["password"]
+            result = step_up.step_up_password(
+                user=request.user,
+                session_key=current_session_key(request),
+                password=password,
+                request=request,
+            )
+            return Response(result, status=status.HTTP_200_OK)
         data = self.parse(s.StepUpTotpInput)
         result = step_up.step_up_totp(
             user=request.user,

@@ -79,11 +79,17 @@ def amr_of(methods: Iterable[str]) -> list[str]:
     return sorted(names)
 
 
-def session_authenticated(session, *, methods: Iterable[str], now: int | None = None) -> None:
+def session_authenticated(
+    session, *, methods: Iterable[str], now: int | None = None, drop: Iterable[str] = ()
+) -> None:
     """Record on ``session`` (a store or its data) that its user just authenticated with
     ``methods``: ``amr`` gains them, ``auth_time`` is now. A login starts from nothing
-    (``session_open`` clears it), a step-up adds its factor to the login's."""
-    session["amr"] = amr_of([*session.get("amr", ()), *methods])
+    (``session_open`` clears it), a step-up adds its factor to the login's. ``drop``:
+    methods the session no longer holds (a password re-authentication drops second
+    factors, so that its fresh ``auth_time`` never passes for a recent second factor)."""
+    dropped = frozenset(drop)
+    kept = [name for name in session.get("amr", ()) if name not in dropped]
+    session["amr"] = amr_of([*kept, *methods])
     session["auth_time"] = int(time.time()) if now is None else now
 
 
@@ -95,6 +101,22 @@ def session_step_up_fresh(session, *, max_age: int, now: int) -> bool:
     if not isinstance(auth_time, int) or not any(name in amr for name in STEP_UP_METHODS):
         return False
     return 0 <= now - auth_time <= max_age
+
+
+def session_recently_authenticated(
+    request: HttpRequest, session_key: str | None, *, max_age: int
+) -> bool:
+    """Whether session ``session_key`` (the caller's cookie session, or the one its Bearer
+    token is bound to) was authenticated, by a login or a step-up, at most ``max_age``
+    seconds ago: re-authentication before an authentication factor changes (ASVS 7.5.1)."""
+    if not session_key:
+        return False
+    own = request.session.session_key == session_key
+    store = request.session if own else _store_class()(session_key)
+    auth_time = store.get("auth_time")
+    if not isinstance(auth_time, int) or not store.get("amr"):
+        return False
+    return 0 <= int(time.time()) - auth_time <= max_age
 
 
 def session_open(
@@ -172,22 +194,61 @@ def session_within_lifetime(data, now: int) -> bool:
     return now < _created_at(data) + settings.BARONG_SESSION_MAX_LIFETIME
 
 
-def session_step_up(request: HttpRequest, uid: str, *, session_key: str, method: str) -> dict:
+def session_step_up(
+    request: HttpRequest, uid: str, *, session_key: str, method: str, drop: Iterable[str] = ()
+) -> dict:
     """The user of session ``session_key`` just proved ``method`` (a step-up): its ``amr``
-    gains it and ``auth_time`` is now. Returns both. The caller's own cookie session is
-    changed in place (the middleware saves it), a session named by a Bearer token's
-    binding is saved here; one ended meanwhile is refused, never brought back."""
+    gains it (less ``drop``) and ``auth_time`` is now. Returns both. The caller's own
+    cookie session is changed in place (the middleware saves it), a session named by a
+    Bearer token's binding is saved here; one ended meanwhile is refused, never brought
+    back."""
     own = request.session.session_key == session_key
     store = request.session if own else _store_class()(session_key)
     if store.get("uid") != uid:
         raise ApiError("authz.invalid_session", 401)
-    session_authenticated(store, methods=[method])
+    session_authenticated(store, methods=[method], drop=drop)
     if not own:
         try:
             store.save()
         except UpdateError as exc:
             raise ApiError("authz.invalid_session", 401) from exc
     return {"amr": store["amr"], "auth_time": store["auth_time"]}
+
+
+def backoffice_session_opened(request: HttpRequest, user) -> int:
+    """The back-office's session cap: an operator's back-office login (Django's session,
+    ``barong/admin_site.py``) ends their oldest back-office sessions past
+    ``BARONG_SESSIONS_PER_USER``, as ``session_open`` does for the API's (counted apart:
+    the two kinds live in different indexes). Returns how many ended.
+
+    The index lives as long as a session may (``BARONG_SESSION_MAX_LIFETIME``): a
+    back-office page does not refresh it as an API call does.
+    """
+    key = request.session.session_key
+    index = f"backoffice_sessions_of:{user.uid}"
+    keep_for = max(INDEX_TTL, settings.BARONG_SESSION_MAX_LIFETIME)
+    (keys,) = batch([("members", index)])
+    others = [listed for listed in keys if listed != key]
+    prefix = _store_class().cache_key_prefix
+    found = caches[settings.SESSION_CACHE_ALIAS].get_many([prefix + other for other in others])
+    now = int(time.time())
+    live = {
+        other: data
+        for other in others
+        if (data := found.get(prefix + other))
+        and data.get("_auth_user_id") == str(user.pk)
+        and session_within_lifetime(data, now)
+    }
+    over = max(0, len(live) - max(1, settings.BARONG_SESSIONS_PER_USER) + 1)
+    place = {listed: at for at, listed in enumerate(keys)}
+    oldest = sorted(live, key=lambda other: (_created_at(live[other]), place[other]))[:over]
+    gone = [other for other in others if other not in live]
+    batch(
+        [("delete", prefix + other) for other in oldest]
+        + [("remove", index, other, keep_for) for other in [*gone, *oldest]]
+        + [("push", index, key, INDEX_SIZE, keep_for)]
+    )
+    return len(oldest)
 
 
 def session_destroy(request: HttpRequest) -> None:

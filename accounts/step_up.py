@@ -8,6 +8,13 @@ session: a TOTP code (``step_up_totp``), or a passkey assertion over a challenge
 for this very session (``step_up_passkey_options`` then ``step_up_passkey_verify``).
 Codes and assertions count against the account's second-factor budget (``otp_account``);
 a TOTP code is good once (accounts.otp.otp_verify), an assertion's challenge too.
+
+Re-authentication (ASVS 7.5.1): before an authentication factor changes (a passkey added
+or removed, new recovery codes; switching 2FA on when ``BARONG_REAUTH_OTP_ENABLE``), the
+session must have authenticated within ``BARONG_REAUTH_MAX_AGE`` seconds, else 401
+``resource.session.reauthentication_required`` (``reauthentication_check``). The same
+step-up satisfies it; a user with no second factor steps up with the password
+(``step_up_password``: amr ``pwd``, the one password check and its budget).
 """
 
 from typing import Any
@@ -15,16 +22,27 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from accounts.login import user_has_passkey
 from accounts.models import User
 from accounts.otp import otp_attempt
 from accounts.passkeys import webauthn_assertion_verify, webauthn_random_options
-from accounts.sessions import AMR_OTP, AMR_PASSKEY, session_public_id, session_step_up
+from accounts.services.own_account import user_password_verify
+from accounts.sessions import (
+    AMR_OTP,
+    AMR_PASSKEY,
+    AMR_PWD,
+    SECOND_FACTORS,
+    session_public_id,
+    session_recently_authenticated,
+    session_step_up,
+)
 from activities.services import activity_record
 from barong.api.errors import ApiError
 from barong.ratelimit import rate_limit_hit
 
 PREFIX = "resource.session"
 TOO_MANY = f"{PREFIX}.too_many_requests"
+REAUTHENTICATION_REQUIRED = f"{PREFIX}.reauthentication_required"
 
 
 def _challenge_key(session_key: str) -> str:
@@ -50,8 +68,10 @@ def _failed(user: User, action: str, reason: str, request, key: str) -> ApiError
     return ApiError(key, 422)
 
 
-def _stepped_up(user: User, action: str, request, session_key: str, method: str) -> dict:
-    result = session_step_up(request, user.uid, session_key=session_key, method=method)
+def _stepped_up(
+    user: User, action: str, request, session_key: str, method: str, drop: frozenset = frozenset()
+) -> dict:
+    result = session_step_up(request, user.uid, session_key=session_key, method=method, drop=drop)
     activity_record(user=user, topic="session", action=action, request=request)
     return result
 
@@ -93,3 +113,33 @@ def step_up_passkey_verify(
     if refused:
         raise _failed(user, "step_up::webauthn", refused, request, f"{PREFIX}.invalid_webauthn")
     return _stepped_up(user, "step_up::webauthn", request, session_key, AMR_PASSKEY)
+
+
+def step_up_password(*, user: User, session_key: str | None, password: str, request) -> dict:
+    """The password steps up the session of a user with no second factor (amr ``pwd``):
+    what re-authentication asks of them. A user with TOTP or a passkey shows that instead,
+    so the password alone never refreshes a session that held a second factor; the check
+    is the account's one password check, on its budget (``password_account``)."""
+    session_key = _session_needed(session_key)
+    if user.otp or user_has_passkey(user):
+        raise ApiError(f"{PREFIX}.second_factor_required", 422)
+    if not user_password_verify(user=user, password=password, error_key=TOO_MANY):
+        raise _failed(
+            user, "step_up::password", "Password is invalid", request, f"{PREFIX}.invalid_password"
+        )
+    # Second factors left in the session's amr are ones the user no longer has.
+    return _stepped_up(
+        user, "step_up::password", request, session_key, AMR_PWD, drop=SECOND_FACTORS
+    )
+
+
+def reauthentication_check(*, request, session_key: str | None, otp_enable: bool = False) -> None:
+    """Refuse (401 ``resource.session.reauthentication_required``) a change of an
+    authentication factor from a session not authenticated within ``BARONG_REAUTH_MAX_AGE``
+    seconds: a stolen session must not enrol its own factor (ASVS 7.5.1). ``otp_enable``:
+    switching 2FA on, asked only with ``BARONG_REAUTH_OTP_ENABLE`` (Barong 2.4 clients)."""
+    max_age = settings.BARONG_REAUTH_MAX_AGE
+    if max_age <= 0 or (otp_enable and not settings.BARONG_REAUTH_OTP_ENABLE):
+        return
+    if not session_recently_authenticated(request, session_key, max_age=max_age):
+        raise ApiError(REAUTHENTICATION_REQUIRED, 401)

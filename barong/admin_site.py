@@ -164,13 +164,15 @@ class BarongAdminSite(admin.AdminSite):
 
     @staticmethod
     def _signed_in(request) -> None:
-        """The operator's new session: its start (the absolute lifetime counts from it)
-        and the login's methods (``amr``, set by accounts.operator_login), as the API's
-        sessions record them (accounts/sessions.py)."""
+        """The operator's new session: its start (the absolute lifetime counts from it),
+        the login's methods (``amr``, set by accounts.operator_login), as the API's
+        sessions record them (accounts/sessions.py), and the cap on sessions per user."""
         now = int(time.time())
         request.session["created_at"] = now
         request.session["amr"] = list(request.user.amr)
         request.session["auth_time"] = now
+        # The operator's oldest back-office sessions past BARONG_SESSIONS_PER_USER end.
+        import_string(settings.BARONG_ADMIN_SESSION_OPENED)(request, request.user)
 
     def password_change(self, request, extra_context=None):
         """Django's view with ``BARONG_ADMIN_PASSWORD_CHANGE_FORM`` bound to this request."""

@@ -2,7 +2,8 @@
 
 To mail users on another event, add one entry to ``MAILS`` and two templates per
 language, ``templates/emails/<template>.<lang>.txt`` and ``.html`` (context: ``record``,
-``changes``, ``user``, ``event``, ``domain``, ``lang``, ``link``, ``minutes``).
+``changes``, ``user``, ``event``, ``domain``, ``lang``, ``link``, ``minutes``, ``hints``:
+the event's delivery hints, e.g. ``lock_until``).
 """
 
 import logging
@@ -47,6 +48,12 @@ class Mail:
 def _kyc_label(record: dict[str, Any]) -> bool:
     """Label e-mails tell about KYC steps (phone, profile, documents), not every tag."""
     return record.get("key") in KYC_LABEL_KEYS
+
+
+def _lock_not_told_elsewhere(record: dict[str, Any]) -> bool:
+    """A lock after a password change or reset is told in that change's own e-mail
+    (its hint ``lock_until``): one e-mail for one change."""
+    return record.get("reason") not in ("password_changed", "password_reset")
 
 
 def _new_device(record: dict[str, Any]) -> bool:
@@ -118,6 +125,7 @@ MAILS: dict[str, Mail] = {
             "en": "Withdrawals paused after a security change",
             "ru": "Вывод средств приостановлен",
         },
+        when=_lock_not_told_elsewhere,
     ),
     "system.user.passkey.added": Mail(
         template="security_passkey_added",
@@ -180,6 +188,7 @@ def mail_build(event: OutboxEvent) -> EmailMultiAlternatives | None:
         "lang": lang,
         "minutes": max(1, settings.BARONG_JWT_EXPIRE_TIME // 60),
         "link": None,
+        "hints": event.context,
     }
     if mail.link is not None:
         path, param = mail.link

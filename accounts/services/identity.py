@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts import tokens
 from accounts.events import confirmation_token_event, user_event_system
 from accounts.models import User
+from accounts.security_lock import security_lock_record
 from accounts.services.constant_work import (
     email_request_queue,
 )
@@ -111,7 +112,12 @@ def user_password_reset(
     with transaction.atomic():
         tokens.token_consume(claims=claims, purpose=tokens.RESET)
         user_password_set(user=user, password=password, reason="password_reset")
-        user_event_system(user=user, name="system.user.password.reset", lang=lang)
+        user_event_system(
+            user=user,
+            name="system.user.password.reset",
+            lang=lang,
+            hints=security_lock_record(user),  # one e-mail tells the reset and the lock
+        )
     activity_record(user=user, topic="password", action="password reset", request=request)
     user_sessions_revoke(user.uid)
     return user

@@ -62,6 +62,62 @@ def test_the_back_office_session_ends_at_its_absolute_lifetime(make_admin, setti
     assert office.get("/admin/").status_code == HTTPStatus.FOUND  # logged out for good
 
 
+def _office_login(operator) -> Client:
+    office = Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.40")
+    data = {"username": operator.email, "password": DEFAULT_PASSWORD}
+    assert office.post("/admin/login/?next=/admin/", data).status_code == HTTPStatus.FOUND
+    return office
+
+
+def test_a_back_office_login_past_the_cap_ends_the_oldest(make_admin, settings):
+    """BARONG_SESSIONS_PER_USER holds for operators' back-office sessions too."""
+    settings.BARONG_SESSIONS_PER_USER = 2
+    operator = make_admin(role="support")
+    first = _office_login(operator)
+    second = _office_login(operator)
+    assert first.get("/admin/").status_code == HTTPStatus.OK
+
+    third = _office_login(operator)
+
+    ended = first.get("/admin/")
+    assert ended.status_code == HTTPStatus.FOUND
+    assert ended["Location"].startswith("/admin/login/")
+    assert second.get("/admin/").status_code == HTTPStatus.OK
+    assert third.get("/admin/").status_code == HTTPStatus.OK
+
+
+def test_the_back_office_cap_counts_live_sessions_only(make_admin, settings):
+    settings.BARONG_SESSIONS_PER_USER = 2
+    operator = make_admin(role="support")
+    first = _office_login(operator)
+    first.post("/admin/logout/")
+    second = _office_login(operator)
+
+    third = _office_login(operator)  # the logged-out first is not counted: nothing ends
+
+    assert second.get("/admin/").status_code == HTTPStatus.OK
+    assert third.get("/admin/").status_code == HTTPStatus.OK
+    _office_login(operator)  # now the oldest live one ends
+    assert second.get("/admin/").status_code == HTTPStatus.FOUND
+    assert third.get("/admin/").status_code == HTTPStatus.OK
+
+
+def test_back_office_and_api_sessions_are_capped_apart(make_admin, settings, api):
+    """An operator's API logins do not end their back-office session, nor the reverse."""
+    settings.BARONG_SESSIONS_PER_USER = 1
+    operator = make_admin(role="support")
+    office = _office_login(operator)
+    body = {"email": operator.email, "password": DEFAULT_PASSWORD}
+
+    assert api.post("/api/v2/identity/sessions", body, format="json").status_code == 200
+    assert office.get("/admin/").status_code == HTTPStatus.OK
+    assert api.get("/api/v2/resource/users/me").status_code == HTTPStatus.OK
+    second = _office_login(operator)
+    assert api.get("/api/v2/resource/users/me").status_code == HTTPStatus.OK
+    assert office.get("/admin/").status_code == HTTPStatus.FOUND
+    assert second.get("/admin/").status_code == HTTPStatus.OK
+
+
 def test_a_session_without_a_start_gets_one_at_its_first_page(operator_client):
     client, _ = operator_client("support")  # force_login: no login form, no start recorded
 

@@ -91,10 +91,102 @@ def test_password_change_is_notified(api, make_user, mailoutbox):
     )
 
     assert response.status_code == HTTPStatus.CREATED
-    assert subjects(mailoutbox, user) == [
-        "Withdrawals paused after a security change",  # the security lock's own notice
-        "Your password was changed",
-    ]
+    # One e-mail says both: the change and the security lock it started.
+    assert subjects(mailoutbox, user) == ["Your password was changed"]
+    user.refresh_from_db()
+    until = user.security_lock_until.isoformat()
+    assert f"paused until {until} (UTC)" in mailoutbox[-1].body
+    assert until in mailoutbox[-1].alternatives[0][0]
+
+
+def test_password_change_in_russian_says_the_lock_too(api, make_user, mailoutbox):
+    user = make_user()
+    csrf = login(api, user)
+    mailoutbox.clear()
+
+    api.put(
+        "/api/v2/resource/users/password",
+        {
+            "old_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "confirm_password": NEW_PASSWORD,
+            "lang": "ru",
+        },
+        format="json",
+        HTTP_X_CSRF_TOKEN=csrf,
+    )
+
+    assert subjects(mailoutbox, user) == ["Пароль изменён"]
+    user.refresh_from_db()
+    assert f"приостановлены до {user.security_lock_until.isoformat()}" in mailoutbox[-1].body
+
+
+def test_password_reset_sends_one_email_with_the_lock(api, make_user, mailoutbox):
+    from tests.accounts.conftest import last_token
+
+    user = make_user()
+    api.post("/api/v2/identity/users/password/generate_code", {"email": user.email})
+    token = last_token(mailoutbox, "reset", to=user.email)
+    mailoutbox.clear()
+
+    response = api.post(
+        "/api/v2/identity/users/password/confirm_code",
+        {"reset_password_token": token, "password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+        format="json",
+    )
+
+    assert response.status_code == HTTPStatus.CREATED, response.content
+    assert subjects(mailoutbox, user) == ["Your password was changed"]
+    user.refresh_from_db()
+    assert f"paused until {user.security_lock_until.isoformat()}" in mailoutbox[-1].body
+
+
+def test_the_password_email_says_the_lock_only_when_one_started(
+    api, make_user, mailoutbox, settings
+):
+    settings.BARONG_SECURITY_LOCK_HOURS = 0
+    user = make_user()
+    csrf = login(api, user)
+    mailoutbox.clear()
+
+    def change(old: str, new: str) -> None:
+        body = {"old_password": old, "new_password": new, "confirm_password": new}
+        response = api.put(
+            "/api/v2/resource/users/password", body, format="json", HTTP_X_CSRF_TOKEN=csrf
+        )
+        assert response.status_code == HTTPStatus.CREATED, response.content
+
+    change(PASSWORD, NEW_PASSWORD)
+    settings.BARONG_SECURITY_LOCK_HOURS = 24
+    change(NEW_PASSWORD, PASSWORD)
+
+    assert subjects(mailoutbox, user) == ["Your password was changed"] * 2
+    assert "paused" not in mailoutbox[0].body
+    assert "paused until" in mailoutbox[1].body
+
+
+def test_the_lock_event_is_still_recorded_for_upstreams(api, make_user):
+    """Only the e-mail is merged: the Event API still carries the lock's own event, and
+    the password event keeps Barong's record (the lock rides as an e-mail hint)."""
+    from events.models import OutboxEvent
+
+    user = make_user()
+    csrf = login(api, user)
+
+    api.put(
+        "/api/v2/resource/users/password",
+        {"old_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+        format="json",
+        HTTP_X_CSRF_TOKEN=csrf,
+    )
+
+    lock = OutboxEvent.objects.get(routing_key="user.security_lock.started")
+    assert lock.payload["record"]["reason"] == "password_changed"
+    assert not lock.mail  # told in the password e-mail
+    change = OutboxEvent.objects.get(routing_key="user.password.change")
+    user.refresh_from_db()
+    assert set(change.payload["record"]) == {"user", "language", "domain"}  # Barong's record
+    assert change.context["lock_until"] == user.security_lock_until.isoformat()
 
 
 def test_2fa_on_and_off_are_notified(
