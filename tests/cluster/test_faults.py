@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from ops.cluster.topology import pid_alive, wait_for
+from ops.cluster.probes import pid_alive, wait_for
 from tests.cluster.conftest import (
     PASSWORD,
     browser,
