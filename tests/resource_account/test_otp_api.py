@@ -282,16 +282,22 @@ def test_disable_turns_2fa_off_and_keys_inactive(auth_api, make_user, clock):
     assert _otp_rows(user)[-1] == ("disable 2FA", "succeed", None)
 
 
-def test_disable_when_off(auth_api, make_user):
+@pytest.mark.parametrize(
+    ("action", "key", "activity"),
+    [
+        ("disable", "resource.otp.not_enabled", "disable 2FA"),
+        # Barong's odd key: verify with 2FA off answers "already_enabled".
+        ("verify", "resource.otp.already_enabled", "verify 2FA code"),
+    ],
+)
+def test_disable_or_verify_when_2fa_is_off(auth_api, make_user, action, key, activity):
     user = make_user()
 
-    response = auth_api(user).post(f"{OTP}/disable", {"code": "123456"})
+    response = auth_api(user).post(f"{OTP}/{action}", {"code": "123456"})
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json() == {"errors": ["resource.otp.not_enabled"]}
-    assert _otp_rows(user) == [
-        ("disable 2FA", "failed", "2FA has not been enabled for this account")
-    ]
+    assert response.json() == {"errors": [key]}
+    assert _otp_rows(user) == [(activity, "failed", "2FA has not been enabled for this account")]
 
 
 @pytest.mark.parametrize("code", ["000000", HUGE, "пароль"])
@@ -366,18 +372,6 @@ def test_verify_tolerates_one_step_of_clock_skew(auth_api, make_user, clock):
     unthrottle(user)
     assert client.post(f"{OTP}/verify", {"code": one_behind}).status_code == 201
     assert client.post(f"{OTP}/verify", {"code": one_ahead}).status_code == 201
-
-
-def test_verify_when_2fa_is_off_uses_barongs_odd_key(auth_api, make_user):
-    user = make_user()
-
-    response = auth_api(user).post(f"{OTP}/verify", {"code": "123456"})
-
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json() == {"errors": ["resource.otp.already_enabled"]}
-    assert _otp_rows(user) == [
-        ("verify 2FA code", "failed", "2FA has not been enabled for this account")
-    ]
 
 
 @pytest.mark.parametrize(
