@@ -25,10 +25,11 @@ from tests.conftest import BROWSER_UA
 from tests.factories import DEFAULT_PASSWORD
 from tests.resource_account import helpers
 from tests.resource_account.helpers import HOSTILE_JSON, HOSTILE_STRINGS, two_factor_on
-from tests.security.conftest import passkey_user  # noqa: F401  (fixture)
+from tests.security import conftest as security
 
 pytestmark = pytest.mark.django_db
 clock = helpers.clock  # the TOTP clock fixture
+passkey_user = security.passkey_user  # (a user with one passkey, its authenticator)
 
 LOGIN = "/api/v2/identity/sessions"
 LOGIN_WEBAUTHN = "/api/v2/identity/sessions/webauthn"
