@@ -104,10 +104,16 @@ def test_blocked_prefix_is_403_permission_denied_even_when_logged_in(api, make_a
     assert response.json() == {"errors": ["authz.permission_denied"]}
 
 
-def test_block_rule_wins_over_pass_rule(api, db, settings, tmp_path):
+def _rules_file(settings, tmp_path, *, pass_: list[str], block: list[str]):
+    """An authz rules file with these pass and block prefixes, in force; its path."""
     rules = tmp_path / "rules.yml"
-    rules.write_text("rules:\n  pass: [api/v2/x]\n  block: [api/v2/x/secret]\n")
+    rules.write_text(f"rules:\n  pass: [{', '.join(pass_)}]\n  block: [{', '.join(block)}]\n")
     settings.BARONG_AUTHZ_RULES_FILE = str(rules)
+    return rules
+
+
+def test_block_rule_wins_over_pass_rule(api, db, settings, tmp_path):
+    _rules_file(settings, tmp_path, pass_=["api/v2/x"], block=["api/v2/x/secret"])
 
     assert api.get("/api/v2/auth/api/v2/x/open").status_code == HTTPStatus.OK
     response = api.get("/api/v2/auth/api/v2/x/secret/data")
@@ -116,9 +122,7 @@ def test_block_rule_wins_over_pass_rule(api, db, settings, tmp_path):
 
 
 def test_rules_file_is_read_once_not_per_request(api, db, settings, tmp_path):
-    rules = tmp_path / "rules.yml"
-    rules.write_text("rules:\n  pass: [api/v2/open]\n  block: []\n")
-    settings.BARONG_AUTHZ_RULES_FILE = str(rules)
+    rules = _rules_file(settings, tmp_path, pass_=["api/v2/open"], block=[])
     assert api.get("/api/v2/auth/api/v2/open/a").status_code == HTTPStatus.OK
 
     rules.write_text("rules:\n  pass: []\n  block: [api/v2/open]\n")

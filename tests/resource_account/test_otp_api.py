@@ -39,6 +39,14 @@ def _seeded(user, client) -> None:
     assert client.post(f"{OTP}/generate_qrcode").status_code == HTTPStatus.CREATED
 
 
+def _wrong_enables(user, client, count: int) -> None:
+    """``count`` enables with a wrong code, each past django-otp's back-off."""
+    for _ in range(count):
+        unthrottle(user)
+        client.post(f"{OTP}/enable", {"code": "000000"})
+    unthrottle(user)
+
+
 # ---------------------------------------------------------------- generate_qrcode
 
 
@@ -235,10 +243,7 @@ def test_otp_attempts_are_rate_limited_per_account(auth_api, make_user, clock):
     user = make_user()
     client = auth_api(user)
     _seeded(user, client)
-    for _ in range(10):
-        unthrottle(user)
-        client.post(f"{OTP}/enable", {"code": "000000"})
-    unthrottle(user)
+    _wrong_enables(user, client, 10)
 
     response = client.post(f"{OTP}/enable", {"code": clock.code(user)})
 
@@ -253,10 +258,7 @@ def test_rate_limits_can_be_switched_off(auth_api, make_user, clock, settings):
     user = make_user()
     client = auth_api(user)
     _seeded(user, client)
-    for _ in range(12):
-        unthrottle(user)
-        client.post(f"{OTP}/enable", {"code": "000000"})
-    unthrottle(user)
+    _wrong_enables(user, client, 12)
 
     assert client.post(f"{OTP}/enable", {"code": clock.code(user)}).status_code == 201
 
