@@ -2,10 +2,11 @@
 
 from django.db import models
 
+from barong.db.models import TimestampedModel
 from permissions.scopes import SCOPES
 
 
-class Permission(models.Model):
+class Permission(TimestampedModel):
     """Role, verb and path prefix → ACCEPT / DROP / AUDIT; DROP beats ACCEPT, AUDIT only logs."""
 
     class Action(models.TextChoices):
@@ -36,12 +37,9 @@ class Permission(models.Model):
     )
     # Refuses users under a security lock (2FA off, password changed, recovery code used).
     security_lock = models.BooleanField(default=False, db_default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(TimestampedModel.Meta):
         db_table = "permissions"
-        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["role", "verb", "path", "action"], name="permissions_rule_unique"
@@ -52,7 +50,7 @@ class Permission(models.Model):
         return f"{self.role} {self.verb} {self.path} {self.action}"
 
 
-class Restriction(models.Model):
+class Restriction(TimestampedModel):
     """Traffic rule matched on the client IP: whitelist, maintenance or blacklist (2.4.17)."""
 
     class Category(models.TextChoices):
@@ -72,12 +70,9 @@ class Restriction(models.Model):
     value = models.CharField(max_length=64)
     code = models.PositiveIntegerField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.ENABLED)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(TimestampedModel.Meta):
         db_table = "restrictions"
-        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["category", "scope", "value"], name="restrictions_value_unique"
