@@ -2,10 +2,8 @@
 
 from django.db import models
 
-from barong.db.models import TimestampedModel
 
-
-class APIKey(TimestampedModel):
+class APIKey(models.Model):
     """A user's HS256 key for signed requests; only ``active`` keys authenticate."""
 
     class State(models.TextChoices):
@@ -24,9 +22,12 @@ class APIKey(TimestampedModel):
     # Set by an operator: scope, networks and expiry are theirs, the owner cannot change them.
     operator_restricted = models.BooleanField(default=False, db_default=False)
     encrypted_secret = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta(TimestampedModel.Meta):
+    class Meta:
         db_table = "apikeys"
+        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.kid} ({self.state})"

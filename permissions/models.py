@@ -2,11 +2,10 @@
 
 from django.db import models
 
-from barong.db.models import TimestampedModel
 from permissions.scopes import SCOPES
 
 
-class Permission(TimestampedModel):
+class Permission(models.Model):
     """Role, verb and path prefix → ACCEPT / DROP / AUDIT; DROP beats ACCEPT, AUDIT only logs."""
 
     class Action(models.TextChoices):
@@ -37,9 +36,12 @@ class Permission(TimestampedModel):
     )
     # Refuses users under a security lock (2FA off, password changed, recovery code used).
     security_lock = models.BooleanField(default=False, db_default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta(TimestampedModel.Meta):
+    class Meta:
         db_table = "permissions"
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["role", "verb", "path", "action"], name="permissions_rule_unique"
@@ -50,7 +52,7 @@ class Permission(TimestampedModel):
         return f"{self.role} {self.verb} {self.path} {self.action}"
 
 
-class Restriction(TimestampedModel):
+class Restriction(models.Model):
     """Traffic rule matched on the client IP: whitelist, maintenance or blacklist (2.4.17)."""
 
     class Category(models.TextChoices):
@@ -70,9 +72,12 @@ class Restriction(TimestampedModel):
     value = models.CharField(max_length=64)
     code = models.PositiveIntegerField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.ENABLED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta(TimestampedModel.Meta):
+    class Meta:
         db_table = "restrictions"
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["category", "scope", "value"], name="restrictions_value_unique"
