@@ -1,4 +1,4 @@
-"""Typed readers of the environment, for ``barong/settings.py`` (the one module calling them).
+"""Typed readers of the environment, for ``barong/settings_parts/`` (the only modules calling them).
 
 A malformed value stops start-up with ``ImproperlyConfigured`` naming the variable, so a
 typo in a deployment fails loudly instead of running on a default.

@@ -19,10 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
 from accounts.models import User
+from accounts.serializers import UserSerializer
 from barong.api.errors import ApiError
 from barong.api.pagination import BarongPagination, Positions
 from barong.api.timebounds import unix_time
 from barong.jose import json_strict_constant
+from kyc.selectors import users_for_entity
+from kyc.serializers import UserWithProfileSerializer
 from management.params import (
     ManagementError,
     full_message,
@@ -165,6 +168,13 @@ def paginated(
     response = paginator.get_paginated_response(serializer_class(rows, many=True).data)
     response.status_code = 200
     return response
+
+
+def users_page(users: QuerySet, data: dict[str, Any], **kwargs: Any) -> Response:
+    """A page of ``users`` as the management lists answer it: with profiles when ``extended``;
+    ``kwargs`` pass the page's keys or positions on to ``paginated``."""
+    entity = UserWithProfileSerializer if data["extended"] else UserSerializer
+    return paginated(users_for_entity(users, entity), entity, data, **kwargs)
 
 
 def time_bounds(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:

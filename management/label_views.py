@@ -1,12 +1,12 @@
 """Management labels: users having a label, a user's labels, private label writes."""
 
+from typing import Any
+
 from accounts.models import Label
 from accounts.selectors import users_having_label
 from accounts.serializers import AdminLabelViewSerializer, LabelSerializer, UserSerializer
-from kyc.selectors import users_for_entity
-from kyc.serializers import UserWithProfileSerializer
 from management import services
-from management.base import ManagementView, paginated, time_bounds, user_by_uid
+from management.base import ManagementView, time_bounds, user_by_uid, users_page
 from management.params import (
     EXTENDED,
     PAGINATION,
@@ -44,9 +44,7 @@ class LabelsFilterUsersView(ManagementView):
             scope=data.get("scope"),
             narrow=lambda labels: time_bounds(labels, data),
         )
-        entity = UserWithProfileSerializer if data["extended"] else UserSerializer
-        users = users_for_entity(holders.users, entity)
-        return paginated(users, entity, data, keys=holders.ids)
+        return users_page(holders.users, data, keys=holders.ids)
 
 
 LABEL_LIST_PARAMS = (USER_UID,)
@@ -84,17 +82,7 @@ class LabelsView(ManagementView):
         status=201,
     )
     def post(self, request):
-        data = self.params
-        user = user_by_uid(data["user_uid"])
-        label = services.label_private_create(
-            user=user,
-            key=data["key"],
-            value=data["value"],
-            description=data.get("description"),
-            signers=self.signers,
-            request=request,
-        )
-        return label
+        return services.label_private_create(**self._label_write())
 
     @management_operation(
         scope="write_labels",
@@ -104,18 +92,19 @@ class LabelsView(ManagementView):
         status=200,
     )
     def put(self, request):
+        return services.label_private_update(**self._label_write(), replace=self.params["replace"])
+
+    def _label_write(self) -> dict[str, Any]:
+        """The arguments a create and an update share: whose label, its words, who signed."""
         data = self.params
-        user = user_by_uid(data["user_uid"])
-        label = services.label_private_update(
-            user=user,
-            key=data["key"],
-            value=data["value"],
-            description=data.get("description"),
-            replace=data["replace"],
-            signers=self.signers,
-            request=request,
-        )
-        return label
+        return {
+            "user": user_by_uid(data["user_uid"]),
+            "key": data["key"],
+            "value": data["value"],
+            "description": data.get("description"),
+            "signers": self.signers,
+            "request": self.request,
+        }
 
 
 LABEL_DELETE_PARAMS = (USER_UID, Param("key", required=True, allow_blank=False))

@@ -23,10 +23,10 @@ from management import services
 from management.base import (
     ManagementView,
     management_exception_handler,
-    paginated,
     sentence_error,
     time_bounds,
     user_by_uid,
+    users_page,
 )
 from management.keys import management_jwks
 from management.params import (
@@ -111,11 +111,10 @@ class UsersListView(ManagementView):
     )
     def post(self, request):
         data = self.params
-        entity = UserWithProfileSerializer if data["extended"] else UserSerializer
-        users = users_for_entity(time_bounds(User.objects.order_by("id"), data), entity)
+        users = time_bounds(User.objects.order_by("id"), data)
         # All users: the per-block counts give the total and the page's ids (as /admin/users).
         narrowed = "from" in data or "to" in data
-        return paginated(users, entity, data, positions=None if narrowed else user_ids_page)
+        return users_page(users, data, positions=None if narrowed else user_ids_page)
 
 
 USER_CREATE_PARAMS = (

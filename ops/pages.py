@@ -67,6 +67,18 @@ def _token_from_link(request: HttpRequest, param: str) -> str | None:
     return token if token and len(token) <= MAX_TOKEN and "\x00" not in token else None
 
 
+def _link_opened(
+    request: HttpRequest, context: dict, param: str, form_class: type, template: str
+) -> HttpResponse:
+    """An e-mail link opened (GET): the page's form holding the link's token, or 400 for a
+    link whose token is missing or malformed."""
+    token = _token_from_link(request, param)
+    if token is None:
+        return render(request, "ops/link_invalid.html", context, status=400)
+    context["form"] = form_class(initial={"token": token})
+    return render(request, template, context)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirmation_page(request: HttpRequest) -> HttpResponse:
     """``/accounts/confirmation?confirmation_token=…``: a button that confirms the e-mail."""
@@ -82,11 +94,7 @@ def confirmation_page(request: HttpRequest) -> HttpResponse:
             return render(request, "ops/confirmation.html", context, status=exc.status_code)
         context.update(done=True, email=user.email)
         return render(request, "ops/confirmation.html", context)
-    token = _token_from_link(request, "confirmation_token")
-    if token is None:
-        return render(request, "ops/link_invalid.html", context, status=400)
-    context["form"] = TokenForm(initial={"token": token})
-    return render(request, "ops/confirmation.html", context)
+    return _link_opened(request, context, "confirmation_token", TokenForm, "ops/confirmation.html")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -111,8 +119,4 @@ def password_reset_page(request: HttpRequest) -> HttpResponse:
             return render(request, "ops/password_reset.html", context, status=exc.status_code)
         context["done"] = True
         return render(request, "ops/password_reset.html", context)
-    token = _token_from_link(request, "reset_token")
-    if token is None:
-        return render(request, "ops/link_invalid.html", context, status=400)
-    context["form"] = PasswordForm(initial={"token": token})
-    return render(request, "ops/password_reset.html", context)
+    return _link_opened(request, context, "reset_token", PasswordForm, "ops/password_reset.html")

@@ -14,50 +14,39 @@ def _postgres(schema_editor) -> bool:
     return schema_editor.connection.vendor == "postgresql"
 
 
+def _index_online(operation, schema_editor, state, app_label: str, index, *, add: bool) -> None:
+    """Add or drop ``index`` on the model as ``state`` has it: ``CONCURRENTLY`` on PostgreSQL,
+    plainly elsewhere; nothing where the router keeps the model off this database."""
+    model = state.apps.get_model(app_label, operation.model_name)
+    if not operation.allow_migrate_model(schema_editor.connection.alias, model):
+        return
+    change = schema_editor.add_index if add else schema_editor.remove_index
+    if _postgres(schema_editor):
+        change(model, index, concurrently=True)
+    else:
+        change(model, index)
+
+
 class AddIndexOnline(migrations.AddIndex):
     """``CREATE INDEX CONCURRENTLY`` on PostgreSQL, a plain ``CREATE INDEX`` elsewhere."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return
-        if _postgres(schema_editor):
-            schema_editor.add_index(model, self.index, concurrently=True)
-        else:
-            schema_editor.add_index(model, self.index)
+        _index_online(self, schema_editor, to_state, app_label, self.index, add=True)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return
-        if _postgres(schema_editor):
-            schema_editor.remove_index(model, self.index, concurrently=True)
-        else:
-            schema_editor.remove_index(model, self.index)
+        _index_online(self, schema_editor, from_state, app_label, self.index, add=False)
 
 
 class RemoveIndexOnline(migrations.RemoveIndex):
     """``DROP INDEX CONCURRENTLY`` on PostgreSQL, a plain ``DROP INDEX`` elsewhere."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return
         index = from_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
-        if _postgres(schema_editor):
-            schema_editor.remove_index(model, index, concurrently=True)
-        else:
-            schema_editor.remove_index(model, index)
+        _index_online(self, schema_editor, from_state, app_label, index, add=False)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return
         index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
-        if _postgres(schema_editor):
-            schema_editor.add_index(model, index, concurrently=True)
-        else:
-            schema_editor.add_index(model, index)
+        _index_online(self, schema_editor, to_state, app_label, index, add=True)
 
 
 class PostgresOnly(migrations.RunSQL):

@@ -21,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ops.cluster.topology import Cluster, create, free_ports, pid_alive, stop, wait_for  # noqa: E402
+from ops.cluster.layout import create  # noqa: E402
+from ops.cluster.probes import free_ports, pid_alive, wait_for  # noqa: E402
+from ops.cluster.topology import Cluster, stop  # noqa: E402
 
 DURATION = int(os.environ.get("BENCH_DURATION", "15"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))

@@ -3,7 +3,7 @@ and ``make cluster-stop`` run."""
 
 import sys
 
-from ops.cluster import topology
+from ops.cluster import layout, topology
 
 
 def main(argv: list[str]) -> int:
@@ -14,7 +14,7 @@ def main(argv: list[str]) -> int:
             if flag == "--env" and "=" in value
         )  # fmt: skip
         try:
-            cluster = topology.create(extra_env=extra)
+            cluster = layout.create(extra_env=extra)
         except Exception as exc:
             print(f"cluster: {exc}", file=sys.stderr)
             topology.stop()

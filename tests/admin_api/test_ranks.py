@@ -15,6 +15,7 @@ from permissions.models import Permission
 from tests.admin_api.conftest import ADMIN, submitted_profile
 from tests.conftest import BROWSER_UA
 from tests.resource_account.helpers import login
+from tests.snapshots import user_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -95,25 +96,13 @@ def admin_with_everything(make_user, api):
     return admin, browser
 
 
-def _everything(admin: User) -> tuple:
-    admin.refresh_from_db()
-    return (
-        admin.state,
-        admin.otp,
-        admin.role,
-        sorted(Label.objects.filter(user=admin).values_list("key", "value", "scope")),
-        DataStorage.objects.filter(user=admin).count(),
-        WebAuthnCredential.objects.filter(user=admin).count(),
-    )
-
-
 @pytest.mark.parametrize("actor", ["compliance", "admin"])
 def test_no_door_lets_an_operator_act_on_an_admin(make_operator, admin_with_everything, actor):
     """The issue's case (compliance bans an admin), and admins on each other, route by route."""
     _, client = make_operator(actor)
     admin, browser = admin_with_everything
     uid = admin.uid
-    before = _everything(admin)
+    before = user_everything(admin)
     labels = f"{ADMIN}/users/labels"
 
     responses = {
@@ -139,7 +128,7 @@ def test_no_door_lets_an_operator_act_on_an_admin(make_operator, admin_with_ever
 
     answers = {name: (r.status_code, errors(r)) for name, r in responses.items()}
     assert answers == dict.fromkeys(responses, (422, ["admin.user.insufficient_rank"]))
-    assert _everything(admin) == before
+    assert user_everything(admin) == before
     assert browser.get(AUTHZ_ME).status_code == HTTPStatus.OK
     assert audit_rows(admin) == 0
     # Every attempt stays in the audit log as refused, although its change rolled back.

@@ -304,26 +304,24 @@ def test_banned_owner_is_refused_at_once(api, api_key, key_owner):
     assert response.json() == {"errors": ["authz.apikey_not_active"]}
 
 
-def test_owner_not_active_with_an_active_key_is_invalid_session(api, api_key, key_owner):
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("state", "locked", "authz.invalid_session"),  # an owner no longer active
+        ("otp", False, "authz.disabled_2fa"),  # an owner without 2FA
+    ],
+)
+def test_owner_changed_behind_an_active_key_is_refused(
+    api, api_key, key_owner, field, value, error
+):
     key, secret = api_key
-    key_owner.state = "locked"
-    key_owner.save(update_fields=["state"])  # bypasses the service: the key stays active
+    setattr(key_owner, field, value)
+    key_owner.save(update_fields=[field])  # bypasses the service: the key stays active
 
     response = api.get(ME, **signed_headers(key.kid, secret))
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
-    assert response.json() == {"errors": ["authz.invalid_session"]}
-
-
-def test_owner_without_2fa_is_disabled_2fa(api, api_key, key_owner):
-    key, secret = api_key
-    key_owner.otp = False
-    key_owner.save(update_fields=["otp"])  # bypasses the service: the key stays active
-
-    response = api.get(ME, **signed_headers(key.kid, secret))
-
-    assert response.status_code == HTTPStatus.UNAUTHORIZED
-    assert response.json() == {"errors": ["authz.disabled_2fa"]}
+    assert response.json() == {"errors": [error]}
 
 
 def test_2fa_switched_off_deactivates_keys_at_once(api, api_key, key_owner):

@@ -18,6 +18,7 @@ from permissions.models import Permission
 from permissions.services import permission_upsert
 from tests.accounts.conftest import last_token
 from tests.authz.conftest import bearer, login
+from tests.clocks import Later
 from tests.conftest import BROWSER_UA
 from tests.factories import DEFAULT_PASSWORD
 from tests.resource_account.helpers import two_factor_on
@@ -53,19 +54,9 @@ def client():
     return APIClient(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="198.51.100.20")
 
 
-class _Later:
-    """``time`` as authz's decision and token minting see it, moved forward."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def time(self) -> float:
-        return time.time() + self.offset
-
-
 @pytest.fixture
 def later(monkeypatch):
-    fake = _Later()
+    fake = Later()
     monkeypatch.setattr(decision, "time", fake)
     monkeypatch.setattr(authz, "time", fake)
     return fake

@@ -20,15 +20,16 @@ from permissions.models import Permission
 from tests.accounts.conftest import STRONG_PASSWORD, last_token
 from tests.authz.conftest import bearer, login, signed_headers
 from tests.authz.gateway import GATEWAY_ME
+from tests.clocks import Later
 from tests.conftest import BROWSER_UA
 from tests.factories import DEFAULT_PASSWORD
 from tests.resource_account import helpers
 from tests.resource_account.helpers import HOSTILE_JSON, HOSTILE_STRINGS, two_factor_on
-from tests.security.authenticator import SoftAuthenticator
-from tests.security.test_passkeys_api import register
+from tests.security import conftest as security
 
 pytestmark = pytest.mark.django_db
 clock = helpers.clock  # the TOTP clock fixture
+passkey_user = security.passkey_user  # (a user with one passkey, its authenticator)
 
 LOGIN = "/api/v2/identity/sessions"
 LOGIN_WEBAUTHN = "/api/v2/identity/sessions/webauthn"
@@ -49,19 +50,6 @@ STEP_UP_REQUIRED = {
 def _relying_party(settings):
     settings.BARONG_WEBAUTHN_RP_ID = "localhost"
     settings.BARONG_WEBAUTHN_ORIGINS = ["http://localhost:8000"]
-
-
-class Later:
-    """``time`` as the session checks and the authz decision read it, moved on at will."""
-
-    def __init__(self) -> None:
-        self.offset = 0
-
-    def time(self) -> float:
-        return time.time() + self.offset
-
-    def __getattr__(self, name: str):
-        return getattr(time, name)
 
 
 @pytest.fixture
@@ -99,14 +87,6 @@ def passkey_login(api, user, authenticator) -> None:
 @pytest.fixture
 def otp_user(make_user, clock):
     return two_factor_on(make_user(), clock)
-
-
-@pytest.fixture
-def passkey_user(make_user, auth_api):
-    user = make_user()
-    authenticator = SoftAuthenticator()
-    register(auth_api(user), authenticator)
-    return user, authenticator
 
 
 @pytest.fixture
@@ -275,19 +255,21 @@ def test_a_passkey_step_up_over_another_challenge_fails(api, passkey_user):
     assert response.json() == {"errors": ["resource.session.invalid_webauthn"]}
 
 
+def _upstream_step_up(token: str, otp_code: str):
+    """A step-up as the gateway forwards it: only the JWT authz minted, no cookie."""
+    upstream = Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.10")
+    return upstream.post(
+        STEP_UP, {"otp_code": otp_code}, content_type="application/json", HTTP_AUTHORIZATION=token
+    )
+
+
 def test_a_step_up_with_the_gateways_bearer_token(api, otp_user, clock):
     """The upstream path: the browser's call reaches this server with the JWT authz
     minted, bound to its session; the step-up lands on that session."""
     log_in(api, otp_user, otp_code=clock.next_code(otp_user))
     token = api.get(GATEWAY_ME)["Authorization"]
-    upstream = Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.10")
 
-    response = upstream.post(
-        STEP_UP,
-        {"otp_code": clock.next_code(otp_user)},
-        content_type="application/json",
-        HTTP_AUTHORIZATION=token,
-    )
+    response = _upstream_step_up(token, clock.next_code(otp_user))
 
     assert response.status_code == HTTPStatus.OK, response.content
     assert claims(api)["auth_time"] == response.json()["auth_time"]
@@ -296,14 +278,8 @@ def test_a_step_up_with_the_gateways_bearer_token(api, otp_user, clock):
 def test_an_api_key_cannot_step_up(api, otp_user, clock, auth_api):
     key, secret = api_key_create(user=otp_user)
     token = api.get(GATEWAY_ME, **signed_headers(key.kid, secret))["Authorization"]
-    upstream = Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.10")
 
-    response = upstream.post(
-        STEP_UP,
-        {"otp_code": clock.next_code(otp_user)},
-        content_type="application/json",
-        HTTP_AUTHORIZATION=token,
-    )
+    response = _upstream_step_up(token, clock.next_code(otp_user))
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {"errors": ["resource.session.no_session"]}

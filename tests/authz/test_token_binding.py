@@ -33,6 +33,12 @@ clock = helpers.clock  # the TOTP clock fixture
 
 SESSIONS = "/api/v2/resource/sessions"
 OTHER_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Safari/605.1.15"
+PASSWORD = "/api/v2/resource/users/password"
+PASSWORD_CHANGE = {
+    "old_password": DEFAULT_PASSWORD,
+    "new_password": NEW_PASSWORD,
+    "confirm_password": NEW_PASSWORD,
+}
 
 
 # ---------------------------------------------------------------- minting: both deciders
@@ -121,14 +127,8 @@ def test_ending_a_session_with_its_own_token_in_bearer_mode(signed_in):
 
 def test_password_change_ends_the_other_sessions_tokens(signed_in):
     _user, devices, csrf, tokens = signed_in
-    body = {
-        "old_password": DEFAULT_PASSWORD,
-        "new_password": NEW_PASSWORD,
-        "confirm_password": NEW_PASSWORD,
-    }
-
     changed = devices["second"].put(
-        "/api/v2/resource/users/password", body, format="json", HTTP_X_CSRF_TOKEN=csrf["second"]
+        PASSWORD, PASSWORD_CHANGE, format="json", HTTP_X_CSRF_TOKEN=csrf["second"]
     )
 
     assert changed.status_code == HTTPStatus.CREATED, changed.content
@@ -139,17 +139,8 @@ def test_password_change_ends_the_other_sessions_tokens(signed_in):
 def test_password_change_in_bearer_mode_keeps_the_tokens_session(signed_in):
     """Through the gateway the call carries only the JWT: its ``sid`` is the caller's."""
     _user, _devices, _csrf, tokens = signed_in
-    body = {
-        "old_password": DEFAULT_PASSWORD,
-        "new_password": NEW_PASSWORD,
-        "confirm_password": NEW_PASSWORD,
-    }
-
     changed = device().put(
-        "/api/v2/resource/users/password",
-        body,
-        format="json",
-        HTTP_AUTHORIZATION=f"Bearer {tokens['second']}",
+        PASSWORD, PASSWORD_CHANGE, format="json", HTTP_AUTHORIZATION=f"Bearer {tokens['second']}"
     )
 
     assert changed.status_code == HTTPStatus.CREATED, changed.content

@@ -21,6 +21,7 @@ from tests.backoffice.conftest import document_add
 from tests.backoffice.test_users import _change, _empty_inlines
 from tests.conftest import BROWSER_UA
 from tests.resource_account.helpers import login
+from tests.snapshots import user_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -51,22 +52,6 @@ def target(make_user):
     return user
 
 
-def _everything(user: User) -> tuple:
-    user.refresh_from_db()
-    return (
-        user.state,
-        user.state_manual,
-        user.otp,
-        user.role,
-        sorted(Label.objects.filter(user=user).values_list("key", "value", "scope")),
-        len(user_sessions_list(user.uid)),
-        WebAuthnCredential.objects.filter(user=user).count(),
-        list(Profile.objects.filter(user=user).values_list("state", flat=True)),
-        DataStorage.objects.filter(user=user).count(),
-        Activity.objects.filter(category="admin", target_uid=user.uid, result="succeed").count(),
-    )
-
-
 def _denied(user: User) -> list[tuple[str, str, str]]:
     """(topic, action, error key) of the refused attempts on ``user`` in the audit log."""
     rows = Activity.objects.filter(category="admin", target_uid=user.uid, result="denied")
@@ -79,25 +64,25 @@ def compliance(operator_client):
 
 
 def test_the_change_form(compliance, target):
-    before = _everything(target)
+    before = user_everything(target)
 
     response = _change(compliance, target, state="banned")
 
     assert response.status_code == HTTPStatus.OK
     assert REFUSED in response.content.decode()
-    assert _everything(target) == before
+    assert user_everything(target) == before
     assert _denied(target) == [("users", "update", REFUSED)]
 
 
 def test_the_labels_on_the_user_page(compliance, target):
-    before = _everything(target)
+    before = user_everything(target)
     rows = {"labels-TOTAL_FORMS": "1", "labels-INITIAL_FORMS": "0", "labels-0-user": target.pk}
     rows.update({"labels-0-key": "ban", "labels-0-value": "by_admin", "labels-0-scope": "private"})
     data = {"state": target.state, "role": target.role, **_empty_inlines(), **rows}
     response = compliance.post(f"{USERS}{target.pk}/change/", data, follow=True)
 
     assert REFUSED in response.content.decode()
-    assert _everything(target) == before
+    assert user_everything(target) == before
 
 
 USER_ACTIONS = [
@@ -130,22 +115,22 @@ def test_every_bulk_action_refuses_the_admin_and_serves_the_member(
             label_set(user=user, key="ban", value="by_admin", scope="private")
     if action == "release_manual_state":
         User.objects.filter(pk__in=[member.pk, target.pk]).update(state_manual=True)
-    before = _everything(target)
-    member_before = _everything(member)
+    before = user_everything(target)
+    member_before = user_everything(member)
 
     response = _action(compliance, USERS, action, member.pk, target.pk)
 
     text = response.content.decode()
     assert f"{target.email}: not changed ({REFUSED})" in text.lower()
-    assert _everything(target) == before
-    assert _everything(member) != member_before
+    assert user_everything(target) == before
+    assert user_everything(member) != member_before
     assert [error for _, _, error in _denied(target)] == [REFUSED]
     assert _denied(member) == []
 
 
 def test_the_session_and_passkey_buttons(compliance, target):
     session_id = user_sessions_list(target.uid)[0]["id"]
-    before = _everything(target)
+    before = user_everything(target)
 
     ended = compliance.post(f"{USERS}{target.pk}/sessions/{session_id}/end/", follow=True)
     removed = compliance.post(
@@ -154,13 +139,13 @@ def test_the_session_and_passkey_buttons(compliance, target):
 
     assert REFUSED in ended.content.decode()
     assert REFUSED in removed.content.decode()
-    assert _everything(target) == before
+    assert user_everything(target) == before
     assert _denied(target) == [("sessions", "delete", REFUSED), ("users", "delete", REFUSED)]
 
 
 def test_the_label_pages(compliance, target):
     label = Label.objects.get(user=target, key="team")
-    before = _everything(target)
+    before = user_everything(target)
 
     added = compliance.post(
         "/admin/accounts/label/add/",
@@ -179,34 +164,34 @@ def test_the_label_pages(compliance, target):
 
     for response in (added, changed, deleted, bulk):
         assert REFUSED in response.content.decode()
-    assert _everything(target) == before
+    assert user_everything(target) == before
 
 
 def test_the_document_queue(compliance, target):
-    before = _everything(target)
+    before = user_everything(target)
 
     response = compliance.post(
         f"/admin/kyc/document/review/{target.uid}/decide/", {"decision": "verified"}, follow=True
     )
 
     assert REFUSED in response.content.decode()
-    assert _everything(target) == before
+    assert user_everything(target) == before
 
 
 @pytest.mark.parametrize("action", ["verify_profiles", "reject_profiles"])
 def test_the_profile_decisions(compliance, target, action):
     profile = Profile.objects.get(user=target)
-    before = _everything(target)
+    before = user_everything(target)
 
     response = _action(compliance, "/admin/kyc/profile/", action, profile.pk)
 
     assert "admin.profiles.insufficient_rank" in response.content.decode()
-    assert _everything(target) == before
+    assert user_everything(target) == before
 
 
 def test_the_data_storage_deletes(compliance, target):
     storage = DataStorage.objects.get(user=target)
-    before = _everything(target)
+    before = user_everything(target)
 
     one = compliance.post(
         f"/admin/kyc/datastorage/{storage.pk}/delete/", {"post": "yes"}, follow=True
@@ -215,7 +200,7 @@ def test_the_data_storage_deletes(compliance, target):
 
     assert REFUSED in one.content.decode()
     assert REFUSED in bulk.content.decode()
-    assert _everything(target) == before
+    assert user_everything(target) == before
 
 
 def test_every_bulk_action_elsewhere_is_tried_here(rf, superadmin):

@@ -21,6 +21,7 @@ from tests.backoffice.test_login_second_factor import (  # noqa: F401  (fixtures
     passkey_step,
     password_step,
 )
+from tests.clocks import Later
 from tests.conftest import BROWSER_UA
 from tests.factories import DEFAULT_PASSWORD
 
@@ -28,17 +29,6 @@ pytestmark = pytest.mark.django_db
 
 PERMISSIONS = "/admin/permissions/permission/"
 WITHDRAW = "api/v2/peatio/account/withdraws"
-
-
-class Later:
-    def __init__(self) -> None:
-        self.offset = 0
-
-    def time(self) -> float:
-        return time.time() + self.offset
-
-    def __getattr__(self, name: str):
-        return getattr(time, name)
 
 
 def test_the_back_office_session_ends_at_its_absolute_lifetime(make_admin, settings, monkeypatch):

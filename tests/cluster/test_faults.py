@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from ops.cluster.topology import pid_alive, wait_for
+from ops.cluster.probes import pid_alive, wait_for
 from tests.cluster.conftest import (
     PASSWORD,
     browser,
@@ -135,6 +135,15 @@ def active_user(cluster, mailbox) -> tuple[requests.Session, str]:
     assert confirm.status_code == 201, confirm.text
     session.headers["X-CSRF-Token"] = log_in(session, url, address)
     return session, address
+
+
+def _sign_ups(cluster, prefix: str, count: int, created: dict[str, str]) -> None:
+    """``count`` sign-ups of fresh addresses, each answered 201; ``created`` maps them to uids."""
+    for _ in range(count):
+        address = f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+        response = sign_up(browser(), cluster.url(), address)
+        assert response.status_code == 201, response.text
+        created[address] = response.json()["uid"]
 
 
 def test_fault_1_redis_primary_killed(cluster, mailbox, audit, measured):
@@ -308,15 +317,10 @@ def test_fault_3_gunicorn_node_killed_under_load(cluster, mailbox, audit, measur
 
 
 def test_fault_4_worker_killed_in_the_middle_of_a_burst(cluster, mailbox, audit, measured):
-    url = cluster.url()
     created: dict[str, str] = {}
 
     def burst(count: int) -> None:
-        for _ in range(count):
-            address = f"burst-{uuid.uuid4().hex[:10]}@example.com"
-            response = sign_up(browser(), url, address)
-            assert response.status_code == 201, response.text
-            created[address] = response.json()["uid"]
+        _sign_ups(cluster, "burst", count, created)
 
     burst(10)
     cluster.kill("worker-2", "KILL")  # no task it held is acknowledged
@@ -401,15 +405,10 @@ def test_fault_6_replica_stopped(cluster, measured):
 
 
 def test_fault_7_rabbitmq_restarted(cluster, mailbox, audit, measured):
-    url = cluster.url()
     created: dict[str, str] = {}
 
     def users(count: int) -> None:
-        for _ in range(count):
-            address = f"amqp-{uuid.uuid4().hex[:10]}@example.com"
-            response = sign_up(browser(), url, address)
-            assert response.status_code == 201, response.text
-            created[address] = response.json()["uid"]
+        _sign_ups(cluster, "amqp", count, created)
 
     users(3)
     settle(cluster)

@@ -20,7 +20,7 @@ import jwt
 import pytest
 from django_otp.oath import TOTP
 
-from ops.cluster.topology import wait_for
+from ops.cluster.probes import wait_for
 from tests.cluster.conftest import (
     PASSWORD,
     browser,

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from ops.cluster.topology import free_ports, port_open
+from ops.cluster.probes import free_ports, port_open
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"

@@ -24,6 +24,12 @@ def phone_label(user) -> str | None:
     return found.value if found else None
 
 
+def _verify(client, code: str = MOCK_CODE, **kwargs):
+    """POST phones/verify for the test number with ``code`` (the mock provider's by default)."""
+    body = {"phone_number": NUMBER, "verification_code": code}
+    return client.post(f"{PHONES}/verify", body, **kwargs)
+
+
 @pytest.fixture
 def added(member, member_api) -> Phone:
     response = member_api.post(PHONES, {"phone_number": NUMBER})
@@ -140,7 +146,7 @@ def test_add_the_same_number_twice_is_exists(member_api, added):
 def test_a_number_verified_by_someone_else_is_number_exist(member, member_api, make_user, auth_api):
     other_api = auth_api(make_user())
     other_api.post(PHONES, {"phone_number": NUMBER})
-    other_api.post(f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE})
+    _verify(other_api)
 
     response = member_api.post(PHONES, {"phone_number": NUMBER})
 
@@ -233,7 +239,7 @@ def test_resend_refuses_bad_parameters(member_api, data, status, keys):
 
 
 def test_resend_of_a_verified_number_is_number_exist(member_api, added):
-    member_api.post(f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE})
+    _verify(member_api)
 
     response = member_api.post(f"{PHONES}/send_code", {"phone_number": NUMBER})
 
@@ -246,9 +252,7 @@ def test_resend_of_a_verified_number_is_number_exist(member_api, added):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_verify_with_the_mock_code_reaches_level_two(member, member_api, added, fmt):
-    response = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE}, format=fmt
-    )
+    response = _verify(member_api, format=fmt)
 
     assert response.status_code == HTTPStatus.CREATED
     body = response.json()
@@ -263,9 +267,7 @@ def test_verify_with_the_mock_code_reaches_level_two(member, member_api, added, 
 
 
 def test_verify_with_a_wrong_code_is_verification_invalid(member, member_api, added):
-    response = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": "00000"}
-    )
+    response = _verify(member_api, "00000")
 
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response.json() == {"errors": ["resource.phone.verification_invalid"]}
@@ -276,11 +278,9 @@ def test_verify_with_a_wrong_code_is_verification_invalid(member, member_api, ad
 
 def test_five_wrong_codes_burn_the_code(member_api, added):
     for _ in range(5):
-        member_api.post(f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": "11111"})
+        _verify(member_api, "11111")
 
-    right = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE}
-    )
+    right = _verify(member_api)
 
     assert right.status_code == HTTPStatus.NOT_FOUND
     assert right.json() == {"errors": ["resource.phone.verification_invalid"]}
@@ -288,9 +288,7 @@ def test_five_wrong_codes_burn_the_code(member_api, added):
     assert added.code is None
     # a new send issues a fresh code that works again
     member_api.post(f"{PHONES}/send_code", {"phone_number": NUMBER})
-    again = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE}
-    )
+    again = _verify(member_api)
     assert again.status_code == HTTPStatus.CREATED
 
 
@@ -299,9 +297,7 @@ def test_an_expired_code_fails_even_when_right(member_api, added):
         code_sent_at=timezone.now() - timedelta(minutes=10, seconds=1)
     )
 
-    response = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE}
-    )
+    response = _verify(member_api)
 
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response.json() == {"errors": ["resource.phone.verification_invalid"]}
@@ -313,11 +309,9 @@ def test_verify_attempts_are_rate_limited(member_api, added, settings):
         "phone_verify_account": "2/600",
     }
     for _ in range(2):
-        member_api.post(f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": "99999"})
+        _verify(member_api, "99999")
 
-    response = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE}
-    )
+    response = _verify(member_api)
 
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert response.json() == {"errors": ["resource.phone.too_many_requests"]}
@@ -367,11 +361,9 @@ def test_verify_refuses_bad_parameters(member, member_api, added, data, status, 
 
 
 def test_verify_twice_is_number_exist(member_api, added):
-    member_api.post(f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE})
+    _verify(member_api)
 
-    response = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE}
-    )
+    response = _verify(member_api)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json() == {"errors": ["resource.phone.number_exist"]}
@@ -380,11 +372,9 @@ def test_verify_twice_is_number_exist(member_api, added):
 def test_the_same_number_cannot_be_verified_by_two_accounts(member_api, added, make_user, auth_api):
     other_api = auth_api(make_user())
     other_api.post(PHONES, {"phone_number": NUMBER})
-    member_api.post(f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE})
+    _verify(member_api)
 
-    response = other_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE}
-    )
+    response = _verify(other_api)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json() == {"errors": ["resource.phone.number_exist"]}
@@ -394,9 +384,7 @@ def test_the_same_number_cannot_be_verified_by_two_accounts(member_api, added, m
 def test_another_users_phone_cannot_be_verified_by_me(member_api, make_user, auth_api):
     auth_api(make_user()).post(PHONES, {"phone_number": NUMBER})
 
-    response = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": MOCK_CODE}
-    )
+    response = _verify(member_api)
 
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response.json() == {"errors": ["resource.phone.doesnt_exist"]}
@@ -437,10 +425,8 @@ def test_twilio_sms_sends_a_random_code_and_checks_it(member, member_api, settin
     assert len(phone.code) == 5
     assert phone.code.isdigit()
     wrong = "00000" if phone.code != "00000" else "11111"
-    bad = member_api.post(f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": wrong})
-    good = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": phone.code}
-    )
+    bad = _verify(member_api, wrong)
+    good = _verify(member_api, phone.code)
     assert bad.status_code == HTTPStatus.NOT_FOUND
     assert good.status_code == HTTPStatus.CREATED
 
@@ -484,12 +470,8 @@ def test_twilio_verify_sends_and_checks_through_the_service(member, member_api, 
     twilio.post(CHECK, json={"status": "approved"}, status=200)
 
     sent = member_api.post(PHONES, {"phone_number": NUMBER, "channel": "call"})
-    wrong = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": "123456"}
-    )
-    right = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": "654321"}
-    )
+    wrong = _verify(member_api, "123456")
+    right = _verify(member_api, "654321")
 
     assert sent.json() == {"message": "Code was sent successfully via call"}
     assert parse_qs(twilio.calls[0].request.body) == {"To": [f"+{DIGITS}"], "Channel": ["call"]}
@@ -505,9 +487,7 @@ def test_twilio_verify_check_error_is_verification_invalid(member_api, settings,
     twilio.post(CHECK, json={"code": 20404, "message": "not found"}, status=404)
     member_api.post(PHONES, {"phone_number": NUMBER})
 
-    response = member_api.post(
-        f"{PHONES}/verify", {"phone_number": NUMBER, "verification_code": "123456"}
-    )
+    response = _verify(member_api, "123456")
 
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response.json() == {"errors": ["resource.phone.verification_invalid"]}

@@ -25,11 +25,16 @@ def manage(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+def refused(tmp_path, **env: str) -> list[str]:
+    """``manage.py check`` under ``env`` fails; the lines it wrote to stderr."""
+    result = manage(tmp_path, "check", **env)
+    assert result.returncode != 0
+    return result.stderr.strip().splitlines()
+
+
 @pytest.mark.parametrize("value", ["prod", "Production2", "staging"])
 def test_an_unknown_barong_env_refuses_to_start(tmp_path, value):
-    result = manage(tmp_path, "check", BARONG_ENV=value)
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == [
+    assert refused(tmp_path, BARONG_ENV=value) == [
         f"configuration error: BARONG_ENV must be development or production, not {value!r}"
     ]
 
@@ -44,9 +49,7 @@ def test_production_names_the_missing_variables_in_one_line(tmp_path):
 
 
 def test_a_bad_number_is_one_line(tmp_path):
-    result = manage(tmp_path, "check", BARONG_SESSION_EXPIRE_TIME="ten")
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == [
+    assert refused(tmp_path, BARONG_SESSION_EXPIRE_TIME="ten") == [
         "configuration error: BARONG_SESSION_EXPIRE_TIME must be a whole number, not 'ten'"
     ]
 
@@ -54,9 +57,7 @@ def test_a_bad_number_is_one_line(tmp_path):
 @pytest.mark.parametrize("value", ["nginx", "cloudfare"])
 def test_an_unknown_gateway_refuses_to_start(tmp_path, value):
     """Barong knows two gateways; a typo must not run as the default (cloudflare)."""
-    result = manage(tmp_path, "check", BARONG_GATEWAY=value)
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == [
+    assert refused(tmp_path, BARONG_GATEWAY=value) == [
         f"configuration error: BARONG_GATEWAY must be cloudflare or akamai, not {value!r}"
     ]
 

@@ -113,6 +113,17 @@ class Served:
     def mail_offset(self) -> int:
         return len(self.mail_log.read_text())
 
+    def confirmation_link(self, email: str) -> str:
+        """Sign ``email`` up through the API; the confirmation link its e-mail carries."""
+        before = self.mail_offset()
+        answer = requests.post(
+            f"{self.url}/api/v2/identity/users",
+            json={"email": email, "password": "Correct-Horse-Battery-9"},
+            timeout=30,
+        )
+        assert answer.status_code == 201, answer.text
+        return self.mail_link("/accounts/confirmation", before)
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
@@ -222,13 +233,7 @@ def test_make_serve_runs_gunicorn_as_recommended(served):
 
 def test_a_sign_up_mails_a_link_to_this_server(served):
     before = served.mail_offset()
-    answer = requests.post(
-        f"{served.url}/api/v2/identity/users",
-        json={"email": "grace@example.com", "password": "Correct-Horse-Battery-9"},
-        timeout=30,
-    )
-    assert answer.status_code == 201, answer.text
-    link = served.mail_link("/accounts/confirmation", before)
+    link = served.confirmation_link("grace@example.com")
     assert "confirmation_token=" in link
     assert "grace@example.com" in served.mail_log.read_text()[before:]
 
@@ -365,14 +370,7 @@ def test_back_office_pages_load_styled_from_this_server(visit):
 
 
 def test_e_mail_link_pages_work_under_gunicorn(visit, served):
-    before = served.mail_offset()
-    answer = requests.post(
-        f"{served.url}/api/v2/identity/users",
-        json={"email": "linus@example.com", "password": "Correct-Horse-Battery-9"},
-        timeout=30,
-    )
-    assert answer.status_code == 201, answer.text
-    visit.open(served.mail_link("/accounts/confirmation", before), "input[type=submit]", "confirm")
+    visit.open(served.confirmation_link("linus@example.com"), "input[type=submit]", "confirm")
     assert _styled(visit, "#header") not in ("rgba(0, 0, 0, 0)", "")
     visit.page.click("input[type=submit]")
     visit.page.wait_for_selector("#page-done")

@@ -32,6 +32,12 @@ def _errors(response) -> list[str]:
     return response.json()["errors"]
 
 
+def _add_superadmin_rule(sa_api, verb: str, path: str, action: str):
+    """POST a superadmin rule through the admin API; its response."""
+    body = {"role": "superadmin", "verb": verb, "path": path, "action": action}
+    return sa_api.post(URL, body, format="json")
+
+
 def test_deleting_the_rule_that_opens_the_admin_api_is_refused(sa_api, master_rule):
     response = sa_api.delete(URL, {"id": master_rule.pk}, format="json")
 
@@ -69,11 +75,7 @@ def test_weakening_the_rule_is_refused(sa_api, master_rule, change):
 def test_a_superadmin_drop_rule_over_the_admin_api_is_refused(sa_api, superadmin, path):
     before = Permission.objects.count()
 
-    response = sa_api.post(
-        URL,
-        {"role": "superadmin", "verb": "delete", "path": path, "action": "drop"},
-        format="json",
-    )
+    response = _add_superadmin_rule(sa_api, "delete", path, "drop")
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert _errors(response) == [RULE_KEY]
@@ -81,11 +83,7 @@ def test_a_superadmin_drop_rule_over_the_admin_api_is_refused(sa_api, superadmin
 
 
 def test_the_rule_may_go_when_another_one_opens_the_admin_api(sa_api, master_rule):
-    created = sa_api.post(
-        URL,
-        {"role": "superadmin", "verb": "all", "path": "api/v2/barong/admin", "action": "accept"},
-        format="json",
-    )
+    created = _add_superadmin_rule(sa_api, "all", "api/v2/barong/admin", "accept")
 
     response = sa_api.delete(URL, {"id": master_rule.pk}, format="json")
 
@@ -96,11 +94,7 @@ def test_the_rule_may_go_when_another_one_opens_the_admin_api(sa_api, master_rul
 
 def test_other_superadmin_rules_change_freely(sa_api, superadmin):
     rule = Permission.objects.get(role="superadmin", verb="GET", path="assets")
-    drop = sa_api.post(
-        URL,
-        {"role": "superadmin", "verb": "get", "path": "api/v2/peatio/x", "action": "drop"},
-        format="json",
-    )
+    drop = _add_superadmin_rule(sa_api, "get", "api/v2/peatio/x", "drop")
 
     response = sa_api.delete(URL, {"id": rule.pk}, format="json")
 

@@ -39,6 +39,14 @@ def _seeded(user, client) -> None:
     assert client.post(f"{OTP}/generate_qrcode").status_code == HTTPStatus.CREATED
 
 
+def _wrong_enables(user, client, count: int) -> None:
+    """``count`` enables with a wrong code, each past django-otp's back-off."""
+    for _ in range(count):
+        unthrottle(user)
+        client.post(f"{OTP}/enable", {"code": "000000"})
+    unthrottle(user)
+
+
 # ---------------------------------------------------------------- generate_qrcode
 
 
@@ -235,10 +243,7 @@ def test_otp_attempts_are_rate_limited_per_account(auth_api, make_user, clock):
     user = make_user()
     client = auth_api(user)
     _seeded(user, client)
-    for _ in range(10):
-        unthrottle(user)
-        client.post(f"{OTP}/enable", {"code": "000000"})
-    unthrottle(user)
+    _wrong_enables(user, client, 10)
 
     response = client.post(f"{OTP}/enable", {"code": clock.code(user)})
 
@@ -253,10 +258,7 @@ def test_rate_limits_can_be_switched_off(auth_api, make_user, clock, settings):
     user = make_user()
     client = auth_api(user)
     _seeded(user, client)
-    for _ in range(12):
-        unthrottle(user)
-        client.post(f"{OTP}/enable", {"code": "000000"})
-    unthrottle(user)
+    _wrong_enables(user, client, 12)
 
     assert client.post(f"{OTP}/enable", {"code": clock.code(user)}).status_code == 201
 
@@ -282,16 +284,22 @@ def test_disable_turns_2fa_off_and_keys_inactive(auth_api, make_user, clock):
     assert _otp_rows(user)[-1] == ("disable 2FA", "succeed", None)
 
 
-def test_disable_when_off(auth_api, make_user):
+@pytest.mark.parametrize(
+    ("action", "key", "activity"),
+    [
+        ("disable", "resource.otp.not_enabled", "disable 2FA"),
+        # Barong's odd key: verify with 2FA off answers "already_enabled".
+        ("verify", "resource.otp.already_enabled", "verify 2FA code"),
+    ],
+)
+def test_disable_or_verify_when_2fa_is_off(auth_api, make_user, action, key, activity):
     user = make_user()
 
-    response = auth_api(user).post(f"{OTP}/disable", {"code": "123456"})
+    response = auth_api(user).post(f"{OTP}/{action}", {"code": "123456"})
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json() == {"errors": ["resource.otp.not_enabled"]}
-    assert _otp_rows(user) == [
-        ("disable 2FA", "failed", "2FA has not been enabled for this account")
-    ]
+    assert response.json() == {"errors": [key]}
+    assert _otp_rows(user) == [(activity, "failed", "2FA has not been enabled for this account")]
 
 
 @pytest.mark.parametrize("code", ["000000", HUGE, "пароль"])
@@ -366,18 +374,6 @@ def test_verify_tolerates_one_step_of_clock_skew(auth_api, make_user, clock):
     unthrottle(user)
     assert client.post(f"{OTP}/verify", {"code": one_behind}).status_code == 201
     assert client.post(f"{OTP}/verify", {"code": one_ahead}).status_code == 201
-
-
-def test_verify_when_2fa_is_off_uses_barongs_odd_key(auth_api, make_user):
-    user = make_user()
-
-    response = auth_api(user).post(f"{OTP}/verify", {"code": "123456"})
-
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json() == {"errors": ["resource.otp.already_enabled"]}
-    assert _otp_rows(user) == [
-        ("verify 2FA code", "failed", "2FA has not been enabled for this account")
-    ]
 
 
 @pytest.mark.parametrize(
