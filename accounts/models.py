@@ -75,7 +75,7 @@ class User(AbstractBaseUser):
     # keep it until an operator changes the state again (docs/compatibility.md).
     state_manual = models.BooleanField(default=False, db_default=False)
     # Until when rules marked ``security_lock`` refuse the user, after 2FA was switched off,
-    # the password changed or reset, or a recovery code used (accounts/security_lock.py).
+    # the password changed or reset, or a recovery code used (accounts/services/security_lock.py).
     security_lock_until = models.DateTimeField(null=True, blank=True)
     referral = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referees"
@@ -213,7 +213,7 @@ class OTPDevice(TimestampMixin, ThrottlingMixin, Device):
     A django-otp device in full: ``verify_token`` decrypts the seed, checks the code with
     django-otp's ``TOTP`` (one step either side), accepts each time step once (``last_t``,
     RFC 6238, 5.2) and counts failures through ``ThrottlingMixin``, so the framework's own
-    tools (``django_otp.match_token``, ``OTPTokenForm``) and the API (accounts/otp.py) take
+    tools (``django_otp.match_token``, ``OTPTokenForm``) and the API (accounts/services/otp.py) take
     one path. ``confirmed`` turns true when 2FA is enabled with a code from this seed.
     """
 
@@ -295,7 +295,7 @@ class ResyncJob(models.Model):
 
     A Celery task walks the users in primary-key order, batch after batch; ``last_user_id``
     is the resume point, so a job picked up again after a crash continues where it stopped
-    and re-running a batch changes nothing (accounts/resync.py).
+    and re-running a batch changes nothing (accounts/services/resync.py).
     """
 
     class State(models.TextChoices):
@@ -363,7 +363,8 @@ class UserIdBlock(models.Model):
 
 
 class RecoveryCode(models.Model):
-    """One single-use 2FA recovery code, kept only as an HMAC of the code (accounts.recovery)."""
+    """One single-use 2FA recovery code, kept only as an HMAC of the code
+    (accounts.services.recovery)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
     digest = models.CharField(max_length=64)

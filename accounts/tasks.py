@@ -4,7 +4,7 @@
   request, and a failed login, only enqueue one of these (the same work whether or not the
   e-mail is registered); the worker looks the user up and does the rest
   (accounts/services/constant_work.py).
-- Level resync jobs (accounts/resync.py): run one, and resume stalled ones.
+- Level resync jobs (accounts/services/resync.py): run one, and resume stalled ones.
 """
 
 from celery import shared_task
@@ -37,8 +37,8 @@ def user_login_failure_record(email: str, user_ip: str, user_agent_text: str) ->
 
 @shared_task(name="accounts.resync_run", acks_late=True)
 def resync_run(job_id: int) -> int:
-    """Run a level resync job to its end (accounts/resync.py); resumes where it stopped."""
-    from accounts.resync import resync_run as run
+    """Run a level resync job to its end (accounts/services/resync.py); resumes where it stopped."""
+    from accounts.services.resync import resync_run as run
 
     job = run(job_id=job_id)
     return job.changed if job is not None else 0
@@ -47,7 +47,7 @@ def resync_run(job_id: int) -> int:
 @shared_task(name="accounts.resync_resume")
 def resync_resume() -> int:
     """Beat: queue again the resync jobs a dead worker or a failed batch left unfinished."""
-    from accounts.resync import resync_stalled
+    from accounts.services.resync import resync_stalled
 
     stalled = resync_stalled()
     for job_id in stalled:

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.notifications import security_notify
-from accounts.otp import otp_attempt
 from accounts.services.operators import user_admin_guard
+from accounts.services.otp import otp_attempt
 from accounts.sessions import ACTIVE_STATES
 from activities.services import activity_record, admin_activity_record
 from apikeys.models import APIKey

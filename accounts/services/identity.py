@@ -1,4 +1,5 @@
-"""Identity flows: logout, sign-up, e-mail confirmation, password reset (login: accounts.login)."""
+"""Identity flows: logout, sign-up, e-mail confirmation, password reset (login:
+accounts.services.login)."""
 
 from django.conf import settings
 from django.db import transaction

@@ -61,7 +61,7 @@ def user_login_complete(
     """After the password (``user_password_login``), the second factor the account has:
     none, a TOTP or recovery code, or a passkey, which only the passkey login completes.
 
-    The API login and the back-office (``accounts.operator_login``) both finish here, so
+    The API login and the back-office (``accounts.services.operator_login``) both finish here, so
     they refuse the same logins with the same activity rows and record the same success
     (the row, the ``system.session.create`` event, the new-device e-mail).
     """
@@ -213,7 +213,7 @@ def user_login_second_factor(
     *, user: User, otp_code: str | None, recovery_code: str | None, request
 ) -> User:
     """2FA on: a TOTP code, or else a recovery code, completes the login."""
-    from accounts.otp import otp_attempt
+    from accounts.services.otp import otp_attempt
 
     if _recovery_chosen(otp_code, recovery_code):
         return _login_with_recovery_code(user=user, code=recovery_code, request=request)
@@ -231,7 +231,7 @@ def user_login_second_factor(
 
 
 def _login_with_recovery_code(*, user: User, code: str | None, request) -> User:
-    from accounts.recovery import recovery_code_use
+    from accounts.services.recovery import recovery_code_use
 
     left = recovery_code_use(user=user, code=code, error_key="identity.session.too_many_requests")
     if left is None:

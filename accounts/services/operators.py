@@ -8,11 +8,11 @@ import logging
 from django.db import transaction
 
 from accounts.models import Label, Level, User
-from accounts.resync import resync_job_start
 from accounts.roles import SUPERADMIN, role_outranks
 from accounts.selectors import label_find
 from accounts.services.guards import superadmins_lock
 from accounts.services.labels import level_upsert
+from accounts.services.resync import resync_job_start
 from accounts.services.users import (
     label_delete,
     label_set,
@@ -270,7 +270,7 @@ def level_admin_save(
     *, admin: User, id: int, key: str, value: str, description: str, request=None
 ) -> Level:
     """An operator's level row: saved and audited at once; the users it may move are
-    recomputed by a resync job (accounts/resync.py) after commit."""
+    recomputed by a resync job (accounts/services/resync.py) after commit."""
     previous = Level.objects.filter(pk=id).values("key", "value", "description").first()
     level = level_upsert(id=id, key=key, value=value, description=description)
     resync_job_start(reason=f"level {level.pk} saved", from_level=level.pk - 1)

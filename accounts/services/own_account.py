@@ -27,7 +27,7 @@ def user_password_verify(*, user: User, password: str, error_key: str) -> bool:
 
 def user_self_delete(*, user: User, password: str, otp_code: str | None = None) -> User:
     """Self-deletion: password, then the 2FA code when on; label ``delete`` → state deleted."""
-    from accounts.otp import otp_attempt
+    from accounts.services.otp import otp_attempt
 
     if not user_password_verify(
         user=user, password=password, error_key="resource.user.too_many_requests"

@@ -4,7 +4,7 @@ A level edit returns at once: ``resync_job_start`` records a ``ResyncJob`` and q
 ``resync_run`` (Celery, after commit). The task walks users in primary-key order,
 ``BARONG_RESYNC_BATCH`` ids at a time. Each batch reads its users and their private labels
 in two range queries and applies the rules a single label change applies
-(accounts/level_rules.py); then, in one transaction, it locks only the users that move,
+(accounts/services/level_rules.py); then, in one transaction, it locks only the users that move,
 recomputes them from labels read after the lock, rewrites them (one UPDATE per (level,
 state) pair), records one ``model.user.updated`` each (built from the locked rows, written
 in bulk: events/bulk.py), ends the sessions of those it bans, locks or deletes, and moves
@@ -24,8 +24,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.events import uid_aggregate, user_event_record
-from accounts.level_rules import users_level_state_changes
 from accounts.models import Level, ResyncJob, User
+from accounts.services.level_rules import users_level_state_changes
 from accounts.services.users import users_sessions_end
 from accounts.sessions import ACTIVE_STATES
 from accounts.signals import users_api_access_lost, users_updated_in_bulk
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 # What a batch reads of the users that move: the rules' inputs first (id, level, state,
-# state_manual: accounts/level_rules.py), then what their ``model.user.updated`` shows.
+# state_manual: accounts/services/level_rules.py), then what their ``model.user.updated`` shows.
 _MOVER_COLUMNS = (
     "pk",
     "level",

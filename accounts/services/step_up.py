@@ -7,7 +7,7 @@ A permission rule may ask for a second factor from at most N seconds ago
 session: a TOTP code (``step_up_totp``), or a passkey assertion over a challenge issued
 for this very session (``step_up_passkey_options`` then ``step_up_passkey_verify``).
 Codes and assertions count against the account's second-factor budget (``otp_account``);
-a TOTP code is good once (accounts.otp.otp_verify), an assertion's challenge too.
+a TOTP code is good once (accounts.services.otp.otp_verify), an assertion's challenge too.
 """
 
 from typing import Any
@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import User
-from accounts.otp import otp_attempt
-from accounts.passkeys import webauthn_assertion_verify, webauthn_random_options
+from accounts.services.otp import otp_attempt
+from accounts.services.passkeys import webauthn_assertion_verify, webauthn_random_options
 from accounts.sessions import AMR_OTP, AMR_PASSKEY, session_public_id, session_step_up
 from activities.services import activity_record
 from barong.api.errors import ApiError

@@ -3,9 +3,9 @@
 from rest_framework import status
 from rest_framework.response import Response
 
-from accounts import recovery
 from accounts import security_serializers as s
-from accounts.resource_views import NO_STORE, UNAUTHORIZED
+from accounts.services import recovery
+from accounts.views.own_account import NO_STORE, UNAUTHORIZED
 from barong.api.views import ResourceViewSet, barong_schema
 
 

@@ -7,8 +7,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 
-from accounts.login import _login_user
 from accounts.models import Label, User
+from accounts.services.login import _login_user
 from activities.models import Activity
 from barong.db.counting import page_rows, planner_rows, queryset_total
 from barong.db.rows import _covered, row_insert
