@@ -30,9 +30,9 @@ from accounts.services import (
     user_admin_guard,
     user_otp_admin_disable,
     user_role_admin_set,
+    user_state_admin_release,
     user_state_admin_set,
 )
-from accounts.services.resync import user_state_admin_release
 from activities.models import Activity
 from barong.admin_lists import (
     SEARCH_USERS_MAX,

@@ -45,6 +45,7 @@ from accounts.services.operators import (
     user_otp_admin_disable,
     user_otp_admin_set,
     user_role_admin_set,
+    user_state_admin_release,
     user_state_admin_set,
 )
 from accounts.services.own_account import (
@@ -129,6 +130,7 @@ __all__ = [
     "user_role_admin_set",
     "user_role_set",
     "user_self_delete",
+    "user_state_admin_release",
     "user_state_admin_set",
     "user_state_compute",
     "user_state_import",

@@ -16,8 +16,8 @@ from accounts.notifications import (
     login_from_new_device,
     security_notify,
 )
-from accounts.services import email_normalize
 from accounts.services.constant_work import login_failure_queue
+from accounts.services.users import email_normalize
 from accounts.sessions import ACTIVE_STATES, AMR_OTP, AMR_PWD, AMR_RECOVERY
 from activities.models import Activity
 from activities.services import activity_failure_record, activity_record

@@ -12,7 +12,7 @@ from accounts.roles import SUPERADMIN, role_outranks
 from accounts.selectors import label_find
 from accounts.services.guards import superadmins_lock
 from accounts.services.labels import level_upsert
-from accounts.services.resync import resync_job_start
+from accounts.services.resync import resync_job_start, users_resync_range
 from accounts.services.users import (
     label_delete,
     label_set,
@@ -322,4 +322,26 @@ def user_ban_admin_set(
             admin=admin, user=user, key=BAN_LABEL, scope=Label.Scope.PRIVATE, request=request
         )
     user.refresh_from_db()
+    return user
+
+
+@transaction.atomic
+def user_state_admin_release(*, admin: User, user: User, request=None) -> User:
+    """An operator hands a manually set state back to the labels; audited."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user_admin_guard(admin=admin, user=user)
+    if not user.state_manual:
+        raise ApiError("admin.user.state_no_change")
+    User.objects.filter(pk=user.pk).update(state_manual=False)
+    previous = user.state
+    users_resync_range(low=user.pk - 1, high=user.pk, lift=True)
+    user.refresh_from_db()
+    admin_activity_record(
+        admin=admin,
+        topic="users",
+        action="update",
+        target=user,
+        request=request,
+        data={"uid": user.uid, "state": user.state, "previous_state": previous, "manual": False},
+    )
     return user

@@ -202,7 +202,7 @@ def webauthn_credentials_admin_delete(
     The admin API and the back-office both come here, through the same removal as the
     user's own delete.
     """
-    from accounts.services import user_admin_guard
+    from accounts.services.operators import user_admin_guard
 
     user_admin_guard(admin=admin, user=user, action="delete")
     deleted = _credentials_remove(user=user, credential_id=credential_id)

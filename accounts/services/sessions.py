@@ -50,7 +50,7 @@ def sessions_end_others(*, user: User, keep: str | None, request=None) -> int:
 
 def _admin_guard(*, admin: User, user: User) -> None:
     """Sessions of users ranked below the operator only, and the operator's own."""
-    from accounts.services import user_admin_guard
+    from accounts.services.operators import user_admin_guard
 
     user_admin_guard(admin=admin, user=user, own_account=True, topic="sessions", action="delete")
 

@@ -138,7 +138,7 @@ def test_a_manual_active_state_still_yields_to_a_blocking_label(make_user, super
 
 def test_a_manual_state_survives_label_changes_until_released(make_user, superadmin):
     from accounts.services import user_state_admin_set
-    from accounts.services.resync import user_state_admin_release
+    from accounts.services.operators import user_state_admin_release
 
     member = make_user(labels={"phone": "verified"})
     user_state_admin_set(admin=superadmin, user=member, state="locked")
