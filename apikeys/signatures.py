@@ -43,6 +43,11 @@ class VerifiedKey:
     cidrs: tuple[str, ...] = ()
 
 
+def api_key_secret_context(kid: str) -> str:
+    """What binds an encrypted secret to its key's row (barong.crypto ``context``)."""
+    return f"apikey:{kid}"
+
+
 def api_key_cache_key(kid: str) -> str:
     """Where a key's row is cached (hashed: a kid may hold any character)."""
     return "authz:apikey:" + hashlib.sha256(kid.encode("utf-8", "surrogatepass")).hexdigest()
@@ -86,7 +91,6 @@ def _expired(row: dict, now: float) -> bool:
 
 @lru_cache(maxsize=4096)
 def _secret(kid: str, encrypted_secret: str) -> bytes:
-    from apikeys.services import api_key_secret_context
     from barong.crypto import decrypt
 
     return decrypt(encrypted_secret, context=api_key_secret_context(kid)).encode()
