@@ -53,17 +53,17 @@ def main() -> None:
 
     from accounts.models import User
     from accounts.notifications import device_seen_values
-    from accounts.services.login import _login_user_sql
+    from accounts.services.login import login_user_sql
     from activities.models import Activity
-    from barong.db.rows import _statement, row_values
+    from barong.db.rows import row_statement, row_values
     from events.models import OutboxEvent
 
     user = login_cost._member()
     encoded = user.password
     client = redis.Redis.from_url(settings.REDIS_URL)
-    query, _ = _login_user_sql(connection.vendor)
-    activity_sql, activity_fields, _ = _statement(Activity, "default")
-    outbox_sql, outbox_fields, _ = _statement(OutboxEvent, "default")
+    query, _ = login_user_sql(connection.vendor)
+    activity_sql, activity_fields, _ = row_statement(Activity, "default")
+    outbox_sql, outbox_fields, _ = row_statement(OutboxEvent, "default")
     both = f"WITH activity AS ({activity_sql}) {outbox_sql}"
     body = json.dumps({"email": login_cost.EMAIL, "password": login_cost.PASSWORD}).encode()
     result, since, _, _ = device_seen_values(request=None)  # the address and agent: below

@@ -113,7 +113,7 @@ def _exists(model: type[Model], condition: str = "") -> str:
     return f"EXISTS (SELECT 1 FROM {table} WHERE {table}.{owner} = {outer}{condition})"  # noqa: S608
 
 
-def _login_user_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
+def login_user_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
     """The login's one user query, written once: the ORM spent more CPU compiling it on
     every login (five ``Exists`` annotations) than the database spent running it.
 
@@ -162,14 +162,14 @@ def _user_converters(alias: str) -> dict:
     return compiler.get_converters([field.get_col(User._meta.db_table) for field in _user_fields()])
 
 
-def _login_user(email: str, request) -> User | None:
-    """The user of ``email`` with the flags of ``_login_user_sql`` as attributes."""
+def login_user_find(email: str, request) -> User | None:
+    """The user of ``email`` with the flags of ``login_user_sql`` as attributes."""
     values = device_seen_values(request=request)
     params = [
         connection.ops.adapt_datetimefield_value(value) if name == "created_at" else value
         for (name, _), value in zip(DEVICE_SEEN_FILTER, values, strict=True)
     ]
-    sql, flags = _login_user_sql(connection.vendor)
+    sql, flags = login_user_sql(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, email_normalize(email)])
         row = cursor.fetchone()
@@ -193,7 +193,7 @@ def user_password_login(*, email: str, password: str, request) -> User:
     were seen lately (the "New Login" e-mail) and which lists of the answer are empty, so
     a login reads the user once.
     """
-    user = _login_user(email, request)
+    user = login_user_find(email, request)
     if user is None:
         make_password(password)  # the same hashing cost whether or not the account exists
     # Unknown e-mail or wrong password: one query, one hash, one enqueue either way.
