@@ -336,12 +336,10 @@ def user_state_admin_release(*, admin: User, user: User, request=None) -> User:
     previous = user.state
     users_resync_range(low=user.pk - 1, high=user.pk, lift=True)
     user.refresh_from_db()
-    admin_activity_record(
+    _user_update_audit(
         admin=admin,
-        topic="users",
-        action="update",
-        target=user,
+        user=user,
         request=request,
-        data={"uid": user.uid, "state": user.state, "previous_state": previous, "manual": False},
+        data={"state": user.state, "previous_state": previous, "manual": False},
     )
     return user
