@@ -23,7 +23,6 @@ from accounts import (
 from accounts.admin_labels import LabelForm
 from accounts.admin_security import UserSecurityAdminMixin, users_action
 from accounts.models import Label, Level, ResyncJob, User
-from accounts.resync import user_state_admin_release
 from accounts.roles import ROLES
 from accounts.selectors import role_exists, roles_known
 from accounts.services import (
@@ -31,6 +30,7 @@ from accounts.services import (
     user_admin_guard,
     user_otp_admin_disable,
     user_role_admin_set,
+    user_state_admin_release,
     user_state_admin_set,
 )
 from activities.models import Activity

@@ -10,11 +10,11 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.core.exceptions import ValidationError
 
-from accounts.login_policy import TOO_MANY
-from accounts.operator_login import PasskeyStep, operator_login, operator_passkey_login
-from accounts.passkeys import FLOW_ID_MAX
-from accounts.recovery import MAX_INPUT as RECOVERY_CODE_MAX
 from accounts.services import user_password_change
+from accounts.services.login_policy import TOO_MANY
+from accounts.services.operator_login import PasskeyStep, operator_login, operator_passkey_login
+from accounts.services.passkeys import FLOW_ID_MAX
+from accounts.services.recovery import MAX_INPUT as RECOVERY_CODE_MAX
 from barong.api.errors import ApiError
 
 CREDENTIAL_MAX = 16_384  # an assertion's JSON is well under 2 KB; anything this long is junk
@@ -30,7 +30,7 @@ class OperatorLoginForm(AdminAuthenticationForm):
     """E-mail, password and, for an operator with 2FA, the current TOTP code or a recovery
     code; an operator with a passkey is asked for it next (``passkey``).
 
-    The work is ``accounts.operator_login.operator_login``: the API login's policy,
+    The work is ``accounts.services.operator_login.operator_login``: the API login's policy,
     password step, second factors and activity rows. Every refusal (unknown e-mail,
     wrong password, wrong or missing code, not an active operator; too many attempts
     aside) gives the same message, so the form reveals nothing about an account; only a

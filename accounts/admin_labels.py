@@ -2,7 +2,7 @@
 
 Labels change through ``label_admin_*`` (guards, level/state recomputation, audit row);
 levels through ``level_admin_save``, whose users are recomputed by a resync job in the
-background (accounts/resync.py).
+background (accounts/services/resync.py).
 """
 
 from django import forms

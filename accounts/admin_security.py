@@ -14,12 +14,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import User, WebAuthnCredential
-from accounts.passkeys import (
+from accounts.services.passkeys import (
     CREDENTIAL_ID_MAX,
     credential_id_short,
     webauthn_credentials_admin_delete,
 )
-from accounts.session_services import session_admin_end, sessions_admin_end_all
+from accounts.services.sessions import session_admin_end, sessions_admin_end_all
 from accounts.sessions import user_sessions_list
 from barong.api.errors import ApiError
 

@@ -37,12 +37,12 @@ def operator_password_only(*, email: str, password: str | None) -> "User | None"
     """The active operator whose password this is, if the password alone may sign it in.
 
     Django's ``authenticate()`` knows no second factor, so it never answers an account
-    with TOTP or a passkey: the back-office login is ``accounts.operator_login`` (the API
+    with TOTP or a passkey: the back-office login is ``accounts.services.operator_login`` (the API
     login's policy, password step and second factors), which does not come here. An
     unknown e-mail costs one hash, as a known one does.
     """
-    from accounts.login import user_has_passkey
     from accounts.models import User
+    from accounts.services.login import user_has_passkey
     from accounts.services.users import email_normalize
 
     user = User.objects.filter(email=email_normalize(email or "")).first()

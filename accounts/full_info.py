@@ -8,7 +8,7 @@ builds every nested serializer's fields again on each call, and the ORM compiles
 collection's query again. Here each collection is one fixed statement, built once from
 its model. A login reads them all with the user on PostgreSQL (``list_<name>``, JSON
 arrays: ``json_sql``); elsewhere its user query tells which are empty (``has_<name>``),
-and those cost no statement (accounts/login.py; docs/BENCHMARKS.md, "Logins, sign-ups
+and those cost no statement (accounts/services/login.py; docs/BENCHMARKS.md, "Logins, sign-ups
 and authz").
 
 The collections of apps above accounts (kyc's phones, profiles and data storage) are

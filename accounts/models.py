@@ -4,7 +4,9 @@ import json
 import secrets
 import time
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
@@ -36,19 +38,21 @@ def validate_json_text(value: str | None) -> None:
 
 
 class UserManager(BaseUserManager):
-    """Creation goes through ``accounts.services.user_create``, so the rules hold here too."""
+    """Creation goes through ``accounts.services.user_create``, so the rules hold here too.
+
+    The services stand above the model: it reaches them through the app's config
+    (accounts/apps.py), which Django's ``createsuperuser`` finds through this manager.
+    """
 
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **extra):
-        from accounts.services import user_create
-
-        return user_create(email=email, password=password or "", **extra)
+        accounts = apps.get_app_config(self.model._meta.app_label)
+        return accounts.user_create(email=email, password=password or "", **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra):
-        from accounts.services import superuser_create
-
-        return superuser_create(email=email, password=password)
+        accounts = apps.get_app_config(self.model._meta.app_label)
+        return accounts.superuser_create(email=email, password=password)
 
     def get_by_natural_key(self, username: str):
         return self.get(email=(username or "").strip().lower())  # stored normalised
@@ -75,7 +79,7 @@ class User(AbstractBaseUser):
     # keep it until an operator changes the state again (docs/compatibility.md).
     state_manual = models.BooleanField(default=False, db_default=False)
     # Until when rules marked ``security_lock`` refuse the user, after 2FA was switched off,
-    # the password changed or reset, or a recovery code used (accounts/security_lock.py).
+    # the password changed or reset, or a recovery code used (accounts/services/security_lock.py).
     security_lock_until = models.DateTimeField(null=True, blank=True)
     referral = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referees"
@@ -129,15 +133,21 @@ class User(AbstractBaseUser):
             value = None
         return str(value or settings.BARONG_DEFAULT_LANGUAGE).lower()
 
+    # Asked of AUTHENTICATION_BACKENDS (accounts.backends: the operator's role), as Django's
+    # PermissionsMixin asks them; the model itself imports no backend.
     def has_perm(self, perm: str, obj=None) -> bool:
-        from accounts.backends import operator_has_perm
-
-        return operator_has_perm(self, perm)
+        return any(
+            backend.has_perm(self, perm, obj)
+            for backend in auth.get_backends()
+            if hasattr(backend, "has_perm")
+        )
 
     def has_module_perms(self, app_label: str) -> bool:
-        from accounts.backends import operator_has_module_perms
-
-        return operator_has_module_perms(self, app_label)
+        return any(
+            backend.has_module_perms(self, app_label)
+            for backend in auth.get_backends()
+            if hasattr(backend, "has_module_perms")
+        )
 
 
 LABEL_RE = RegexValidator(r"\A[a-z0-9_-]+\Z", code="invalid")
@@ -213,7 +223,7 @@ class OTPDevice(TimestampMixin, ThrottlingMixin, Device):
     A django-otp device in full: ``verify_token`` decrypts the seed, checks the code with
     django-otp's ``TOTP`` (one step either side), accepts each time step once (``last_t``,
     RFC 6238, 5.2) and counts failures through ``ThrottlingMixin``, so the framework's own
-    tools (``django_otp.match_token``, ``OTPTokenForm``) and the API (accounts/otp.py) take
+    tools (``django_otp.match_token``, ``OTPTokenForm``) and the API (accounts/services/otp.py) take
     one path. ``confirmed`` turns true when 2FA is enabled with a code from this seed.
     """
 
@@ -295,7 +305,7 @@ class ResyncJob(models.Model):
 
     A Celery task walks the users in primary-key order, batch after batch; ``last_user_id``
     is the resume point, so a job picked up again after a crash continues where it stopped
-    and re-running a batch changes nothing (accounts/resync.py).
+    and re-running a batch changes nothing (accounts/services/resync.py).
     """
 
     class State(models.TextChoices):
@@ -363,7 +373,8 @@ class UserIdBlock(models.Model):
 
 
 class RecoveryCode(models.Model):
-    """One single-use 2FA recovery code, kept only as an HMAC of the code (accounts.recovery)."""
+    """One single-use 2FA recovery code, kept only as an HMAC of the code
+    (accounts.services.recovery)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
     digest = models.CharField(max_length=64)

@@ -1,5 +1,5 @@
 """Security notices: 2FA on/off, recovery code used, API key created, passkey added, a
-security lock started (accounts/security_lock.py).
+security lock started (accounts/services/security_lock.py).
 
 Every notice is an event (``system.*``, see ``NOTICES``) recorded in the outbox through
 ``security_notify``; the events mailer (``events/mailer.py``, ``MAILS``) turns each into

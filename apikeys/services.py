@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.notifications import security_notify
-from accounts.otp import otp_attempt
 from accounts.services.operators import user_admin_guard
+from accounts.services.otp import otp_attempt
 from accounts.sessions import ACTIVE_STATES
 from activities.services import activity_record, admin_activity_record
 from apikeys.models import APIKey
 from apikeys.scopes import cidrs_normalise, scopes_enforced
+from apikeys.signatures import api_key_cache_invalidate, api_key_secret_context
 from barong.api.errors import ApiError
 from barong.crypto import column_reencrypt, decrypt, encrypt
 from barong.db.sets import filter_ids
@@ -34,11 +35,6 @@ KEEP: Any = object()
 # The limits an operator may take over (``operator_restricted``): the owner then cannot
 # change them.
 LIMITS = ("scope", "allowed_cidrs", "expires_at")
-
-
-def api_key_secret_context(kid: str) -> str:
-    """What binds an encrypted secret to its key's row (barong.crypto ``context``)."""
-    return f"apikey:{kid}"
 
 
 def _scope_errors(scope: list[str]) -> list[str]:
@@ -122,8 +118,6 @@ def api_key_enforced_scope(api_key: APIKey) -> list[str] | None:
 def api_key_secrets_reencrypt() -> dict[str, int]:
     """Every key's secret sealed again under the current encryption key (the second step
     of a key rotation, docs/operations.md); cached copies of a moved key are dropped."""
-    from apikeys.signatures import api_key_cache_invalidate
-
     return column_reencrypt(
         APIKey.objects.all(),
         column="encrypted_secret",

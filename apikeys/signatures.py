@@ -43,6 +43,11 @@ class VerifiedKey:
     cidrs: tuple[str, ...] = ()
 
 
+def api_key_secret_context(kid: str) -> str:
+    """What binds an encrypted secret to its key's row (barong.crypto ``context``)."""
+    return f"apikey:{kid}"
+
+
 def api_key_cache_key(kid: str) -> str:
     """Where a key's row is cached (hashed: a kid may hold any character)."""
     return "authz:apikey:" + hashlib.sha256(kid.encode("utf-8", "surrogatepass")).hexdigest()
@@ -53,7 +58,7 @@ def api_key_cache_invalidate(kid: str) -> None:
     cache.delete(api_key_cache_key(kid))
 
 
-def _key_row(kid: str, cached: dict | str | None) -> dict | str:
+def api_key_row(kid: str, cached: dict | str | None) -> dict | str:
     """The cached row of ``kid``, or MISSING; unknown kids are remembered too."""
     key = api_key_cache_key(kid)
     row = cached if cached is not None else cache.get(key)
@@ -86,7 +91,6 @@ def _expired(row: dict, now: float) -> bool:
 
 @lru_cache(maxsize=4096)
 def _secret(kid: str, encrypted_secret: str) -> bytes:
-    from apikeys.services import api_key_secret_context
     from barong.crypto import decrypt
 
     return decrypt(encrypted_secret, context=api_key_secret_context(kid)).encode()
@@ -99,7 +103,7 @@ def api_key_token_bound(kid: str, user) -> bool:
     deleted)."""
     if not kid or len(kid) > MAX_KID or "\x00" in kid:
         return False
-    row = _key_row(kid, None)
+    row = api_key_row(kid, None)
     return (
         row != MISSING
         and row["state"] == "active"
@@ -168,7 +172,7 @@ def api_key_verify(
     if not kid or not nonce or not signature:
         raise ApiError("authz.invalid_api_key_headers", 422)
     # No stored kid is that long or holds a NUL (which PostgreSQL refuses in a query).
-    row = MISSING if len(kid) > MAX_KID or "\x00" in kid else _key_row(kid, cached)
+    row = MISSING if len(kid) > MAX_KID or "\x00" in kid else api_key_row(kid, cached)
     if row == MISSING:
         raise ApiError("authz.unexistent_apikey", 401)
     value = _nonce(nonce)

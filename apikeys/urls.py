@@ -1,7 +1,7 @@
-"""apikeys' routes: ``identity``, ``resource`` and ``admin`` lists for barong/urls.py."""
+"""apikeys' routes: the own keys (resource API) and every key (admin API)."""
 
 from apikeys import views
-from barong.api.routers import BarongRouter
+from barong.api.routers import BarongRouter, api_v2
 
 resource_router = BarongRouter()
 resource_router.register("api_keys", views.APIKeyViewSet, basename="resource-api-keys")
@@ -9,6 +9,4 @@ resource_router.register("api_keys", views.APIKeyViewSet, basename="resource-api
 admin_router = BarongRouter()
 admin_router.register("api_keys", views.AdminAPIKeyViewSet, basename="admin-api-keys")
 
-identity: list = []
-resource = resource_router.urls
-admin: list = admin_router.urls
+urlpatterns = api_v2(resource=resource_router.urls, admin=admin_router.urls)

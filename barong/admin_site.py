@@ -165,7 +165,7 @@ class BarongAdminSite(admin.AdminSite):
     @staticmethod
     def _signed_in(request) -> None:
         """The operator's new session: its start (the absolute lifetime counts from it),
-        the login's methods (``amr``, set by accounts.operator_login), as the API's
+        the login's methods (``amr``, set by accounts.services.operator_login), as the API's
         sessions record them (accounts/sessions.py), and the cap on sessions per user."""
         now = int(time.time())
         request.session["created_at"] = now

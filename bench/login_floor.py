@@ -9,7 +9,7 @@ around them (no Django request, middleware, DRF, ORM model save or response obje
 - the JSON body parsed;
 - one Redis pipeline: the rate limits (two counters counted, one read);
 - the connection's health check (``SELECT 1``) and the login's user query
-  (``accounts.login``'s own statement: the user, its flags, the answer's lists);
+  (``accounts.services.login``'s own statement: the user, its flags, the answer's lists);
 - the argon2id verify (the app's hasher, ``check_password``);
 - one Redis pipeline: the session written, its index entry, the two limit resets;
 - one SQL statement writing the activity row and the outbox row (both built with
@@ -51,19 +51,19 @@ def main() -> None:
     from django.contrib.auth.hashers import check_password
     from django.db import connection
 
-    from accounts.login import _login_user_sql
     from accounts.models import User
     from accounts.notifications import device_seen_values
+    from accounts.services.login import login_user_sql
     from activities.models import Activity
-    from barong.db.rows import _statement, row_values
+    from barong.db.rows import row_statement, row_values
     from events.models import OutboxEvent
 
     user = login_cost._member()
     encoded = user.password
     client = redis.Redis.from_url(settings.REDIS_URL)
-    query, _ = _login_user_sql(connection.vendor)
-    activity_sql, activity_fields, _ = _statement(Activity, "default")
-    outbox_sql, outbox_fields, _ = _statement(OutboxEvent, "default")
+    query, _ = login_user_sql(connection.vendor)
+    activity_sql, activity_fields, _ = row_statement(Activity, "default")
+    outbox_sql, outbox_fields, _ = row_statement(OutboxEvent, "default")
     both = f"WITH activity AS ({activity_sql}) {outbox_sql}"
     body = json.dumps({"email": login_cost.EMAIL, "password": login_cost.PASSWORD}).encode()
     result, since, _, _ = device_seen_values(request=None)  # the address and agent: below

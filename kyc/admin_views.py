@@ -1,4 +1,4 @@
-"""Admin API, KYC: profiles (labels and levels are accounts', accounts/label_views.py)."""
+"""Admin API, KYC: profiles (labels and levels are accounts', accounts/views/labels.py)."""
 
 from rest_framework.response import Response
 

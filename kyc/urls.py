@@ -1,11 +1,10 @@
-"""kyc' routes: ``identity``, ``resource`` and ``admin`` lists for barong/urls.py."""
+"""kyc's routes: the resource API (own profile, documents, phones) and the admin API."""
 
 from django.urls import path
 
-from barong.api.routers import BarongRouter
+from barong.api.routers import BarongRouter, api_v2
 from kyc import admin_user_views, admin_views, storage, views
 
-identity: list = []
 resource_router = BarongRouter()
 resource_router.register("profiles", views.ProfileViewSet, basename="resource-profiles")
 resource_router.register("documents", views.DocumentViewSet, basename="resource-documents")
@@ -23,4 +22,4 @@ admin_router = BarongRouter()
 admin_router.register("users", admin_user_views.AdminUserViewSet, basename="admin-users")
 admin_router.register("profiles", admin_views.AdminProfileViewSet, basename="admin-profiles")
 
-admin = admin_router.urls
+urlpatterns = api_v2(resource=resource, admin=admin_router.urls)

@@ -1,5 +1,5 @@
 """Resource API for KYC: profiles, documents, phones and data storage (inputs in
-kyc/serializers.py; labels are accounts', accounts/label_views.py)."""
+kyc/serializers.py; labels are accounts', accounts/views/labels.py)."""
 
 from typing import Any
 

@@ -28,8 +28,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User, WebAuthnCredential
-from accounts.otp import otp_attempt
-from accounts.passkeys import webauthn_assertion_options, webauthn_assertion_verify
+from accounts.services.otp import otp_attempt
+from accounts.services.passkeys import webauthn_assertion_options, webauthn_assertion_verify
 from accounts.sessions import ACTIVE_STATES
 from activities.services import activity_record
 from barong import jwt as barong_jwt

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
-from accounts.passkeys import webauthn_assertion_options
+from accounts.services.passkeys import webauthn_assertion_options
 from accounts.sessions import ACTIVE_STATES, session_check
 from barong.api.errors import ApiError
 from management import confirmations

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.labels import label_normalize
 from accounts.models import Label, User
-from accounts.otp import otp_attempt
 from accounts.services import label_delete, label_set, user_create, user_data_set
+from accounts.services.otp import otp_attempt
 from activities.selectors import MANAGEMENT_TOPIC
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError, model_error_keys

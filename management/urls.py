@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from barong.api.routers import BarongRouter
+from barong.api.routers import BarongRouter, api_v2
 from management import confirmation_views, label_views, pages, views
 
 ROUTES = [
@@ -29,11 +29,11 @@ management.append(path("jwks", views.ManagementJwksView.as_view()))
 SCOPES = {(route, method): scope for route, view in ROUTES for method, scope in view.scopes.items()}
 
 # The user's side of a confirmation: the resource API (a session or JWT) and the page.
-identity: list = []
 resource_router = BarongRouter()
 resource_router.register(
     "confirmations", confirmation_views.ConfirmationViewSet, basename="resource-confirmations"
 )
-resource = resource_router.urls
-admin: list = []
-site = [path("confirmations/<str:cid>", pages.confirmation_page, name="page-operation")]
+urlpatterns = [
+    path("confirmations/<str:cid>", pages.confirmation_page, name="page-operation"),
+    *api_v2(management=management, resource=resource_router.urls),
+]

@@ -13,7 +13,7 @@ Order (Barong 2.4.17's): an unsafe path, restrictions (except for the access pat
 rules, pass rules (public: 200 without a token), the caller, the caller's state (for an
 API key also its networks and scopes), the role's permission rules, the security lock for
 a rule marked with it, then the step-up a matching rule asks for (a second factor at most
-``step_up_max_age`` seconds old, as the session records it: accounts/step_up.py). A
+``step_up_max_age`` seconds old, as the session records it: accounts/services/step_up.py). A
 blocked path or denied permission is 403; missing or bad credentials and a step-up still
 to take are 401; a restriction answers with its own status and key.
 """

@@ -19,8 +19,12 @@ class Rule:
     path: str
     action: str
     topic: str | None
-    step_up: int | None = None  # seconds: a second factor at most this old (accounts/step_up.py)
-    security_lock: bool = False  # refuses users under a security lock (accounts/security_lock.py)
+    step_up: int | None = (
+        None  # seconds: a second factor at most this old (accounts/services/step_up.py)
+    )
+    security_lock: bool = (
+        False  # refuses users under a security lock (accounts/services/security_lock.py)
+    )
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ class Permission(models.Model):
     path = models.CharField(max_length=255)
     topic = models.CharField(max_length=255, null=True, blank=True, db_index=True)
     # A second factor (TOTP or passkey) from at most this many seconds ago, or authz answers
-    # 401 authz.step_up_required (accounts/step_up.py); empty: no such requirement.
+    # 401 authz.step_up_required (accounts/services/step_up.py); empty: no such requirement.
     step_up_max_age = models.PositiveIntegerField(
         null=True,
         blank=True,

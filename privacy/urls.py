@@ -1,10 +1,8 @@
-"""privacy's routes for barong/urls.py (resource only)."""
+"""privacy's routes: the own data's export (resource API)."""
 
-from barong.api.routers import BarongRouter
+from barong.api.routers import BarongRouter, api_v2
 from privacy import views
 
-identity: list = []
-admin: list = []
 resource_router = BarongRouter()
 resource_router.register("users/me/export", views.ExportViewSet, basename="resource-users-export")
-resource = resource_router.urls
+urlpatterns = api_v2(resource=resource_router.urls)

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from accounts.resource_views import NO_STORE, UNAUTHORIZED, current_session_key
+from accounts.views.own_account import NO_STORE, UNAUTHORIZED, current_session_key
 from barong.api.views import ResourceViewSet, barong_schema
 from privacy.export import user_data_export
 

@@ -5,13 +5,13 @@ database holds banned, locked or deleted users without the label that would give
 state, and active users without the labels activation asks for. ``state_manual``
 (accounts 0004) came in as false for all of them, and the next label change or level
 resync recomputed their state from labels: banned users became active. This flags each
-state the user's private labels do not give as manual (``accounts.level_rules``), in
+state the user's private labels do not give as manual (``accounts.services.level_rules``), in
 batches outside one long transaction; run again, it finds nothing new.
 """
 
 from django.db import migrations
 
-from accounts.level_rules import unexplained_states_mark
+from accounts.services.level_rules import unexplained_states_mark
 
 
 def mark(apps, schema_editor) -> None:

@@ -5,8 +5,14 @@ labels → level and state), ``labels`` (level rows, the user's own public label
 ``operators`` (guarded, audited operator changes), ``identity`` (login, sign-up, e-mail
 confirmation, password reset), ``constant_work`` (their requests' halves that must not
 tell whether an account exists, and the worker's), ``guards`` (the last active superadmin),
-``own_account`` (password change, self-deletion).
-``from accounts.services import user_create`` works for every public name.
+``own_account`` (password change, self-deletion): ``from accounts.services import
+user_create`` works for every public name of these.
+
+The flows beside them are imported by module: ``login``, ``login_policy`` and
+``operator_login`` (the three login doors' path), ``otp``, ``recovery``, ``passkeys`` and
+``step_up`` (second factors), ``sessions`` (ending sessions), ``security_lock``,
+``resync`` and ``level_rules`` (level resyncs). A module of this package imports its
+siblings, never the package, so that nothing here waits on this file.
 """
 
 from accounts.services.constant_work import LOGIN_FAILED
@@ -45,6 +51,7 @@ from accounts.services.operators import (
     user_otp_admin_disable,
     user_otp_admin_set,
     user_role_admin_set,
+    user_state_admin_release,
     user_state_admin_set,
 )
 from accounts.services.own_account import (
@@ -129,6 +136,7 @@ __all__ = [
     "user_role_admin_set",
     "user_role_set",
     "user_self_delete",
+    "user_state_admin_release",
     "user_state_admin_set",
     "user_state_compute",
     "user_state_import",

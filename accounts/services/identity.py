@@ -1,4 +1,5 @@
-"""Identity flows: logout, sign-up, e-mail confirmation, password reset (login: accounts.login)."""
+"""Identity flows: logout, sign-up, e-mail confirmation, password reset (login:
+accounts.services.login)."""
 
 from django.conf import settings
 from django.db import transaction
@@ -6,10 +7,10 @@ from django.db import transaction
 from accounts import tokens
 from accounts.events import confirmation_token_event, user_event_system
 from accounts.models import User
-from accounts.security_lock import security_lock_record
 from accounts.services.constant_work import (
     email_request_queue,
 )
+from accounts.services.security_lock import security_lock_record
 from accounts.services.users import (
     email_normalize,
     label_set,

@@ -8,11 +8,11 @@ import logging
 from django.db import transaction
 
 from accounts.models import Label, Level, User
-from accounts.resync import resync_job_start
 from accounts.roles import SUPERADMIN, role_outranks
 from accounts.selectors import label_find
 from accounts.services.guards import superadmins_lock
 from accounts.services.labels import level_upsert
+from accounts.services.resync import resync_job_start, users_resync_range
 from accounts.services.users import (
     label_delete,
     label_set,
@@ -270,7 +270,7 @@ def level_admin_save(
     *, admin: User, id: int, key: str, value: str, description: str, request=None
 ) -> Level:
     """An operator's level row: saved and audited at once; the users it may move are
-    recomputed by a resync job (accounts/resync.py) after commit."""
+    recomputed by a resync job (accounts/services/resync.py) after commit."""
     previous = Level.objects.filter(pk=id).values("key", "value", "description").first()
     level = level_upsert(id=id, key=key, value=value, description=description)
     resync_job_start(reason=f"level {level.pk} saved", from_level=level.pk - 1)
@@ -322,4 +322,24 @@ def user_ban_admin_set(
             admin=admin, user=user, key=BAN_LABEL, scope=Label.Scope.PRIVATE, request=request
         )
     user.refresh_from_db()
+    return user
+
+
+@transaction.atomic
+def user_state_admin_release(*, admin: User, user: User, request=None) -> User:
+    """An operator hands a manually set state back to the labels; audited."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user_admin_guard(admin=admin, user=user)
+    if not user.state_manual:
+        raise ApiError("admin.user.state_no_change")
+    User.objects.filter(pk=user.pk).update(state_manual=False)
+    previous = user.state
+    users_resync_range(low=user.pk - 1, high=user.pk, lift=True)
+    user.refresh_from_db()
+    _user_update_audit(
+        admin=admin,
+        user=user,
+        request=request,
+        data={"state": user.state, "previous_state": previous, "manual": False},
+    )
     return user

@@ -5,7 +5,7 @@ from django.db import transaction
 from accounts.events import user_event_system
 from accounts.models import User
 from accounts.passwords import password_error
-from accounts.security_lock import security_lock_record
+from accounts.services.security_lock import security_lock_record
 from accounts.services.users import label_set, user_data_set, user_password_set
 from accounts.sessions import user_sessions_revoke
 from activities.services import activity_record
@@ -28,7 +28,7 @@ def user_password_verify(*, user: User, password: str, error_key: str) -> bool:
 
 def user_self_delete(*, user: User, password: str, otp_code: str | None = None) -> User:
     """Self-deletion: password, then the 2FA code when on; label ``delete`` → state deleted."""
-    from accounts.otp import otp_attempt
+    from accounts.services.otp import otp_attempt
 
     if not user_password_verify(
         user=user, password=password, error_key="resource.user.too_many_requests"

@@ -26,9 +26,9 @@ from accounts.labels import label_normalize
 from accounts.models import Label, Level, RecoveryCode, User
 from accounts.notifications import security_notify
 from accounts.passwords import password_error
-from accounts.security_lock import security_lock_start
 from accounts.selectors import role_exists
 from accounts.services.guards import last_superadmin_guard
+from accounts.services.security_lock import security_lock_start
 from accounts.sessions import ACTIVE_STATES, users_sessions_revoke
 from accounts.signals import api_access_lost
 from barong.api.errors import ApiError, model_error_keys
@@ -146,7 +146,7 @@ def superuser_create(*, email: str, password: str | None) -> User:
 @transaction.atomic
 def user_password_set(*, user: User, password: str, reason: str = "password_changed") -> User:
     """Set a new password that meets the rules; the security lock starts (``reason``:
-    ``password_changed`` or ``password_reset``, accounts/security_lock.py)."""
+    ``password_changed`` or ``password_reset``, accounts/services/security_lock.py)."""
     if key := password_key(password):
         raise ApiError(key)
     before = user_event_json(user)

@@ -1,5 +1,6 @@
 """Routes shaped like Barong's: no trailing slash, ids in the body for collection writes."""
 
+from django.urls import include, path
 from rest_framework.routers import DynamicRoute, Route, SimpleRouter
 
 
@@ -51,3 +52,13 @@ class BarongRouter(SimpleRouter):
 
     def __init__(self) -> None:
         super().__init__(trailing_slash=False)
+
+
+def api_v2(*, identity=(), resource=(), admin=(), management=()) -> list:
+    """One app's API routes under ``/api/v2/`` and again under ``/api/v2/barong/``, as Barong
+    answers both: ``identity`` at the root, the others under their own prefix."""
+    tree = list(identity)
+    for prefix, routes in (("resource/", resource), ("admin/", admin), ("management/", management)):
+        if routes:
+            tree.append(path(prefix, include(list(routes))))
+    return [path("api/v2/barong/", include(tree)), path("api/v2/", include(tree))]

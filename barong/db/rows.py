@@ -20,7 +20,7 @@ from django.db.models.signals import post_save, pre_save
 
 @functools.cache
 def _covered(model: type[Model]) -> bool:
-    """One table and values from Python only: what ``_statement`` writes in full."""
+    """One table and values from Python only: what ``row_statement`` writes in full."""
     meta = model._meta
     return not meta.parents and all(
         field.db_default is NOT_PROVIDED for field in meta.local_concrete_fields
@@ -28,7 +28,7 @@ def _covered(model: type[Model]) -> bool:
 
 
 @functools.cache
-def _statement(model: type[Model], alias: str) -> tuple[str, tuple[Field, ...], bool]:
+def row_statement(model: type[Model], alias: str) -> tuple[str, tuple[Field, ...], bool]:
     """(the ``INSERT``, the fields it writes in order, whether it returns the key)."""
     connection = connections[alias]
     meta = model._meta
@@ -62,7 +62,7 @@ def row_insert(obj: Model, *, using: str | None = None) -> Model:
         return obj
     alias = using or router.db_for_write(model, instance=obj)
     connection = connections[alias]
-    sql, fields, returning = _statement(model, alias)
+    sql, fields, returning = row_statement(model, alias)
     params = row_values(obj, fields, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

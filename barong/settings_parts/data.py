@@ -49,7 +49,7 @@ else:
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 DATABASE_ROUTERS = ["barong.db.routers.ReplicaRouter"]
-# Level resyncs (accounts/resync.py): users per batch, and after how long an unfinished
+# Level resyncs (accounts/services/resync.py): users per batch, and after how long an unfinished
 # job is taken for dead and resumed by the beat task.
 BARONG_RESYNC_BATCH = env_int("BARONG_RESYNC_BATCH", 5000)
 BARONG_RESYNC_STALL_SECONDS = env_int("BARONG_RESYNC_STALL_SECONDS", 300)

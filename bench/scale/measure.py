@@ -30,8 +30,8 @@ from django.test import Client, RequestFactory  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import Level, User  # noqa: E402
-from accounts.resync import resync_run  # noqa: E402
 from accounts.services import level_admin_save  # noqa: E402
+from accounts.services.resync import resync_run  # noqa: E402
 from accounts.session_store import SessionStore  # noqa: E402
 from accounts.sessions import session_open  # noqa: E402
 from permissions.authz import token_for  # noqa: E402

@@ -11,7 +11,7 @@ from activities.services import admin_activity_record
 from barong.api.errors import ApiError
 from kyc.events import profile_event_json
 from kyc.models import DataStorage, Profile
-from kyc.services.profiles import _profile_save, profile_fields_clean
+from kyc.services.profiles import profile_fields_clean, profile_save
 
 
 @transaction.atomic
@@ -93,7 +93,7 @@ def profile_admin_update(
         setattr(profile, name, value)
     if state is not None:
         profile.state = state
-    profile = _profile_save(profile, before=before, state=Profile.State.SUBMITTED)
+    profile = profile_save(profile, before=before, state=Profile.State.SUBMITTED)
     admin_activity_record(
         admin=admin,
         topic="profiles",

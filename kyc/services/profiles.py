@@ -83,7 +83,7 @@ def profile_labels_sync(*, profile: Profile) -> None:
         label_set(user=profile.user, key="document", value="replaced", scope=Label.Scope.PRIVATE)
 
 
-def _profile_save(
+def profile_save(
     profile: Profile, before: dict[str, Any] | None = None, state: str | None = None
 ) -> Profile:
     try:
@@ -107,7 +107,7 @@ def profile_create(*, user: User, fields: dict[str, Any], confirm: bool = False)
     if keys:
         raise ApiError(keys)
     state = Profile.State.SUBMITTED if confirm else Profile.State.DRAFTED
-    return _profile_save(Profile(user=user, state=state, **values))
+    return profile_save(Profile(user=user, state=state, **values))
 
 
 @transaction.atomic
@@ -122,7 +122,7 @@ def profile_update(*, profile: Profile, fields: dict[str, Any], confirm: bool = 
         setattr(profile, name, value)
     if confirm:
         profile.state = Profile.State.SUBMITTED
-    return _profile_save(profile, before=before, state=previous_state)
+    return profile_save(profile, before=before, state=previous_state)
 
 
 @transaction.atomic

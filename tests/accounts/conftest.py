@@ -9,8 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import TestCase
 from rest_framework.test import APIClient
 
-from accounts.otp import otp_device_confirm, otp_secret_create
 from accounts.services import user_otp_set
+from accounts.services.otp import otp_device_confirm, otp_secret_create
 from tests.conftest import BROWSER_UA
 
 TOKEN_RE = {

@@ -6,7 +6,7 @@ import django_otp
 import pytest
 
 from accounts.models import OTPDevice
-from accounts.otp import otp_device_confirm, otp_secret_create
+from accounts.services.otp import otp_device_confirm, otp_secret_create
 from tests.factories import totp_code
 
 pytestmark = pytest.mark.django_db

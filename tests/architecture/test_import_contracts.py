@@ -67,6 +67,12 @@ def test_the_tree_keeps_every_contract(tree):
         ("events", "from accounts import models\n", "events.violation -> accounts.models"),
         # management is the top layer: it calls the apps' services, nothing calls it
         ("kyc", "from management import services\n", "kyc.violation -> management.services"),
+        # inside accounts a service never reaches up to a view
+        (
+            "accounts/services",
+            "from accounts.views import identity\n",
+            "accounts.services.violation -> accounts.views.identity",
+        ),
     ],
 )
 def test_an_import_against_the_contracts_is_caught(tree, package, code, reported):

@@ -26,7 +26,7 @@ from rest_framework.test import APIClient, ForceAuthClientHandler
 
 from accounts.session_store import SessionStore
 from accounts.sessions import session_open
-from apikeys.signatures import MAX_KID, _key_row
+from apikeys.signatures import MAX_KID, api_key_row
 from barong import jwt as barong_jwt
 from permissions import authz, engine, restrictions, snapshots
 from permissions.middleware import authz_raw_path
@@ -143,7 +143,7 @@ def _warm(environ: dict) -> None:
     uid = owner = None
     kid = environ.get("HTTP_X_AUTH_APIKEY")
     if kid and len(kid) <= MAX_KID and "\x00" not in kid:
-        row = _key_row(kid, None)
+        row = api_key_row(kid, None)
         if isinstance(row, dict):
             uid, owner = row["uid"], f"apikey:{kid}"
     else:

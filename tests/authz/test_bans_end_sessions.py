@@ -3,7 +3,7 @@ and lifting it brings none back: the old cookie and the JWTs minted for it stay 
 
 Doors: the admin API's state change and its ``ban`` label, the back-office's ban action,
 the management API's private label, and a level resync moving users in bulk. They all end
-in ``accounts.services.user_state_set`` or the resync's bulk path (accounts/resync.py).
+in ``accounts.services.user_state_set`` or the resync's bulk path (accounts/services/resync.py).
 """
 
 import json

@@ -226,7 +226,7 @@ def test_the_lock_length_is_configuration(
 
 
 def test_a_second_change_never_shortens_the_lock(make_user, settings):
-    from accounts.security_lock import security_lock_start
+    from accounts.services.security_lock import security_lock_start
 
     user = make_user()
     settings.BARONG_SECURITY_LOCK_HOURS = 72

@@ -12,7 +12,7 @@ import accounts.sessions
 import permissions.authz
 import permissions.decision
 import permissions.lean
-from accounts.recovery import recovery_codes_generate
+from accounts.services.recovery import recovery_codes_generate
 from accounts.sessions import session_public_id
 from apikeys.services import api_key_create
 from permissions import engine

@@ -6,8 +6,8 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 
-from accounts.otp import otp_secret_create
 from accounts.services import user_otp_set
+from accounts.services.otp import otp_secret_create
 from activities.models import Activity
 from tests.backoffice.conftest import OPERATOR_ROLES
 from tests.conftest import BROWSER_UA

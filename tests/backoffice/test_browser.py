@@ -72,8 +72,8 @@ def test_member_cannot_log_in_to_the_back_office(page, live_server, transactiona
 
 
 def test_operator_with_2fa_logs_in_with_the_code(page, live_server, transactional_db, make_admin):
-    from accounts.otp import otp_secret_create
     from accounts.services import user_otp_set
+    from accounts.services.otp import otp_secret_create
     from tests.factories import totp_code
 
     operator = make_admin(role="support")

@@ -3,7 +3,7 @@
 The matrix: operators with no 2FA, TOTP, a passkey only, and both, each tried with the
 password alone, with wrong second factors and with the right one. A passkey is asked
 for after the password and only a verified assertion over the back-office flow's
-challenge completes the login (accounts/operator_login.py).
+challenge completes the login (accounts/services/operator_login.py).
 """
 
 import json
@@ -17,7 +17,7 @@ from django.contrib.auth import authenticate
 from django.test import Client
 
 from accounts.models import RecoveryCode
-from accounts.recovery import recovery_codes_generate
+from accounts.services.recovery import recovery_codes_generate
 from tests.accounts.conftest import tight_limits  # noqa: F401  (fixture)
 from tests.conftest import BROWSER_UA
 from tests.factories import DEFAULT_PASSWORD

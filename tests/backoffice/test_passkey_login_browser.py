@@ -26,8 +26,8 @@ def test_an_operator_logs_in_with_the_passkey(
     )
     assert registered["verified"]["status"] == 201, registered
     if with_totp:
-        from accounts.otp import otp_secret_create
         from accounts.services import user_otp_set
+        from accounts.services.otp import otp_secret_create
 
         otp_secret_create(user=operator)
         user_otp_set(user=operator, enabled=True)

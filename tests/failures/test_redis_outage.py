@@ -166,8 +166,8 @@ def test_account_security_limits_fail_closed(auth_api, make_user, on_redis, sett
     failing closed, and the removal never runs uncounted.
     """
     from accounts.models import WebAuthnCredential
-    from accounts.passkeys import webauthn_credential_delete, webauthn_credentials
-    from accounts.recovery import recovery_codes_count
+    from accounts.services.passkeys import webauthn_credential_delete, webauthn_credentials
+    from accounts.services.recovery import recovery_codes_count
     from barong.api.failures import DEPENDENCY_ERRORS
 
     settings.BARONG_RATE_LIMITS = True

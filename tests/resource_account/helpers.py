@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-import accounts.otp
+import accounts.services.otp
 from accounts.models import OTPDevice
 from tests.factories import DEFAULT_PASSWORD, totp_code
 
@@ -14,7 +14,7 @@ HOSTILE_JSON = [{"a": "b"}, ["a", "b"], 12.5, True]
 
 
 class Clock:
-    """Time as accounts.otp sees it; each ``next_code`` moves to a fresh 30 s step."""
+    """Time as accounts.services.otp sees it; each ``next_code`` moves to a fresh 30 s step."""
 
     def __init__(self) -> None:
         self.now = time.time()
@@ -38,14 +38,14 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = Clock()
-    monkeypatch.setattr(accounts.otp, "time", fake)
+    monkeypatch.setattr(accounts.services.otp, "time", fake)
     return fake
 
 
 def two_factor_on(user, clock: Clock):
     """Generate a seed and enable 2FA through the services, as the API does."""
-    accounts.otp.otp_secret_create(user=user)
-    accounts.otp.otp_enable(user=user, code=clock.next_code(user))
+    accounts.services.otp.otp_secret_create(user=user)
+    accounts.services.otp.otp_enable(user=user, code=clock.next_code(user))
     user.refresh_from_db()
     assert user.otp
     return user

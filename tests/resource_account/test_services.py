@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import OTPDevice
-from accounts.otp import otp_qrcode_generate, otp_secret_create, otp_verify
+from accounts.services.otp import otp_qrcode_generate, otp_secret_create, otp_verify
 from activities.models import Activity
 from barong.api.errors import ApiError
 from tests.factories import totp_code

@@ -619,7 +619,7 @@ def test_password_change_guessing_is_rate_limited(auth_api, make_user):
 
 
 def test_unthrottle_helper_resets_the_back_off(make_user, clock):
-    from accounts.otp import otp_verify
+    from accounts.services.otp import otp_verify
 
     user = two_factor_on(make_user(), clock)
     assert not otp_verify(user=user, code="000000", now=clock.now)

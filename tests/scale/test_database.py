@@ -7,8 +7,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 
-from accounts.login import _login_user
 from accounts.models import Label, User
+from accounts.services.login import login_user_find
 from activities.models import Activity
 from barong.db.counting import page_rows, planner_rows, queryset_total
 from barong.db.rows import _covered, row_insert
@@ -213,7 +213,7 @@ def test_the_login_reads_the_user_the_orm_reads(make_user, rf):
     user.save()
     request = rf.post("/api/v2/identity/sessions", REMOTE_ADDR="203.0.113.5")
 
-    read = _login_user(" Reader@Example.com", request)
+    read = login_user_find(" Reader@Example.com", request)
 
     expected = User.objects.get(pk=user.pk)
     fields = User._meta.concrete_fields
@@ -223,4 +223,4 @@ def test_the_login_reads_the_user_the_orm_reads(make_user, rf):
     assert read._state.adding is False
     assert read.has_passkey in (False, 0)
     assert read.device_seen in (False, 0)
-    assert _login_user("nobody@example.com", request) is None
+    assert login_user_find("nobody@example.com", request) is None

@@ -3,13 +3,13 @@
 import pytest
 
 from accounts.models import Label, Level, ResyncJob, User
-from accounts.resync import resync_batch, resync_run, users_resync_range
 from accounts.services import (
     label_set,
     level_admin_save,
     user_level_compute,
     user_state_compute,
 )
+from accounts.services.resync import resync_batch, resync_run, users_resync_range
 from tests.admin_api.conftest import ADMIN
 
 pytestmark = pytest.mark.django_db
@@ -137,8 +137,8 @@ def test_a_manual_active_state_still_yields_to_a_blocking_label(make_user, super
 
 
 def test_a_manual_state_survives_label_changes_until_released(make_user, superadmin):
-    from accounts.resync import user_state_admin_release
     from accounts.services import user_state_admin_set
+    from accounts.services.operators import user_state_admin_release
 
     member = make_user(labels={"phone": "verified"})
     user_state_admin_set(admin=superadmin, user=member, state="locked")
@@ -181,7 +181,7 @@ def test_a_stopped_job_resumes_where_it_stopped(make_user, settings):
 
 
 def test_the_resume_task_requeues_only_stalled_jobs(settings):
-    from accounts.resync import resync_stalled
+    from accounts.services.resync import resync_stalled
 
     settings.BARONG_RESYNC_STALL_SECONDS = 0
     fresh = ResyncJob.objects.create(reason="fresh")

@@ -6,8 +6,8 @@ import uuid
 import pytest
 
 from accounts.models import Label, ResyncJob, User
-from accounts.resync import resync_batch, resync_run, users_resync_range
 from accounts.services import label_delete, label_set, user_otp_set
+from accounts.services.resync import resync_batch, resync_run, users_resync_range
 from accounts.signals import users_updated_in_bulk
 from apikeys.models import APIKey
 from apikeys.services import api_key_create

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import OTPDevice
-from accounts.otp import otp_device_confirm, otp_secret_create
 from accounts.services import user_otp_set
+from accounts.services.otp import otp_device_confirm, otp_secret_create
 from apikeys.models import APIKey
 from apikeys.services import api_key_create, api_key_secret_context
 from barong.crypto import column_reencrypt, decrypt, encrypt, reencrypted

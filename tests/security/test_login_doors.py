@@ -1,5 +1,5 @@
 """One login policy at every door: failures at the API, passkey or back-office login count
-at the others, on the same subjects (accounts/login_policy.py)."""
+at the others, on the same subjects (accounts/services/login_policy.py)."""
 
 from http import HTTPStatus
 

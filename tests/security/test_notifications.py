@@ -192,7 +192,7 @@ def test_the_lock_event_is_still_recorded_for_upstreams(api, make_user):
 def test_2fa_on_and_off_are_notified(
     make_user, clock, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from accounts.otp import otp_disable
+    from accounts.services.otp import otp_disable
 
     user = make_user()
     with django_capture_on_commit_callbacks(execute=True):

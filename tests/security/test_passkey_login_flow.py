@@ -1,5 +1,6 @@
 """The passkey login is a flow its caller holds: no account oracle, no lock-out, no
-stranger using up the owner's challenge (accounts/passkeys.py, accounts/passkey_views.py)."""
+stranger using up the owner's challenge (accounts/services/passkeys.py,
+accounts/views/passkeys.py)."""
 
 import re
 import secrets

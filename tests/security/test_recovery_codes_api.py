@@ -5,7 +5,7 @@ from http import HTTPStatus
 import pytest
 
 from accounts.models import RecoveryCode
-from accounts.otp import otp_disable
+from accounts.services.otp import otp_disable
 from activities.models import Activity
 from tests.resource_account.helpers import HOSTILE_JSON, HOSTILE_STRINGS, two_factor_on
 

@@ -9,7 +9,7 @@ first did not. Prints counts, never a secret.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.otp import otp_seeds_reencrypt
+from accounts.services.otp import otp_seeds_reencrypt
 from apikeys.services import api_key_secrets_reencrypt
 
 

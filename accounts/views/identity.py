@@ -13,9 +13,14 @@ from accounts import serializers as s
 from accounts import services
 from accounts.captcha import captcha_verify, geetest_register
 from accounts.full_info import user_full_info
-from accounts.login import login_methods, user_login
-from accounts.login_policy import login_account, login_attempt, login_failed, login_reset_ops
 from accounts.passwords import password_entropy, password_regexp
+from accounts.services.login import login_methods, user_login
+from accounts.services.login_policy import (
+    login_account,
+    login_attempt,
+    login_failed,
+    login_reset_ops,
+)
 from accounts.sessions import AMR_EMAIL, session_destroy, session_open
 from barong import jwt as barong_jwt
 from barong.api.errors import ApiError
@@ -155,7 +160,7 @@ class SessionViewSet(BarongViewSet):
 
     def _login(self, request) -> Response:
         data = self.parse(s.SessionCreateInput)
-        # The one login policy (accounts/login_policy.py), as at the passkey and
+        # The one login policy (accounts/services/login_policy.py), as at the passkey and
         # back-office doors: the address counted, the account's failure budgets read.
         attempt = login_attempt(
             request=request, email=data["email"], captcha_response=data.get("captcha_response")

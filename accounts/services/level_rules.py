@@ -1,6 +1,6 @@
 """The level and state rules applied to a whole batch of users (level resyncs, upgrades).
 
-``accounts.resync`` walks the users; this reads the batch's private labels in one range
+``accounts.services.resync`` walks the users; this reads the batch's private labels in one range
 query and applies the rules a single label change applies (``user_level_compute``,
 ``user_state_compute``, ``user_state_next``), so both paths always agree.
 ``unexplained_states_mark`` walks every user once (a migration) to flag as manual the

@@ -7,7 +7,7 @@ A permission rule may ask for a second factor from at most N seconds ago
 session: a TOTP code (``step_up_totp``), or a passkey assertion over a challenge issued
 for this very session (``step_up_passkey_options`` then ``step_up_passkey_verify``).
 Codes and assertions count against the account's second-factor budget (``otp_account``);
-a TOTP code is good once (accounts.otp.otp_verify), an assertion's challenge too.
+a TOTP code is good once (accounts.services.otp.otp_verify), an assertion's challenge too.
 
 Re-authentication (ASVS 7.5.1): before an authentication factor changes (a passkey added
 or removed, new recovery codes; switching 2FA on when ``BARONG_REAUTH_OTP_ENABLE``), the
@@ -22,11 +22,11 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from accounts.login import user_has_passkey
 from accounts.models import User
-from accounts.otp import otp_attempt
-from accounts.passkeys import webauthn_assertion_verify, webauthn_random_options
+from accounts.services.login import user_has_passkey
+from accounts.services.otp import otp_attempt
 from accounts.services.own_account import user_password_verify
+from accounts.services.passkeys import webauthn_assertion_verify, webauthn_random_options
 from accounts.sessions import (
     AMR_OTP,
     AMR_PASSKEY,

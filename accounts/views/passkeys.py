@@ -5,16 +5,16 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts import passkeys
 from accounts import security_serializers as s
 from accounts.full_info import user_full_info
-from accounts.login import user_password_login
-from accounts.login_policy import login_attempt, login_failed, login_reset_ops
-from accounts.resource_views import NO_STORE, REAUTHENTICATE, UNAUTHORIZED, current_session_key
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
+from accounts.services import passkeys
+from accounts.services.login import user_password_login
+from accounts.services.login_policy import login_attempt, login_failed, login_reset_ops
+from accounts.services.step_up import reauthentication_check
 from accounts.sessions import AMR_PASSKEY, AMR_PWD, session_open
-from accounts.step_up import reauthentication_check
-from accounts.views import LOGIN_ERRORS
+from accounts.views.identity import LOGIN_ERRORS
+from accounts.views.own_account import NO_STORE, REAUTHENTICATE, UNAUTHORIZED, current_session_key
 from barong.api.errors import ApiError
 from barong.api.views import BarongViewSet, ResourceViewSet, barong_schema, status_only
 
@@ -100,7 +100,7 @@ class PasskeyViewSet(ResourceViewSet):
 class PasskeyLoginViewSet(BarongViewSet):
     """``/identity/sessions/webauthn/options`` (password) and ``…/verify`` (assertion).
 
-    Both steps follow the one login policy (``accounts.login_policy``): options counts
+    Both steps follow the one login policy (``accounts.services.login_policy``): options counts
     the address and a wrong password as the API login does; verify counts the address,
     and a failed assertion against the account only inside a flow the caller holds.
     """

@@ -50,9 +50,21 @@ def sessions_end_others(*, user: User, keep: str | None, request=None) -> int:
 
 def _admin_guard(*, admin: User, user: User) -> None:
     """Sessions of users ranked below the operator only, and the operator's own."""
-    from accounts.services import user_admin_guard
+    from accounts.services.operators import user_admin_guard
 
     user_admin_guard(admin=admin, user=user, own_account=True, topic="sessions", action="delete")
+
+
+def _admin_audit(*, admin: User, user: User, request, data: dict) -> None:
+    """The audit row of an operator ending sessions: ``sessions/delete`` naming the user."""
+    admin_activity_record(
+        admin=admin,
+        topic="sessions",
+        action="delete",
+        target=user,
+        request=request,
+        data={"uid": user.uid, **data},
+    )
 
 
 def session_admin_end(*, admin: User, user: User, session_id: str, request=None) -> None:
@@ -62,26 +74,12 @@ def session_admin_end(*, admin: User, user: User, session_id: str, request=None)
     if key is None:
         raise ApiError("admin.session.doesnt_exist", 404)
     user_session_end(user.uid, session_key=key)
-    admin_activity_record(
-        admin=admin,
-        topic="sessions",
-        action="delete",
-        target=user,
-        request=request,
-        data={"uid": user.uid, "session_id": session_id},
-    )
+    _admin_audit(admin=admin, user=user, request=request, data={"session_id": session_id})
 
 
 def sessions_admin_end_all(*, admin: User, user: User, request=None) -> int:
     """An operator ends every session of a user (a stolen device, a takeover); audited."""
     _admin_guard(admin=admin, user=user)
     ended = user_sessions_revoke(user.uid)
-    admin_activity_record(
-        admin=admin,
-        topic="sessions",
-        action="delete",
-        target=user,
-        request=request,
-        data={"uid": user.uid, "ended": ended},
-    )
+    _admin_audit(admin=admin, user=user, request=request, data={"ended": ended})
     return ended

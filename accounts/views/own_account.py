@@ -8,13 +8,14 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts import otp, services
 from accounts import resource_serializers as s
+from accounts import services
 from accounts.authentication import SESSION_CLAIM
 from accounts.full_info import user_full_info
 from accounts.serializers import EmptySerializer, UserWithFullInfoSerializer
+from accounts.services import otp
+from accounts.services.step_up import reauthentication_check
 from accounts.sessions import user_session_key_find
-from accounts.step_up import reauthentication_check
 from activities.selectors import user_own_activities
 from barong.api.errors import ApiError
 from barong.api.pagination import BarongPagination

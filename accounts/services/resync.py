@@ -4,7 +4,7 @@ A level edit returns at once: ``resync_job_start`` records a ``ResyncJob`` and q
 ``resync_run`` (Celery, after commit). The task walks users in primary-key order,
 ``BARONG_RESYNC_BATCH`` ids at a time. Each batch reads its users and their private labels
 in two range queries and applies the rules a single label change applies
-(accounts/level_rules.py); then, in one transaction, it locks only the users that move,
+(accounts/services/level_rules.py); then, in one transaction, it locks only the users that move,
 recomputes them from labels read after the lock, rewrites them (one UPDATE per (level,
 state) pair), records one ``model.user.updated`` each (built from the locked rows, written
 in bulk: events/bulk.py), ends the sessions of those it bans, locks or deletes, and moves
@@ -18,18 +18,18 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from accounts.events import uid_aggregate, user_event_record
-from accounts.level_rules import users_level_state_changes
 from accounts.models import Level, ResyncJob, User
+from accounts.services.level_rules import users_level_state_changes
 from accounts.services.users import users_sessions_end
 from accounts.sessions import ACTIVE_STATES
 from accounts.signals import users_api_access_lost, users_updated_in_bulk
-from barong.api.errors import ApiError
 from barong.db.sets import filter_pks
 from events.services import event_records_updated
 
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 # What a batch reads of the users that move: the rules' inputs first (id, level, state,
-# state_manual: accounts/level_rules.py), then what their ``model.user.updated`` shows.
+# state_manual: accounts/services/level_rules.py), then what their ``model.user.updated`` shows.
 _MOVER_COLUMNS = (
     "pk",
     "level",
@@ -156,14 +156,12 @@ def _events_record(moves: list[tuple[tuple, int, str, bool]], now: datetime) -> 
 
 def resync_job_start(*, reason: str, from_level: int = 0) -> ResyncJob:
     """Record a resync of every user at or above ``from_level`` and queue it after commit."""
-    from accounts.tasks import resync_run
-
     job = ResyncJob.objects.create(
         reason=reason[:255],
         from_level=max(from_level, 0),
         max_user_id=User.objects.aggregate(top=Max("pk"))["top"] or 0,
     )
-    transaction.on_commit(lambda: resync_run.delay(job.pk), robust=True)
+    transaction.on_commit(lambda: resync_job_run.delay(job.pk), robust=True)
     return job
 
 
@@ -207,6 +205,15 @@ def resync_run(*, job_id: int) -> ResyncJob | None:
     return ResyncJob.objects.filter(pk=job_id).first()
 
 
+# The task keeps the name it had when it lived in accounts/tasks.py: jobs already queued in
+# a broker across an upgrade still find it.
+@shared_task(name="accounts.resync_run", acks_late=True)
+def resync_job_run(job_id: int) -> int:
+    """Run a level resync job to its end (``resync_run``); resumes where it stopped."""
+    job = resync_run(job_id=job_id)
+    return job.changed if job is not None else 0
+
+
 def resync_stalled() -> list[int]:
     """Unfinished jobs nobody advanced for ``BARONG_RESYNC_STALL_SECONDS`` (a worker died,
     or a batch failed): the beat task queues them again and they resume."""
@@ -217,28 +224,3 @@ def resync_stalled() -> list[int]:
             "pk", flat=True
         )
     )
-
-
-@transaction.atomic
-def user_state_admin_release(*, admin: User, user: User, request=None) -> User:
-    """An operator hands a manually set state back to the labels; audited."""
-    from accounts.services import user_admin_guard
-    from activities.services import admin_activity_record
-
-    user = User.objects.select_for_update().get(pk=user.pk)
-    user_admin_guard(admin=admin, user=user)
-    if not user.state_manual:
-        raise ApiError("admin.user.state_no_change")
-    User.objects.filter(pk=user.pk).update(state_manual=False)
-    previous = user.state
-    users_resync_range(low=user.pk - 1, high=user.pk, lift=True)
-    user.refresh_from_db()
-    admin_activity_record(
-        admin=admin,
-        topic="users",
-        action="update",
-        target=user,
-        request=request,
-        data={"uid": user.uid, "state": user.state, "previous_state": previous, "manual": False},
-    )
-    return user

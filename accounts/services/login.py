@@ -16,8 +16,8 @@ from accounts.notifications import (
     login_from_new_device,
     security_notify,
 )
-from accounts.services import email_normalize
 from accounts.services.constant_work import login_failure_queue
+from accounts.services.users import email_normalize
 from accounts.sessions import ACTIVE_STATES, AMR_OTP, AMR_PWD, AMR_RECOVERY
 from activities.models import Activity
 from activities.services import activity_failure_record, activity_record
@@ -61,7 +61,7 @@ def user_login_complete(
     """After the password (``user_password_login``), the second factor the account has:
     none, a TOTP or recovery code, or a passkey, which only the passkey login completes.
 
-    The API login and the back-office (``accounts.operator_login``) both finish here, so
+    The API login and the back-office (``accounts.services.operator_login``) both finish here, so
     they refuse the same logins with the same activity rows and record the same success
     (the row, the ``system.session.create`` event, the new-device e-mail).
     """
@@ -113,7 +113,7 @@ def _exists(model: type[Model], condition: str = "") -> str:
     return f"EXISTS (SELECT 1 FROM {table} WHERE {table}.{owner} = {outer}{condition})"  # noqa: S608
 
 
-def _login_user_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
+def login_user_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
     """The login's one user query, written once: the ORM spent more CPU compiling it on
     every login (five ``Exists`` annotations) than the database spent running it.
 
@@ -162,14 +162,14 @@ def _user_converters(alias: str) -> dict:
     return compiler.get_converters([field.get_col(User._meta.db_table) for field in _user_fields()])
 
 
-def _login_user(email: str, request) -> User | None:
-    """The user of ``email`` with the flags of ``_login_user_sql`` as attributes."""
+def login_user_find(email: str, request) -> User | None:
+    """The user of ``email`` with the flags of ``login_user_sql`` as attributes."""
     values = device_seen_values(request=request)
     params = [
         connection.ops.adapt_datetimefield_value(value) if name == "created_at" else value
         for (name, _), value in zip(DEVICE_SEEN_FILTER, values, strict=True)
     ]
-    sql, flags = _login_user_sql(connection.vendor)
+    sql, flags = login_user_sql(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, email_normalize(email)])
         row = cursor.fetchone()
@@ -193,7 +193,7 @@ def user_password_login(*, email: str, password: str, request) -> User:
     were seen lately (the "New Login" e-mail) and which lists of the answer are empty, so
     a login reads the user once.
     """
-    user = _login_user(email, request)
+    user = login_user_find(email, request)
     if user is None:
         make_password(password)  # the same hashing cost whether or not the account exists
     # Unknown e-mail or wrong password: one query, one hash, one enqueue either way.
@@ -213,7 +213,7 @@ def user_login_second_factor(
     *, user: User, otp_code: str | None, recovery_code: str | None, request
 ) -> User:
     """2FA on: a TOTP code, or else a recovery code, completes the login."""
-    from accounts.otp import otp_attempt
+    from accounts.services.otp import otp_attempt
 
     if _recovery_chosen(otp_code, recovery_code):
         return _login_with_recovery_code(user=user, code=recovery_code, request=request)
@@ -231,7 +231,7 @@ def user_login_second_factor(
 
 
 def _login_with_recovery_code(*, user: User, code: str | None, request) -> User:
-    from accounts.recovery import recovery_code_use
+    from accounts.services.recovery import recovery_code_use
 
     left = recovery_code_use(user=user, code=code, error_key="identity.session.too_many_requests")
     if left is None:

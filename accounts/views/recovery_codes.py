@@ -3,10 +3,10 @@
 from rest_framework import status
 from rest_framework.response import Response
 
-from accounts import recovery
 from accounts import security_serializers as s
-from accounts.resource_views import NO_STORE, REAUTHENTICATE, UNAUTHORIZED, current_session_key
-from accounts.step_up import reauthentication_check
+from accounts.services import recovery
+from accounts.services.step_up import reauthentication_check
+from accounts.views.own_account import NO_STORE, REAUTHENTICATE, UNAUTHORIZED, current_session_key
 from barong.api.views import ResourceViewSet, barong_schema
 
 

@@ -1,7 +1,7 @@
 """The back-office login (``/admin/login/``): the API's login, for active operators only.
 
 It is the API login's path, not a copy of it: the one login policy
-(``accounts.login_policy``), the password step (``user_password_login``: unknown e-mails
+(``accounts.services.login_policy``), the password step (``user_password_login``: unknown e-mails
 and wrong passwords cost and record the same, through the worker), then the second
 factor the account has (``user_login_complete``: none, a TOTP code, a recovery code)
 or, for an account with a passkey, a passkey flow (``webauthn_login_options`` /
@@ -18,16 +18,21 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from accounts.login import (
+from accounts.models import User
+from accounts.services.login import (
     login_failure_record,
     login_methods,
     user_has_passkey,
     user_login_complete,
     user_password_login,
 )
-from accounts.login_policy import LoginAttempt, login_attempt, login_failed, login_succeeded
-from accounts.models import User
-from accounts.passkeys import webauthn_login, webauthn_login_options
+from accounts.services.login_policy import (
+    LoginAttempt,
+    login_attempt,
+    login_failed,
+    login_succeeded,
+)
+from accounts.services.passkeys import webauthn_login, webauthn_login_options
 from accounts.sessions import AMR_OTP, AMR_PASSKEY, AMR_PWD, AMR_RECOVERY, amr_of
 from activities.services import admin_activity_record
 from barong.api.errors import ApiError

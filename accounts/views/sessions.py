@@ -7,12 +7,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import security_serializers as s
-from accounts import session_services as services
-from accounts import step_up
-from accounts.passkeys import webauthn_credentials_admin_delete
-from accounts.resource_views import NO_STORE, UNAUTHORIZED, current_session_key
 from accounts.selectors import admin_user_get
+from accounts.services import sessions as services
+from accounts.services import step_up
+from accounts.services.passkeys import webauthn_credentials_admin_delete
 from accounts.sessions import user_sessions_list
+from accounts.views.own_account import NO_STORE, UNAUTHORIZED, current_session_key
 from barong.api.errors import ApiError
 from barong.api.views import AdminViewSet, ResourceViewSet, barong_schema
 

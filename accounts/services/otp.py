@@ -20,7 +20,7 @@ from django.http import HttpRequest
 from PIL import Image
 
 from accounts.models import OTPDevice, User
-from accounts.services import user_otp_set
+from accounts.services.users import user_otp_set
 from accounts.sessions import user_sessions_revoke
 from activities.services import activity_failure_record, activity_record
 from barong.api.errors import ApiError

@@ -33,9 +33,9 @@ from webauthn.helpers.structs import (
 )
 
 from accounts.events import session_event_created
-from accounts.login_policy import LoginAttempt, login_attempt, login_failed
 from accounts.models import User, WebAuthnCredential
 from accounts.notifications import login_from_new_device, security_notify
+from accounts.services.login_policy import LoginAttempt, login_attempt, login_failed
 from accounts.sessions import ACTIVE_STATES
 from activities.services import activity_record, admin_activity_record
 from barong.api.errors import ApiError
@@ -202,7 +202,7 @@ def webauthn_credentials_admin_delete(
     The admin API and the back-office both come here, through the same removal as the
     user's own delete.
     """
-    from accounts.services import user_admin_guard
+    from accounts.services.operators import user_admin_guard
 
     user_admin_guard(admin=admin, user=user, action="delete")
     deleted = _credentials_remove(user=user, credential_id=credential_id)
@@ -267,7 +267,7 @@ def webauthn_login_flow_take(*, flow_id: str) -> dict | None:
 def webauthn_random_options(*, user: User, error_key: str) -> tuple[bytes, dict]:
     """(a fresh random challenge, the options for ``navigator.credentials.get()`` over it
     and the user's passkeys, ``webauthn_assertion_options``); ``error_key`` (403) when the
-    user has none. The login and the step-up (accounts/step_up.py) start here."""
+    user has none. The login and the step-up (accounts/services/step_up.py) start here."""
     challenge = secrets.token_bytes(CHALLENGE_BYTES)
     options = webauthn_assertion_options(user=user, challenge=challenge)
     if options is None:

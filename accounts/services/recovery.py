@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import RecoveryCode, User
-from accounts.security_lock import security_lock_start
+from accounts.services.security_lock import security_lock_start
 from activities.services import activity_failure_record, activity_record
 from barong.api.errors import ApiError
 from barong.crypto import constant_time_equals
@@ -45,7 +45,7 @@ def recovery_codes_generate(
     *, user: User, code: str, request: HttpRequest | None = None
 ) -> list[str]:
     """A current TOTP code buys a fresh set of codes (answered once); the old set is void."""
-    from accounts.otp import otp_attempt
+    from accounts.services.otp import otp_attempt
 
     action = "generate recovery codes"
     with transaction.atomic():
@@ -86,7 +86,7 @@ def recovery_codes_count(*, user: User) -> int:
 @transaction.atomic
 def recovery_code_use(*, user: User, code: object, error_key: str) -> int | None:
     """Spend one code: the number of codes left, or None when it is not an unused code.
-    A spent code starts the security lock (accounts/security_lock.py).
+    A spent code starts the security lock (accounts/services/security_lock.py).
 
     Counted against the account's budget (429 ``error_key`` past it); the rows are locked,
     so two concurrent logins with one code cannot both succeed.

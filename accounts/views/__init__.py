@@ -1,0 +1,1 @@
+"""The HTTP side of accounts: thin views over accounts.services (routes: accounts/urls.py)."""
