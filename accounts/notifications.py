@@ -23,7 +23,8 @@ from barong.api.net import remote_ip, user_agent
 
 NEW_DEVICE_DAYS = 30
 
-# notice (also its template name) → event name
+# notice (also its e-mail's template name) → event name; the security lock's notice has no
+# e-mail: the change that started the lock says it in its own.
 NOTICES: dict[str, str] = {
     "security_otp_enabled": "system.user.otp.enabled",
     "security_otp_disabled": "system.user.otp.disabled",
@@ -46,10 +47,12 @@ def security_notify(
     notice: str,
     request: HttpRequest | None = None,
     record: dict[str, Any] | None = None,
+    hints: dict[str, Any] | None = None,
 ) -> None:
-    """Record the event of a sensitive change of the account; its e-mail follows the commit."""
+    """Record the event of a sensitive change of the account; its e-mail follows the commit
+    (``hints``: for that e-mail only, e.g. the security lock's end it also tells)."""
     extra = {"time": timezone.now().isoformat(), **_origin(request), **(record or {})}
-    user_event_system(user=user, name=NOTICES[notice], identity=False, extra=extra)
+    user_event_system(user=user, name=NOTICES[notice], identity=False, extra=extra, hints=hints)
 
 
 # The columns of a successful action from this address and browser lately, with their

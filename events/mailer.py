@@ -50,12 +50,6 @@ def _kyc_label(record: dict[str, Any]) -> bool:
     return record.get("key") in KYC_LABEL_KEYS
 
 
-def _lock_not_told_elsewhere(record: dict[str, Any]) -> bool:
-    """A lock after a password change or reset is told in that change's own e-mail
-    (its hint ``lock_until``): one e-mail for one change."""
-    return record.get("reason") not in ("password_changed", "password_reset")
-
-
 def _new_device(record: dict[str, Any]) -> bool:
     """ "New Login" only for an address and browser not seen lately (absent: every login)."""
     return bool(record.get("new_device", True))
@@ -118,14 +112,6 @@ MAILS: dict[str, Mail] = {
     "system.user.api_key.created": Mail(
         template="security_api_key_created",
         subjects={"en": "New API key created", "ru": "Создан новый API-ключ"},
-    ),
-    "system.user.security_lock.started": Mail(
-        template="security_lock_started",
-        subjects={
-            "en": "Withdrawals paused after a security change",
-            "ru": "Вывод средств приостановлен",
-        },
-        when=_lock_not_told_elsewhere,
     ),
     "system.user.passkey.added": Mail(
         template="security_passkey_added",

@@ -17,6 +17,7 @@ from accounts.notifications import (
     security_notify,
 )
 from accounts.services.constant_work import login_failure_queue
+from accounts.services.security_lock import security_lock_record
 from accounts.services.users import email_normalize
 from accounts.sessions import ACTIVE_STATES, AMR_OTP, AMR_PWD, AMR_RECOVERY
 from activities.models import Activity
@@ -243,6 +244,7 @@ def _login_with_recovery_code(*, user: User, code: str | None, request) -> User:
         notice="security_recovery_code_used",
         request=request,
         record={"recovery_codes_left": left},
+        hints=security_lock_record(user),  # one e-mail tells the code's use and the lock
     )
     activity_record(
         user=user,

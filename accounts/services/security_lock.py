@@ -17,7 +17,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.notifications import security_notify
 
-# Why a lock started: the word recorded in the notice (and its e-mail).
+# Why a lock started: the word recorded in the lock's event. The lock has no e-mail of its
+# own: the e-mail of the change that started it says it too (``security_lock_record``).
 REASONS = ("otp_disabled", "password_changed", "password_reset", "recovery_code_used")
 
 
@@ -50,10 +51,10 @@ def security_lock_start(
 
 
 def security_lock_record(user: User) -> dict[str, str]:
-    """``{"lock_until": ISO time}`` while the user's lock holds, else nothing: the hint a
-    password change's or reset's event carries to its e-mail (not in the event, whose
-    record is Barong's), so that one e-mail tells the lock too (the lock's own e-mail is
-    skipped for those reasons, events/mailer.py)."""
+    """``{"lock_until": ISO time}`` while the user's lock holds, else nothing: the hint the
+    event of the change that started it (password changed or reset, 2FA off, a recovery
+    code used) carries to its e-mail (not in the event, whose record is Barong's), so that
+    one e-mail tells the change and the lock."""
     if security_lock_end(user) is None:
         return {}
     return {"lock_until": user.security_lock_until.isoformat()}

@@ -28,7 +28,7 @@ from accounts.notifications import security_notify
 from accounts.passwords import password_error
 from accounts.selectors import role_exists
 from accounts.services.guards import last_superadmin_guard
-from accounts.services.security_lock import security_lock_start
+from accounts.services.security_lock import security_lock_record, security_lock_start
 from accounts.sessions import ACTIVE_STATES, users_sessions_revoke
 from accounts.signals import api_access_lost
 from barong.api.errors import ApiError, model_error_keys
@@ -204,14 +204,15 @@ def user_otp_set(*, user: User, enabled: bool) -> User:
     user.otp = enabled
     user.save(update_fields=["otp", "updated_at"])
     user_event_updated(user=user, before=before)
-    notice = "security_otp_enabled" if enabled else "security_otp_disabled"
-    security_notify(user=user, notice=notice)
     if enabled:
+        security_notify(user=user, notice="security_otp_enabled")
         label_set(user=user, key="otp", value="enabled", scope="private")
     else:
         api_access_lost.send(sender=User, user=user)
         RecoveryCode.objects.filter(user=user).delete()  # recovery codes belong to this 2FA
         security_lock_start(user=user, reason="otp_disabled")
+        # One e-mail tells the change and the lock it started.
+        security_notify(user=user, notice="security_otp_disabled", hints=security_lock_record(user))
         for label in user.labels.filter(key="otp", scope="private"):
             label_delete(label=label)
     return user
