@@ -123,6 +123,43 @@ def test_list_time_range_is_inclusive_unix_seconds(sa_api, superadmin, make_user
     assert new.uid in uids(**{"range": "updated", "from": second + 1})
 
 
+def test_a_narrow_time_range_is_sorted_not_walked_along_the_ids(
+    sa_api, superadmin, make_user, monkeypatch
+):
+    # PostgreSQL expecting few users in the range: the page is sorted after the range is
+    # read (ORDER BY id + 0), not found by walking the primary key; same users, same order.
+    users = [make_user() for _ in range(5)]
+    moment = timezone.now().replace(microsecond=0) - timedelta(days=30)
+    User.objects.filter(pk__in=[user.pk for user in users[1:]]).update(created_at=moment)
+    second = int(moment.timestamp())
+    monkeypatch.setattr("barong.db.counting.planner_rows", lambda queryset: 4)
+
+    pages = []
+    with CaptureQueriesContext(connection) as queries:
+        for page in (1, 2, 3):
+            response = sa_api.get(
+                f"{ADMIN}/users", {"from": second, "to": second, "page": page, "limit": 2}
+            )
+            assert response.status_code == HTTPStatus.OK
+            assert response["Total"] == "4"
+            pages.append([row["uid"] for row in response.json()])
+
+    assert pages == [[users[1].uid, users[2].uid], [users[3].uid, users[4].uid], []]
+    ordered = [q["sql"] for q in queries.captured_queries if '"created_at" >=' in q["sql"]]
+    ordered = [sql for sql in ordered if "ORDER BY" in sql]
+    assert ordered
+    assert all('ORDER BY ("users"."id" + ' in sql for sql in ordered)
+    # Many expected (a wide range): the primary key's order, walked as before.
+    monkeypatch.setattr("barong.db.counting.planner_rows", lambda queryset: 10**6)
+    with CaptureQueriesContext(connection) as queries:
+        response = sa_api.get(f"{ADMIN}/users", {"from": second, "to": second, "limit": 2})
+    assert [row["uid"] for row in response.json()] == [users[1].uid, users[2].uid]
+    ordered = [q["sql"] for q in queries.captured_queries if '"created_at" >=' in q["sql"]]
+    ordered = [sql for sql in ordered if "ORDER BY" in sql]
+    assert ordered
+    assert all('ORDER BY "users"."id" ASC' in sql for sql in ordered)
+
+
 @pytest.mark.parametrize(
     ("params", "key"),
     [
