@@ -539,6 +539,37 @@ def test_pending_documents_pages_walk_the_queue_from_its_label_index(sa_api, mak
     assert all('FROM "labels"' in sql and '"users"' not in sql for sql in walks)
 
 
+def test_pending_documents_by_profile_count_the_queue_against_the_profiles(sa_api, make_user):
+    # Profile filters alone narrow the queue's labels: no join to users for the Total or
+    # the page's ids; the same users in the queue's order as the filter on users gave.
+    waiting = [make_user() for _ in range(5)]
+    countries = ("GB", "DE", "gb", "FR", "GB")
+    for minutes, user, country in zip((40, 10, 30, 50, 20), waiting, countries, strict=True):
+        submitted_profile(user, country=country, first_name=f"Ann{minutes % 20}")
+        _document(user, "pending", minutes)
+    british = make_user()
+    submitted_profile(british, country="GB")  # no document waiting
+
+    def listed(params: dict) -> tuple[list[str], str, list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            response = sa_api.get(f"{ADMIN}/users/documents/pending", params)
+        assert response.status_code == HTTPStatus.OK
+        counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+        return [row["uid"] for row in response.json()], response["Total"], counts
+
+    uids, total, counts = listed({"country": "gb"})
+    assert uids == [waiting[0].uid, waiting[2].uid, waiting[4].uid]
+    assert total == "3"
+    assert counts
+    assert all('"users"' not in sql for sql in counts)
+    uids, total, _ = listed({"country": "GB", "first_name": "ann0", "limit": 1, "page": 2})
+    assert (uids, total) == ([waiting[4].uid], "2")
+    # Any other filter pages the users themselves, as before.
+    uids, total, counts = listed({"country": "GB", "email": waiting[2].email})
+    assert (uids, total) == ([waiting[2].uid], "1")
+    assert all('"users"' in sql for sql in counts)
+
+
 def test_pending_documents_extended_and_filtered(sa_api, make_user):
     first = make_user(email="first@example.com")
     second = make_user()
