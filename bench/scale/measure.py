@@ -306,9 +306,8 @@ def main() -> None:
 
     # A level edit: level 3 (document verified) now needs "checked": the users at level 2
     # and above (55 %, 5.5M at 10M) are re-evaluated and the 5 % at level 3 (500k) drop to
-    # level 2, among them users an
-    # operator banned, locked or deleted in Barong without a label. The edit returns
-    # before any user moves; the job is then run to its end.
+    # level 2, among them users an operator banned, locked or deleted in Barong without a
+    # label. The edit returns before any user moves; the job is then run to its end.
     held_before = held_states()
     for value in ("checked",):
         level = Level.objects.get(pk=3)
