@@ -22,7 +22,7 @@ from accounts import (
 )
 from accounts.admin_labels import LabelForm
 from accounts.admin_security import UserSecurityAdminMixin, users_action
-from accounts.models import Label, Level, ResyncJob, User
+from accounts.models import USER_ID_BLOCK, Label, Level, ResyncJob, User
 from accounts.resync import user_state_admin_release
 from accounts.roles import ROLES
 from accounts.selectors import role_exists, roles_known, user_ids_page
@@ -169,6 +169,8 @@ class UserListPaginator(EstimatedCountPaginator):
         if not newest_first or set(users.query.order_by) - {"-id", "-pk"}:
             return super().page(number)
         number = self.validate_number(number)
+        if (number - 1) * self.per_page < USER_ID_BLOCK:
+            return super().page(number)  # near the newest: the walk is shorter than the counts
         found = user_ids_page(start=0, size=0)
         if found is None:
             return super().page(number)
