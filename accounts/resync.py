@@ -85,13 +85,15 @@ def _candidates(low: int, high: int, from_level: int, levels: list[Level], lift:
     """Ids of the users in ``(low, high]`` that move, from one unlocked range read (with the
     batch's labels): most users of most batches do not move, and stay unlocked. When the
     level filter leaves few users of the range, their labels are read by id, not for the
-    whole range. A level edit's job reads only the users the edit may move."""
+    whole range. A level edit's job reads only the users the edit may move, and takes
+    them all."""
     edited = _edited_level(from_level, levels)
     if edited is not None:
-        rows = _edit_may_move(low, high, edited)
-    else:
-        users = User.objects.filter(pk__gt=low, pk__lte=high, level__gte=from_level)
-        rows = list(users.order_by("pk").values_list(*_MOVER_COLUMNS[:4]))
+        # Each of them moves (its level changes with the edit), so their labels are read
+        # once, after the lock (``users_resync_range``), not also here.
+        return [row[0] for row in _edit_may_move(low, high, edited)]
+    users = User.objects.filter(pk__gt=low, pk__lte=high, level__gte=from_level)
+    rows = list(users.order_by("pk").values_list(*_MOVER_COLUMNS[:4]))
     sparse = len(rows) * 4 < high - low
     moves = users_level_state_changes(rows=rows, levels=levels, exact=sparse, lift=lift)
     return [row[0] for row, *_ in moves]
