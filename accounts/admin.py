@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,9 +22,9 @@ from accounts import (
 )
 from accounts.admin_labels import LabelForm
 from accounts.admin_security import UserSecurityAdminMixin, users_action
-from accounts.models import Label, Level, ResyncJob, User
+from accounts.models import USER_ID_BLOCK, Label, Level, ResyncJob, User
 from accounts.roles import ROLES
-from accounts.selectors import role_exists, roles_known
+from accounts.selectors import role_exists, roles_known, user_ids_page
 from accounts.services import (
     role_grant_guard,
     user_admin_guard,
@@ -36,12 +36,14 @@ from accounts.services import (
 from activities.models import Activity
 from barong.admin_lists import (
     SEARCH_USERS_MAX,
+    EstimatedCountPaginator,
     ScaleListMixin,
     fixed_filter,
     users_matching,
 )
 from barong.admin_site import ReadOnlyAdminMixin, ServiceAdminMixin
 from barong.api.errors import ApiError
+from barong.db.counting import rows_in_order
 
 RECENT_ACTIVITIES = 20
 ROLE_UNKNOWN = "No permission rule uses this role (role.doesnt_exist)."
@@ -155,6 +157,31 @@ def _roles() -> list[tuple[str, str]]:
     return [(role.name, role.name) for role in ROLES]
 
 
+class UserListPaginator(EstimatedCountPaginator):
+    """All users, newest first: a page is located through the per-block user counts
+    (``user_ids_page``, as the admin API's list), so page 100,000 at 10M users walks one
+    block of ids instead of skipping 5M index entries (306 ms). A filtered or searched list,
+    another order, or no counts (SQLite) pages as any list does."""
+
+    def page(self, number):
+        users = self.object_list
+        newest_first = isinstance(users, QuerySet) and not users.query.where
+        if not newest_first or set(users.query.order_by) - {"-id", "-pk"}:
+            return super().page(number)
+        number = self.validate_number(number)
+        if (number - 1) * self.per_page < USER_ID_BLOCK:
+            return super().page(number)  # near the newest: the walk is shorter than the counts
+        found = user_ids_page(start=0, size=0)
+        if found is None:
+            return super().page(number)
+        # Position p from the newest is position total - 1 - p from the oldest.
+        end = found[0] - (number - 1) * self.per_page
+        start = max(end - self.per_page, 0)
+        found = user_ids_page(start=start, size=max(end - start, 0))
+        ids = found[1][::-1] if found else []
+        return self._get_page(rows_in_order(users, ids), number, self)
+
+
 @admin.register(User)
 class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin.ModelAdmin):
     form = UserChangeForm
@@ -173,6 +200,7 @@ class UserAdmin(UserSecurityAdminMixin, ScaleListMixin, ServiceAdminMixin, admin
     search_help_text = "An exact uid or e-mail, or part of an e-mail (3 characters or more)."
     ordering = ("-id",)
     list_per_page = 50
+    paginator = UserListPaginator
     fields = (
         "uid",
         "email",

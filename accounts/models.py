@@ -190,6 +190,13 @@ class Label(models.Model):
                     key="document", scope="private", value__in=("pending", "replaced")
                 ),
             ),
+            # /admin/metrics' ``pending_applications``: an index-only count of narrow entries
+            # (250k at 10M users: 73 ms through ``labels_key_value_user``).
+            models.Index(
+                fields=["user"],
+                name="labels_document_pending",
+                condition=models.Q(key="document", scope="private", value="pending"),
+            ),
         ]
 
     def __str__(self) -> str:

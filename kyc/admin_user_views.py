@@ -64,15 +64,18 @@ class AdminUserViewSet(AdminViewSet):
         keys: QuerySet | None = None,
     ) -> Response:
         """``positions`` (all users) or ``keys`` (the KYC queue) page the unfiltered ``base``
-        without walking it; a filter that leaves users out pages ``base`` itself."""
+        without walking it; a filter that leaves users out pages ``base`` itself, except
+        profile filters alone on the queue, which narrow ``keys`` (``keys_narrowed``)."""
         filters = UserFilter(data=self.params, queryset=base)
         users = filters.filtered(self.error_prefix)
         serializer_class = extended_serializer if filters.values.get("extended") else UserSerializer
         narrowed = filters.narrows()
+        if narrowed and keys is not None:
+            keys = filters.keys_narrowed(keys, "user_id")
         return self.paginated(
             users_for_entity(users, serializer_class),
             serializer_class,
-            keys=None if narrowed else keys,
+            keys=keys,
             positions=None if narrowed else positions,
         )
 

@@ -15,6 +15,7 @@ from accounts.services import email_normalize
 from barong.api.filters import BarongFilterSet, param_filter
 from barong.api.params import BareInvalidInt, Bool, Str
 from barong.api.timebounds import time_bounded
+from barong.db.counting import sorted_when_few
 from kyc.models import Profile
 
 RANGES = ("created", "updated")
@@ -76,6 +77,36 @@ class UserFilter(BarongFilterSet):
         for name, filter_ in filters.items():
             filter_.field_name = name
         return filters
+
+    def filter_queryset(self, queryset: QuerySet[User]) -> QuerySet[User]:
+        """The filters, then, for a time range, the order that does not walk every user
+        created or updated since (``sorted_when_few``)."""
+        queryset = super().filter_queryset(queryset)
+        bounds = (self.form.cleaned_data.get("from"), self.form.cleaned_data.get("to"))
+        if bounds == (None, None) or queryset.query.order_by != ("id",):
+            return queryset
+        return sorted_when_few(queryset)
+
+    PROFILE_FIELDS = ("first_name", "last_name", "country")
+
+    def keys_narrowed(self, keys: QuerySet, user_field: str) -> QuerySet | None:
+        """``keys`` (a cheaper queryset of the same users' ids, ``user_field`` naming them)
+        with the profile filters applied, when those are the only ones given; else None.
+
+        The KYC queue by country then counts its labels against the country's profiles
+        without joining either to users (at 10M users, 250k waiting against 250k British
+        profiles: the join made PostgreSQL de-duplicate the profiles first, 1.6 s against
+        0.4 s on the loaded machine)."""
+        given = {name for name, value in self.values.items() if value not in (None, "")}
+        given -= {"extended", "range"}
+        if not given or not given <= set(self.PROFILE_FIELDS):
+            return None
+        for name in sorted(given):
+            profiles = Profile.objects.filter(
+                user=OuterRef(user_field), **{f"{name}__iexact": self.values[name]}
+            )
+            keys = keys.filter(Exists(profiles))
+        return keys
 
     def narrows(self) -> bool:
         """Whether a parameter leaves users out (``extended`` and ``range`` alone do not)."""

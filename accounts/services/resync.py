@@ -21,11 +21,11 @@ from datetime import datetime, timedelta
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from accounts.events import uid_aggregate, user_event_record
-from accounts.models import Level, ResyncJob, User
+from accounts.models import Label, Level, ResyncJob, User
 from accounts.services.level_rules import users_level_state_changes
 from accounts.services.users import users_sessions_end
 from accounts.sessions import ACTIVE_STATES
@@ -52,11 +52,46 @@ _MOVER_COLUMNS = (
 )
 
 
+def _edited_level(from_level: int, levels: list[Level]) -> Level | None:
+    """The level whose edit queued a job from ``from_level`` (``level_admin_save`` queues
+    the edit of level N from N - 1), or None for a job from 0 (every user)."""
+    if from_level <= 0:
+        return None
+    return next((level for level in levels if level.pk == from_level + 1), None)
+
+
+def _edit_may_move(low: int, high: int, edited: Level) -> list[tuple]:
+    """The users of ``(low, high]`` an edit of level N may move: at level N or above without
+    its (key, value) now, or at N - 1 with it. Every other user's level is decided by the
+    levels below N or by a label that still matches, as before the edit. Two index reads:
+    the users at N and above (``users_level_id``) less those with the label, and the users
+    having the label (``labels_key_value_user``) at N - 1. At 10M users an edit of level 3
+    re-evaluated the 5.5M users at level 2 and above; these are its 500k."""
+    has_label = Label.objects.filter(
+        user=OuterRef("pk"), scope=Label.Scope.PRIVATE, key=edited.key, value=edited.value
+    )
+    users = User.objects.filter(pk__gt=low, pk__lte=high)
+    down = users.filter(~Exists(has_label), level__gte=edited.pk)
+    labelled = Label.objects.filter(
+        scope=Label.Scope.PRIVATE, key=edited.key, value=edited.value, user_id__gt=low
+    ).filter(user_id__lte=high)
+    up = users.filter(level=edited.pk - 1, pk__in=labelled.values("user_id"))
+    columns = _MOVER_COLUMNS[:4]
+    rows = [*down.values_list(*columns), *up.values_list(*columns)]
+    return sorted(rows)
+
+
 def _candidates(low: int, high: int, from_level: int, levels: list[Level], lift: bool) -> list[int]:
     """Ids of the users in ``(low, high]`` that move, from one unlocked range read (with the
     batch's labels): most users of most batches do not move, and stay unlocked. When the
     level filter leaves few users of the range, their labels are read by id, not for the
-    whole range."""
+    whole range. A level edit's job reads only the users the edit may move, and takes
+    them all."""
+    edited = _edited_level(from_level, levels)
+    if edited is not None:
+        # Each of them moves (its level changes with the edit), so their labels are read
+        # once, after the lock (``users_resync_range``), not also here.
+        return [row[0] for row in _edit_may_move(low, high, edited)]
     users = User.objects.filter(pk__gt=low, pk__lte=high, level__gte=from_level)
     rows = list(users.order_by("pk").values_list(*_MOVER_COLUMNS[:4]))
     sparse = len(rows) * 4 < high - low
@@ -72,6 +107,10 @@ def _batch_high(*, low: int, top: int, from_level: int, size: int) -> int:
     walked 10M ids in 2,000 batches; now 100)."""
     if from_level <= 0:
         return min(low + size, top)
+    # A level edit's batches count the users at the edited level and above (the users
+    # below it that may move are found by their label, ``_edit_may_move``).
+    if Level.objects.filter(pk=from_level + 1).exists():
+        from_level += 1
     ids: list[int] = []
     for level in Level.objects.filter(pk__gte=from_level).values_list("pk", flat=True):
         users = User.objects.filter(level=level, pk__gt=low, pk__lte=top).order_by("pk")

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 
 def _keys(queryset: QuerySet) -> QuerySet:
@@ -55,6 +55,28 @@ def queryset_total(queryset: QuerySet) -> int:
     if counted <= limit:
         return counted
     return max(planner_rows(queryset) or 0, counted)
+
+
+# At most this many rows (PostgreSQL's estimate), a filtered list is sorted rather than
+# walked along its order's index: see ``sorted_when_few``.
+SORT_ROWS_MAX = 50_000
+
+
+def sorted_when_few(queryset: QuerySet, column: str = "id") -> QuerySet:
+    """``queryset`` ordered by ``column``, sorted after its filter's index read when
+    PostgreSQL expects few rows, never walked along ``column``'s index.
+
+    For ``ORDER BY id LIMIT 100`` the planner bets that matches are spread evenly along
+    the primary key and walks it; a range of recent ``created_at`` sits at its end, so the
+    bet reads every older row (a day 30 days back: 1.2 s at 10M users). Ordering by
+    ``column + 0`` leaves it no index for the order: it reads the filter's index and sorts
+    the few matches, a cost bounded by ``SORT_ROWS_MAX``. Above that, or elsewhere than
+    PostgreSQL, the plain order is kept (a dense filter meets its rows early on the walk).
+    """
+    rows = planner_rows(queryset)
+    if rows is None or rows > SORT_ROWS_MAX:
+        return queryset.order_by(column)
+    return queryset.order_by((F(column) + 0).asc())
 
 
 def page_rows(queryset: QuerySet, start: int, size: int, keys: QuerySet | None = None) -> list:

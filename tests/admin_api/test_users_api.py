@@ -123,6 +123,43 @@ def test_list_time_range_is_inclusive_unix_seconds(sa_api, superadmin, make_user
     assert new.uid in uids(**{"range": "updated", "from": second + 1})
 
 
+def test_a_narrow_time_range_is_sorted_not_walked_along_the_ids(
+    sa_api, superadmin, make_user, monkeypatch
+):
+    # PostgreSQL expecting few users in the range: the page is sorted after the range is
+    # read (ORDER BY id + 0), not found by walking the primary key; same users, same order.
+    users = [make_user() for _ in range(5)]
+    moment = timezone.now().replace(microsecond=0) - timedelta(days=30)
+    User.objects.filter(pk__in=[user.pk for user in users[1:]]).update(created_at=moment)
+    second = int(moment.timestamp())
+    monkeypatch.setattr("barong.db.counting.planner_rows", lambda queryset: 4)
+
+    pages = []
+    with CaptureQueriesContext(connection) as queries:
+        for page in (1, 2, 3):
+            response = sa_api.get(
+                f"{ADMIN}/users", {"from": second, "to": second, "page": page, "limit": 2}
+            )
+            assert response.status_code == HTTPStatus.OK
+            assert response["Total"] == "4"
+            pages.append([row["uid"] for row in response.json()])
+
+    assert pages == [[users[1].uid, users[2].uid], [users[3].uid, users[4].uid], []]
+    ordered = [q["sql"] for q in queries.captured_queries if '"created_at" >=' in q["sql"]]
+    ordered = [sql for sql in ordered if "ORDER BY" in sql]
+    assert ordered
+    assert all('ORDER BY ("users"."id" + ' in sql for sql in ordered)
+    # Many expected (a wide range): the primary key's order, walked as before.
+    monkeypatch.setattr("barong.db.counting.planner_rows", lambda queryset: 10**6)
+    with CaptureQueriesContext(connection) as queries:
+        response = sa_api.get(f"{ADMIN}/users", {"from": second, "to": second, "limit": 2})
+    assert [row["uid"] for row in response.json()] == [users[1].uid, users[2].uid]
+    ordered = [q["sql"] for q in queries.captured_queries if '"created_at" >=' in q["sql"]]
+    ordered = [sql for sql in ordered if "ORDER BY" in sql]
+    assert ordered
+    assert all('ORDER BY "users"."id" ASC' in sql for sql in ordered)
+
+
 @pytest.mark.parametrize(
     ("params", "key"),
     [
@@ -500,6 +537,37 @@ def test_pending_documents_pages_walk_the_queue_from_its_label_index(sa_api, mak
     walks = [q["sql"] for q in queries.captured_queries if "OFFSET" in q["sql"]]
     assert len(walks) == 2
     assert all('FROM "labels"' in sql and '"users"' not in sql for sql in walks)
+
+
+def test_pending_documents_by_profile_count_the_queue_against_the_profiles(sa_api, make_user):
+    # Profile filters alone narrow the queue's labels: no join to users for the Total or
+    # the page's ids; the same users in the queue's order as the filter on users gave.
+    waiting = [make_user() for _ in range(5)]
+    countries = ("GB", "DE", "gb", "FR", "GB")
+    for minutes, user, country in zip((40, 10, 30, 50, 20), waiting, countries, strict=True):
+        submitted_profile(user, country=country, first_name=f"Ann{minutes % 20}")
+        _document(user, "pending", minutes)
+    british = make_user()
+    submitted_profile(british, country="GB")  # no document waiting
+
+    def listed(params: dict) -> tuple[list[str], str, list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            response = sa_api.get(f"{ADMIN}/users/documents/pending", params)
+        assert response.status_code == HTTPStatus.OK
+        counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+        return [row["uid"] for row in response.json()], response["Total"], counts
+
+    uids, total, counts = listed({"country": "gb"})
+    assert uids == [waiting[0].uid, waiting[2].uid, waiting[4].uid]
+    assert total == "3"
+    assert counts
+    assert all('"users"' not in sql for sql in counts)
+    uids, total, _ = listed({"country": "GB", "first_name": "ann0", "limit": 1, "page": 2})
+    assert (uids, total) == ([waiting[4].uid], "2")
+    # Any other filter pages the users themselves, as before.
+    uids, total, counts = listed({"country": "GB", "email": waiting[2].email})
+    assert (uids, total) == ([waiting[2].uid], "1")
+    assert all('"users"' in sql for sql in counts)
 
 
 def test_pending_documents_extended_and_filtered(sa_api, make_user):

@@ -1,5 +1,6 @@
 """/admin/metrics from the daily roll-up gives the answer a full count gives, any range."""
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -145,3 +146,30 @@ def test_a_starting_worker_rolls_up_at_once(history):
     worker_ready.send(sender=None)
 
     assert rollup_watermark() == now.astimezone(UTC).date() - timedelta(days=1)
+
+
+def test_a_range_starting_or_ending_mid_day_counts_at_most_half_a_day_live(sa_api, history):
+    """A partial day already rolled up is counted live on its smaller side: the span itself
+    when it is at most half the day, else the rest of the day, taken from the day's total."""
+    now, _ = history
+    metrics_rollup()
+    midnight = now.replace(hour=0, minute=0, second=0)
+    bounds = []
+    for days in (2, 3, 4):
+        day = midnight - timedelta(days=days)
+        for hour in (1, 5, 11, 13, 20):
+            bounds.append((unix(day + timedelta(hours=hour)), None))
+            bounds.append((unix(day - timedelta(days=1)), unix(day + timedelta(hours=hour))))
+            bounds.append((unix(day + timedelta(hours=hour)), unix(day + timedelta(hours=23))))
+    for time_from, time_to in bounds:
+        with CaptureQueriesContext(connection) as captured:
+            answered = metrics(sa_api, time_from, time_to)
+        assert answered == reference(time_from, time_to), (time_from, time_to)
+        # The live counts of rolled-up days: none spans more than half a day.
+        for query in captured.captured_queries:
+            sql = query["sql"]
+            if 'FROM "activities"' not in sql or 'created_at" <' not in sql:
+                continue
+            found = re.findall(r"'(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", sql)
+            low, high = (datetime.fromisoformat(text) for text in found[:2])
+            assert high - low <= timedelta(hours=12), sql

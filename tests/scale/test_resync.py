@@ -247,3 +247,41 @@ def test_a_high_level_edit_walks_only_the_users_at_that_level(make_user, setting
     banned.refresh_from_db()
     assert (banned.level, banned.state) == (2, "banned")
     assert {u.level for u in User.objects.filter(pk__in=[u.pk for u in below])} == {2}
+
+
+def test_a_level_edit_evaluates_only_the_users_it_may_move(
+    make_user, superadmin, monkeypatch, django_capture_on_commit_callbacks
+):
+    """An edit of level 3 moves down the users at 3 without its new label and up those at 2
+    with it; the users at 2 without it are not read (at 10M users: 500k evaluated, not
+    5.5M). Bans stay, and the answer is the one a full evaluation gives."""
+    import accounts.services.resync as resync
+
+    unaffected = [make_user(labels={"phone": "verified"}) for _ in range(6)]
+    verified = [make_user(labels={"phone": "verified", "document": "verified"}) for _ in range(3)]
+    checked = make_user(labels={"phone": "verified", "document": "checked"})  # at level 2 now
+    kept = make_user(labels={"phone": "verified", "document": "verified"})
+    label_set(user=kept, key="document", value="checked", scope="private")  # level 3, stays
+    banned = make_user(labels={"phone": "verified", "document": "verified"})
+    User.objects.filter(pk=banned.pk).update(state="banned")  # as Barong's operators set it
+    evaluated: list[int] = []
+    rule = resync.users_level_state_changes
+
+    def counting(*, rows, **kwargs):
+        evaluated.extend(row[0] for row in rows)
+        return rule(rows=rows, **kwargs)
+
+    monkeypatch.setattr(resync, "users_level_state_changes", counting)
+    with django_capture_on_commit_callbacks(execute=True):  # the job runs after the commit
+        level_admin_save(admin=superadmin, id=3, key="document", value="checked", description="d")
+    assert ResyncJob.objects.get().state == "done"
+
+    levels = dict(User.objects.values_list("pk", "level"))
+    assert [levels[u.pk] for u in verified] == [2, 2, 2]
+    assert (levels[checked.pk], levels[kept.pk], levels[banned.pk]) == (3, 3, 2)
+    assert User.objects.get(pk=banned.pk).state == "banned"
+    assert all(levels[u.pk] == 2 for u in unaffected)
+    assert not {u.pk for u in unaffected} & set(evaluated)
+    everyone = [*unaffected, *verified, checked, kept]
+    for user in User.objects.filter(pk__in=[u.pk for u in everyone]):
+        assert (user.level, user.state) == python_rule(user)

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import USER_ID_BLOCK, User, UserIdBlock
 from accounts.selectors import user_ids_page
@@ -108,3 +109,29 @@ def test_without_counts_the_list_walks_the_ids(sa_api, make_user):
     out = StringIO()
     call_command("user_id_blocks_rebuild", stdout=out)
     assert out.getvalue().strip() == "0 users counted"
+
+
+def test_the_back_office_user_list_pages_newest_first_by_position(operator_client, make_user):
+    """Deep pages of all users, newest first, are found through the per-block counts on
+    PostgreSQL (one block walked) and by offset elsewhere: the same users either way."""
+    from accounts.admin import UserAdmin
+
+    client, _operator = operator_client("superadmin")
+    make_user()
+    _spread_users()
+    newest_first = list(User.objects.order_by("-id").values_list("pk", flat=True))
+    per_page = 2
+    pages = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(UserAdmin, "list_per_page", per_page)
+        patch.setattr("accounts.admin.USER_ID_BLOCK", 1)  # every page past the first is deep
+        for number in range(1, len(newest_first) // per_page + 2):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get("/admin/accounts/user/", {"p": number})
+            assert response.status_code == 200
+            pages.append([user.pk for user in response.context["cl"].result_list])
+            walks = [q["sql"] for q in queries.captured_queries if "OFFSET" in q["sql"]]
+            # PostgreSQL: no walk of the ids from the newest (one block's ids at most).
+            assert not POSTGRES or not any('"id" DESC' in sql for sql in walks), walks
+    assert [pk for page in pages for pk in page] == newest_first
+    assert all(len(page) == per_page for page in pages[:-1])
