@@ -17,13 +17,14 @@ Django's adapter reads nothing twice and a signature is claimed once. The whole 
 suite runs through the front that calls this (tests/authz/conftest.py).
 
 An allowed call read entirely from the copies Redis keeps current is remembered for the
-rest of its clock second: the same environ (every text entry but the client's port) in
-the same second, with the same copies (``RedisCache.local_unchanged``: no invalidation
-arrived since, none reached its age) and the same settings, gets the same answer without
-deciding again. The decision's only other inputs are the clock, read in whole seconds
-(idle expiry, lifetime, step-up age), and tables loaded per version stamp, which are among
-the copies. A gunicorn worker runs the decision cold (its caches are another process's
-by the time a request comes), about 3x its back-to-back cost (docs/BENCHMARKS.md).
+rest of its clock second: the same environ (every CGI entry but ``UNREAD``) in the same
+second, with the same copies (``RedisCache.local_unchanged``: no invalidation arrived
+since, none reached its age) and the same settings, gets the same answer (a request id of
+its own) without deciding again. The decision's only other inputs are the clock, read
+in whole seconds (idle expiry, lifetime, step-up age), and tables loaded per version
+stamp, which are among the copies. A gunicorn worker runs the decision cold (its caches
+are another process's by the time a request comes), about 3x its back-to-back cost
+(docs/BENCHMARKS.md, "Round 8").
 """
 
 import operator
