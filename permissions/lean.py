@@ -252,6 +252,9 @@ def _answer(environ: dict, raw: str) -> tuple[str, list[tuple[str, str]], Enviro
     identity = decision.identity
     if identity is None:
         return decision.reason, [TEXT], sources
+    if identity.user.get("security_lock_until") is not None:
+        # The lock ends within a second (its claim goes from the token then): not remembered.
+        sources.stamp = None
     token = token_for(identity.principal, identity.user, identity.scopes, session=identity.session)
     headers = [TEXT, ("Authorization", f"Bearer {token}")]
     if sources.session is not None:

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from permissions import lean
+from permissions import lean, snapshots
 from tests.authz.conftest import settle_invalidations
 from tests.authz.test_lean import SESSION_PREFIX, answer, environ, member  # noqa: F401
 
@@ -116,4 +116,15 @@ def test_an_answer_read_past_the_copies_is_not_remembered(member, clock, decided
     lean.owners.clear()
     answer(env, fast=True)
 
+    assert len(decided) == 2
+
+
+def test_an_answer_for_a_locked_user_is_not_remembered(member, warm, decided, clock):  # noqa: F811
+    """The lock's end is to the instant (its claim leaves the token then), not the second."""
+    user, _, _ = member
+    key = snapshots.user_key(user.uid)
+    cache.set(key, {**cache.get(key), "security_lock_until": int(clock[0]) + 3600}, 60)
+    settle_invalidations()
+
+    assert answer(warm, fast=True)[0] == answer(warm, fast=True)[0] == "200 OK"
     assert len(decided) == 2
