@@ -76,9 +76,10 @@ class RedisCache(DjangoRedisCache):
         (values,) = self._wire.execute([("MGET", *names)])
         return {key: _loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
 
-    def get_many_local(self, keys: list[str]) -> dict | None:
+    def get_many_local(self, keys: list[str]) -> tuple[dict, tuple] | None:
         """``get_many`` answered from copies kept current by Redis's invalidations
-        (barong/redis_local.py); None when the connection cannot track."""
+        (barong/redis_local.py), and a stamp of those copies for ``local_unchanged``;
+        None when the connection cannot track."""
         names = self._names
         if len(names) > 10_000:
             names.clear()
@@ -88,10 +89,19 @@ class RedisCache(DjangoRedisCache):
             if name is None:  # the same session, snapshot and stamps, call after call
                 name = names[key] = self.make_and_validate_key(key).encode()
             wanted.append(name)
-        values = self._wire.mget_local(wanted)
-        if values is None:
+        read = self._wire.mget_local(wanted)
+        if read is None:
             return None
-        return {key: _loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
+        values, stamp = read
+        found = {key: _loads(raw) for key, raw in zip(keys, values, strict=True) if raw is not None}
+        return found, (self, wanted, stamp)
+
+    @staticmethod
+    def local_unchanged(stamp: tuple) -> bool:
+        """Whether the copies a ``get_many_local`` stamped are still the ones it read
+        (the stamp names its cache: no look-up of ``caches`` on the way)."""
+        cache, names, copies = stamp
+        return cache._wire.unchanged(names, copies)
 
     def get_many_and_add(
         self, keys: list[str], add_key: str, value: object, timeout: int

@@ -30,6 +30,7 @@ import contextlib
 import os
 import threading
 import time
+import weakref
 
 from redis import exceptions
 from redis.connection import SSLConnection
@@ -40,12 +41,27 @@ _PUSHED = object()  # what the push handler returns: a push, not a reply
 
 
 class LocalCopies:
-    """name → (value, until) for the keys one tracked connection read."""
+    """name → (value, until) for the keys one tracked connection read.
 
-    __slots__ = ("_copies",)
+    ``generation`` counts the changes: every read stored, invalidation applied or clear.
+    Copies read at one generation are the very same while it lasts (and each is current),
+    which is what the fast path's answers remembered for a second rely on
+    (permissions/lean.py)."""
+
+    __slots__ = ("_copies", "generation")
 
     def __init__(self) -> None:
         self._copies: dict[bytes, tuple[bytes, float]] = {}
+        self.generation = 0
+
+    def current(self, names: list[bytes]) -> bool:
+        """Whether every one of ``names`` has a copy that has not reached its age."""
+        copies, now = self._copies, time.monotonic()
+        for name in names:
+            hit = copies.get(name)
+            if hit is None or hit[1] < now:
+                return False
+        return True
 
     def get(self, name: bytes) -> bytes | None:
         hit = self._copies.get(name)
@@ -55,6 +71,7 @@ class LocalCopies:
 
     def put_many(self, names: list[bytes], values: list[bytes | None]) -> None:
         """Values just read (and tracked from that read on); a missing key holds nothing."""
+        self.generation += 1
         copies = self._copies
         if len(copies) + len(names) > MAX_KEYS:
             copies.clear()
@@ -68,6 +85,7 @@ class LocalCopies:
     def pushed(self, push: list) -> None:
         """An invalidation: ``[b"invalidate", [names]]``, or ``[b"invalidate", None]`` when
         the database was flushed. Any other push drops everything (nothing else is expected)."""
+        self.generation += 1
         if len(push) == 2 and push[0] == b"invalidate" and isinstance(push[1], list):
             for name in push[1]:
                 self._copies.pop(name, None)
@@ -75,6 +93,7 @@ class LocalCopies:
             self._copies.clear()
 
     def clear(self) -> None:
+        self.generation += 1
         self._copies.clear()
 
     def __len__(self) -> int:
@@ -146,23 +165,35 @@ class Pinned:
             if connection.read_response(push_request=True) is not _PUSHED:
                 raise exceptions.ConnectionError("unexpected bytes after the replies")
 
-    def mget_local(self, names: list[bytes]) -> list[bytes | None]:
-        """``MGET names`` answered from the tracked copies when all are current.
+    def mget_local(self, names: list[bytes]) -> tuple[list[bytes | None], tuple]:
+        """``MGET names`` answered from the tracked copies when all are current, and a
+        stamp for ``unchanged``: these copies (a new connection has others) and the
+        generation the values belong to.
 
         All or nothing: when one is missing, all are read again, so that an answer never
         mixes a copy with values read after an invalidation of that copy had arrived.
         Pushes ahead of the reply are applied while it is read; those behind it, after
-        the values are stored, so a change made after the read drops them.
+        the values are stored (and the generation taken), so a change made after the read
+        drops them and moves the generation on.
         """
         self.drain()
         local = self.local
         values: list[bytes | None] = [local.get(name) for name in names]
+        generation = local.generation
         if None in values:
             # Tracked from this read on: a change after it is pushed to this connection.
             _, values = self.execute([("CLIENT", "CACHING", "YES"), ("MGET", *names)])
             local.put_many(names, values)
+            generation = local.generation
             self.drain()
-        return values
+        return values, (local, generation)
+
+    def unchanged(self, names: list[bytes], stamp: tuple) -> bool:
+        """Whether the copies of ``names`` are still those ``mget_local`` stamped (every
+        invalidation that arrived applied first) and none has reached its age."""
+        self.drain()
+        local = self.local
+        return local is stamp[0] and local.generation == stamp[1] and local.current(names)
 
 
 class PinnedClient:
@@ -172,12 +203,18 @@ class PinnedClient:
         self._pool_getter = pool_getter
         self._tracking = tracking
         self._local = threading.local()
-        self._pid = os.getpid()
+        # Forked (gunicorn's workers): the parent's sockets are not ours. Told once by the
+        # fork rather than asked on every call (``os.getpid`` is a system call).
+        client = weakref.ref(self)
+
+        def forked() -> None:
+            alive = client()
+            if alive is not None:
+                alive._local = threading.local()
+
+        os.register_at_fork(after_in_child=forked)
 
     def _pinned(self) -> Pinned:
-        if self._pid != os.getpid():  # forked: the parent's sockets are not ours
-            self._local = threading.local()
-            self._pid = os.getpid()
         pinned = getattr(self._local, "pinned", None)
         if pinned is None:
             try:
@@ -223,7 +260,23 @@ class PinnedClient:
         """The replies of ``commands`` in one round trip; an error reply raises ResponseError."""
         return self._call(lambda pinned: pinned.execute(commands))
 
-    def mget_local(self, names: list[bytes]) -> list[bytes | None] | None:
-        """``MGET names`` from tracked copies where current (``Pinned.mget_local``); None
-        when this connection cannot track (RESP2, a server before 6, an ACL)."""
+    def mget_local(self, names: list[bytes]) -> tuple[list[bytes | None], tuple] | None:
+        """``MGET names`` from tracked copies where current, with their generation
+        (``Pinned.mget_local``); None when this connection cannot track (RESP2, a server
+        before 6, an ACL)."""
         return self._call(lambda pinned: None if pinned.local is None else pinned.mget_local(names))
+
+    def unchanged(self, names: list[bytes], stamp: tuple) -> bool:
+        """``Pinned.unchanged`` on this thread's connection, if it is the one that made
+        the stamp; False otherwise, and when the connection fails (it is dropped: the
+        caller's next read opens another)."""
+        pinned = getattr(self._local, "pinned", None)
+        if pinned is None or pinned.local is not stamp[0]:
+            return False
+        try:
+            return pinned.unchanged(names, stamp)
+        except exceptions.ResponseError:
+            return False
+        except Exception:
+            self._drop(pinned)
+            return False

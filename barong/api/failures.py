@@ -15,8 +15,8 @@ docs/operations.md says what each endpoint does while Redis or the database is d
 """
 
 import logging
+import os
 import re
-import secrets
 
 import redis.exceptions
 from django.core.exceptions import (
@@ -64,7 +64,8 @@ def request_id_for(request: HttpRequest) -> str:
 def request_id_from(meta: dict) -> str:
     """The caller's ``X-Request-ID`` from a META or WSGI environ when sane, else a new one."""
     sent = meta.get("HTTP_X_REQUEST_ID", "")
-    return sent if REQUEST_ID_RE.match(sent) else secrets.token_hex(16)
+    # ``secrets.token_hex(16)`` without its two calls in between (the authz fast path)
+    return sent if REQUEST_ID_RE.match(sent) else os.urandom(16).hex()
 
 
 def errors_json(keys: list[str], status: int) -> JsonResponse:
