@@ -5,6 +5,12 @@
 -- (mean: WRK_PACE_MS) between an answer and its next request: c connections then offer
 -- about c * 1000 / WRK_PACE_MS requests per second, less their own latency (bench/run
 -- prints the rate achieved). Without it, every connection sends as fast as it is answered.
+-- With WRK_DISTINCT set, each request's query string is new (``?n=<thread>-<count>``): no
+-- two requests are the same, so the authz front decides every one of them instead of
+-- giving an answer it remembers for the rest of its second (permissions/lean.py).
+
+local distinct = os.getenv("WRK_DISTINCT")
+local sent = 0
 
 local pace_ms = tonumber(os.getenv("WRK_PACE_MS") or "")
 
@@ -43,6 +49,10 @@ function request()
     index = index + 1
     wrk.headers["X-Auth-Nonce"] = nonces[at]
     wrk.headers["X-Auth-Signature"] = signatures[at]
+  end
+  if distinct then
+    sent = sent + 1
+    return wrk.format(nil, wrk.path .. "?n=" .. id .. "-" .. sent)
   end
   return wrk.format()
 end
