@@ -1,6 +1,8 @@
 """``/resource/sessions`` (own sessions); ``/admin/users/{uid}/sessions`` and ``…/passkeys``."""
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from rest_framework import status
 from rest_framework.decorators import action
@@ -95,19 +97,15 @@ class SessionResourceViewSet(ResourceViewSet):
     def step_up(self, request):
         if "otp_code" not in self.params and "password" in self.params:
             password = self.parse(s.StepUpPasswordInput)["password"]
-            result = step_up.step_up_password(
-                user=request.user,
-                session_key=current_session_key(request),
-                password=password,
-                request=request,
-            )
-            return Response(result, status=status.HTTP_200_OK)
+            return self._stepped_up(step_up.step_up_password, password=password)
         data = self.parse(s.StepUpTotpInput)
-        result = step_up.step_up_totp(
-            user=request.user,
-            session_key=current_session_key(request),
-            code=data["otp_code"],
-            request=request,
+        return self._stepped_up(step_up.step_up_totp, code=data["otp_code"])
+
+    def _stepped_up(self, method: Callable[..., dict], **proof: Any) -> Response:
+        """Every way to step up: the caller's current session, and the same answer."""
+        request = self.request
+        result = method(
+            user=request.user, session_key=current_session_key(request), request=request, **proof
         )
         return Response(result, status=status.HTTP_200_OK)
 
@@ -142,13 +140,7 @@ class SessionResourceViewSet(ResourceViewSet):
     @action(detail=False, methods=["post"], url_path="step_up/verify")
     def step_up_verify(self, request):
         data = self.parse(s.StepUpVerifyInput)
-        result = step_up.step_up_passkey_verify(
-            user=request.user,
-            session_key=current_session_key(request),
-            credential=data["credential"],
-            request=request,
-        )
-        return Response(result, status=status.HTTP_200_OK)
+        return self._stepped_up(step_up.step_up_passkey_verify, credential=data["credential"])
 
 
 ADMIN_ERRORS = {
