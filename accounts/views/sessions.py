@@ -16,7 +16,7 @@ from accounts.services.passkeys import webauthn_credentials_admin_delete
 from accounts.sessions import user_sessions_list
 from accounts.views.own_account import NO_STORE, UNAUTHORIZED, current_session_key
 from barong.api.errors import ApiError
-from barong.api.views import AdminViewSet, ResourceViewSet, barong_schema
+from barong.api.views import ADMIN_ACCESS_ERRORS, AdminViewSet, ResourceViewSet, barong_schema
 
 SESSION_ID_RE = re.compile(r"\A[0-9a-f]{32}\Z")
 ANY_SEGMENT = r"[^/]{1,512}"
@@ -143,11 +143,7 @@ class SessionResourceViewSet(ResourceViewSet):
         return self._stepped_up(step_up.step_up_passkey_verify, credential=data["credential"])
 
 
-ADMIN_ERRORS = {
-    401: "Invalid bearer token",
-    403: "The role may not use this endpoint",
-    404: "admin.user.doesnt_exist",
-}
+ADMIN_ERRORS = {**ADMIN_ACCESS_ERRORS, 404: "admin.user.doesnt_exist"}
 
 
 class AdminSessionViewSet(AdminViewSet):
