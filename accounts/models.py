@@ -19,6 +19,7 @@ from django_otp.oath import TOTP
 from accounts.roles import OPERATOR_ROLES, SUPERADMIN
 from barong.api.parsers import json_refusal
 from barong.crypto import decrypt
+from barong.db.models import Stamped
 
 
 def generate_uid() -> str:
@@ -153,7 +154,7 @@ class User(AbstractBaseUser):
 LABEL_RE = RegexValidator(r"\A[a-z0-9_-]+\Z", code="invalid")
 
 
-class Label(models.Model):
+class Label(Stamped):
     """A tag on a user; private labels are set by flows and operators and decide the level."""
 
     class Scope(models.TextChoices):
@@ -165,12 +166,9 @@ class Label(models.Model):
     value = models.CharField(max_length=255, validators=[MinLengthValidator(3), LABEL_RE])
     scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.PUBLIC)
     description = models.CharField(max_length=255, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(Stamped.Meta):
         db_table = "labels"
-        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "key", "scope"],
@@ -203,19 +201,16 @@ class Label(models.Model):
         return f"{self.key}:{self.value} ({self.scope})"
 
 
-class Level(models.Model):
+class Level(Stamped):
     """Level N is reached when levels 1…N each have a matching private label."""
 
     id = models.PositiveIntegerField(primary_key=True)
     key = models.CharField(max_length=255)
     value = models.CharField(max_length=255)
     description = models.CharField(max_length=255)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(Stamped.Meta):
         db_table = "levels"
-        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["key", "value"], name="levels_key_value_unique")
         ]

@@ -2,8 +2,10 @@
 
 from django.db import models
 
+from barong.db.models import Stamped
 
-class APIKey(models.Model):
+
+class APIKey(Stamped):
     """A user's HS256 key for signed requests; only ``active`` keys authenticate."""
 
     class State(models.TextChoices):
@@ -22,12 +24,9 @@ class APIKey(models.Model):
     # Set by an operator: scope, networks and expiry are theirs, the owner cannot change them.
     operator_restricted = models.BooleanField(default=False, db_default=False)
     encrypted_secret = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(Stamped.Meta):
         db_table = "apikeys"
-        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.kid} ({self.state})"

@@ -55,6 +55,12 @@ def _new_device(record: dict[str, Any]) -> bool:
     return bool(record.get("new_device", True))
 
 
+# A password changed by the user or reset by e-mail: the same notice.
+_PASSWORD_CHANGED = Mail(
+    template="security_password_changed",
+    subjects={"en": "Your password was changed", "ru": "Пароль изменён"},
+)
+
 # Event name → e-mail (Barong's default mailer configuration).
 MAILS: dict[str, Mail] = {
     "system.user.email.confirmation.token": Mail(
@@ -83,14 +89,8 @@ MAILS: dict[str, Mail] = {
         when=_new_device,
     ),
     # Account-security notices (accounts/notifications.py).
-    "system.user.password.change": Mail(
-        template="security_password_changed",
-        subjects={"en": "Your password was changed", "ru": "Пароль изменён"},
-    ),
-    "system.user.password.reset": Mail(
-        template="security_password_changed",
-        subjects={"en": "Your password was changed", "ru": "Пароль изменён"},
-    ),
+    "system.user.password.change": _PASSWORD_CHANGED,
+    "system.user.password.reset": _PASSWORD_CHANGED,
     "system.user.otp.enabled": Mail(
         template="security_otp_enabled",
         subjects={

@@ -14,7 +14,7 @@ from accounts.serializers import UserSerializer
 from accounts.services import user_otp_admin_set, user_role_admin_set, user_state_admin_set
 from barong.api.filters import query_schema
 from barong.api.pagination import Positions
-from barong.api.views import AdminViewSet, barong_schema, status_only
+from barong.api.views import ADMIN_ACCESS_ERRORS, AdminViewSet, barong_schema, status_only
 from kyc.filters import UserFilter
 from kyc.selectors import (
     pending_document_user_ids,
@@ -36,13 +36,11 @@ UID_PATH_REGEX = r"(?!(?:labels|documents|data_storage|update|role)$)[A-Za-z0-9]
 UserListQuery = query_schema(UserFilter)
 
 SEARCH_ERRORS = {
-    401: "Invalid bearer token",
-    403: "The role may not use this endpoint",
+    **ADMIN_ACCESS_ERRORS,
     422: "Invalid filter or pagination parameter",
 }
 WRITE_ERRORS = {
-    401: "Invalid bearer token",
-    403: "The role may not use this endpoint",
+    **ADMIN_ACCESS_ERRORS,
     404: "admin.user.doesnt_exist",
     422: "Validation errors, guards (rank, superadmin, himself) or no change",
 }
@@ -97,11 +95,7 @@ class AdminUserViewSet(AdminViewSet):
     @barong_schema(
         summary="A user with profiles, labels, phones, documents and data storage",
         output=UserWithKYCSerializer,
-        errors={
-            401: "Invalid bearer token",
-            403: "The role may not use this endpoint",
-            404: "admin.user.doesnt_exist",
-        },
+        errors={**ADMIN_ACCESS_ERRORS, 404: "admin.user.doesnt_exist"},
     )
     def retrieve(self, request, uid: str):
         user = admin_user_get(uid, users_for_entity(User.objects, UserWithKYCSerializer))

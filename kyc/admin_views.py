@@ -3,12 +3,10 @@
 from rest_framework.response import Response
 
 from barong.api.errors import ApiError
-from barong.api.views import AdminViewSet, barong_schema
+from barong.api.views import ADMIN_ACCESS_ERRORS, AdminViewSet, barong_schema
 from kyc import services
 from kyc.models import Profile
 from kyc.serializers import ProfileAdminUpdateInput, ProfileSerializer
-
-ACCESS_ERRORS = {401: "Invalid bearer token", 403: "The role may not use this endpoint"}
 
 
 class AdminProfileViewSet(AdminViewSet):
@@ -20,7 +18,7 @@ class AdminProfileViewSet(AdminViewSet):
         summary="All profiles, in table order (paginated)",
         output=ProfileSerializer,
         many=True,
-        errors={**ACCESS_ERRORS, 422: "Bad pagination"},
+        errors={**ADMIN_ACCESS_ERRORS, 422: "Bad pagination"},
     )
     def list(self, request):
         return self.paginated(Profile.objects.order_by("id"), ProfileSerializer)
@@ -30,7 +28,7 @@ class AdminProfileViewSet(AdminViewSet):
         input=ProfileAdminUpdateInput,
         output=ProfileSerializer,
         errors={
-            **ACCESS_ERRORS,
+            **ADMIN_ACCESS_ERRORS,
             404: "admin.profiles.doesnt_exist_or_not_editable",
             422: "Missing uid, rank guards, or profile validation (state.inclusion, ...)",
         },

@@ -8,13 +8,14 @@ from django.db import models
 from django.db.models.functions import Lower, Upper
 
 from accounts.models import validate_json_text
+from barong.db.models import Stamped
 
 # What the user fills in (the API, the back office, an import): the rest is the review's.
 PROFILE_PERSON = ("first_name", "last_name", "dob", "address", "postcode", "city", "country")
 PROFILE_FIELDS = (*PROFILE_PERSON, "metadata")
 
 
-class Profile(models.Model):
+class Profile(Stamped):
     """Personal details; the drafted one is editable, the submitted one awaits review."""
 
     class State(models.TextChoices):
@@ -33,12 +34,9 @@ class Profile(models.Model):
     country = models.CharField(max_length=3, null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFTED)
     metadata = models.TextField(null=True, blank=True, validators=[validate_json_text])
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(Stamped.Meta):
         db_table = "profiles"
-        ordering = ["id"]
         indexes = [
             # Case-insensitive equality of the admin API's user search (``first_name=``…).
             models.Index(Upper("first_name"), name="profiles_first_name_upper"),
@@ -64,7 +62,7 @@ class Profile(models.Model):
         return f"profile ({self.state})"
 
 
-class Phone(models.Model):
+class Phone(Stamped):
     """A phone number being verified by a code; verified once ``validated_at`` is set."""
 
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="phones")
@@ -74,12 +72,9 @@ class Phone(models.Model):
     code_sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     validated_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(Stamped.Meta):
         db_table = "phones"
-        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "number"], name="phones_user_number_unique"),
             models.UniqueConstraint(
@@ -99,7 +94,7 @@ def document_upload_to(instance: "Document", filename: str) -> str:
     return f"uploads/document/upload/{uuid.uuid4().hex}/{name}"
 
 
-class Document(models.Model):
+class Document(Stamped):
     """One uploaded KYC file; never served publicly."""
 
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="documents")
@@ -110,18 +105,15 @@ class Document(models.Model):
     )
     doc_expire = models.DateField(null=True, blank=True)
     metadata = models.TextField(null=True, blank=True, validators=[validate_json_text])
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(Stamped.Meta):
         db_table = "documents"
-        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.doc_type} {self.doc_number}"
 
 
-class DataStorage(models.Model):
+class DataStorage(Stamped):
     """Free-form JSON a user keeps under one of the allowed titles."""
 
     user = models.ForeignKey(
@@ -129,12 +121,9 @@ class DataStorage(models.Model):
     )
     title = models.CharField(max_length=64)
     data = models.TextField(max_length=5120, validators=[validate_json_text])
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(Stamped.Meta):
         db_table = "data_storages"
-        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 "user",

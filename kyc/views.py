@@ -13,7 +13,7 @@ from accounts.full_info import user_full_info
 from accounts.serializers import UserWithFullInfoSerializer
 from barong.api.errors import ApiError
 from barong.api.params import validate_params
-from barong.api.views import ResourceViewSet, barong_schema, status_only
+from barong.api.views import RESOURCE_ACCESS_ERRORS, ResourceViewSet, barong_schema, status_only
 from kyc import services
 from kyc.models import Document, Phone, Profile
 from kyc.serializers import (
@@ -27,9 +27,6 @@ from kyc.serializers import (
     ProfileInput,
     ProfileSerializer,
 )
-
-AUTH_ERRORS = {401: "Invalid bearer token", 403: "Denied by the permission table"}
-
 
 # ---------------------------------------------------------------- profiles
 
@@ -55,7 +52,7 @@ class ProfileViewSet(ResourceViewSet):
         summary="All profiles of the current user",
         output=ProfileSerializer,
         many=True,
-        errors=AUTH_ERRORS,
+        errors=RESOURCE_ACCESS_ERRORS,
     )
     @action(detail=False, methods=["get"], url_path="me")
     def me(self, request):
@@ -67,7 +64,7 @@ class ProfileViewSet(ResourceViewSet):
         input=ProfileInput,
         output=ProfileSerializer,
         status=201,
-        errors={**AUTH_ERRORS, 422: f"state.exists, {PROFILE_MODEL_ERRORS}"},
+        errors={**RESOURCE_ACCESS_ERRORS, 422: f"state.exists, {PROFILE_MODEL_ERRORS}"},
     )
     def create(self, request):
         fields, confirm = _profile_fields(self.parse(ProfileInput))
@@ -79,7 +76,7 @@ class ProfileViewSet(ResourceViewSet):
         input=ProfileInput,
         output=ProfileSerializer,
         errors={
-            **AUTH_ERRORS,
+            **RESOURCE_ACCESS_ERRORS,
             404: "resource.profile.doesnt_exist_or_not_editable",
             422: PROFILE_MODEL_ERRORS,
         },
@@ -102,7 +99,7 @@ class DocumentViewSet(ResourceViewSet):
         summary="The current user's documents (upload URLs are signed and expire)",
         output=DocumentEntrySerializer,
         many=True,
-        errors=AUTH_ERRORS,
+        errors=RESOURCE_ACCESS_ERRORS,
     )
     def list(self, request):
         documents = Document.objects.filter(user=request.user).order_by("id")
@@ -113,7 +110,7 @@ class DocumentViewSet(ResourceViewSet):
         input=DocumentCreateInput,
         status=201,
         errors={
-            **AUTH_ERRORS,
+            **RESOURCE_ACCESS_ERRORS,
             400: "resource.documents.limit_reached, resource.documents.limit_will_be_reached",
             422: "resource.document.missing_*, resource.documents.invalid_format, "
             "resource.documents.already_expired, resource.documents.expire_not_a_date, "
@@ -148,7 +145,7 @@ class DocumentViewSet(ResourceViewSet):
 
 
 PHONE_SEND_ERRORS = {
-    **AUTH_ERRORS,
+    **RESOURCE_ACCESS_ERRORS,
     400: "resource.phone.invalid_num, resource.phone.number_exist, resource.phone.exists",
     422: "resource.phone.missing_phone_number|empty_phone_number, "
     "resource.phone.invalid_channel, resource.phone.num_not_reachable, "
@@ -170,7 +167,10 @@ class PhoneViewSet(ResourceViewSet):
     error_prefix = "resource.phone"
 
     @barong_schema(
-        summary="The current user's phones", output=PhoneSerializer, many=True, errors=AUTH_ERRORS
+        summary="The current user's phones",
+        output=PhoneSerializer,
+        many=True,
+        errors=RESOURCE_ACCESS_ERRORS,
     )
     def list(self, request):
         phones: QuerySet[Phone] = Phone.objects.filter(user=request.user).order_by("id")
@@ -211,7 +211,7 @@ class PhoneViewSet(ResourceViewSet):
         output=UserWithFullInfoSerializer,
         status=201,
         errors={
-            **AUTH_ERRORS,
+            **RESOURCE_ACCESS_ERRORS,
             400: "resource.phone.invalid_num, resource.phone.number_exist",
             404: "resource.phone.doesnt_exist, resource.phone.verification_invalid",
             422: "resource.phone.missing_phone_number|empty_phone_number|"
@@ -243,7 +243,7 @@ class DataStorageViewSet(ResourceViewSet):
         input=DataStorageCreateInput,
         status=201,
         errors={
-            **AUTH_ERRORS,
+            **RESOURCE_ACCESS_ERRORS,
             422: "resource.datastorage.missing_title|empty_title|missing_data|empty_data, "
             "title.taken, title.inclusion, title.exclusion, data.invalid_format, data.too_long",
         },

@@ -3,12 +3,24 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from rest_framework.fields import Field
 
-from barong.api.filters import BarongFilterSet, param_filter
+from barong.api.filters import BarongFilterSet, ParamFilter, param_filter
 from barong.api.params import Int
 from barong.api.timebounds import time_bounded
 from permissions.models import Restriction
 from permissions.serializers import CATEGORIES, RANGES, SCOPES, OneOf
+
+
+def _strict(param: Field, method: str) -> ParamFilter:
+    """A restriction filter: a blank value is refused like any other."""
+    return param_filter(param, method=method, blank_ok=False)
+
+
+def _one_of(name: str, choices: Any, help_text: str, method: str = "filter_field") -> ParamFilter:
+    """A choice, refused with ``admin.restriction.invalid_<name>``."""
+    key = f"admin.restriction.invalid_{name}"
+    return _strict(OneOf(choices=choices, key=key, required=False, help_text=help_text), method)
 
 
 class RestrictionFilter(BarongFilterSet):
@@ -17,40 +29,16 @@ class RestrictionFilter(BarongFilterSet):
     A blank value is refused like any other (``admin.restriction.invalid_scope``…).
     """
 
-    scope = param_filter(
-        OneOf(
-            choices=SCOPES,
-            key="admin.restriction.invalid_scope",
-            required=False,
-            help_text="all, ip, ip_subnet, continent or country",
-        ),
-        method="filter_field",
-        blank_ok=False,
-    )
-    category = param_filter(
-        OneOf(
-            choices=CATEGORIES,
-            key="admin.restriction.invalid_category",
-            required=False,
-            help_text="whitelist, maintenance or blacklist",
-        ),
-        method="filter_field",
-        blank_ok=False,
-    )
-    range = param_filter(
-        OneOf(
-            choices=RANGES,
-            key="admin.restriction.invalid_range",
-            required=False,
-            help_text="Which time `from`/`to` apply to: created (default) or updated",
-        ),
+    scope = _one_of("scope", SCOPES, "all, ip, ip_subnet, continent or country")
+    category = _one_of("category", CATEGORIES, "whitelist, maintenance or blacklist")
+    range = _one_of(
+        "range",
+        RANGES,
+        "Which time `from`/`to` apply to: created (default) or updated",
         method="filter_nothing",
-        blank_ok=False,
     )
-    to = param_filter(
-        Int(required=False, help_text="Until this unix time (seconds, inclusive)"),
-        method="filter_to",
-        blank_ok=False,
+    to = _strict(
+        Int(required=False, help_text="Until this unix time (seconds, inclusive)"), "filter_to"
     )
 
     class Meta:
@@ -61,10 +49,9 @@ class RestrictionFilter(BarongFilterSet):
     def get_filters(cls):
         filters = super().get_filters()
         # ``from`` is a Python keyword: declared under its request name here.
-        filters["from"] = param_filter(
+        filters["from"] = _strict(
             Int(required=False, help_text="Since this unix time (seconds, inclusive)"),
-            method="filter_from",
-            blank_ok=False,
+            "filter_from",
         )
         for name, filter_ in filters.items():
             filter_.field_name = name

@@ -80,11 +80,15 @@ class PermissionDeleteInput(serializers.Serializer):
     id = BareInvalidInt(help_text="Permission id")
 
 
-class PermissionSerializer(serializers.ModelSerializer):
-    """A raw permission row."""
+class RawRowSerializer(serializers.ModelSerializer):
+    """A rule table's row as Barong answers it: its times raw (``RawTime``)."""
 
     created_at = RawTime()
     updated_at = RawTime()
+
+
+class PermissionSerializer(RawRowSerializer):
+    """A raw permission row."""
 
     class Meta:
         model = Permission
@@ -144,11 +148,8 @@ class RestrictionDeleteInput(serializers.Serializer):
     id = BareInvalidInt(help_text="Restriction id")
 
 
-class RestrictionSerializer(serializers.ModelSerializer):
+class RestrictionSerializer(RawRowSerializer):
     """A raw restriction row (2.4.17 columns)."""
-
-    created_at = RawTime()
-    updated_at = RawTime()
 
     class Meta:
         model = Restriction

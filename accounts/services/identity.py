@@ -10,13 +10,12 @@ from accounts.models import User
 from accounts.services.constant_work import (
     email_request_queue,
 )
-from accounts.services.security_lock import security_lock_record
 from accounts.services.users import (
     email_normalize,
     label_set,
     password_key,
     user_create,
-    user_password_set,
+    user_password_replace,
 )
 from accounts.sessions import user_sessions_revoke
 from activities.services import activity_record
@@ -112,12 +111,12 @@ def user_password_reset(
         raise ApiError(key)
     with transaction.atomic():
         tokens.token_consume(claims=claims, purpose=tokens.RESET)
-        user_password_set(user=user, password=password, reason="password_reset")
-        user_event_system(
+        user_password_replace(
             user=user,
-            name="system.user.password.reset",
+            password=password,
+            event="system.user.password.reset",
             lang=lang,
-            hints=security_lock_record(user),  # one e-mail tells the reset and the lock
+            reason="password_reset",
         )
     activity_record(user=user, topic="password", action="password reset", request=request)
     user_sessions_revoke(user.uid)

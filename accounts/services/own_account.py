@@ -5,8 +5,7 @@ from django.db import transaction
 from accounts.events import user_event_system
 from accounts.models import User
 from accounts.passwords import password_error
-from accounts.services.security_lock import security_lock_record
-from accounts.services.users import label_set, user_data_set, user_password_set
+from accounts.services.users import label_set, user_data_set, user_password_replace
 from accounts.sessions import user_sessions_revoke
 from activities.services import activity_record
 from barong.api.errors import ApiError
@@ -90,12 +89,8 @@ def user_password_change(
     if key := password_error(new_password):
         raise failed(PASSWORD_REASONS.get(key, key), key, 422)
     with transaction.atomic():
-        user_password_set(user=user, password=new_password)
-        user_event_system(
-            user=user,
-            name="system.user.password.change",
-            lang=lang,
-            hints=security_lock_record(user),  # one e-mail tells the change and the lock
+        user_password_replace(
+            user=user, password=new_password, event="system.user.password.change", lang=lang
         )
     activity_record(user=user, topic="password", action="password change", request=request)
     user_sessions_revoke(user.uid, keep=keep_session)

@@ -19,6 +19,7 @@ from accounts.events import (
     label_event_saved,
     user_event_created,
     user_event_json,
+    user_event_system,
     user_event_updated,
 )
 from accounts.hashers import barong_digest_encoded, barong_digest_valid
@@ -154,6 +155,16 @@ def user_password_set(*, user: User, password: str, reason: str = "password_chan
     user.save(update_fields=["password", "updated_at"])
     user_event_updated(user=user, before=before, changed=True)
     security_lock_start(user=user, reason=reason)
+    return user
+
+
+def user_password_replace(
+    *, user: User, password: str, event: str, lang: str | None, reason: str = "password_changed"
+) -> User:
+    """``user_password_set`` and the event of the change, whose one e-mail tells the security
+    lock too: a change and a reset say it alike. Run it in the caller's transaction."""
+    user_password_set(user=user, password=password, reason=reason)
+    user_event_system(user=user, name=event, lang=lang, hints=security_lock_record(user))
     return user
 
 

@@ -19,9 +19,8 @@ from activities.models import Activity
 from barong.api.filters import query_schema
 from barong.api.params import validate_params
 from barong.api.schema import BarongAutoSchema
-from barong.api.views import AdminViewSet, barong_schema
+from barong.api.views import ADMIN_ACCESS_ERRORS, AdminViewSet, barong_schema
 
-ACCESS_ERRORS = {401: "Invalid bearer token", 403: "The role may not use this endpoint"}
 ACTIVITY_QUERY = query_schema(ActivityFilter)
 ADMIN_ACTIVITY_QUERY = query_schema(AdminActivityFilter)
 
@@ -62,7 +61,7 @@ class AdminActivityViewSet(AdminViewSet):
         output=ActivityWithUserSerializer,
         many=True,
         query=True,
-        errors={**ACCESS_ERRORS, 422: "Bad from/to (invalid) or pagination"},
+        errors={**ADMIN_ACCESS_ERRORS, 422: "Bad from/to (invalid) or pagination"},
     )
     def list(self, request):
         return self._search(ActivityFilter, Activity.Category.USER, ActivityWithUserSerializer)
@@ -73,7 +72,10 @@ class AdminActivityViewSet(AdminViewSet):
         output=AdminActivitySerializer,
         many=True,
         query=True,
-        errors={**ACCESS_ERRORS, 422: "admin.activity.invalid_range, bad from/to or pagination"},
+        errors={
+            **ADMIN_ACCESS_ERRORS,
+            422: "admin.activity.invalid_range, bad from/to or pagination",
+        },
     )
     @action(detail=False, methods=["get"], url_path="admin")
     def admin_log(self, request):
@@ -92,7 +94,7 @@ class AdminMetricViewSet(AdminViewSet):
         input=MetricsInput,
         output=MetricsSerializer,
         query=True,
-        errors={**ACCESS_ERRORS, 422: "Bad created_from/created_to (invalid)"},
+        errors={**ADMIN_ACCESS_ERRORS, 422: "Bad created_from/created_to (invalid)"},
     )
     def list(self, request):
         params = {key: value for key, value in self.params.items() if value not in ("", None)}

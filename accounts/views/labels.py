@@ -15,12 +15,17 @@ from accounts.models import Label, Level
 from accounts.selectors import admin_user_get, label_user_find, users_having_label
 from accounts.serializers import LabelSerializer, LevelSerializer, UserSerializer
 from barong.api.errors import ApiError
-from barong.api.views import AdminViewSet, ResourceViewSet, barong_schema, status_only
+from barong.api.views import (
+    ADMIN_ACCESS_ERRORS,
+    RESOURCE_ACCESS_ERRORS,
+    AdminViewSet,
+    ResourceViewSet,
+    barong_schema,
+    status_only,
+)
 
-AUTH_ERRORS = {401: "Invalid bearer token", 403: "Denied by the permission table"}
-ACCESS_ERRORS = {401: "Invalid bearer token", 403: "The role may not use this endpoint"}
 LABEL_WRITE_ERRORS = {
-    **ACCESS_ERRORS,
+    **ADMIN_ACCESS_ERRORS,
     404: "admin.user.doesnt_exist or admin.label.doesnt_exist",
     422: "Missing or blank parameters, rank guards, or label validation (key.taken, ...)",
 }
@@ -43,7 +48,7 @@ class LabelViewSet(ResourceViewSet):
         summary="All labels of the current user (public and private)",
         output=LabelSerializer,
         many=True,
-        errors=AUTH_ERRORS,
+        errors=RESOURCE_ACCESS_ERRORS,
     )
     def list(self, request):
         labels: QuerySet[Label] = Label.objects.filter(user=request.user).order_by("id")
@@ -52,7 +57,7 @@ class LabelViewSet(ResourceViewSet):
     @barong_schema(
         summary="One label of the current user by key (any scope)",
         output=LabelSerializer,
-        errors={**AUTH_ERRORS, 404: "record.not_found"},
+        errors={**RESOURCE_ACCESS_ERRORS, 404: "record.not_found"},
     )
     def retrieve(self, request, key: str):
         return Response(LabelSerializer(self._label(key)).data)
@@ -63,7 +68,7 @@ class LabelViewSet(ResourceViewSet):
         output=LabelSerializer,
         status=201,
         errors={
-            **AUTH_ERRORS,
+            **RESOURCE_ACCESS_ERRORS,
             422: "resource.label.missing_key|empty_key|missing_value|empty_value, key.taken, "
             "key.invalid, key.too_short, key.too_long, key.reserved, value.invalid, ...",
         },
@@ -78,7 +83,7 @@ class LabelViewSet(ResourceViewSet):
         input=s.UserLabelUpdateInput,
         output=LabelSerializer,
         errors={
-            **AUTH_ERRORS,
+            **RESOURCE_ACCESS_ERRORS,
             400: "resource.labels.private",
             404: "record.not_found",
             422: "resource.label.missing_value|empty_value, value.invalid, value.too_short, "
@@ -94,7 +99,7 @@ class LabelViewSet(ResourceViewSet):
         summary="Delete a public label",
         status=204,
         errors={
-            **AUTH_ERRORS,
+            **RESOURCE_ACCESS_ERRORS,
             400: "resource.labels.private",
             404: "record.not_found",
             422: "key.reserved",
@@ -123,7 +128,7 @@ class AdminUserLabelViewSet(AdminViewSet):
         output=UserSerializer,
         many=True,
         query=True,
-        errors={**ACCESS_ERRORS, 422: "Missing key or value, bad pagination"},
+        errors={**ADMIN_ACCESS_ERRORS, 422: "Missing key or value, bad pagination"},
     )
     def list(self, request):
         data = self.parse(s.LabelUsersInput)
@@ -135,7 +140,7 @@ class AdminUserLabelViewSet(AdminViewSet):
         summary="Count private labels by key and value",
         # Keys are Barong's Ruby-rendered pairs: {"[\"email\", \"verified\"]": 3}
         output={"type": "object", "additionalProperties": {"type": "integer"}},
-        errors=ACCESS_ERRORS,
+        errors=ADMIN_ACCESS_ERRORS,
     )
     @action(detail=False, methods=["get"], url_path="list")
     def statistics(self, request):
@@ -193,7 +198,7 @@ class AdminLevelViewSet(AdminViewSet):
         summary="All levels (id is the level number)",
         output=LevelSerializer,
         many=True,
-        errors=ACCESS_ERRORS,
+        errors=ADMIN_ACCESS_ERRORS,
     )
     def list(self, request):
         return Response(LevelSerializer(Level.objects.order_by("id"), many=True).data)

@@ -1,6 +1,8 @@
 """``/resource/sessions`` (own sessions); ``/admin/users/{uid}/sessions`` and ``…/passkeys``."""
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from rest_framework import status
 from rest_framework.decorators import action
@@ -14,7 +16,7 @@ from accounts.services.passkeys import webauthn_credentials_admin_delete
 from accounts.sessions import user_sessions_list
 from accounts.views.own_account import NO_STORE, UNAUTHORIZED, current_session_key
 from barong.api.errors import ApiError
-from barong.api.views import AdminViewSet, ResourceViewSet, barong_schema
+from barong.api.views import ADMIN_ACCESS_ERRORS, AdminViewSet, ResourceViewSet, barong_schema
 
 SESSION_ID_RE = re.compile(r"\A[0-9a-f]{32}\Z")
 ANY_SEGMENT = r"[^/]{1,512}"
@@ -95,19 +97,15 @@ class SessionResourceViewSet(ResourceViewSet):
     def step_up(self, request):
         if "otp_code" not in self.params and "password" in self.params:
             password = self.parse(s.StepUpPasswordInput)["password"]
-            result = step_up.step_up_password(
-                user=request.user,
-                session_key=current_session_key(request),
-                password=password,
-                request=request,
-            )
-            return Response(result, status=status.HTTP_200_OK)
+            return self._stepped_up(step_up.step_up_password, password=password)
         data = self.parse(s.StepUpTotpInput)
-        result = step_up.step_up_totp(
-            user=request.user,
-            session_key=current_session_key(request),
-            code=data["otp_code"],
-            request=request,
+        return self._stepped_up(step_up.step_up_totp, code=data["otp_code"])
+
+    def _stepped_up(self, method: Callable[..., dict], **proof: Any) -> Response:
+        """Every way to step up: the caller's current session, and the same answer."""
+        request = self.request
+        result = method(
+            user=request.user, session_key=current_session_key(request), request=request, **proof
         )
         return Response(result, status=status.HTTP_200_OK)
 
@@ -142,20 +140,10 @@ class SessionResourceViewSet(ResourceViewSet):
     @action(detail=False, methods=["post"], url_path="step_up/verify")
     def step_up_verify(self, request):
         data = self.parse(s.StepUpVerifyInput)
-        result = step_up.step_up_passkey_verify(
-            user=request.user,
-            session_key=current_session_key(request),
-            credential=data["credential"],
-            request=request,
-        )
-        return Response(result, status=status.HTTP_200_OK)
+        return self._stepped_up(step_up.step_up_passkey_verify, credential=data["credential"])
 
 
-ADMIN_ERRORS = {
-    401: "Invalid bearer token",
-    403: "The role may not use this endpoint",
-    404: "admin.user.doesnt_exist",
-}
+ADMIN_ERRORS = {**ADMIN_ACCESS_ERRORS, 404: "admin.user.doesnt_exist"}
 
 
 class AdminSessionViewSet(AdminViewSet):

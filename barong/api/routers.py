@@ -1,7 +1,10 @@
 """Routes shaped like Barong's: no trailing slash, ids in the body for collection writes."""
 
 from django.urls import include, path
-from rest_framework.routers import DynamicRoute, Route, SimpleRouter
+from rest_framework.routers import SimpleRouter
+
+# DRF's own routes, but for the collection's, which also takes PUT and DELETE.
+_DRF_LIST, *_DRF_OTHER_ROUTES = SimpleRouter.routes
 
 
 class BarongRouter(SimpleRouter):
@@ -12,42 +15,10 @@ class BarongRouter(SimpleRouter):
     """
 
     routes = [
-        Route(
-            url=r"^{prefix}{trailing_slash}$",
-            mapping={
-                "get": "list",
-                "post": "create",
-                "put": "update_by_id",
-                "delete": "destroy_by_id",
-            },
-            name="{basename}-list",
-            detail=False,
-            initkwargs={"suffix": "List"},
+        _DRF_LIST._replace(
+            mapping={**_DRF_LIST.mapping, "put": "update_by_id", "delete": "destroy_by_id"}
         ),
-        DynamicRoute(
-            url=r"^{prefix}/{url_path}{trailing_slash}$",
-            name="{basename}-{url_name}",
-            detail=False,
-            initkwargs={},
-        ),
-        Route(
-            url=r"^{prefix}/{lookup}{trailing_slash}$",
-            mapping={
-                "get": "retrieve",
-                "put": "update",
-                "patch": "partial_update",
-                "delete": "destroy",
-            },
-            name="{basename}-detail",
-            detail=True,
-            initkwargs={"suffix": "Instance"},
-        ),
-        DynamicRoute(
-            url=r"^{prefix}/{lookup}/{url_path}{trailing_slash}$",
-            name="{basename}-{url_name}",
-            detail=True,
-            initkwargs={},
-        ),
+        *_DRF_OTHER_ROUTES,
     ]
 
     def __init__(self) -> None:

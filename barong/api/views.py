@@ -32,6 +32,11 @@ def errors_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorsSerializer, description=description)
 
 
+# The errors every admin endpoint documents, and every resource endpoint behind the permission
+# table: declared once, extended by each operation's own.
+ADMIN_ACCESS_ERRORS = {401: "Invalid bearer token", 403: "The role may not use this endpoint"}
+RESOURCE_ACCESS_ERRORS = {401: "Invalid bearer token", 403: "Denied by the permission table"}
+
 # Where Barong answered a bare status number, this server answers {} (status_only).
 EMPTY_BODY = {"type": "object", "maxProperties": 0}
 

@@ -69,44 +69,6 @@ def test_resend_honours_lang(api, pending, mailoutbox):
     assert "&lang=ru" in mailoutbox[-1].body
 
 
-def test_resend_missing_and_blank_email(api, mailoutbox):
-    missing = api.post(GENERATE, {}, format="json")
-    blank = api.post(GENERATE, {"email": ""}, format="json")
-
-    assert missing.status_code == blank.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert missing.json() == {
-        "errors": ["identity.user.missing_email", "identity.user.empty_email"]
-    }
-    assert blank.json() == {"errors": ["identity.user.empty_email"]}
-    assert mailoutbox == []
-
-
-@pytest.mark.parametrize(
-    ("payload", "key"),
-    [
-        ({"email": {"$ne": 1}}, "identity.user.invalid_email"),
-        ({"email": ["a@example.com"]}, "identity.user.invalid_email"),
-        ({"email": "x" * 70_000}, "identity.user.invalid_email"),
-        ({"email": "a@example.com", "lang": ["ru"]}, "identity.user.invalid_lang"),
-        ({"email": "a@example.com", "captcha_response": 1}, "identity.user.invalid_captcha_format"),
-    ],
-)
-def test_resend_wrong_types(api, mailoutbox, payload, key):
-    response = api.post(GENERATE, payload, format="json")
-
-    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert response.json() == {"errors": [key]}
-    assert mailoutbox == []
-
-
-@pytest.mark.parametrize("email", ["a" * 10_000 + "@example.com", "пользователь@пример.рф", "😀"])
-def test_resend_hostile_emails_answer_201(api, mailoutbox, email):
-    response = api.post(GENERATE, {"email": email}, format="json")
-
-    assert response.status_code == HTTPStatus.CREATED
-    assert mailoutbox == []
-
-
 def test_resend_is_rate_limited_per_account(api, pending, mailoutbox, tight_limits):
     tight_limits(email_code_account="2/3600")
     for _ in range(2):

@@ -107,46 +107,6 @@ def test_request_honours_lang_then_user_language(api, make_user, mailoutbox):
     assert mailoutbox[1].subject == "Password Reset"
 
 
-def test_request_missing_and_blank_email(api, mailoutbox):
-    missing = api.post(GENERATE, {}, format="json")
-    blank = api.post(GENERATE, {"email": ""}, format="multipart")
-
-    assert missing.status_code == blank.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert missing.json() == {
-        "errors": ["identity.user.missing_email", "identity.user.empty_email"]
-    }
-    assert blank.json() == {"errors": ["identity.user.empty_email"]}
-    assert mailoutbox == []
-
-
-@pytest.mark.parametrize(
-    ("payload", "key"),
-    [
-        ({"email": {"$ne": 1}}, "identity.user.invalid_email"),
-        ({"email": ["reset@example.com"]}, "identity.user.invalid_email"),
-        ({"email": "reset@example.com", "lang": {"x": 1}}, "identity.user.invalid_lang"),
-        (
-            {"email": "reset@example.com", "captcha_response": 7},
-            "identity.user.invalid_captcha_format",
-        ),
-    ],
-)
-def test_request_wrong_types(api, user, mailoutbox, payload, key):
-    response = api.post(GENERATE, payload, format="json")
-
-    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert response.json() == {"errors": [key]}
-    assert mailoutbox == []
-
-
-@pytest.mark.parametrize("email", ["a" * 10_000 + "@example.com", "пользователь@пример.рф"])
-def test_request_hostile_emails_answer_201(api, mailoutbox, email):
-    response = api.post(GENERATE, {"email": email}, format="json")
-
-    assert response.status_code == HTTPStatus.CREATED
-    assert mailoutbox == []
-
-
 def test_request_is_rate_limited_per_account(api, user, mailoutbox, tight_limits):
     tight_limits(email_code_account="2/3600")
     for _ in range(2):

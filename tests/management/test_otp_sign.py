@@ -130,20 +130,25 @@ def _sign(mgmt, member, code: str, jws: dict):
 # ---------------------------------------------------------------- the forgery
 
 
-@pytest.mark.parametrize("production", [False, True], ids=["own key", "barong 2.4 key"])
+@pytest.fixture(params=[False, True], ids=["own key", "barong 2.4 key"])
+def production(request, settings) -> bool:
+    """otp/sign's own key, or in production without BARONG_MANAGEMENT_SIGNING_KEY Barong 2.4's
+    JWT key, guarded."""
+    if request.param:
+        settings.PRODUCTION = True
+        settings.BARONG_MANAGEMENT_SIGNING_KEY = ""
+    return request.param
+
+
 def test_the_session_token_forgery_is_refused(
     mgmt,
     member,
     make_admin,
     clock,
     applogic_key,
-    settings,
     production,
 ):
     """End to end: a real management JWS from the otp_sign signer, a real TOTP code."""
-    if production:  # no BARONG_MANAGEMENT_SIGNING_KEY: Barong 2.4's JWT key, guarded
-        settings.PRODUCTION = True
-        settings.BARONG_MANAGEMENT_SIGNING_KEY = ""
     superadmin = make_admin(email="root@example.com")
     code = clock.next_code(member)
 
@@ -161,7 +166,6 @@ def test_the_session_token_forgery_is_refused(
     assert ok.status_code == HTTPStatus.CREATED, ok.content
 
 
-@pytest.mark.parametrize("production", [False, True], ids=["own key", "barong 2.4 key"])
 def test_nothing_otp_sign_signs_passes_as_a_session_token(
     mgmt,
     api,
@@ -169,14 +173,10 @@ def test_nothing_otp_sign_signs_passes_as_a_session_token(
     make_admin,
     clock,
     applogic_key,
-    settings,
     production,
 ):
     """The closest payload the rules let through (a superadmin's uid and role, no sub, aud or
     barong iss): its countersignature's compact form is refused here and by Peatio."""
-    if production:
-        settings.PRODUCTION = True
-        settings.BARONG_MANAGEMENT_SIGNING_KEY = ""
     superadmin = make_admin(email="root@example.com")
     payload = {
         **{k: v for k, v in _session_payload(superadmin).items() if k not in ("sub", "aud")},

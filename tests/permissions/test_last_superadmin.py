@@ -113,26 +113,25 @@ def pending_superadmin(make_admin, auth_api):
     return user, auth_api(user)
 
 
-def test_last_active_superadmin_cannot_be_banned(superadmin, pending_superadmin):
+@pytest.mark.parametrize(
+    ("method", "path", "change", "field", "kept"),
+    [
+        ("put", "/api/v2/admin/users", {"state": "banned"}, "state", "active"),
+        ("post", "/api/v2/admin/users/role", {"role": "admin"}, "role", "superadmin"),
+    ],
+    ids=["banned", "demoted"],
+)
+def test_last_active_superadmin_cannot_be_banned_or_demoted(
+    superadmin, pending_superadmin, method, path, change, field, kept
+):
     _, client = pending_superadmin
 
-    response = client.put("/api/v2/admin/users", {"uid": superadmin.uid, "state": "banned"})
+    response = getattr(client, method)(path, {"uid": superadmin.uid, **change})
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert _errors(response) == [USER_KEY]
     superadmin.refresh_from_db()
-    assert superadmin.state == "active"
-
-
-def test_last_active_superadmin_cannot_be_demoted(superadmin, pending_superadmin):
-    _, client = pending_superadmin
-
-    response = client.post("/api/v2/admin/users/role", {"uid": superadmin.uid, "role": "admin"})
-
-    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert _errors(response) == [USER_KEY]
-    superadmin.refresh_from_db()
-    assert superadmin.role == "superadmin"
+    assert getattr(superadmin, field) == kept
 
 
 def test_a_superadmin_may_go_while_another_active_one_remains(superadmin, make_admin, auth_api):

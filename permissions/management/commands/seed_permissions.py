@@ -1,11 +1,11 @@
 """``manage.py seed_permissions [--file F]``: load the permission seeds; re-runs are no-ops."""
 
-import yaml
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from typing import Any
+
+from django.core.management.base import CommandError
 
 from barong.api.errors import ApiError
+from barong.seeds import SeedCommand
 from permissions.services import permission_upsert
 
 
@@ -16,19 +16,12 @@ def _flag(value: object) -> bool:
     return value
 
 
-class Command(BaseCommand):
+class Command(SeedCommand):
     help = "Create the permission rules of a YAML seed file (Barong's defaults if none given)."
+    section = "permissions"
+    file_setting = "BARONG_SEED_PERMISSIONS_FILE"
 
-    def add_arguments(self, parser):
-        parser.add_argument("--file", default=settings.BARONG_SEED_PERMISSIONS_FILE)
-
-    @transaction.atomic
-    def handle(self, *args, **options):
-        try:
-            with open(options["file"], encoding="utf-8") as handle:
-                rows = (yaml.safe_load(handle) or {}).get("permissions") or []
-        except (OSError, yaml.YAMLError) as exc:
-            raise CommandError(f"cannot read {options['file']}: {exc}") from exc
+    def seed(self, rows: list[Any]) -> int:
         created = 0
         for number, row in enumerate(rows, start=1):
             try:
@@ -48,4 +41,4 @@ class Command(BaseCommand):
             except ApiError as exc:
                 raise CommandError(f"permission #{number}: {', '.join(exc.keys)}") from exc
             created += new
-        self.stdout.write(f"permissions: {created} created, {len(rows) - created} already there")
+        return created
