@@ -44,8 +44,8 @@ def pytest_addoption(parser) -> None:
     parser.addoption(
         "--store-durations",
         action="store_true",
-        help="write each module's seconds to tests/durations.json (the order `make test` runs "
-        "modules in); run the whole suite for it",
+        help="record the seconds of each module that ran in tests/durations.json (the order "
+        "`make test` runs modules in)",
     )
 
 
@@ -54,10 +54,14 @@ def pytest_runtest_logreport(report) -> None:
 
 
 def pytest_sessionfinish(session) -> None:
-    """Under xdist the controller sees every worker's reports; a worker writes nothing."""
+    """The modules that ran replace their figures; modules whose file is gone drop out.
+    Under xdist the controller sees every worker's reports; a worker writes nothing."""
     config = session.config
     if config.getoption("store_durations") and not hasattr(config, "workerinput"):
-        spent = {module: round(seconds, 1) for module, seconds in sorted(_spent.items())}
+        recorded = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+        recorded.update({module: round(seconds, 1) for module, seconds in _spent.items()})
+        root = Path(config.rootpath)
+        spent = {m: s for m, s in sorted(recorded.items()) if (root / m).exists()}
         DURATIONS.write_text(json.dumps(spent, indent=1) + "\n")
 
 
@@ -71,6 +75,22 @@ def _module_seconds(items) -> dict:
     return {module: recorded.get(module, count * per_test) for module, count in sizes.items()}
 
 
+def _unique_node_ids(config, items) -> None:
+    """Each node id once. xdist's loadfile/loadscope keep their books by node id: items
+    that share one (schemathesis's generated cases: tests/ops/test_schema_conformance.py,
+    skipped unless ``make schemathesis``) run once, the others are never reported, and
+    the indexes the scheduler hands the workers no longer match their items, so a module
+    is split between both workers (its module fixtures set up twice)."""
+    seen: set[str] = set()
+    keep, twice = [], []
+    for item in items:
+        (twice if item.nodeid in seen else keep).append(item)
+        seen.add(item.nodeid)
+    if twice:
+        config.hook.pytest_deselected(items=twice)
+        items[:] = keep
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Slow modules first, then the others longest first, each module's tests in their order.
 
@@ -81,6 +101,8 @@ def pytest_collection_modifyitems(config, items) -> None:
     module with few tests (an import of 1,000 users, a server started from scratch) for
     the end, where one worker runs it alone.
     """
+    if config.getoption("dist", "no") in ("loadfile", "loadscope"):
+        _unique_node_ids(config, items)
     seed = os.environ.get("BARONG_TEST_ORDER_SEED")
     if seed:
         # Modules in an order drawn from the seed: which module follows which on the same
