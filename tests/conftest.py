@@ -75,22 +75,6 @@ def _module_seconds(items) -> dict:
     return {module: recorded.get(module, count * per_test) for module, count in sizes.items()}
 
 
-def _unique_node_ids(config, items) -> None:
-    """Each node id once. xdist's loadfile/loadscope keep their books by node id: items
-    that share one (schemathesis's generated cases: tests/ops/test_schema_conformance.py,
-    skipped unless ``make schemathesis``) run once, the others are never reported, and
-    the indexes the scheduler hands the workers no longer match their items, so a module
-    is split between both workers (its module fixtures set up twice)."""
-    seen: set[str] = set()
-    keep, twice = [], []
-    for item in items:
-        (twice if item.nodeid in seen else keep).append(item)
-        seen.add(item.nodeid)
-    if twice:
-        config.hook.pytest_deselected(items=twice)
-        items[:] = keep
-
-
 def pytest_collection_modifyitems(config, items) -> None:
     """Slow modules first, then the others longest first, each module's tests in their order.
 
@@ -101,8 +85,6 @@ def pytest_collection_modifyitems(config, items) -> None:
     module with few tests (an import of 1,000 users, a server started from scratch) for
     the end, where one worker runs it alone.
     """
-    if config.getoption("dist", "no") in ("loadfile", "loadscope"):
-        _unique_node_ids(config, items)
     seed = os.environ.get("BARONG_TEST_ORDER_SEED")
     if seed:
         # Modules in an order drawn from the seed: which module follows which on the same
