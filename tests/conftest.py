@@ -3,6 +3,7 @@ services, a fast hasher."""
 
 import contextlib
 import functools
+import json
 import os
 import random
 import subprocess
@@ -33,12 +34,56 @@ def pytest_configure(config) -> None:
     settings.WHITENOISE_AUTOREFRESH = True
 
 
+# Seconds each module took in a full run (setup, call and teardown of its tests), written by
+# ``pytest --store-durations``: the order below runs the longest modules first.
+DURATIONS = Path(__file__).with_name("durations.json")
+_spent: Counter = Counter()
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--store-durations",
+        action="store_true",
+        help="record the seconds of each module that ran in tests/durations.json (the order "
+        "`make test` runs modules in)",
+    )
+
+
+def pytest_runtest_logreport(report) -> None:
+    _spent[report.nodeid.split("::", 1)[0]] += report.duration
+
+
+def pytest_sessionfinish(session) -> None:
+    """The modules that ran replace their figures; modules whose file is gone drop out.
+    Under xdist the controller sees every worker's reports; a worker writes nothing."""
+    config = session.config
+    if config.getoption("store_durations") and not hasattr(config, "workerinput"):
+        recorded = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+        recorded.update({module: round(seconds, 1) for module, seconds in _spent.items()})
+        root = Path(config.rootpath)
+        spent = {m: s for m, s in sorted(recorded.items()) if (root / m).exists()}
+        DURATIONS.write_text(json.dumps(spent, indent=1) + "\n")
+
+
+def _module_seconds(items) -> dict:
+    """Each module's expected seconds: as recorded, else its number of tests times the
+    recorded seconds per test (a new module)."""
+    recorded = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+    sizes = Counter(item.nodeid.split("::", 1)[0] for item in items)
+    known = [module for module in sizes if module in recorded]
+    per_test = sum(recorded[m] for m in known) / max(sum(sizes[m] for m in known), 1)
+    return {module: recorded.get(module, count * per_test) for module, count in sizes.items()}
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """Slow modules first, then the others by size, each module's tests in their order.
+    """Slow modules first, then the others longest first, each module's tests in their order.
 
     ``make test`` runs ``--dist loadfile --no-loadscope-reorder``: a worker takes one
-    module at a time in this order. xdist's own reorder (by number of tests) would leave
-    the slow modules, which have few tests, for the end, where one worker runs them alone.
+    module at a time in this order. Longest first (tests/durations.json) leaves short
+    modules for the end, so both workers finish at about the same time; xdist's own
+    reorder (by number of tests) or an order by number of tests would leave a long
+    module with few tests (an import of 1,000 users, a server started from scratch) for
+    the end, where one worker runs it alone.
     """
     seed = os.environ.get("BARONG_TEST_ORDER_SEED")
     if seed:
@@ -50,9 +95,15 @@ def pytest_collection_modifyitems(config, items) -> None:
         rank = {path: index for index, path in enumerate(paths)}
         items.sort(key=lambda item: rank[item.path])
         return
-    sizes = Counter(item.path for item in items)
+    seconds = _module_seconds(items)
     slow = {item.path for item in items if any(map(item.get_closest_marker, SLOW_MARKERS))}
-    items.sort(key=lambda item: (item.path not in slow, -sizes[item.path], str(item.path)))
+    items.sort(
+        key=lambda item: (
+            item.path not in slow,
+            -seconds[item.nodeid.split("::", 1)[0]],
+            str(item.path),
+        )
+    )
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,21 +30,26 @@ TOKEN_RE = re.compile(r"confirmation_token=([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A
 EVENT_NAMES = ("model.user.created", "system.user.email.confirmation.token")
 
 
+@pytest.hookimpl(trylast=True)  # after tests/conftest.py's ordering
 def pytest_collection_modifyitems(config, items) -> None:
     """Skipped without a cluster (the modules are marked ``cluster`` themselves: ``-m``
-    selects before this hook)."""
+    selects before this hook). The journey first, on a whole cluster, then the faults in
+    their numbered order: the cluster's tests change places among themselves, in the
+    slots they hold, so no other test moves.
+
+    Here, not in ``pytest_collection_finish``: an xdist worker has reported its items by
+    then, and a list sorted after it no longer matches the indexes the scheduler sends
+    (every module's last tests ran on the other worker, its module fixtures set up twice).
+    """
     here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents and not CLUSTER_DIR:
-            item.add_marker(pytest.mark.skip(reason="no cluster (make cluster-test)"))
-
-
-@pytest.hookimpl(trylast=True)  # after tests/conftest.py's ordering
-def pytest_collection_finish(session) -> None:
-    """The journey first, on a whole cluster, then the faults in their numbered order."""
-    items = session.items
-    position = {item: index for index, item in enumerate(items)}
-    items.sort(key=lambda item: (item.path.name != "test_journey.py", position[item]))
+    slots = [index for index, item in enumerate(items) if here in item.path.parents]
+    for index in slots:
+        if not CLUSTER_DIR:
+            items[index].add_marker(pytest.mark.skip(reason="no cluster (make cluster-test)"))
+    ordered = sorted(slots, key=lambda index: (items[index].path.name != "test_journey.py", index))
+    cluster_items = [items[index] for index in ordered]
+    for index, item in zip(slots, cluster_items, strict=True):
+        items[index] = item
 
 
 @pytest.fixture(scope="session")
