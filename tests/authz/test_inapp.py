@@ -6,9 +6,12 @@ from http import HTTPStatus
 import pytest
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
+from accounts.models import User
 from barong.api.views import route_not_found
 from permissions.services import restriction_create
 from tests.authz.conftest import login
+from tests.conftest import rows_once
+from tests.factories import make_user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -73,9 +76,21 @@ def test_admin_routes_are_found_under_both_prefixes():
     assert "/api/v2/barong/admin/restrictions" in ADMIN_PATHS
 
 
+@pytest.fixture(scope="module")
+def _member(django_db_setup, django_db_blocker):
+    """The member every route is tried with, built once for the module's hundreds of tests."""
+    yield from rows_once(django_db_blocker, make_user_with)
+
+
 @pytest.fixture
-def member_token(api, make_user):
-    login(api, make_user())
+def member(_member):
+    """The member as stored (a test's changes to it roll back with its savepoint)."""
+    return User.objects.get(pk=_member.pk)
+
+
+@pytest.fixture
+def member_token(api, member):
+    login(api, member)
     response = api.get("/api/v2/auth/api/v2/barong/resource/users/me")
     assert response.status_code == HTTPStatus.OK
     return response["Authorization"]
@@ -91,8 +106,8 @@ def test_member_bearer_token_is_refused_on_every_admin_route(api, member_token, 
 
 
 @pytest.mark.parametrize("path", ADMIN_PATHS)
-def test_member_session_cookie_is_refused_on_every_admin_route(api, make_user, path):
-    csrf = login(api, make_user())
+def test_member_session_cookie_is_refused_on_every_admin_route(api, member, path):
+    csrf = login(api, member)
     for method in METHODS:
         response = getattr(api, method)(path, HTTP_X_CSRF_TOKEN=csrf)
         assert response.status_code == HTTPStatus.FORBIDDEN, (method, path)
