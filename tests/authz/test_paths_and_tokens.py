@@ -7,11 +7,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from accounts.models import User
 from activities.models import Activity
 from barong import jwt as barong_jwt
 from permissions import authz, engine
 from permissions.models import Permission
 from tests.authz.conftest import bearer, login
+from tests.conftest import rows_once
+from tests.factories import make_user_with
 from tests.keys import private_pem
 
 pytestmark = pytest.mark.django_db
@@ -184,10 +187,22 @@ HOSTILE = [
 ]
 
 
+@pytest.fixture(scope="module")
+def _member(django_db_setup, django_db_blocker):
+    """The member the hostile paths are sent for, built once for the module."""
+    yield from rows_once(django_db_blocker, make_user_with)
+
+
+@pytest.fixture
+def member(_member):
+    """The member as stored (a test's changes to it roll back with its savepoint)."""
+    return User.objects.get(pk=_member.pk)
+
+
 @pytest.mark.parametrize("path", HOSTILE)
 @pytest.mark.parametrize("method", ["get", "post", "put", "delete", "patch", "head", "options"])
-def test_hostile_paths_never_answer_500(api, make_user, path, method):
-    csrf = login(api, make_user())
+def test_hostile_paths_never_answer_500(api, member, path, method):
+    csrf = login(api, member)
 
     response = getattr(api, method)(
         f"/api/v2/auth/{path}", HTTP_X_CSRF_TOKEN=csrf, data={"uid": "\x00" * 3}
