@@ -6,12 +6,13 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 
+from accounts.models import User
 from accounts.services import user_otp_set
 from accounts.services.otp import otp_secret_create
 from activities.models import Activity
 from tests.backoffice.conftest import OPERATOR_ROLES
-from tests.conftest import BROWSER_UA
-from tests.factories import DEFAULT_PASSWORD, totp_code
+from tests.conftest import BROWSER_UA, rows_once
+from tests.factories import DEFAULT_PASSWORD, make_admin_user, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -40,10 +41,32 @@ PAGES = {
 }
 
 
+def _one_operator_per_role() -> dict[str, int]:
+    return {role: make_admin_user(role=role).pk for role in OPERATOR_ROLES}
+
+
+@pytest.fixture(scope="module")
+def _operators(django_db_setup, django_db_blocker):
+    """An operator of each role, built once for the module's page-by-role grid."""
+    yield from rows_once(django_db_blocker, _one_operator_per_role)
+
+
+@pytest.fixture
+def role_client(_operators):
+    """``role_client(role)`` → a client logged in to /admin/ as that role's operator."""
+
+    def login(role: str) -> Client:
+        client = Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.20")
+        client.force_login(User.objects.get(pk=_operators[role]))
+        return client
+
+    return login
+
+
 @pytest.mark.parametrize("role", OPERATOR_ROLES)
 @pytest.mark.parametrize(("url", "allowed"), PAGES.items(), ids=list(PAGES))
-def test_each_page_opens_only_for_the_roles_allowed(operator_client, role, url, allowed):
-    client, _ = operator_client(role)
+def test_each_page_opens_only_for_the_roles_allowed(role_client, role, url, allowed):
+    client = role_client(role)
 
     response = client.get(url)
 
@@ -59,8 +82,8 @@ def test_pages_that_exist_for_nobody(operator_client, url):
 
 
 @pytest.mark.parametrize("role", OPERATOR_ROLES)
-def test_index_lists_only_sections_the_role_may_open(operator_client, role):
-    client, _ = operator_client(role)
+def test_index_lists_only_sections_the_role_may_open(role_client, role):
+    client = role_client(role)
 
     body = client.get("/admin/").content.decode()
 
