@@ -6,13 +6,12 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 
-from accounts.models import User
 from accounts.services import user_otp_set
 from accounts.services.otp import otp_secret_create
 from activities.models import Activity
 from tests.backoffice.conftest import OPERATOR_ROLES
-from tests.conftest import BROWSER_UA, rows_once
-from tests.factories import DEFAULT_PASSWORD, make_admin_user, totp_code
+from tests.conftest import BROWSER_UA
+from tests.factories import DEFAULT_PASSWORD, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -39,28 +38,6 @@ PAGES = {
     "/admin/permissions/restriction/add/": {SA, A},
     "/admin/permissions/permission/add/": {SA},
 }
-
-
-def _one_operator_per_role() -> dict[str, int]:
-    return {role: make_admin_user(role=role).pk for role in OPERATOR_ROLES}
-
-
-@pytest.fixture(scope="module")
-def _operators(django_db_setup, django_db_blocker):
-    """An operator of each role, built once for the module's page-by-role grid."""
-    yield from rows_once(django_db_blocker, _one_operator_per_role)
-
-
-@pytest.fixture
-def role_client(_operators):
-    """``role_client(role)`` → a client logged in to /admin/ as that role's operator."""
-
-    def login(role: str) -> Client:
-        client = Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.20")
-        client.force_login(User.objects.get(pk=_operators[role]))
-        return client
-
-    return login
 
 
 @pytest.mark.parametrize("role", OPERATOR_ROLES)
