@@ -6,12 +6,9 @@ from http import HTTPStatus
 import pytest
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
-from accounts.models import User
 from barong.api.views import route_not_found
 from permissions.services import restriction_create
 from tests.authz.conftest import login
-from tests.conftest import rows_once
-from tests.factories import make_user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -74,18 +71,6 @@ ADMIN_PATHS = admin_paths()
 def test_admin_routes_are_found_under_both_prefixes():
     assert "/api/v2/admin/permissions" in ADMIN_PATHS
     assert "/api/v2/barong/admin/restrictions" in ADMIN_PATHS
-
-
-@pytest.fixture(scope="module")
-def _member(django_db_setup, django_db_blocker):
-    """The member every route is tried with, built once for the module's hundreds of tests."""
-    yield from rows_once(django_db_blocker, make_user_with)
-
-
-@pytest.fixture
-def member(_member):
-    """The member as stored (a test's changes to it roll back with its savepoint)."""
-    return User.objects.get(pk=_member.pk)
 
 
 @pytest.fixture

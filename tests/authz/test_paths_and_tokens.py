@@ -7,14 +7,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from accounts.models import User
 from activities.models import Activity
 from barong import jwt as barong_jwt
 from permissions import authz, engine
 from permissions.models import Permission
 from tests.authz.conftest import bearer, login
-from tests.conftest import rows_once
-from tests.factories import make_user_with
 from tests.keys import private_pem
 
 pytestmark = pytest.mark.django_db
@@ -185,18 +182,6 @@ HOSTILE = [
     "/" * 500,
     "." * 300,
 ]
-
-
-@pytest.fixture(scope="module")
-def _member(django_db_setup, django_db_blocker):
-    """The member the hostile paths are sent for, built once for the module."""
-    yield from rows_once(django_db_blocker, make_user_with)
-
-
-@pytest.fixture
-def member(_member):
-    """The member as stored (a test's changes to it roll back with its savepoint)."""
-    return User.objects.get(pk=_member.pk)
 
 
 @pytest.mark.parametrize("path", HOSTILE)
