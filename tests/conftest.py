@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models.signals import post_migrate
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -267,6 +268,46 @@ def django_db_setup(django_db_setup, django_db_blocker):
     post_migrate.disconnect(
         sender=apps.get_app_config("permissions"), dispatch_uid="tests.reseed_after_flush"
     )
+
+
+def rows_once(django_db_blocker, build):
+    """Generator body of a module-scoped fixture: ``build()`` writes rows once for a module.
+
+    The rows live in a transaction opened around the whole module and rolled back after
+    it; each test's own transaction nests inside it as a savepoint, so a test may change
+    them and the next test still finds them as built. Costly fixtures are built once per
+    test database, not once per test. ``build`` runs with the
+    settings ``_fast_and_clean`` gives a test (private cache, fast hasher, eager Celery).
+    Only for modules whose tests all use ``db`` (never ``transactional_db``/``live_server``:
+    their flush would empty the rows).
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer._from_testcase = True  # nested like a TestCase's class atomic
+        outer.__enter__()
+        try:
+            with override_settings(
+                CACHES={
+                    "default": {
+                        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                        "LOCATION": f"test-{uuid.uuid4().hex}",
+                    }
+                },
+                PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+                CELERY_TASK_ALWAYS_EAGER=True,
+                EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            ):
+                built = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture

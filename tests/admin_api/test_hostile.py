@@ -10,6 +10,8 @@ from accounts.models import Label, User
 from accounts.services import label_set, user_otp_set
 from kyc.models import DataStorage, Profile
 from tests.admin_api.conftest import ADMIN, full_kyc
+from tests.conftest import rows_once
+from tests.factories import make_admin_user, make_user_with
 from tests.seed_operations import USER_SEARCH
 
 pytestmark = pytest.mark.django_db
@@ -101,12 +103,28 @@ def fingerprint() -> tuple:
     )
 
 
-@pytest.fixture
-def target(make_user):
-    member = make_user()
+def _operator_and_member() -> tuple[User, User]:
+    member = make_user_with()
     full_kyc(member)
     label_set(user=member, key="tier", value="gold")
-    return member
+    return make_admin_user(), member
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker):
+    """The superadmin and the KYC'd member, built once; each test changes them only inside
+    its own savepoint."""
+    yield from rows_once(django_db_blocker, _operator_and_member)
+
+
+@pytest.fixture
+def superadmin(built):
+    return User.objects.get(pk=built[0].pk)
+
+
+@pytest.fixture
+def target(built):
+    return User.objects.get(pk=built[1].pk)
 
 
 def _cases():

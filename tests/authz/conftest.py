@@ -24,6 +24,7 @@ from django.test import RequestFactory
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient, ForceAuthClientHandler
 
+from accounts.models import User
 from accounts.session_store import SessionStore
 from accounts.sessions import session_open
 from apikeys.signatures import MAX_KID, api_key_row
@@ -31,7 +32,8 @@ from barong import jwt as barong_jwt
 from permissions import authz, engine, restrictions, snapshots
 from permissions.middleware import authz_raw_path
 from permissions.wsgi import AuthzFront
-from tests.conftest import BROWSER_UA
+from tests.conftest import BROWSER_UA, rows_once
+from tests.factories import make_user_with
 from tests.resource_account.helpers import clock  # noqa: F401  (fixture)
 
 CLIENT_IP = "203.0.113.10"
@@ -75,6 +77,18 @@ def _fresh_authz_state():
     authz.tokens.clear()
     authz._rules.cache_clear()
     barong_jwt.keyring.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def _member(django_db_setup, django_db_blocker):
+    """A verified member built once per module that asks (its tests log in as it)."""
+    yield from rows_once(django_db_blocker, make_user_with)
+
+
+@pytest.fixture
+def member(_member):
+    """The member as stored (a test's changes to it roll back with its savepoint)."""
+    return User.objects.get(pk=_member.pk)
 
 
 def wsgi_call(app, environ: dict, start_response) -> bytes:

@@ -11,11 +11,14 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.services import user_otp_set
 from apikeys.models import APIKey
 from apikeys.services import api_key_create
 from apikeys.signatures import api_key_cache_invalidate
 from tests.authz.conftest import bearer, signed_headers
+from tests.conftest import rows_once
+from tests.factories import make_user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +44,20 @@ CALLS = [
 ]
 
 
+def _owner() -> User:
+    return user_otp_set(user=make_user_with(), enabled=True)
+
+
+@pytest.fixture(scope="module")
+def _built_owner(django_db_setup, django_db_blocker):
+    """The keys' owner (2FA on, as key creation needs), built once for the module."""
+    yield from rows_once(django_db_blocker, _owner)
+
+
 @pytest.fixture
-def owner(make_user):
-    return user_otp_set(user=make_user(), enabled=True)
+def owner(_built_owner):
+    """The owner as stored (a test's keys and changes roll back with its savepoint)."""
+    return User.objects.get(pk=_built_owner.pk)
 
 
 _nonces = itertools.count()

@@ -36,8 +36,8 @@ def test_logged_in_member_gets_a_bearer_token_and_empty_body(api, make_user):
     assert claims["exp"] - claims["iat"] == settings.BARONG_JWT_EXPIRE_TIME
 
 
-def test_claims_are_barongs_and_the_session_id(api, make_user):
-    login(api, make_user())
+def test_claims_are_barongs_and_the_session_id(api, member):
+    login(api, member)
 
     claims = bearer(api.get(ME))
 
@@ -147,8 +147,8 @@ def test_unknown_session_cookie_is_invalid_session(api, db):
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-def test_unsafe_method_without_csrf_header_is_missing_csrf_token(api, make_user, method):
-    login(api, make_user())
+def test_unsafe_method_without_csrf_header_is_missing_csrf_token(api, member, method):
+    login(api, member)
 
     response = getattr(api, method)(ME)
 
@@ -163,8 +163,8 @@ def test_anonymous_post_is_missing_csrf_token_before_invalid_session(api, db):
     assert response.json() == {"errors": ["authz.missing_csrf_token"]}
 
 
-def test_trace_also_needs_the_csrf_header(api, make_user):
-    login(api, make_user())
+def test_trace_also_needs_the_csrf_header(api, member):
+    login(api, member)
 
     response = api.generic("TRACE", ME)
 
@@ -173,8 +173,8 @@ def test_trace_also_needs_the_csrf_header(api, make_user):
 
 
 @pytest.mark.parametrize("token", ["wrong", "0" * 20, "x" * 10_000, "ü"])
-def test_wrong_csrf_header_is_csrf_token_mismatch(api, make_user, token):
-    login(api, make_user())
+def test_wrong_csrf_header_is_csrf_token_mismatch(api, member, token):
+    login(api, member)
 
     response = api.post(ME, HTTP_X_CSRF_TOKEN=token)
 
@@ -183,8 +183,8 @@ def test_wrong_csrf_header_is_csrf_token_mismatch(api, make_user, token):
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-def test_right_csrf_header_passes_unsafe_methods(api, make_user, method):
-    csrf = login(api, make_user())
+def test_right_csrf_header_passes_unsafe_methods(api, member, method):
+    csrf = login(api, member)
 
     response = getattr(api, method)(ME, HTTP_X_CSRF_TOKEN=csrf)
 
@@ -192,21 +192,21 @@ def test_right_csrf_header_passes_unsafe_methods(api, make_user, method):
     assert response["Authorization"].startswith("Bearer ")
 
 
-def test_csrf_check_can_be_switched_off(api, make_user, settings):
+def test_csrf_check_can_be_switched_off(api, member, settings):
     settings.BARONG_CSRF_PROTECTION = False
-    login(api, make_user())
+    login(api, member)
 
     assert api.post(ME).status_code == HTTPStatus.OK
 
 
-def test_get_needs_no_csrf_header(api, make_user):
-    login(api, make_user())
+def test_get_needs_no_csrf_header(api, member):
+    login(api, member)
 
     assert api.get(ME).status_code == HTTPStatus.OK
 
 
-def test_other_user_agent_is_client_session_mismatch_and_ends_the_session(api, make_user):
-    login(api, make_user())
+def test_other_user_agent_is_client_session_mismatch_and_ends_the_session(api, member):
+    login(api, member)
 
     response = api.get(ME, HTTP_USER_AGENT="curl/8.0")
 
@@ -218,8 +218,8 @@ def test_other_user_agent_is_client_session_mismatch_and_ends_the_session(api, m
     assert again.json() == {"errors": ["authz.invalid_session"]}
 
 
-def test_same_slash16_network_keeps_the_session(api, make_user):
-    login(api, make_user(), ip="198.51.7.1")
+def test_same_slash16_network_keeps_the_session(api, member):
+    login(api, member, ip="198.51.7.1")
 
     response = api.get(ME, REMOTE_ADDR="198.51.200.9")
 
@@ -234,8 +234,8 @@ def test_same_slash16_network_keeps_the_session(api, make_user):
         ("198.51.7.1", "2001:db8::1"),  # an IPv4 session used from IPv6
     ],
 )
-def test_another_network_is_client_session_mismatch(api, make_user, login_ip, later_ip):
-    login(api, make_user(), ip=login_ip)
+def test_another_network_is_client_session_mismatch(api, member, login_ip, later_ip):
+    login(api, member, ip=login_ip)
 
     response = api.get(ME, REMOTE_ADDR=later_ip)
 
@@ -243,14 +243,14 @@ def test_another_network_is_client_session_mismatch(api, make_user, login_ip, la
     assert response.json() == {"errors": ["authz.client_session_mismatch"]}
 
 
-def test_ipv6_session_keeps_to_its_slash96(api, make_user):
-    login(api, make_user(), ip="2001:db8:1:2:3:4:5:6")
+def test_ipv6_session_keeps_to_its_slash96(api, member):
+    login(api, member, ip="2001:db8:1:2:3:4:5:6")
 
     assert api.get(ME, REMOTE_ADDR="2001:db8:1:2:3:4:ffff:1").status_code == HTTPStatus.OK
 
 
-def test_binding_uses_the_forwarded_client_ip_behind_a_trusted_proxy(api, make_user):
-    login(api, make_user(), ip="198.51.7.1")
+def test_binding_uses_the_forwarded_client_ip_behind_a_trusted_proxy(api, member):
+    login(api, member, ip="198.51.7.1")
 
     ok = api.get(ME, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.4")
     moved = api.get(ME, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.50")
@@ -260,8 +260,8 @@ def test_binding_uses_the_forwarded_client_ip_behind_a_trusted_proxy(api, make_u
     assert moved.json() == {"errors": ["authz.client_session_mismatch"]}
 
 
-def test_forwarded_for_from_an_untrusted_peer_is_ignored(api, make_user):
-    login(api, make_user(), ip="198.51.7.1")
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(api, member):
+    login(api, member, ip="198.51.7.1")
 
     # The peer is a public address, so its X-Forwarded-For claim is not believed.
     response = api.get(ME, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="198.51.7.1")
@@ -277,8 +277,8 @@ def _session(api):
     return store(session_key=api.cookies[settings.SESSION_COOKIE_NAME].value)
 
 
-def test_idle_session_expires(api, make_user, settings):
-    login(api, make_user())
+def test_idle_session_expires(api, member, settings):
+    login(api, member)
     session = _session(api)
     session["expire_time"] = int(time.time()) - 1
     session.save()
@@ -290,9 +290,9 @@ def test_idle_session_expires(api, make_user, settings):
     assert api.get(ME).json() == {"errors": ["authz.invalid_session"]}
 
 
-def test_each_call_slides_the_idle_expiry(api, make_user, settings):
+def test_each_call_slides_the_idle_expiry(api, member, settings):
     settings.BARONG_SESSION_EXPIRE_TIME = 1800
-    login(api, make_user())
+    login(api, member)
     session = _session(api)
     session["expire_time"] = int(time.time()) + 5
     session.save()
@@ -404,19 +404,19 @@ def test_token_is_reused_briefly_for_the_same_session_only(api, make_user):
     assert third != first
 
 
-def test_no_database_query_in_the_steady_state(api, make_user, django_assert_num_queries):
-    login(api, make_user())
+def test_no_database_query_in_the_steady_state(api, member, django_assert_num_queries):
+    login(api, member)
     assert api.get(ME).status_code == HTTPStatus.OK
 
     with django_assert_num_queries(0):
         assert api.get(ME).status_code == HTTPStatus.OK
 
 
-def test_permission_change_takes_effect_on_the_very_next_request(api, make_user):
+def test_permission_change_takes_effect_on_the_very_next_request(api, member):
     from permissions import engine
     from permissions.models import Permission
 
-    login(api, make_user())
+    login(api, member)
     assert api.get(ME).status_code == HTTPStatus.OK
 
     Permission.objects.create(

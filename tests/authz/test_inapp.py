@@ -74,8 +74,8 @@ def test_admin_routes_are_found_under_both_prefixes():
 
 
 @pytest.fixture
-def member_token(api, make_user):
-    login(api, make_user())
+def member_token(api, member):
+    login(api, member)
     response = api.get("/api/v2/auth/api/v2/barong/resource/users/me")
     assert response.status_code == HTTPStatus.OK
     return response["Authorization"]
@@ -91,8 +91,8 @@ def test_member_bearer_token_is_refused_on_every_admin_route(api, member_token, 
 
 
 @pytest.mark.parametrize("path", ADMIN_PATHS)
-def test_member_session_cookie_is_refused_on_every_admin_route(api, make_user, path):
-    csrf = login(api, make_user())
+def test_member_session_cookie_is_refused_on_every_admin_route(api, member, path):
+    csrf = login(api, member)
     for method in METHODS:
         response = getattr(api, method)(path, HTTP_X_CSRF_TOKEN=csrf)
         assert response.status_code == HTTPStatus.FORBIDDEN, (method, path)

@@ -186,8 +186,8 @@ HOSTILE = [
 
 @pytest.mark.parametrize("path", HOSTILE)
 @pytest.mark.parametrize("method", ["get", "post", "put", "delete", "patch", "head", "options"])
-def test_hostile_paths_never_answer_500(api, make_user, path, method):
-    csrf = login(api, make_user())
+def test_hostile_paths_never_answer_500(api, member, path, method):
+    csrf = login(api, member)
 
     response = getattr(api, method)(
         f"/api/v2/auth/{path}", HTTP_X_CSRF_TOKEN=csrf, data={"uid": "\x00" * 3}

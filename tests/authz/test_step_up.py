@@ -8,10 +8,12 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 
+import accounts.services.otp
 import accounts.sessions
 import permissions.authz
 import permissions.decision
 import permissions.lean
+from accounts.models import User
 from accounts.services.recovery import recovery_codes_generate
 from accounts.sessions import session_public_id
 from apikeys.services import api_key_create
@@ -21,8 +23,8 @@ from tests.accounts.conftest import STRONG_PASSWORD, last_token
 from tests.authz.conftest import bearer, login, signed_headers
 from tests.authz.gateway import GATEWAY_ME
 from tests.clocks import Later
-from tests.conftest import BROWSER_UA
-from tests.factories import DEFAULT_PASSWORD
+from tests.conftest import BROWSER_UA, rows_once
+from tests.factories import DEFAULT_PASSWORD, make_admin_user, make_user_with
 from tests.resource_account import helpers
 from tests.resource_account.helpers import HOSTILE_JSON, HOSTILE_STRINGS, two_factor_on
 from tests.security import conftest as security
@@ -285,9 +287,35 @@ def test_an_api_key_cannot_step_up(api, otp_user, clock, auth_api):
     assert response.json() == {"errors": ["resource.session.no_session"]}
 
 
+def _otp_member_and_operator() -> tuple[User, User]:
+    """2FA switched on an hour ago: the codes of each test's clock (now) were never used."""
+    past = helpers.Clock()
+    past.tick(-3600)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts.services.otp, "time", past)
+        member = two_factor_on(make_user_with(), past)
+    return member, make_admin_user()
+
+
+@pytest.fixture(scope="module")
+def _built(django_db_setup, django_db_blocker):
+    """A 2FA member and a superadmin for the many hostile-value cases, built once."""
+    yield from rows_once(django_db_blocker, _otp_member_and_operator)
+
+
+@pytest.fixture
+def built_otp_user(_built):
+    return User.objects.get(pk=_built[0].pk)
+
+
+@pytest.fixture
+def built_operator(_built):
+    return User.objects.get(pk=_built[1].pk)
+
+
 @pytest.mark.parametrize("value", [*HOSTILE_STRINGS, *HOSTILE_JSON, None, ""])
-def test_hostile_step_up_codes_are_refused_with_keys(api, otp_user, clock, value):
-    log_in(api, otp_user, otp_code=clock.next_code(otp_user))
+def test_hostile_step_up_codes_are_refused_with_keys(api, built_otp_user, clock, value):
+    log_in(api, built_otp_user, otp_code=clock.next_code(built_otp_user))
 
     response = api.post(STEP_UP, {"otp_code": value}, format="json")
 
@@ -414,8 +442,8 @@ def test_the_smallest_max_age_of_the_matching_rules_applies(api, otp_user, clock
 @pytest.mark.parametrize(
     "value", [-1, 86_401, 10**30, "abc", "1.5", 1.5, True, [], {}, "\x00", "x" * 10_240]
 )
-def test_hostile_max_ages_are_refused_with_keys(api, make_admin, value):
-    api.credentials(HTTP_X_CSRF_TOKEN=login(api, make_admin()))
+def test_hostile_max_ages_are_refused_with_keys(api, built_operator, value):
+    api.credentials(HTTP_X_CSRF_TOKEN=login(api, built_operator))
     body = {"role": "member", "verb": "post", "path": WITHDRAW, "action": "accept"}
 
     response = api.post(PERMISSIONS, {**body, "step_up_max_age": value}, format="json")

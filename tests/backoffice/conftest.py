@@ -7,9 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from accounts.models import User
 from accounts.services import label_set
 from kyc.models import Document, Profile
-from tests.conftest import BROWSER_UA
+from tests.conftest import BROWSER_UA, rows_once
+from tests.factories import make_admin_user
 
 OPERATOR_ROLES = ["superadmin", "admin", "compliance", "accountant", "technical", "support"]
 
@@ -23,6 +25,30 @@ def operator_client(make_admin):
         client = Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.20")
         client.force_login(operator)
         return client, operator
+
+    return login
+
+
+def _one_operator_per_role() -> dict[str, int]:
+    return {role: make_admin_user(role=role).pk for role in OPERATOR_ROLES}
+
+
+@pytest.fixture(scope="module")
+def _operators(django_db_setup, django_db_blocker):
+    """An operator of each role, built once per module that asks (not in browser modules:
+    their flush would empty the rows)."""
+    yield from rows_once(django_db_blocker, _one_operator_per_role)
+
+
+@pytest.fixture
+def role_client(_operators):
+    """``role_client(role)`` → a client logged in to /admin/ as that role's operator, for
+    tests that only need an operator of a role (``operator_client`` makes a new one)."""
+
+    def login(role: str) -> Client:
+        client = Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="203.0.113.20")
+        client.force_login(User.objects.get(pk=_operators[role]))
+        return client
 
     return login
 

@@ -42,8 +42,8 @@ PAGES = {
 
 @pytest.mark.parametrize("role", OPERATOR_ROLES)
 @pytest.mark.parametrize(("url", "allowed"), PAGES.items(), ids=list(PAGES))
-def test_each_page_opens_only_for_the_roles_allowed(operator_client, role, url, allowed):
-    client, _ = operator_client(role)
+def test_each_page_opens_only_for_the_roles_allowed(role_client, role, url, allowed):
+    client = role_client(role)
 
     response = client.get(url)
 
@@ -59,8 +59,8 @@ def test_pages_that_exist_for_nobody(operator_client, url):
 
 
 @pytest.mark.parametrize("role", OPERATOR_ROLES)
-def test_index_lists_only_sections_the_role_may_open(operator_client, role):
-    client, _ = operator_client(role)
+def test_index_lists_only_sections_the_role_may_open(role_client, role):
+    client = role_client(role)
 
     body = client.get("/admin/").content.decode()
 

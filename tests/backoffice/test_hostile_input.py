@@ -36,8 +36,8 @@ def _document_value(user) -> str:
     [{"q": NUL}, {"q": "x" * 10_000}, {"q": "名前😀"}, {"target_uid": NUL}, {"p": "9" * 40}],
     ids=["nul", "10KB", "unicode", "nul-filter", "huge-page"],
 )
-def test_searches_and_filters_never_500(operator_client, kyc_user, page, query):
-    client, _ = operator_client("superadmin")
+def test_searches_and_filters_never_500(role_client, kyc_user, page, query):
+    client = role_client("superadmin")
 
     response = client.get(page, query)
 
@@ -54,8 +54,8 @@ def test_searches_and_filters_never_500(operator_client, kyc_user, page, query):
     [("reason", NUL), ("decision", NUL), ("next_query", "a=1\r\nSet-Cookie: x=1")],
     ids=["nul-reason", "nul-decision", "header-injection"],
 )
-def test_hostile_decision_fields_never_500(operator_client, kyc_user, field, value):
-    client, _ = operator_client("compliance")
+def test_hostile_decision_fields_never_500(role_client, kyc_user, field, value):
+    client = role_client("compliance")
     body = {"decision": "rejected", "reason": "", field: value}
 
     response = client.post(f"{QUEUE}{kyc_user.uid}/decide/", body)
@@ -72,8 +72,8 @@ def test_hostile_decision_fields_never_500(operator_client, kyc_user, field, val
         assert not Activity.objects.filter(category="admin", target_uid=kyc_user.uid).exists()
 
 
-def test_next_query_keeps_the_operator_on_the_review_queue(operator_client, kyc_user):
-    client, _ = operator_client("compliance")
+def test_next_query_keeps_the_operator_on_the_review_queue(role_client, kyc_user):
+    client = role_client("compliance")
 
     response = client.post(
         f"{QUEUE}{kyc_user.uid}/decide/",
@@ -96,8 +96,8 @@ def test_next_query_keeps_the_operator_on_the_review_queue(operator_client, kyc_
         ("/admin/permissions/restriction/", {"scope__exact": NUL}),
     ],
 )
-def test_list_filters_with_nul_are_a_400(operator_client, kyc_user, page, query):
-    client, _ = operator_client("superadmin")
+def test_list_filters_with_nul_are_a_400(role_client, kyc_user, page, query):
+    client = role_client("superadmin")
 
     response = client.get(page, query)
 
@@ -109,8 +109,8 @@ def test_list_filters_with_nul_are_a_400(operator_client, kyc_user, page, query)
     ("uid", "status"),
     [("a%00b", HTTPStatus.BAD_REQUEST), ("x" * 300, HTTPStatus.NOT_FOUND), ("%E5%90%8D", 404)],
 )
-def test_decision_on_a_hostile_uid_changes_nothing(operator_client, uid, status):
-    client, _ = operator_client("compliance")
+def test_decision_on_a_hostile_uid_changes_nothing(role_client, uid, status):
+    client = role_client("compliance")
 
     response = client.post(f"{QUEUE}{uid}/decide/", {"decision": "verified"})
 
@@ -119,11 +119,11 @@ def test_decision_on_a_hostile_uid_changes_nothing(operator_client, uid, status)
 
 
 @pytest.mark.parametrize("number", ["9" * 30, "-1", "1e3", NUL])
-def test_level_and_restriction_numbers_out_of_range_are_form_errors(operator_client, number):
+def test_level_and_restriction_numbers_out_of_range_are_form_errors(role_client, number):
     from accounts.models import Level
     from permissions.models import Restriction
 
-    client, _ = operator_client("superadmin")
+    client = role_client("superadmin")
     levels = list(Level.objects.values_list("pk", flat=True))
 
     level = client.post(
@@ -153,9 +153,9 @@ def test_level_and_restriction_numbers_out_of_range_are_form_errors(operator_cli
     ],
 )
 def test_actions_on_hostile_selections_change_nothing(
-    operator_client, kyc_user, page, action, selected
+    role_client, kyc_user, page, action, selected
 ):
-    client, _ = operator_client("superadmin")
+    client = role_client("superadmin")
     labels = sorted(Label.objects.values_list("pk", "value"))
 
     response = client.post(page, {"action": action, "_selected_action": [selected], "post": "yes"})
