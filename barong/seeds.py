@@ -1,5 +1,6 @@
 """``manage.py seed_*``: load one section of a YAML seed file in one transaction."""
 
+import abc
 from typing import Any
 
 import yaml
@@ -8,9 +9,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 
-class SeedCommand(BaseCommand):
+class SeedCommand(BaseCommand, abc.ABC):
     """Reads ``--file`` (``settings.<file_setting>`` by default), hands the rows of its
-    ``section`` to ``seed`` and reports how many were new; re-runs are no-ops."""
+    ``section`` to ``seed`` and reports how many were new; re-runs are no-ops. A command
+    that does not say how to store its rows cannot be made (``seed`` is abstract)."""
 
     section: str
     file_setting: str
@@ -28,6 +30,6 @@ class SeedCommand(BaseCommand):
         created = self.seed(rows)
         self.stdout.write(f"{self.section}: {created} created, {len(rows) - created} already there")
 
+    @abc.abstractmethod
     def seed(self, rows: list[Any]) -> int:
-        """Create or keep each row; returns how many were created."""
-        raise NotImplementedError
+        """Create or keep each row through its service; returns how many were created."""
