@@ -25,6 +25,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient, ForceAuthClientHandler
 
 from accounts.models import User
+from accounts.services import user_otp_set
 from accounts.session_store import SessionStore
 from accounts.sessions import session_open
 from apikeys.signatures import MAX_KID, api_key_row
@@ -89,6 +90,22 @@ def _member(django_db_setup, django_db_blocker):
 def member(_member):
     """The member as stored (a test's changes to it roll back with its savepoint)."""
     return User.objects.get(pk=_member.pk)
+
+
+def _two_factor_member() -> User:
+    return user_otp_set(user=make_user_with(), enabled=True)
+
+
+@pytest.fixture(scope="module")
+def _key_owner(django_db_setup, django_db_blocker):
+    """An API keys' owner (2FA on, as key creation needs), built once per module that asks."""
+    yield from rows_once(django_db_blocker, _two_factor_member)
+
+
+@pytest.fixture
+def key_owner(_key_owner):
+    """The owner as stored (a test's keys and changes roll back with its savepoint)."""
+    return User.objects.get(pk=_key_owner.pk)
 
 
 def wsgi_call(app, environ: dict, start_response) -> bytes:

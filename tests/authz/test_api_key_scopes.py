@@ -11,14 +11,10 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.services import user_otp_set
 from apikeys.models import APIKey
 from apikeys.services import api_key_create
 from apikeys.signatures import api_key_cache_invalidate
 from tests.authz.conftest import bearer, signed_headers
-from tests.conftest import rows_once
-from tests.factories import make_user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -44,22 +40,6 @@ CALLS = [
 ]
 
 
-def _owner() -> User:
-    return user_otp_set(user=make_user_with(), enabled=True)
-
-
-@pytest.fixture(scope="module")
-def _built_owner(django_db_setup, django_db_blocker):
-    """The keys' owner (2FA on, as key creation needs), built once for the module."""
-    yield from rows_once(django_db_blocker, _owner)
-
-
-@pytest.fixture
-def owner(_built_owner):
-    """The owner as stored (a test's keys and changes roll back with its savepoint)."""
-    return User.objects.get(pk=_built_owner.pk)
-
-
 _nonces = itertools.count()
 
 
@@ -73,8 +53,8 @@ def _call(api, method: str, path: str, kid: str, secret: str, **extra):
 @pytest.mark.parametrize(
     ("method", "path", "allowed"), CALLS, ids=[f"{m} {p}" for m, p, _ in CALLS]
 )
-def test_a_scoped_key_goes_only_where_its_scope_says(api, owner, scope, method, path, allowed):
-    key, secret = api_key_create(user=owner, scope=[scope])
+def test_a_scoped_key_goes_only_where_its_scope_says(api, key_owner, scope, method, path, allowed):
+    key, secret = api_key_create(user=key_owner, scope=[scope])
 
     response = _call(api, method, path, key.kid, secret)
 
@@ -86,8 +66,8 @@ def test_a_scoped_key_goes_only_where_its_scope_says(api, owner, scope, method, 
         assert response.json() == {"errors": ["authz.api_key_scope"]}
 
 
-def test_several_scopes_add_up_and_the_jwt_names_them(api, owner):
-    key, secret = api_key_create(user=owner, scope=["trade", "read", "mystery"])
+def test_several_scopes_add_up_and_the_jwt_names_them(api, key_owner):
+    key, secret = api_key_create(user=key_owner, scope=["trade", "read", "mystery"])
 
     order = _call(api, "post", ORDERS, key.kid, secret)
     balances = _call(api, "get", BALANCES, key.kid, secret)
@@ -101,8 +81,8 @@ def test_several_scopes_add_up_and_the_jwt_names_them(api, owner):
 
 
 @pytest.mark.parametrize("scope", [[], ["mystery"], ["READ"], ["торговля"]])
-def test_keys_without_a_configured_scope_keep_barongs_behaviour(api, owner, scope):
-    key, secret = api_key_create(user=owner, scope=scope)
+def test_keys_without_a_configured_scope_keep_barongs_behaviour(api, key_owner, scope):
+    key, secret = api_key_create(user=key_owner, scope=scope)
 
     responses = [_call(api, method, path, key.kid, secret) for method, path, _ in CALLS]
 
@@ -110,9 +90,9 @@ def test_keys_without_a_configured_scope_keep_barongs_behaviour(api, owner, scop
     assert "scope" not in bearer(responses[0])
 
 
-def test_the_scope_table_is_configuration(api, owner, settings):
+def test_the_scope_table_is_configuration(api, key_owner, settings):
     settings.BARONG_API_KEY_SCOPES = {"read": ["GET api/v2/peatio/account"], "trade": []}
-    key, secret = api_key_create(user=owner, scope=["read"])
+    key, secret = api_key_create(user=key_owner, scope=["read"])
 
     balances = _call(api, "get", BALANCES, key.kid, secret)
     orders = _call(api, "get", ORDERS, key.kid, secret)
@@ -122,8 +102,8 @@ def test_the_scope_table_is_configuration(api, owner, settings):
     assert orders.json() == {"errors": ["authz.api_key_scope"]}
 
 
-def test_scopes_do_not_widen_the_roles_rules(api, owner):
-    key, secret = api_key_create(user=owner, scope=["read"])
+def test_scopes_do_not_widen_the_roles_rules(api, key_owner):
+    key, secret = api_key_create(user=key_owner, scope=["read"])
 
     response = _call(api, "get", "/api/v2/auth/api/v2/barong/admin/users", key.kid, secret)
 
@@ -134,8 +114,8 @@ def test_scopes_do_not_widen_the_roles_rules(api, owner):
 # ---------------------------------------------------------------- networks
 
 
-def test_a_key_with_networks_works_only_from_them(api, owner):
-    key, secret = api_key_create(user=owner, allowed_cidrs=["198.51.100.0/24", "2001:db8::/32"])
+def test_a_key_with_networks_works_only_from_them(api, key_owner):
+    key, secret = api_key_create(user=key_owner, allowed_cidrs=["198.51.100.0/24", "2001:db8::/32"])
 
     outside = _call(api, "get", BALANCES, key.kid, secret)  # 203.0.113.10, the test client's
     inside = _call(api, "get", BALANCES, key.kid, secret, REMOTE_ADDR="198.51.100.77")
@@ -147,8 +127,8 @@ def test_a_key_with_networks_works_only_from_them(api, owner):
     assert inside_v6.status_code == HTTPStatus.OK
 
 
-def test_networks_are_checked_against_the_address_net_py_believes(api, owner):
-    key, secret = api_key_create(user=owner, allowed_cidrs=["198.51.100.0/24"])
+def test_networks_are_checked_against_the_address_net_py_believes(api, key_owner):
+    key, secret = api_key_create(user=key_owner, allowed_cidrs=["198.51.100.0/24"])
 
     # A trusted proxy (a private peer, the default) hands the client's address on.
     proxied = _call(
@@ -166,8 +146,8 @@ def test_networks_are_checked_against_the_address_net_py_believes(api, owner):
     assert spoofed.json() == {"errors": ["authz.api_key_address"]}
 
 
-def test_networks_and_scopes_apply_together(api, owner):
-    key, secret = api_key_create(user=owner, scope=["read"], allowed_cidrs=["198.51.100.0/24"])
+def test_networks_and_scopes_apply_together(api, key_owner):
+    key, secret = api_key_create(user=key_owner, scope=["read"], allowed_cidrs=["198.51.100.0/24"])
     inside = {"REMOTE_ADDR": "198.51.100.1"}
 
     read = _call(api, "get", BALANCES, key.kid, secret, **inside)
@@ -180,9 +160,9 @@ def test_networks_and_scopes_apply_together(api, owner):
 # ---------------------------------------------------------------- expiry
 
 
-def test_an_expired_key_is_refused_and_its_jwt_dies(api, owner, auth_api):
+def test_an_expired_key_is_refused_and_its_jwt_dies(api, key_owner, auth_api):
     key, secret = api_key_create(
-        user=owner, expires_at=timezone.now() + datetime.timedelta(hours=1)
+        user=key_owner, expires_at=timezone.now() + datetime.timedelta(hours=1)
     )
     before = _call(api, "get", "/api/v2/auth/api/v2/barong/resource/users/me", key.kid, secret)
     token = before["Authorization"]
@@ -201,7 +181,9 @@ def test_an_expired_key_is_refused_and_its_jwt_dies(api, owner, auth_api):
     assert me.status_code == HTTPStatus.UNAUTHORIZED
 
 
-def test_a_key_expiring_later_works(api, owner):
-    key, secret = api_key_create(user=owner, expires_at=timezone.now() + datetime.timedelta(days=1))
+def test_a_key_expiring_later_works(api, key_owner):
+    key, secret = api_key_create(
+        user=key_owner, expires_at=timezone.now() + datetime.timedelta(days=1)
+    )
 
     assert _call(api, "post", WITHDRAWS, key.kid, secret).status_code == HTTPStatus.OK

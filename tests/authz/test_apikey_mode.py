@@ -8,36 +8,17 @@ from http import HTTPStatus
 import pytest
 from django.core.cache import cache
 
-from accounts.models import User
 from accounts.services import user_otp_set, user_role_set, user_state_set
 from apikeys.models import APIKey
 from apikeys.services import api_key_create
 from apikeys.signatures import api_key_verify
 from barong.api.errors import ApiError
 from tests.authz.conftest import bearer, signed_headers
-from tests.conftest import rows_once
-from tests.factories import make_user_with
 from tests.resource_account.helpers import two_factor_on
 
 pytestmark = pytest.mark.django_db
 
 ME = "/api/v2/auth/api/v2/barong/resource/users/me"
-
-
-def _key_owner() -> User:
-    return user_otp_set(user=make_user_with(), enabled=True)
-
-
-@pytest.fixture(scope="module")
-def _built_owner(django_db_setup, django_db_blocker):
-    """The keys' owner (2FA on, as key creation needs), built once for the module."""
-    yield from rows_once(django_db_blocker, _key_owner)
-
-
-@pytest.fixture
-def key_owner(_built_owner):
-    """The owner as stored (a test's keys and changes roll back with its savepoint)."""
-    return User.objects.get(pk=_built_owner.pk)
 
 
 @pytest.fixture
